@@ -1,0 +1,35 @@
+/**
+ * Paper step 3, attention (CBAM) on an encoder's output F [C, h, w]:
+ *   channel: M_c = σ(MLP(avgpool F) + MLP(maxpool F)),  F_c = M_c ⊙ F
+ *   spatial: M_s = σ(conv7×7([mean_c F_c; max_c F_c])), F_s = M_s ⊙ F_c
+ * Pools are global over the whole latent, never per tile.
+ */
+import { channelGate, channelMeanMax, channelMlp, conv2d, globalAvgMaxPool, spatialGate } from '../kernels/index.js';
+import { tensor, type Tensor } from './tensor.js';
+import type { AttentionWeights } from './weights.js';
+
+export function attention(f: Tensor, w: AttentionWeights): Tensor {
+  const channels = f.c;
+  const planeSize = f.h * f.w;
+  const avg = new Float32Array(channels);
+  const max = new Float32Array(channels);
+  globalAvgMaxPool(avg, max, f.data, channels, planeSize);
+  const fromAvg = new Float32Array(channels);
+  const fromMax = new Float32Array(channels);
+  const hidden = new Float32Array(w.fc1.outC);
+  channelMlp(fromAvg, avg, w.fc1.weight, w.fc1.bias, w.fc2.weight, w.fc2.bias, w.fc1.outC, hidden);
+  channelMlp(fromMax, max, w.fc1.weight, w.fc1.bias, w.fc2.weight, w.fc2.bias, w.fc1.outC, hidden);
+  const channelLogits = new Float32Array(channels);
+  for (let c = 0; c < channels; c++) channelLogits[c] = fromAvg[c] + fromMax[c];
+
+  const out = tensor(channels, f.h, f.w);
+  channelGate(out.data, f.data, channelLogits, channels, planeSize);
+  const descriptor = new Float32Array(2 * planeSize);
+  channelMeanMax(descriptor, out.data, channels, planeSize);
+  const spatialLogits = new Float32Array(planeSize);
+  conv2d(spatialLogits, descriptor, w.spatial.weight, w.spatial.bias, {
+    inC: 2, inH: f.h, inW: f.w, outC: 1, outH: f.h, outW: f.w, k: 7, stride: 1, pad: 3,
+  });
+  spatialGate(out.data, out.data, spatialLogits, channels, planeSize);
+  return out;
+}

@@ -1,0 +1,74 @@
+/**
+ * Paper step 4, entropy bottleneck with latent quantisation, at quality level q:
+ *   symbols s = round(a ⊙ g_q − μ_q)   (a: attention output, g_q: gains, μ_q: learned medians)
+ *   decoder input ŷ / g_q = (s + μ_q) / g_q
+ * Symbols are coded with the integer CDF tables of the weight file, in independent streams of
+ * CHANNELS_PER_STREAM channels each so that streams can be decoded in parallel.
+ */
+import { roundHalfEven } from './preprocess.js';
+import { decodeChannels, encodeChannels } from './symbol-coder.js';
+import { tensor, type Tensor } from './tensor.js';
+import type { LatentEntropy } from './weights.js';
+
+/** 32 channels a stream: 4 streams for ŷ and 2 for ẑ at the default widths, each large enough to code well. */
+export const CHANNELS_PER_STREAM = 32;
+
+export interface Latent {
+  c: number;
+  h: number;
+  w: number;
+  symbols: Int32Array;
+}
+
+export function streamCount(channels: number): number {
+  return Math.ceil(channels / CHANNELS_PER_STREAM);
+}
+
+export function quantize(a: Tensor, gains: Float32Array, medians: Float32Array): Latent {
+  const planeSize = a.h * a.w;
+  const symbols = new Int32Array(a.c * planeSize);
+  for (let c = 0; c < a.c; c++) {
+    const g = gains[c];
+    const mu = medians[c];
+    const base = c * planeSize;
+    // float32 after each op, as the trainer computes y = a·g and y − μ in float32
+    for (let p = 0; p < planeSize; p++) {
+      symbols[base + p] = roundHalfEven(Math.fround(Math.fround(a.data[base + p] * g) - mu));
+    }
+  }
+  return { c: a.c, h: a.h, w: a.w, symbols };
+}
+
+export function dequantize(latent: Latent, gains: Float32Array, medians: Float32Array): Tensor {
+  const planeSize = latent.h * latent.w;
+  const out = tensor(latent.c, latent.h, latent.w);
+  for (let c = 0; c < latent.c; c++) {
+    const g = gains[c];
+    const mu = medians[c];
+    const base = c * planeSize;
+    for (let p = 0; p < planeSize; p++) out.data[base + p] = Math.fround(latent.symbols[base + p] + mu) / g;
+  }
+  return out;
+}
+
+/** Level q's row of a [L, C] parameter. */
+export function levelRow(values: Float32Array, level: number, channels: number): Float32Array {
+  return values.subarray(level * channels, (level + 1) * channels);
+}
+
+export function encodeLatent(latent: Latent, entropy: LatentEntropy, level: number): Uint8Array[] {
+  const streams: Uint8Array[] = [];
+  for (let c0 = 0; c0 < latent.c; c0 += CHANNELS_PER_STREAM) {
+    const c1 = Math.min(latent.c, c0 + CHANNELS_PER_STREAM);
+    streams.push(encodeChannels(latent.symbols, latent.h * latent.w, c0, c1, entropy.tables[level]));
+  }
+  return streams;
+}
+
+/** Decodes stream `index` of a latent into `symbols` (its channel group only). */
+export function decodeLatentStream(stream: Uint8Array, index: number, latent: Latent, entropy: LatentEntropy,
+  level: number): void {
+  const c0 = index * CHANNELS_PER_STREAM;
+  const c1 = Math.min(latent.c, c0 + CHANNELS_PER_STREAM);
+  decodeChannels(stream, latent.h * latent.w, c0, c1, entropy.tables[level], latent.symbols);
+}

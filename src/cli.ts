@@ -1,0 +1,238 @@
+/**
+ * aara command line: encode, decode, info (and eval, see src/eval.ts). Conventions follow cwebp/avifenc.
+ * Every failure is an AaraError with a documented exit status; nothing is written unless complete.
+ */
+import { basename, extname, join } from 'node:path';
+import { decodeSync, encodeSync } from './codec.js';
+import { readHeader } from './container.js';
+import { loadWeights } from './default-weights.js';
+import { AaraError, fail } from './errors.js';
+import { readInput, writeOutputAtomic } from './files.js';
+import { decodeImage, encodePng } from './image-io.js';
+import { psnr } from './metrics.js';
+import type { Weights } from './weights.js';
+
+export const HELP = `aara — learned image codec (AARA: dual-branch attention residual autoencoder)
+
+Usage:
+  aara encode <in.png|in.jpg>... (-o out.aara | -d outdir) [-q N | --target-bpp X]
+  aara decode <in.aara>... (-o out.png | -d outdir)
+  aara info <in.aara>
+  aara eval <dir-of-images> [--levels 0,2,4] [--out results/] [--quick]
+
+Options:
+  -o, --output FILE    output file (one input only)
+  -d, --outdir DIR     output folder for several inputs (names: input name + .aara / .png)
+  -q, --level N        quality level 0 (smallest) … L−1 (best); default 3
+      --target-bpp X   pick the best level whose file is at most X bits per pixel
+      --weights FILE   weight file (default: the packaged weights/aara.bin)
+      --threads N      worker threads (default: number of cores)
+  -f, --force          replace an existing output file (an input is never replaced)
+      --quiet          print nothing on success
+      --json           print one JSON object per file
+  -h, --help           this help
+  -v, --version        print the version
+
+Exit status: 0 success; 1 internal error; 2 bad command line or option value; 3 unreadable, corrupt or
+unsupported input (image or .aara); 4 invalid weight file; 5 file system error (missing input,
+output exists, output would replace an input).
+`;
+
+export const DEFAULT_LEVEL = 3;
+
+interface Options {
+  command: string;
+  inputs: string[];
+  output?: string;
+  outdir?: string;
+  level?: number;
+  targetBpp?: number;
+  weights?: string;
+  threads?: number;
+  force: boolean;
+  quiet: boolean;
+  json: boolean;
+  levels?: number[];
+  out?: string;
+  quick: boolean;
+}
+
+const VALUE_FLAGS: Record<string, keyof Options> = {
+  '-o': 'output', '--output': 'output', '-d': 'outdir', '--outdir': 'outdir', '-q': 'level', '--level': 'level',
+  '--target-bpp': 'targetBpp', '--weights': 'weights', '--threads': 'threads', '--levels': 'levels', '--out': 'out',
+};
+const BOOLEAN_FLAGS: Record<string, 'force' | 'quiet' | 'json' | 'quick'> = {
+  '-f': 'force', '--force': 'force', '--quiet': 'quiet', '--json': 'json', '--quick': 'quick',
+};
+
+function number(flag: string, text: string, integer: boolean, min: number): number {
+  const v = Number(text);
+  if (text.trim() === '' || !Number.isFinite(v) || (integer && !Number.isInteger(v)) || v < min) {
+    fail('USAGE', `${flag} needs ${integer ? 'an integer' : 'a number'} ≥ ${min}, got '${text}'`);
+  }
+  return v;
+}
+
+export function parseArgs(argv: string[]): Options {
+  const o: Options = { command: '', inputs: [], force: false, quiet: false, json: false, quick: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    if (flag in BOOLEAN_FLAGS) {
+      o[BOOLEAN_FLAGS[flag]] = true;
+    } else if (flag in VALUE_FLAGS) {
+      const value = inline ?? argv[++i];
+      if (value === undefined) fail('USAGE', `${flag} needs a value`);
+      const key = VALUE_FLAGS[flag];
+      if (key === 'level') o.level = number(flag, value, true, 0);
+      else if (key === 'threads') o.threads = number(flag, value, true, 1);
+      else if (key === 'targetBpp') o.targetBpp = number(flag, value, false, Number.MIN_VALUE);
+      else if (key === 'levels') o.levels = value.split(',').map((v) => number(flag, v, true, 0));
+      else (o as unknown as Record<string, string>)[key] = value;
+    } else if (flag.startsWith('-') && flag !== '-') {
+      fail('USAGE', `unknown option ${flag} (see --help)`);
+    } else if (!o.command) {
+      o.command = arg;
+    } else {
+      o.inputs.push(arg);
+    }
+  }
+  return o;
+}
+
+function outputFor(o: Options, input: string, ext: string): string {
+  if (o.output) return o.output;
+  if (o.outdir) return join(o.outdir, basename(input, extname(input)) + ext);
+  return fail('USAGE', `no output: give -o FILE or -d DIR`);
+}
+
+function checkOutputs(o: Options): void {
+  if (o.inputs.length === 0) fail('USAGE', `${o.command} needs at least one input file`);
+  if (o.output && o.outdir) fail('USAGE', '-o and -d exclude each other');
+  if (o.output && o.inputs.length > 1) fail('USAGE', '-o takes one input; use -d DIR for several');
+}
+
+/** Highest level whose file fits the target bpp (bpp grows with the level); the lowest if none fits. */
+function encodeToTarget(img: Parameters<typeof encodeSync>[0], w: Weights, target: number, grayscale: boolean) {
+  let lo = 0;
+  let hi = w.config.levels - 1;
+  let best = { level: 0, bytes: encodeSync(img, w, { level: 0, grayscale }) };
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const bytes = mid === 0 ? best.bytes : encodeSync(img, w, { level: mid, grayscale });
+    if ((8 * bytes.length) / (img.width * img.height) <= target) {
+      best = { level: mid, bytes };
+      lo = mid + 1;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return best;
+}
+
+class Progress {
+  private readonly enabled: boolean;
+  constructor(private readonly total: number, quiet: boolean) {
+    this.enabled = !quiet && total > 1 && Boolean(process.stderr.isTTY);
+  }
+  tick(done: number, label: string): void {
+    if (!this.enabled) return;
+    const width = 30;
+    const filled = Math.round((width * done) / this.total);
+    process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${this.total} ${label.slice(0, 40).padEnd(40)}`);
+    if (done === this.total) process.stderr.write('\n');
+  }
+}
+
+function report(o: Options, text: string, fields: Record<string, unknown>): void {
+  if (o.quiet) return;
+  console.log(o.json ? JSON.stringify(fields) : text);
+}
+
+function encodeCommand(o: Options): void {
+  checkOutputs(o);
+  if (o.level !== undefined && o.targetBpp !== undefined) fail('USAGE', '-q and --target-bpp exclude each other');
+  const w = loadWeights(o.weights);
+  const progress = new Progress(o.inputs.length, o.quiet || o.json);
+  o.inputs.forEach((input, i) => {
+    const output = outputFor(o, input, '.aara');
+    const img = decodeImage(readInput(input));
+    const started = performance.now();
+    const grayscale = img.info.grayscale;
+    const { level, bytes } = o.targetBpp !== undefined
+      ? encodeToTarget(img, w, o.targetBpp, grayscale)
+      : { level: o.level ?? DEFAULT_LEVEL, bytes: encodeSync(img, w, { level: o.level ?? DEFAULT_LEVEL, grayscale }) };
+    const encodeSeconds = (performance.now() - started) / 1000;
+    writeOutputAtomic(output, bytes, { force: o.force, inputs: o.inputs });
+    // the quality reported is that of the file as written: decode it back
+    const decoded = decodeSync(bytes, w);
+    const bpp = (8 * bytes.length) / (img.width * img.height);
+    const quality = psnr(img.data, decoded.data);
+    progress.tick(i + 1, input);
+    report(o,
+      `${input} → ${output}: ${img.width}×${img.height}, level ${level}, ${bytes.length} bytes, ${bpp.toFixed(4)} bpp, ` +
+      `PSNR ${quality.toFixed(2)} dB, encode ${encodeSeconds.toFixed(2)} s` +
+      (img.info.droppedAlpha ? ' (alpha channel dropped)' : ''),
+      { input, output, width: img.width, height: img.height, level, bytes: bytes.length, bpp, psnr: quality, encodeSeconds, droppedAlpha: img.info.droppedAlpha });
+  });
+}
+
+function decodeCommand(o: Options): void {
+  checkOutputs(o);
+  const w = loadWeights(o.weights);
+  const progress = new Progress(o.inputs.length, o.quiet || o.json);
+  o.inputs.forEach((input, i) => {
+    const output = outputFor(o, input, '.png');
+    const bytes = readInput(input);
+    const started = performance.now();
+    const img = decodeSync(bytes, w);
+    const decodeSeconds = (performance.now() - started) / 1000;
+    writeOutputAtomic(output, encodePng(img), { force: o.force, inputs: o.inputs });
+    progress.tick(i + 1, input);
+    report(o, `${input} → ${output}: ${img.width}×${img.height}, decode ${decodeSeconds.toFixed(2)} s`,
+      { input, output, width: img.width, height: img.height, decodeSeconds });
+  });
+}
+
+function infoCommand(o: Options): void {
+  if (o.inputs.length !== 1) fail('USAGE', 'info takes one .aara file');
+  const bytes = readInput(o.inputs[0]);
+  const h = readHeader(bytes);
+  const weightsId = Array.from(h.weightsId, (b) => b.toString(16).padStart(2, '0')).join('');
+  const bpp = (8 * bytes.length) / (h.width * h.height);
+  report(o,
+    `${o.inputs[0]}: aara v${h.version}, ${h.width}×${h.height}, level ${h.level}, ${bytes.length} bytes, ` +
+    `${bpp.toFixed(4)} bpp, ${h.streamCount} streams, weights ${weightsId}${h.flags & 1 ? ', grayscale source' : ''}`,
+    { file: o.inputs[0], version: h.version, width: h.width, height: h.height, level: h.level, bytes: bytes.length, bpp, streams: h.streamCount, weightsId, grayscale: Boolean(h.flags & 1) });
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    const o = parseArgs(argv);
+    if (argv.includes('-h') || argv.includes('--help') || o.command === 'help') {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    if (argv.includes('-v') || argv.includes('--version')) {
+      const { readFileSync } = await import('node:fs');
+      const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+      console.log(pkg.version);
+      return 0;
+    }
+    switch (o.command) {
+      case 'encode': encodeCommand(o); break;
+      case 'decode': decodeCommand(o); break;
+      case 'info': infoCommand(o); break;
+      case '': fail('USAGE', 'no command (try --help)');
+      default: fail('USAGE', `unknown command '${o.command}' (try --help)`);
+    }
+    return 0;
+  } catch (e) {
+    if (e instanceof AaraError) {
+      console.error(`aara: error ${e.code}: ${e.message}`);
+      return e.exitCode;
+    }
+    console.error(`aara: internal error: ${(e as Error).stack ?? e}`);
+    return 1;
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * The .aara bitstream container. This table is the format; the README copies it from here.
+ *
+ * ```
+ * offset  size   field
+ * 0       4      magic "AARA"
+ * 4       1      version = 1
+ * 5       1      level (quality level index, 0-based)
+ * 6       1      flags (bit 0: the source image was grayscale — informative only; other bits must be 0)
+ * 7       1      S = number of entropy streams (1..64)
+ * 8       4      width  (u32, ≥ 1)
+ * 12      4      height (u32, ≥ 1)
+ * 16      8      weights ID (first 8 bytes of the weight file's ID)
+ * 24      4·S    byte length of each stream (u32)
+ * 24+4S   Σ      the streams, concatenated
+ * end−4   4      CRC-32 of every byte before it
+ * ```
+ * All multi-byte fields are little endian.
+ *
+ * Readers check in file order — magic, version, header fields, sizes, then the CRC — and allocate nothing
+ * proportional to a declared size: a truncated file reports TRUNCATED (not CHECKSUM_MISMATCH), a damaged one
+ * CHECKSUM_MISMATCH or a more specific header error.
+ */
+import { crc32 } from './crc32.js';
+import { fail } from './errors.js';
+
+export const MAGIC = 'AARA';
+export const VERSION = 1;
+/** flags bit 0: the source image was grayscale (informative: the decoder still outputs what it decodes) */
+export const FLAG_GRAYSCALE = 1;
+const KNOWN_FLAGS = FLAG_GRAYSCALE;
+/** The format's cap on S: far above any channel grouping, and it bounds the header at 24 + 256 bytes. */
+export const MAX_STREAMS = 64;
+export const WEIGHTS_ID_BYTES = 8;
+
+const VERSION_OFFSET = 4;
+const LEVEL_OFFSET = 5;
+const FLAGS_OFFSET = 6;
+const STREAM_COUNT_OFFSET = 7;
+const WIDTH_OFFSET = 8;
+const HEIGHT_OFFSET = 12;
+const WEIGHTS_ID_OFFSET = 16;
+/** the fixed part of the header; the S stream lengths follow it */
+const FIXED_HEADER_BYTES = 24;
+const STREAM_LENGTH_BYTES = 4;
+const CRC_BYTES = 4;
+const U32_MAX = 0xffffffff;
+const U8_MAX = 0xff;
+
+export interface Container {
+  version: number;
+  level: number;
+  flags: number;
+  width: number;
+  height: number;
+  /** 8 bytes */
+  weightsId: Uint8Array;
+  /** views into the file's bytes, zero-copy */
+  streams: Uint8Array[];
+}
+
+export type Header = Omit<Container, 'streams'> & { streamCount: number };
+
+export interface Limits {
+  maxWidth: number;
+  maxHeight: number;
+  maxPixels: number;
+}
+
+/** 65535 per side as in JPEG; 64 Mpx lets a 6000×4000 photo through but not a decompression bomb. */
+export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
+  maxWidth: 65535,
+  maxHeight: 65535,
+  maxPixels: 64 * 1024 * 1024,
+});
+
+function streamsStart(streamCount: number): number {
+  return FIXED_HEADER_BYTES + STREAM_LENGTH_BYTES * streamCount;
+}
+
+function viewOf(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+export function writeContainer(c: Omit<Container, 'version'>): Uint8Array {
+  if (!(Number.isInteger(c.level) && c.level >= 0 && c.level <= U8_MAX)) fail('BAD_LEVEL', `level ${c.level}`);
+  for (const [name, size] of [['width', c.width], ['height', c.height]] as const) {
+    if (!(Number.isInteger(size) && size >= 1 && size <= U32_MAX)) fail('BAD_DIMENSIONS', `${name} ${size}`);
+  }
+  // the rest can only be wrong through a bug in the caller
+  if (!(Number.isInteger(c.flags) && (c.flags & ~KNOWN_FLAGS) === 0 && c.flags >= 0)) {
+    fail('INTERNAL', `cannot write unknown flags ${c.flags}`);
+  }
+  if (c.weightsId.length !== WEIGHTS_ID_BYTES) fail('INTERNAL', `weights ID of ${c.weightsId.length} bytes`);
+  const streamCount = c.streams.length;
+  if (streamCount < 1 || streamCount > MAX_STREAMS) fail('INTERNAL', `cannot write ${streamCount} streams`);
+  let payload = 0;
+  for (const stream of c.streams) {
+    if (stream.length > U32_MAX) fail('TOO_LARGE', `stream of ${stream.length} bytes`);
+    payload += stream.length;
+  }
+
+  const bytes = new Uint8Array(streamsStart(streamCount) + payload + CRC_BYTES);
+  const view = viewOf(bytes);
+  for (let i = 0; i < MAGIC.length; i++) bytes[i] = MAGIC.charCodeAt(i);
+  bytes[VERSION_OFFSET] = VERSION;
+  bytes[LEVEL_OFFSET] = c.level;
+  bytes[FLAGS_OFFSET] = c.flags;
+  bytes[STREAM_COUNT_OFFSET] = streamCount;
+  view.setUint32(WIDTH_OFFSET, c.width, true);
+  view.setUint32(HEIGHT_OFFSET, c.height, true);
+  bytes.set(c.weightsId, WEIGHTS_ID_OFFSET);
+  let at = streamsStart(streamCount);
+  c.streams.forEach((stream, s) => {
+    view.setUint32(FIXED_HEADER_BYTES + STREAM_LENGTH_BYTES * s, stream.length, true);
+    bytes.set(stream, at);
+    at += stream.length;
+  });
+  view.setUint32(at, crc32(bytes, 0, at), true);
+  return bytes;
+}
+
+/** The fixed header only (the first 24 bytes suffice), validated: for `info` and as readContainer's first step. */
+export function readHeader(bytes: Uint8Array, limits: Limits = DEFAULT_LIMITS): Header {
+  for (let i = 0; i < MAGIC.length; i++) {
+    if (i === bytes.length) fail('TRUNCATED', `${bytes.length} bytes`); // a prefix of the magic: truncated
+    if (bytes[i] !== MAGIC.charCodeAt(i)) fail('BAD_MAGIC');
+  }
+  if (bytes.length <= VERSION_OFFSET) fail('TRUNCATED', `${bytes.length} bytes`);
+  const version = bytes[VERSION_OFFSET];
+  if (version !== VERSION) fail('UNSUPPORTED_VERSION', `version ${version}, this reader knows ${VERSION}`);
+  if (bytes.length < FIXED_HEADER_BYTES) fail('TRUNCATED', `${bytes.length} bytes, the header needs 24`);
+
+  const view = viewOf(bytes);
+  const flags = bytes[FLAGS_OFFSET];
+  if ((flags & ~KNOWN_FLAGS) !== 0) fail('CORRUPT', `unknown flags 0x${flags.toString(16)}`);
+  const streamCount = bytes[STREAM_COUNT_OFFSET];
+  if (streamCount < 1 || streamCount > MAX_STREAMS) fail('CORRUPT', `${streamCount} streams`);
+  const width = view.getUint32(WIDTH_OFFSET, true);
+  const height = view.getUint32(HEIGHT_OFFSET, true);
+  if (width === 0 || height === 0) fail('BAD_DIMENSIONS', `${width}×${height}`);
+  if (width > limits.maxWidth || height > limits.maxHeight || width * height > limits.maxPixels) {
+    fail('TOO_LARGE', `${width}×${height}`);
+  }
+  return {
+    version,
+    level: bytes[LEVEL_OFFSET],
+    flags,
+    width,
+    height,
+    weightsId: bytes.subarray(WEIGHTS_ID_OFFSET, WEIGHTS_ID_OFFSET + WEIGHTS_ID_BYTES),
+    streamCount,
+  };
+}
+
+/** A whole, validated file; its streams are views into `bytes`. */
+export function readContainer(bytes: Uint8Array, limits: Limits = DEFAULT_LIMITS): Container {
+  const { streamCount, ...header } = readHeader(bytes, limits);
+  const start = streamsStart(streamCount);
+  if (bytes.length < start + CRC_BYTES) fail('TRUNCATED', `${bytes.length} bytes, ${streamCount} streams`);
+
+  const view = viewOf(bytes);
+  const lengthAt = (s: number): number => view.getUint32(FIXED_HEADER_BYTES + STREAM_LENGTH_BYTES * s, true);
+  let declared = 0; // ≤ 64 · (2^32 − 1): exact in a double
+  for (let s = 0; s < streamCount; s++) declared += lengthAt(s);
+  const crcAt = bytes.length - CRC_BYTES;
+  const present = crcAt - start;
+  if (declared > present) fail('TRUNCATED', `the streams need ${declared} bytes, ${present} are present`);
+  if (declared < present) fail('CORRUPT', `${present - declared} unexpected bytes after the streams`);
+  if (crc32(bytes, 0, crcAt) !== view.getUint32(crcAt, true)) fail('CHECKSUM_MISMATCH');
+
+  const streams: Uint8Array[] = [];
+  let at = start;
+  for (let s = 0; s < streamCount; s++) {
+    const length = lengthAt(s);
+    streams.push(bytes.subarray(at, at + length));
+    at += length;
+  }
+  return { ...header, streams };
+}

@@ -1,0 +1,386 @@
+/**
+ * The images aara reads and writes: PNG or JPEG in (sniffed by magic bytes), 8-bit RGB PNG out.
+ *
+ * Alpha policy: aara codes RGB only. When an image carries alpha (PNG colour types 4 and 6, or a tRNS chunk) the
+ * alpha is dropped and every pixel keeps its stored RGB as is, whatever its opacity; `info.droppedAlpha` reports it.
+ *
+ * Hostile input: the declared size (PNG IHDR, JPEG SOF) is checked against the limits before anything is decoded,
+ * and every library failure comes out as an AaraError.
+ */
+import { inflateSync } from 'node:zlib';
+import { PNG } from 'pngjs';
+import { decode as decodeJpegPixels } from 'jpeg-js';
+import { AaraError, fail } from './errors.js';
+import { DEFAULT_LIMITS, type Limits } from './container.js';
+
+export interface RgbImage {
+  width: number;
+  height: number;
+  /** RGB interleaved, row-major, width·height·3 bytes. */
+  data: Uint8Array;
+}
+
+export interface ReadInfo {
+  format: 'png' | 'jpeg';
+  grayscale: boolean;
+  droppedAlpha: boolean;
+  /** Bits per sample as stored in the file (PNG 1–16, JPEG 8); the pixels returned are always 8-bit. */
+  bitDepth: number;
+}
+
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+const JPEG_SIGNATURE = [0xff, 0xd8, 0xff];
+
+export function decodeImage(bytes: Uint8Array, limits: Limits = DEFAULT_LIMITS): RgbImage & { info: ReadInfo } {
+  if (startsWith(bytes, PNG_SIGNATURE)) return decodePng(bytes, limits);
+  if (startsWith(bytes, JPEG_SIGNATURE)) return decodeJpeg(bytes, limits);
+  return fail('UNSUPPORTED_IMAGE', `expected a PNG or JPEG file, found ${describeContent(bytes)}`);
+}
+
+/** 8-bit RGB PNG (adaptive row filters, zlib level 9). */
+export function encodePng(img: RgbImage): Uint8Array {
+  const { width, height, data } = toRgb(img);
+  const png = new PNG();
+  png.width = width;
+  png.height = height;
+  png.data = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  return PNG.sync.write(png, { colorType: 2, inputColorType: 2, inputHasAlpha: false, bitDepth: 8 });
+}
+
+/**
+ * Validates a caller's pixel buffer and returns it as RGB. RGB input is returned as a view of the same memory
+ * (no copy); RGBA input (length w·h·4) is copied without its alpha.
+ */
+export function toRgb(input: { width: number; height: number; data: Uint8Array | Uint8ClampedArray }): RgbImage {
+  const { width, height, data } = input;
+  if (!isPositiveInteger(width) || !isPositiveInteger(height)) {
+    fail('BAD_DIMENSIONS', `width and height must be integers ≥ 1, got ${String(width)}×${String(height)}`);
+  }
+  if (!(data instanceof Uint8Array || data instanceof Uint8ClampedArray)) {
+    fail('BAD_PIXELS', 'pixel data must be a Uint8Array or Uint8ClampedArray');
+  }
+  const pixels = width * height;
+  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (bytes.length === pixels * 3) return { width, height, data: bytes };
+  if (bytes.length === pixels * 4) return { width, height, data: dropAlpha(bytes, pixels) };
+  return fail('BAD_PIXELS', `${width}×${height} needs ${pixels * 3} (RGB) or ${pixels * 4} (RGBA) bytes, got ${bytes.length}`);
+}
+
+function isPositiveInteger(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 1;
+}
+
+function dropAlpha(rgba: Uint8Array, pixels: number): Uint8Array {
+  const rgb = new Uint8Array(pixels * 3);
+  for (let p = 0; p < pixels; p++) {
+    rgb[p * 3] = rgba[p * 4];
+    rgb[p * 3 + 1] = rgba[p * 4 + 1];
+    rgb[p * 3 + 2] = rgba[p * 4 + 2];
+  }
+  return rgb;
+}
+
+function startsWith(bytes: Uint8Array, signature: readonly number[]): boolean {
+  return bytes.length >= signature.length && signature.every((byte, i) => bytes[i] === byte);
+}
+
+/** Names the formats people most often feed by mistake; otherwise shows the leading bytes. */
+function describeContent(bytes: Uint8Array): string {
+  if (bytes.length === 0) return 'an empty file';
+  const ascii = (start: number, end: number) => String.fromCharCode(...bytes.subarray(start, end));
+  if (ascii(0, 4) === 'GIF8') return 'a GIF image';
+  if (ascii(0, 4) === 'RIFF' && ascii(8, 12) === 'WEBP') return 'a WebP image';
+  if (ascii(4, 8) === 'ftyp') return 'an ISO-BMFF file (AVIF/HEIC/MP4)';
+  if (ascii(0, 4) === 'II*\0' || ascii(0, 4) === 'MM\0*') return 'a TIFF image';
+  if (ascii(0, 2) === 'BM') return 'a BMP image';
+  const hex = Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
+  return `unknown content starting with bytes ${hex}`;
+}
+
+function checkDimensions(width: number, height: number, limits: Limits, format: string): void {
+  if (width === 0 || height === 0) fail('BAD_DIMENSIONS', `${format} header declares ${width}×${height} pixels`);
+  if (width > limits.maxWidth || height > limits.maxHeight || width * height > limits.maxPixels) {
+    fail(
+      'TOO_LARGE',
+      `${width}×${height} exceeds the limit of ${limits.maxWidth}×${limits.maxHeight} and ${limits.maxPixels} pixels`,
+    );
+  }
+}
+
+/** Runs a decoding library, turning its exceptions into AaraErrors (its memory caps count as TOO_LARGE). */
+function decodeWithLibrary<T>(format: string, decode: () => T): T {
+  try {
+    return decode();
+  } catch (err) {
+    if (err instanceof AaraError) throw err;
+    const message = err instanceof Error ? err.message : String(err);
+    if (/maxMemoryUsageInMB|maxResolutionInMP/.test(message)) fail('TOO_LARGE', `${format}: ${message}`);
+    return fail('BAD_IMAGE', `corrupt ${format}: ${message}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// PNG
+
+interface PngHeader {
+  width: number;
+  height: number;
+  bitDepth: number;
+  colorType: number;
+  interlaced: boolean;
+}
+
+interface PngLayout {
+  header: PngHeader;
+  /** [start, end) byte ranges of tRNS chunks. */
+  transparencyChunks: Array<[number, number]>;
+  imageData: Uint8Array[];
+  /** Offset just past IEND; trailing bytes (common in the wild) are ignored, pngjs would reject them. */
+  end: number;
+}
+
+/** Samples per pixel of each PNG colour type, and the bit depths the PNG specification allows for it. */
+const PNG_COLOR_TYPES: Record<number, { samples: number; depths: number[] }> = {
+  0: { samples: 1, depths: [1, 2, 4, 8, 16] },
+  2: { samples: 3, depths: [8, 16] },
+  3: { samples: 1, depths: [1, 2, 4, 8] },
+  4: { samples: 2, depths: [8, 16] },
+  6: { samples: 4, depths: [8, 16] },
+};
+
+function decodePng(bytes: Uint8Array, limits: Limits): RgbImage & { info: ReadInfo } {
+  const layout = readPngLayout(bytes, limits);
+  const { width, height, bitDepth, colorType, interlaced } = layout.header;
+  // pngjs inflates interlaced images without an output cap: bound it by the size the header implies.
+  if (interlaced) checkInflatedSize(layout.imageData, interlacedDataSize(layout.header));
+  // pngjs scales 16-bit samples by round(v·255/65535) = round(v/257) and expands gray and palette to RGBA.
+  const decoded = decodeWithLibrary('PNG', () => PNG.sync.read(pngForDecoder(bytes, layout)));
+  const rgb = toRgb({ width, height, data: decoded.data });
+  return {
+    ...rgb,
+    info: {
+      format: 'png',
+      grayscale: colorType === 0 || colorType === 4,
+      droppedAlpha: colorType === 4 || colorType === 6 || layout.transparencyChunks.length > 0,
+      bitDepth,
+    },
+  };
+}
+
+/** Walks the chunk list without decompressing anything; checks IHDR and the size limits first. */
+function readPngLayout(bytes: Uint8Array, limits: Limits): PngLayout {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const transparencyChunks: Array<[number, number]> = [];
+  const imageData: Uint8Array[] = [];
+  let header: PngHeader | undefined;
+  let offset = PNG_SIGNATURE.length;
+  for (;;) {
+    if (offset + 12 > bytes.length) fail('BAD_IMAGE', 'PNG is truncated (no IEND chunk)');
+    const length = view.getUint32(offset);
+    const type = String.fromCharCode(...bytes.subarray(offset + 4, offset + 8));
+    const dataStart = offset + 8;
+    const chunkEnd = dataStart + length + 4;
+    if (chunkEnd > bytes.length) fail('BAD_IMAGE', `PNG is truncated in the chunk at byte ${offset}`);
+    if (header === undefined) {
+      if (type !== 'IHDR' || length !== 13) fail('BAD_IMAGE', 'PNG does not start with a valid IHDR chunk');
+      header = parseIhdr(view, dataStart);
+      checkDimensions(header.width, header.height, limits, 'PNG');
+    } else if (type === 'tRNS') {
+      transparencyChunks.push([offset, chunkEnd]);
+    } else if (type === 'IDAT') {
+      imageData.push(bytes.subarray(dataStart, dataStart + length));
+    } else if (type === 'IEND') {
+      return { header, transparencyChunks, imageData, end: chunkEnd };
+    }
+    offset = chunkEnd;
+  }
+}
+
+function parseIhdr(view: DataView, at: number): PngHeader {
+  const header = {
+    width: view.getUint32(at),
+    height: view.getUint32(at + 4),
+    bitDepth: view.getUint8(at + 8),
+    colorType: view.getUint8(at + 9),
+    interlaced: view.getUint8(at + 12) === 1,
+  };
+  if (!PNG_COLOR_TYPES[header.colorType]?.depths.includes(header.bitDepth)) {
+    fail('BAD_IMAGE', `PNG declares colour type ${header.colorType} with bit depth ${header.bitDepth}`);
+  }
+  return header;
+}
+
+/**
+ * The bytes handed to pngjs: up to IEND, without tRNS chunks. Alpha is dropped anyway, and for gray and RGB
+ * images pngjs would otherwise zero the RGB of pixels matching the transparent colour.
+ */
+function pngForDecoder(bytes: Uint8Array, layout: PngLayout): Buffer {
+  const kept: Uint8Array[] = [];
+  let from = 0;
+  for (const [start, end] of layout.transparencyChunks) {
+    kept.push(bytes.subarray(from, start));
+    from = end;
+  }
+  kept.push(bytes.subarray(from, layout.end));
+  return kept.length === 1 ? Buffer.from(bytes.buffer, bytes.byteOffset, layout.end) : Buffer.concat(kept);
+}
+
+/** Adam7 passes as [x0, y0, dx, dy]. */
+const ADAM7_PASSES = [
+  [0, 0, 8, 8],
+  [4, 0, 8, 8],
+  [0, 4, 4, 8],
+  [2, 0, 4, 4],
+  [0, 2, 2, 4],
+  [1, 0, 2, 2],
+  [0, 1, 1, 2],
+];
+
+/** Size of the filtered, interlaced scanlines (one filter byte per row of each non-empty pass). */
+function interlacedDataSize({ width, height, bitDepth, colorType }: PngHeader): number {
+  const bitsPerPixel = PNG_COLOR_TYPES[colorType].samples * bitDepth;
+  let size = 0;
+  for (const [x0, y0, dx, dy] of ADAM7_PASSES) {
+    const passWidth = Math.max(0, Math.ceil((width - x0) / dx));
+    const passHeight = Math.max(0, Math.ceil((height - y0) / dy));
+    if (passWidth > 0) size += passHeight * (1 + Math.ceil((passWidth * bitsPerPixel) / 8));
+  }
+  return size;
+}
+
+function checkInflatedSize(imageData: Uint8Array[], expected: number): void {
+  try {
+    inflateSync(Buffer.concat(imageData), { maxOutputLength: expected });
+  } catch (err) {
+    const tooLong = (err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE';
+    fail('BAD_IMAGE', tooLong ? 'PNG image data is larger than its header declares' : `corrupt PNG: ${(err as Error).message}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// JPEG
+
+interface JpegFrame {
+  /** Start-of-frame marker, 0xC0–0xCF: says how the image is coded. */
+  marker: number;
+  precision: number;
+  width: number;
+  height: number;
+  components: number;
+}
+
+/** Frame kinds jpeg-js cannot decode, by SOF marker. */
+const UNSUPPORTED_JPEG_CODING: Record<number, string> = {
+  0xc3: 'lossless',
+  0xc5: 'hierarchical',
+  0xc6: 'hierarchical',
+  0xc7: 'hierarchical',
+  0xc9: 'arithmetic-coded',
+  0xca: 'arithmetic-coded',
+  0xcb: 'arithmetic-coded',
+  0xcd: 'arithmetic-coded',
+  0xce: 'arithmetic-coded',
+  0xcf: 'arithmetic-coded',
+};
+
+function decodeJpeg(bytes: Uint8Array, limits: Limits): RgbImage & { info: ReadInfo } {
+  const frame = readJpegFrame(bytes);
+  const coding = UNSUPPORTED_JPEG_CODING[frame.marker];
+  if (coding) fail('UNSUPPORTED_IMAGE', `${coding} JPEG is not supported; only baseline and progressive`);
+  if (frame.components === 4) fail('UNSUPPORTED_IMAGE', 'CMYK JPEG is not supported; convert to RGB');
+  if (frame.components !== 1 && frame.components !== 3) {
+    fail('UNSUPPORTED_IMAGE', `JPEG with ${frame.components} colour components is not supported`);
+  }
+  if (frame.precision !== 8) fail('UNSUPPORTED_IMAGE', `${frame.precision}-bit JPEG is not supported; only 8-bit`);
+  checkDimensions(frame.width, frame.height, limits, 'JPEG');
+  const decoded = decodeWithLibrary('JPEG', () =>
+    decodeJpegPixels(bytes, {
+      useTArray: true,
+      formatAsRGBA: false,
+      maxResolutionInMP: Math.ceil(limits.maxPixels / 1e6),
+      maxMemoryUsageInMB: jpegMemoryBudgetMB(limits.maxPixels),
+    }),
+  );
+  const rgb = toRgb({ width: frame.width, height: frame.height, data: decoded.data });
+  return { ...rgb, info: { format: 'jpeg', grayscale: frame.components === 1, droppedAlpha: false, bitDepth: 8 } };
+}
+
+/**
+ * jpeg-js's working memory: per component up to 4 bytes a pixel of coefficients (more with MCU padding), plus the
+ * component planes and the output. 24 bytes a pixel covers three full-resolution components with room to spare.
+ */
+function jpegMemoryBudgetMB(maxPixels: number): number {
+  return Math.ceil((maxPixels * 24) / (1024 * 1024)) + 16;
+}
+
+/**
+ * Walks the marker segments and the entropy-coded data up to the end-of-image marker and returns the frame
+ * header. The whole walk matters: jpeg-js fills missing scan data with gray instead of failing, so truncation
+ * must be caught here.
+ */
+function readJpegFrame(bytes: Uint8Array): JpegFrame {
+  let frame: JpegFrame | undefined;
+  let offset = 2; // past SOI
+  for (;;) {
+    const marker = nextJpegMarker(bytes, offset);
+    offset = marker.end;
+    if (marker.code === 0xd9) return frame ?? fail('BAD_IMAGE', 'JPEG has no frame header');
+    if (!hasSegment(marker.code)) continue;
+    const length = segmentLength(bytes, offset);
+    if (isStartOfFrame(marker.code) && frame === undefined) frame = parseFrameHeader(bytes, offset, marker.code, length);
+    if (marker.code !== 0xda) {
+      offset += length;
+    } else if (frame === undefined) {
+      fail('BAD_IMAGE', 'JPEG scan comes before its frame header');
+    } else {
+      offset = endOfEntropyCodedData(bytes, offset + length);
+    }
+  }
+}
+
+/** The marker at `offset` (after any 0xFF fill bytes): its code and the offset just past it. */
+function nextJpegMarker(bytes: Uint8Array, offset: number): { code: number; end: number } {
+  if (offset >= bytes.length) fail('BAD_IMAGE', 'JPEG is truncated (no end-of-image marker)');
+  if (bytes[offset] !== 0xff) fail('BAD_IMAGE', `JPEG marker expected at byte ${offset}`);
+  let at = offset + 1;
+  while (bytes[at] === 0xff) at++;
+  if (at >= bytes.length) fail('BAD_IMAGE', 'JPEG is truncated (no end-of-image marker)');
+  return { code: bytes[at], end: at + 1 };
+}
+
+/** Every marker but SOI, EOI, RSTn and TEM is followed by a segment that starts with its 16-bit length. */
+function hasSegment(code: number): boolean {
+  return !(code === 0xd8 || code === 0xd9 || code === 0x01 || (code >= 0xd0 && code <= 0xd7));
+}
+
+function segmentLength(bytes: Uint8Array, offset: number): number {
+  const length = offset + 2 <= bytes.length ? (bytes[offset] << 8) | bytes[offset + 1] : 0;
+  if (length < 2 || offset + length > bytes.length) fail('BAD_IMAGE', `JPEG segment at byte ${offset} is truncated`);
+  return length;
+}
+
+/** SOF0–SOF15, except DHT (C4), JPG (C8) and DAC (CC) which share the range. */
+function isStartOfFrame(code: number): boolean {
+  return code >= 0xc0 && code <= 0xcf && code !== 0xc4 && code !== 0xc8 && code !== 0xcc;
+}
+
+function parseFrameHeader(bytes: Uint8Array, offset: number, marker: number, length: number): JpegFrame {
+  if (length < 8) fail('BAD_IMAGE', 'JPEG frame header is too short');
+  return {
+    marker,
+    precision: bytes[offset + 2],
+    height: (bytes[offset + 3] << 8) | bytes[offset + 4],
+    width: (bytes[offset + 5] << 8) | bytes[offset + 6],
+    components: bytes[offset + 7],
+  };
+}
+
+/** Inside entropy-coded data 0xFF is followed only by 0x00 (stuffing), RSTn or fill bytes: any other marker ends it. */
+function endOfEntropyCodedData(bytes: Uint8Array, from: number): number {
+  for (let i = from; i + 1 < bytes.length; i++) {
+    if (bytes[i] !== 0xff) continue;
+    const next = bytes[i + 1];
+    if (next !== 0x00 && next !== 0xff && !(next >= 0xd0 && next <= 0xd7)) return i;
+  }
+  return fail('BAD_IMAGE', 'JPEG is truncated (no end-of-image marker)');
+}

@@ -1,0 +1,153 @@
+/**
+ * Codes the integer latent symbols of one image with per-channel integer CDF tables, like CompressAI's
+ * EntropyBottleneck (its rans_interface.cpp), as one rANS stream per group of channels.
+ *
+ * Value v of channel c has the index i = v + offset[c]:
+ *  - 0 ≤ i < length[c]: the regular symbol i, slots [cdf[i], cdf[i + 1]) of its channel row;
+ *  - otherwise the ESCAPE symbol (index length[c]), then in bypass (4-bit uniform chunks):
+ *      u = 2·(−i) − 1 if i < 0, u = 2·(i − length[c]) if i ≥ length[c]   (u < 2^32, interleaves both sides)
+ *      n = the number of 4-bit groups of u, 1 … 8, as one chunk (CompressAI writes the count in unary-ish
+ *          chunks where 15 means "more"; n ≤ 8 < 15 so one chunk always suffices, and CompressAI's n = 0
+ *          for u = 0 is written as n = 1: every value has exactly one code)
+ *      the n groups of u, least significant first.
+ *    A u ≥ 2^32 would need a 33rd bit: the encoder refuses it (BAD_WEIGHTS). Only int32 values within
+ *    |offset| ≤ 2^24 of ±2^31 can get there — no latent of sane weights comes close.
+ * Symbols are decoded channel by channel (c0 … c1 − 1), in raster order inside a channel plane.
+ */
+import { fail } from './errors.js';
+import { PROB_SCALE, RansDecoder, RansEncoder } from './rans.js';
+
+export interface CdfTables {
+  /** C */
+  channels: number;
+  /** Int32 entries per channel row in `cdf` */
+  stride: number;
+  /** [C * stride]; row c: cdf[0] = 0 < cdf[1] < … < cdf[length[c] + 1] = 65536, then padding */
+  cdf: Int32Array;
+  /** [C] number of regular symbols of channel c; symbol index length[c] is the ESCAPE symbol */
+  length: Int32Array;
+  /** [C] index of value 0: value v has index v + offset[c] */
+  offset: Int32Array;
+}
+
+/** Bits per bypass chunk: CompressAI's bypass precision. */
+const GROUP_BITS = 4;
+/** 8 groups of 4 bits hold any u < 2^32: every index within ±2^31 of its table. */
+const MAX_GROUPS = 8;
+/** |offset| bound, the one src/weights.ts enforces; it keeps v + offset (and so u) near the int32 range. */
+const MAX_OFFSET = 1 << 24;
+const MAX_ESCAPED = 2 ** (GROUP_BITS * MAX_GROUPS) - 1;
+const INT32_MIN = -(2 ** 31);
+const INT32_MAX = 2 ** 31 - 1;
+/** Latents usually cost well under 2 bits per symbol; this only sizes the encoder's first buffer. */
+const EXPECTED_BYTES_PER_SYMBOL = 0.25;
+
+/** Code channels c0 … c1 − 1 of `symbols` ([C, planeSize], channel-major) as one rANS stream. */
+export function encodeChannels(
+  symbols: Int32Array,
+  planeSize: number,
+  c0: number,
+  c1: number,
+  tables: CdfTables,
+): Uint8Array {
+  checkArguments(symbols, planeSize, c0, c1, tables);
+  const { cdf, stride, length, offset } = tables;
+  const encoder = new RansEncoder((c1 - c0) * planeSize * EXPECTED_BYTES_PER_SYMBOL);
+  // rANS is LIFO: walk the symbols backwards so the decoder reads them forwards
+  for (let c = c1 - 1; c >= c0; c--) {
+    const row = c * stride;
+    const escape = length[c];
+    const zeroIndex = offset[c];
+    const plane = c * planeSize;
+    for (let i = planeSize - 1; i >= 0; i--) {
+      let index = symbols[plane + i] + zeroIndex;
+      if (index < 0 || index >= escape) {
+        putEscapedIndex(encoder, index, escape); // the payload comes after the ESCAPE symbol: push it first
+        index = escape;
+      }
+      encoder.put(cdf[row + index], cdf[row + index + 1] - cdf[row + index]);
+    }
+  }
+  return encoder.finish();
+}
+
+/** Decode a stream of `encodeChannels` into channels c0 … c1 − 1 of `out`; hostile bytes ⇒ CORRUPT. */
+export function decodeChannels(
+  bytes: Uint8Array,
+  planeSize: number,
+  c0: number,
+  c1: number,
+  tables: CdfTables,
+  out: Int32Array,
+): void {
+  checkArguments(out, planeSize, c0, c1, tables);
+  const { cdf, stride, length, offset } = tables;
+  const decoder = new RansDecoder(bytes);
+  for (let c = c0; c < c1; c++) {
+    const row = c * stride;
+    const escape = length[c];
+    const zeroIndex = offset[c];
+    const plane = c * planeSize;
+    for (let i = 0; i < planeSize; i++) {
+      // the symbol s owning the slot: the last s with cdf[s] ≤ slot (cdf[0] = 0 ≤ slot < cdf[escape + 1])
+      const slot = decoder.peek();
+      let index = 0;
+      let above = escape + 1;
+      while (above - index > 1) {
+        const middle = (index + above) >>> 1;
+        if (cdf[row + middle] <= slot) index = middle;
+        else above = middle;
+      }
+      decoder.advance(cdf[row + index], cdf[row + index + 1] - cdf[row + index]);
+      out[plane + i] = index < escape ? index - zeroIndex : getEscapedValue(decoder, escape, zeroIndex);
+    }
+  }
+  decoder.finish();
+}
+
+/** Push the bypass payload of an out-of-table index, in reverse of the order `getEscapedValue` reads it. */
+function putEscapedIndex(encoder: RansEncoder, index: number, escape: number): void {
+  const u = index < 0 ? -2 * index - 1 : 2 * (index - escape);
+  // only reachable with int32 values within MAX_OFFSET of ±2^31, which no sane weights produce
+  if (u > MAX_ESCAPED) fail('BAD_WEIGHTS', `latent index ${index} needs more than 32 escape bits`);
+  let groups = 1;
+  while (groups < MAX_GROUPS && u >>> (GROUP_BITS * groups) !== 0) groups++; // guard first: >>> 32 is >>> 0
+  for (let g = groups - 1; g >= 0; g--) encoder.putBits((u >>> (GROUP_BITS * g)) & 0xf, GROUP_BITS);
+  encoder.putBits(groups, GROUP_BITS);
+}
+
+/** Read the bypass payload after an ESCAPE symbol and return its value, which must fit an int32. */
+function getEscapedValue(decoder: RansDecoder, escape: number, offset: number): number {
+  const groups = decoder.getBits(GROUP_BITS);
+  if (groups < 1 || groups > MAX_GROUPS) fail('CORRUPT', `escape with ${groups} groups`);
+  let u = 0;
+  let group = 0;
+  for (let g = 0; g < groups; g++) {
+    group = decoder.getBits(GROUP_BITS);
+    u += group * 2 ** (GROUP_BITS * g); // u reaches 2^32: multiplication, not <<
+  }
+  if (groups > 1 && group === 0) fail('CORRUPT', 'escape with a leading zero group'); // not what we write
+  const value = (u % 2 === 1 ? -(u + 1) / 2 : escape + u / 2) - offset;
+  if (value < INT32_MIN || value > INT32_MAX) fail('CORRUPT', `escaped value ${value} overflows int32`);
+  return value;
+}
+
+/** Shapes from the caller and the O(1)-per-row facts of the tables (src/weights.ts checks the rest). */
+function checkArguments(data: Int32Array, planeSize: number, c0: number, c1: number, t: CdfTables): void {
+  if (!(Number.isInteger(c0) && Number.isInteger(c1) && 0 <= c0 && c0 <= c1 && c1 <= t.channels)) {
+    fail('INTERNAL', `channels ${c0}…${c1} of ${t.channels}`);
+  }
+  if (!(Number.isInteger(planeSize) && planeSize >= 0 && data.length === t.channels * planeSize)) {
+    fail('INTERNAL', `${data.length} symbols for ${t.channels} planes of ${planeSize}`);
+  }
+  if (t.cdf.length < t.channels * t.stride || t.length.length < t.channels || t.offset.length < t.channels) {
+    fail('BAD_WEIGHTS', 'CDF tables smaller than their channel count');
+  }
+  for (let c = c0; c < c1; c++) {
+    const n = t.length[c];
+    const row = c * t.stride;
+    if (!(n >= 1 && n + 2 <= t.stride)) fail('BAD_WEIGHTS', `CDF channel ${c}: length ${n}`);
+    if (t.cdf[row] !== 0 || t.cdf[row + n + 1] !== PROB_SCALE) fail('BAD_WEIGHTS', `CDF channel ${c}: ends`);
+    if (Math.abs(t.offset[c]) > MAX_OFFSET) fail('BAD_WEIGHTS', `CDF channel ${c}: offset ${t.offset[c]}`);
+  }
+}

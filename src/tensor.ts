@@ -1,0 +1,67 @@
+/**
+ * One image's activations, CHW float32, and the layer calls the model is built from. These allocate the
+ * output; the kernels in kernels/ never allocate.
+ */
+import { conv2d, gdn, transposedConv2d } from '../kernels/index.js';
+import type { Conv, Gdn, Transform } from './weights.js';
+
+export interface Tensor {
+  c: number;
+  h: number;
+  w: number;
+  data: Float32Array;
+}
+
+export function tensor(c: number, h: number, w: number): Tensor {
+  return { c, h, w, data: new Float32Array(c * h * w) };
+}
+
+/** Conv2d with "same"-style padding k/2: stride 2 halves (rounding up), stride 1 keeps the size. */
+export function convLayer(x: Tensor, layer: Conv, stride: number): Tensor {
+  const pad = layer.k >> 1;
+  const outH = Math.floor((x.h + 2 * pad - layer.k) / stride) + 1;
+  const outW = Math.floor((x.w + 2 * pad - layer.k) / stride) + 1;
+  const out = tensor(layer.outC, outH, outW);
+  conv2d(out.data, x.data, layer.weight, layer.bias, {
+    inC: x.c, inH: x.h, inW: x.w, outC: layer.outC, outH, outW, k: layer.k, stride, pad,
+  });
+  return out;
+}
+
+/** ConvTranspose2d(5, stride 2, padding 2, output_padding 1): doubles the size. */
+export function transposedConvLayer(x: Tensor, layer: Conv): Tensor {
+  const out = tensor(layer.outC, 2 * x.h, 2 * x.w);
+  transposedConv2d(out.data, x.data, layer.weight, layer.bias, { inC: x.c, inH: x.h, inW: x.w, outC: layer.outC });
+  return out;
+}
+
+export function gdnLayer(x: Tensor, layer: Gdn, inverse: boolean): Tensor {
+  const out = tensor(x.c, x.h, x.w);
+  gdn(out.data, x.data, layer.beta, layer.gamma, { channels: x.c, planeSize: x.h * x.w, inverse });
+  return out;
+}
+
+/** Runs conv · (I)GDN · … · conv; `each` sees every layer's output (the parity tests use it). */
+function chain(x: Tensor, t: Transform, layer: (h: Tensor, c: Conv) => Tensor, inverse: boolean,
+  each?: (out: Tensor) => void): Tensor {
+  let h = x;
+  t.convs.forEach((c, i) => {
+    h = layer(h, c);
+    each?.(h);
+    if (i < t.gdns.length) {
+      h = gdnLayer(h, t.gdns[i], inverse);
+      each?.(h);
+    }
+  });
+  return h;
+}
+
+/** f_m / f_r: conv5/2 · GDN · … · conv5/2. */
+export function analysis(x: Tensor, t: Transform, each?: (out: Tensor) => void): Tensor {
+  return chain(x, t, (h, c) => convLayer(h, c, 2), false, each);
+}
+
+/** g_m / g_r: tconv5/2 · IGDN · … · tconv5/2. */
+export function synthesis(x: Tensor, t: Transform, each?: (out: Tensor) => void): Tensor {
+  return chain(x, t, transposedConvLayer, true, each);
+}

@@ -1,0 +1,147 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readContainer, readHeader, writeContainer, DEFAULT_LIMITS, FLAG_GRAYSCALE } from '../src/container.js';
+import { crc32 } from '../src/crc32.js';
+import { AaraError, type ErrorCode } from '../src/errors.js';
+import { mulberry32, randomBytes } from './helpers/prng.js';
+
+const failsWith = (code: ErrorCode) => (e: unknown) => e instanceof AaraError && e.code === code;
+
+const rng = mulberry32(11);
+const fields = {
+  level: 3,
+  flags: FLAG_GRAYSCALE,
+  width: 70,
+  height: 45,
+  weightsId: Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8]),
+  streams: [randomBytes(rng, 9), new Uint8Array(0), randomBytes(rng, 4)],
+};
+const file = writeContainer(fields);
+
+/** `file` with some bytes changed; the CRC is left stale on purpose (header checks come first). */
+function patched(at: number, ...bytes: number[]): Uint8Array {
+  const copy = Uint8Array.from(file);
+  copy.set(bytes, at);
+  return copy;
+}
+
+function u32(value: number): number[] {
+  return [value & 0xff, (value >>> 8) & 0xff, (value >>> 16) & 0xff, value >>> 24];
+}
+
+test('crc32: the standard check value, empty input and sub-ranges', () => {
+  const digits = new TextEncoder().encode('123456789');
+  assert.is(crc32(digits), 0xcbf43926);
+  assert.is(crc32(new Uint8Array(0)), 0);
+  const padded = Uint8Array.from([0xff, ...digits, 0xee]);
+  assert.is(crc32(padded, 1, 10), 0xcbf43926);
+});
+
+test('round trip: fields back, streams as views into the file', () => {
+  const c = readContainer(file);
+  assert.equal(
+    { ...c, streams: c.streams.map((s) => [...s]), weightsId: [...c.weightsId] },
+    { ...fields, version: 1, streams: fields.streams.map((s) => [...s]), weightsId: [...fields.weightsId] },
+  );
+  for (const s of c.streams) assert.is(s.buffer, file.buffer);
+});
+
+test('the byte layout of the table', () => {
+  assert.is(file.length, 24 + 4 * 3 + 13 + 4);
+  assert.equal([...file.subarray(0, 8)], [0x41, 0x41, 0x52, 0x41, 1, 3, FLAG_GRAYSCALE, 3]);
+  assert.equal([...file.subarray(8, 16)], [...u32(70), ...u32(45)]);
+  assert.equal([...file.subarray(16, 24)], [1, 2, 3, 4, 5, 6, 7, 8]);
+  assert.equal([...file.subarray(24, 36)], [...u32(9), ...u32(0), ...u32(4)]);
+  assert.equal([...file.subarray(36, 49)], [...fields.streams[0], ...fields.streams[2]]);
+  assert.equal([...file.subarray(49)], u32(crc32(file, 0, 49)));
+});
+
+test('readHeader needs only the fixed 24 bytes', () => {
+  const header = readHeader(file.subarray(0, 24));
+  assert.equal({ ...header, weightsId: [...header.weightsId] }, {
+    version: 1,
+    level: 3,
+    flags: 1,
+    width: 70,
+    height: 45,
+    weightsId: [1, 2, 3, 4, 5, 6, 7, 8],
+    streamCount: 3,
+  });
+});
+
+test('every error code from a crafted file', () => {
+  const cases: [Uint8Array, ErrorCode][] = [
+    [Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), 'BAD_MAGIC'], // a PNG
+    [new TextEncoder().encode('AARB'), 'BAD_MAGIC'],
+    [new TextEncoder().encode('AA'), 'TRUNCATED'],
+    [patched(4, 2), 'UNSUPPORTED_VERSION'],
+    [patched(4, 0), 'UNSUPPORTED_VERSION'],
+    [patched(4, 2).subarray(0, 5), 'UNSUPPORTED_VERSION'], // the version is known before the header ends
+    [file.subarray(0, 23), 'TRUNCATED'],
+    [patched(6, 0b10), 'CORRUPT'], // unknown flag
+    [patched(7, 0), 'CORRUPT'], // no stream
+    [patched(7, 65), 'CORRUPT'], // over MAX_STREAMS
+    [patched(8, ...u32(0)), 'BAD_DIMENSIONS'],
+    [patched(12, ...u32(0)), 'BAD_DIMENSIONS'],
+    [patched(8, ...u32(65536)), 'TOO_LARGE'],
+    [patched(12, ...u32(65536)), 'TOO_LARGE'],
+    [patched(8, ...u32(65535), ...u32(65535)), 'TOO_LARGE'], // each side fits, the pixel count does not
+    [patched(7, 5), 'TRUNCATED'], // two more stream lengths than bytes
+    [patched(24, ...u32(10)), 'TRUNCATED'], // streams declared longer than the file
+    [patched(24, ...u32(8)), 'CORRUPT'], // a byte nobody owns
+    [Uint8Array.from([...file.subarray(0, -4), 0, ...file.subarray(-4)]), 'CORRUPT'],
+    [patched(5, 4), 'CHECKSUM_MISMATCH'], // a valid-looking level
+    [patched(40, file[40] ^ 0x10), 'CHECKSUM_MISMATCH'], // inside a stream
+    [patched(file.length - 1, file[file.length - 1] ^ 1), 'CHECKSUM_MISMATCH'], // inside the CRC
+  ];
+  for (const [bytes, code] of cases) assert.throws(() => readContainer(bytes), failsWith(code), code);
+});
+
+test('huge declared dimensions are refused from the header alone', () => {
+  const header = patched(8, ...u32(0xffffffff), ...u32(0xffffffff)).subarray(0, 24);
+  assert.throws(() => readHeader(header), failsWith('TOO_LARGE'));
+  assert.throws(() => readContainer(header), failsWith('TOO_LARGE')); // before any size or CRC check
+});
+
+test('limits are the caller’s to tighten', () => {
+  assert.is(DEFAULT_LIMITS.maxPixels, 64 * 1024 * 1024);
+  assert.ok(6000 * 4000 <= DEFAULT_LIMITS.maxPixels);
+  assert.throws(() => readContainer(file, { ...DEFAULT_LIMITS, maxWidth: 69 }), failsWith('TOO_LARGE'));
+  assert.throws(() => readContainer(file, { ...DEFAULT_LIMITS, maxHeight: 44 }), failsWith('TOO_LARGE'));
+  assert.throws(() => readContainer(file, { ...DEFAULT_LIMITS, maxPixels: 70 * 45 - 1 }), failsWith('TOO_LARGE'));
+  readContainer(file, { maxWidth: 70, maxHeight: 45, maxPixels: 70 * 45 });
+});
+
+test('truncation at every length is TRUNCATED', () => {
+  for (let length = 0; length < file.length; length++) {
+    assert.throws(() => readContainer(file.subarray(0, length)), failsWith('TRUNCATED'), `length ${length}`);
+  }
+});
+
+test('every single-bit flip is an AaraError', () => {
+  for (let bit = 0; bit < file.length * 8; bit++) {
+    const flipped = patched(bit >> 3, file[bit >> 3] ^ (1 << (bit & 7)));
+    assert.throws(() => readContainer(flipped), (e: unknown) => e instanceof AaraError, `bit ${bit}`);
+  }
+});
+
+test('the writer refuses what the format cannot hold', () => {
+  const cases: [Partial<typeof fields>, ErrorCode][] = [
+    [{ level: 256 }, 'BAD_LEVEL'],
+    [{ level: -1 }, 'BAD_LEVEL'],
+    [{ width: 0 }, 'BAD_DIMENSIONS'],
+    [{ height: 2 ** 32 }, 'BAD_DIMENSIONS'],
+    [{ width: 1.5 }, 'BAD_DIMENSIONS'],
+    [{ flags: 2 }, 'INTERNAL'],
+    [{ weightsId: new Uint8Array(16) }, 'INTERNAL'],
+    [{ streams: [] }, 'INTERNAL'],
+    [{ streams: Array.from({ length: 65 }, () => new Uint8Array(0)) }, 'INTERNAL'],
+  ];
+  for (const [change, code] of cases) {
+    assert.throws(() => writeContainer({ ...fields, ...change }), failsWith(code), JSON.stringify(change));
+  }
+  const widest = writeContainer({ ...fields, streams: Array.from({ length: 64 }, () => new Uint8Array(1)) });
+  assert.is(readContainer(widest).streams.length, 64);
+});
+
+test.run();

@@ -1,0 +1,50 @@
+/** Loads test/fixtures/parity.{json,bin} written by train/export.py, and the weights they belong to. */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { readWeights, type Weights } from '../../src/weights.js';
+
+export const repoPath = (p: string): string => fileURLToPath(new URL(`../../../${p}`, import.meta.url));
+
+interface Entry {
+  name: string;
+  dtype: 'f32' | 'i32';
+  shape: number[];
+  offset: number;
+}
+
+export interface Fixture {
+  shape: number[];
+  data: Float32Array | Int32Array;
+}
+
+export class ParityFixtures {
+  readonly weightsId: string;
+  readonly layerLevel: number;
+  private readonly entries = new Map<string, Entry>();
+  private readonly bin: Uint8Array;
+
+  constructor(dir = repoPath('test/fixtures')) {
+    const meta = JSON.parse(readFileSync(`${dir}/parity.json`, 'utf8')) as { weights_id: string; layer_level: number; entries: Entry[] };
+    this.weightsId = meta.weights_id;
+    this.layerLevel = meta.layer_level;
+    for (const e of meta.entries) this.entries.set(e.name, e);
+    this.bin = new Uint8Array(readFileSync(`${dir}/parity.bin`));
+  }
+
+  get(name: string): Fixture {
+    const e = this.entries.get(name);
+    if (!e) throw new Error(`fixture ${name} missing`);
+    const count = e.shape.reduce((a, b) => a * b, 1);
+    const bytes = this.bin.slice(e.offset, e.offset + count * 4);
+    const data = e.dtype === 'f32' ? new Float32Array(bytes.buffer) : new Int32Array(bytes.buffer);
+    return { shape: e.shape, data };
+  }
+
+  has(name: string): boolean {
+    return this.entries.has(name);
+  }
+}
+
+export function loadTestWeights(file: string): Weights {
+  return readWeights(new Uint8Array(readFileSync(repoPath(`weights/${file}`))));
+}

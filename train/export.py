@@ -1,0 +1,284 @@
+"""Export a checkpoint to the flat weight file the TypeScript engine reads, its FORMAT.md, and parity fixtures.
+
+    python3 train/export.py --checkpoint train/checkpoints/aara.pt --out weights/aara.bin \
+        --format weights/FORMAT.md --fixtures test/fixtures
+    python3 train/export.py --tiny-test-weights --out weights/test-tiny.bin   # seeded random tiny model, for golden tests
+
+The file is a 64-byte header followed by tensors in the order of `tensors()` below, each little-endian,
+with no per-tensor headers (llama2.c style: the reader walks the same list with a cursor).
+"""
+import argparse
+import hashlib
+import json
+import os
+import struct
+import sys
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from model import AARA, LAMBDAS, pad_to_stride  # noqa: E402
+
+MAGIC = b"AARAWGT\0"
+VERSION = 1
+HEADER_BYTES = 64
+CDF_PRECISION = 16  # table entries sum to 2^16: the rANS coder's PROB_BITS
+MAX_SYMBOLS = 4096  # regular symbols per channel table; wider quantile ranges are clipped (escape codes the rest)
+
+
+def quantized_cdf(pmf, tail):
+    """pmf (n,) + tail mass → integer CDF of n+2 entries, every symbol (escape = last) with freq ≥ 1."""
+    probs = np.maximum(np.append(pmf, tail).astype(np.float64), 0.0)
+    total = probs.sum()
+    spare = (1 << CDF_PRECISION) - len(probs)
+    freq = 1 + np.floor(probs / total * spare).astype(np.int64)
+    freq[int(np.argmax(probs))] += (1 << CDF_PRECISION) - int(freq.sum())
+    return np.concatenate([[0], np.cumsum(freq)]).astype(np.int32)
+
+
+def cdf_tensors(density, levels):
+    """medians [L,C] f32, offset [L,C] i32, length [L,C] i32, cdf [L,C,stride] i32 (stride = max length + 2)."""
+    rows = []
+    for level in range(levels):
+        below, length, pmf, tail = density.pmf_tables(level)
+        rows.append((density.medians(level).detach(), below, length, pmf, tail))
+    clip = lambda n: min(int(n), MAX_SYMBOLS)  # noqa: E731
+    stride = max(clip(n) for r in rows for n in r[2]) + 2
+    L, C = levels, density.channels
+    medians = np.zeros((L, C), np.float32)
+    offset = np.zeros((L, C), np.int32)
+    length = np.zeros((L, C), np.int32)
+    cdf = np.zeros((L, C, stride), np.int32)
+    for level, (med, below, lens, pmf, tail) in enumerate(rows):
+        for c in range(C):
+            n = int(lens[c])
+            skip = max(0, (n - MAX_SYMBOLS) // 2)
+            n_kept = clip(n)
+            p = pmf[c, skip:skip + n_kept].double().numpy()
+            t = float(tail[c]) + float(pmf[c, :skip].sum() + pmf[c, skip + n_kept:n].sum())
+            table = quantized_cdf(p, t)
+            medians[level, c] = float(med[c])
+            offset[level, c] = int(below[c]) - skip
+            length[level, c] = n_kept
+            cdf[level, c, :len(table)] = table
+            cdf[level, c, len(table):] = 1 << CDF_PRECISION
+    return medians, offset, length, cdf
+
+
+def conv_block(prefix, conv):
+    return [(prefix + ".weight", conv.weight), (prefix + ".bias", conv.bias)]
+
+
+def gdn_block(prefix, gdn):
+    beta, gamma = gdn.effective()
+    return [(prefix + ".beta", beta), (prefix + ".gamma", gamma)]
+
+
+def sequence(prefix, seq):
+    out = []
+    for i, layer in enumerate(seq):
+        if hasattr(layer, "effective"):
+            out += gdn_block(f"{prefix}.{i}", layer)
+        else:
+            out += conv_block(f"{prefix}.{i}", layer)
+    return out
+
+
+def attention(prefix, a):
+    return conv_block(prefix + ".fc1", a.fc1) + conv_block(prefix + ".fc2", a.fc2) + conv_block(prefix + ".spatial", a.spatial)
+
+
+def tensors(model):
+    """Every tensor of the weight file, in file order: (name, array)."""
+    levels = model.config["levels"]
+    out = (sequence("main_encoder", model.main_encoder) + attention("main_attention", model.main_attention)
+           + sequence("main_decoder", model.main_decoder)
+           + sequence("res_encoder", model.res_encoder) + attention("res_attention", model.res_attention)
+           + sequence("res_decoder", model.res_decoder)
+           + conv_block("fusion.conv1", model.fusion.conv1) + conv_block("fusion.conv2", model.fusion.conv2)
+           + [("gain_y", torch.exp(model.log_gain_y)), ("gain_z", torch.exp(model.log_gain_z))])
+    arrays = [(n, t.detach().cpu().float().numpy()) for n, t in out]
+    for latent, density in (("y", model.density_y), ("z", model.density_z)):
+        medians, offset, length, cdf = cdf_tensors(density, levels)
+        arrays += [(f"entropy_{latent}.median", medians), (f"entropy_{latent}.offset", offset),
+                   (f"entropy_{latent}.length", length), (f"entropy_{latent}.cdf", cdf)]
+    return arrays
+
+
+def dtype_name(a):
+    return {np.dtype(np.float32): "f32", np.dtype(np.int32): "i32"}[a.dtype]
+
+
+def write_weights(model, path, format_md=None, note=""):
+    arrays = tensors(model)
+    payload = b"".join(np.ascontiguousarray(a).astype(a.dtype.newbyteorder("<")).tobytes() for _, a in arrays)
+    weights_id = hashlib.sha256(payload).digest()[:16]
+    cfg = model.config
+    # strides of the CDF tables are the only shapes the config does not imply; store them in the header
+    stride_y = next(a for n, a in arrays if n == "entropy_y.cdf").shape[2]
+    stride_z = next(a for n, a in arrays if n == "entropy_z.cdf").shape[2]
+    header = struct.pack("<8s10I16s", MAGIC, VERSION, cfg["N"], cfg["M"], cfg["Nr"], cfg["Mr"], cfg["levels"],
+                         CDF_PRECISION, stride_y, stride_z, len(payload), weights_id)
+    header += b"\0" * (HEADER_BYTES - len(header))
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(header + payload)
+    os.replace(tmp, path)
+    if format_md:
+        write_format(format_md, arrays, note)
+    return weights_id.hex()
+
+
+def write_format(path, arrays, note):
+    lines = [
+        "# weights/aara.bin — flat weight file format (written by train/export.py, read by src/weights.ts)",
+        "",
+        "All numbers little-endian. A 64-byte header, then the tensors below back to back, in this order, with no",
+        "per-tensor headers: the reader walks this list with one cursor. Shapes use the header's config",
+        "(N, M, Nr, Mr, L levels; SY, SZ = CDF table strides). Conv weights are PyTorch Conv2d [out, in, k, k];",
+        "transposed-conv weights PyTorch ConvTranspose2d [in, out, 5, 5]; GDN β, γ are the effective values",
+        "(γ[i, j] multiplies x_j² in the norm of channel i); gains are positive multipliers (decoder divides).",
+        "CDF tables: value v of channel c at level q has index v + offset[q, c]; indices 0 … length−1 are",
+        "regular symbols, index length is the escape; cdf row has length + 2 entries (0 … 2^16), padded with 2^16.",
+        "",
+        "| offset | field | type |",
+        "|---|---|---|",
+        "| 0 | magic `AARAWGT\\0` | 8 bytes |",
+        "| 8 | version (1) | u32 |",
+        "| 12 | N, M, Nr, Mr, L | 5 × u32 |",
+        "| 32 | CDF precision (16) | u32 |",
+        "| 36 | SY, SZ: CDF row strides of ŷ and ẑ | 2 × u32 |",
+        "| 44 | payload bytes (everything after the header) | u32 |",
+        "| 48 | weights ID: first 16 bytes of SHA-256(payload) | 16 bytes |",
+        "",
+        "Tensors" + (f" ({note})" if note else "") + ":",
+        "",
+        "| offset | name | dtype | shape |",
+        "|---|---|---|---|",
+    ]
+    offset = HEADER_BYTES
+    for name, a in arrays:
+        lines.append(f"| {offset} | {name} | {dtype_name(a)} | [{', '.join(str(s) for s in a.shape)}] |")
+        offset += a.nbytes
+    lines += ["", f"Total: {offset} bytes.", ""]
+    with open(path, "w") as f:
+        f.write("\n".join(lines))
+
+
+class FixtureWriter:
+    def __init__(self):
+        self.entries, self.chunks, self.offset = [], [], 0
+
+    def add(self, name, t):
+        a = t.detach().cpu().numpy() if torch.is_tensor(t) else np.asarray(t)
+        a = a.astype(np.int32 if a.dtype.kind in "iu" else np.float32)
+        if a.ndim == 4:
+            a = a[0]  # fixtures hold single images, CHW
+        self.entries.append(dict(name=name, dtype=dtype_name(a), shape=list(a.shape), offset=self.offset))
+        b = a.astype(a.dtype.newbyteorder("<")).tobytes()
+        self.chunks.append(b)
+        self.offset += len(b)
+
+    def save(self, folder, meta):
+        os.makedirs(folder, exist_ok=True)
+        with open(os.path.join(folder, "parity.bin"), "wb") as f:
+            f.write(b"".join(self.chunks))
+        with open(os.path.join(folder, "parity.json"), "w") as f:
+            json.dump(dict(meta, entries=self.entries), f, indent=1)
+
+
+def synthetic_image(h, w):
+    """Deterministic odd-sized test picture: gradients, a disc and stripes (no data file needed)."""
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
+    r = 128 + 100 * np.sin(xx / 5.0) * np.cos(yy / 7.0)
+    g = 255 * xx / max(w - 1, 1)
+    b = np.where((xx - w / 2) ** 2 + (yy - h / 2) ** 2 < (min(h, w) / 3) ** 2, 220, 30) + 20 * ((xx + yy) % 4)
+    return np.clip(np.stack([r, g, b], -1), 0, 255).astype(np.uint8)
+
+
+def layer_outputs(seq, x):
+    outs = []
+    for layer in seq:
+        x = layer(x)
+        outs.append(x)
+    return outs
+
+
+@torch.no_grad()
+def write_fixtures(model, folder, kodak, weights_id):
+    from PIL import Image
+    fx = FixtureWriter()
+    crop = np.asarray(Image.open(kodak).convert("RGB"))[200:248, 300:364]  # 64×48 crop of a Kodak image
+    images = [("crop", crop, [0, 4]), ("odd", synthetic_image(29, 37), [2])]
+    for tag, img, levels in images:
+        fx.add(f"{tag}.pixels", img.transpose(2, 0, 1))
+        x = pad_to_stride(torch.from_numpy(img.copy()).permute(2, 0, 1)[None].float() / 255)
+        for level in levels:
+            out = model.compress_symbols(x, level)
+            for key in ("sy", "sz", "y", "z", "x_main", "r_hat", "x_hat"):
+                fx.add(f"{tag}.level{level}.{key}", out[key])
+            fx.add(f"{tag}.level{level}.estimated_bits", np.array([out["bits"]], np.float32))
+
+    # every layer's output for one input (the crop's top-left 32×32 at level 3), fed what the engine feeds it
+    level = 3
+    x = torch.from_numpy(crop[:32, :32].copy()).permute(2, 0, 1)[None].float() / 255
+    out = model.compress_symbols(x, level)
+    for key in ("sy", "sz", "x_main"):
+        fx.add(f"layers.{key}", out[key])
+    fe = layer_outputs(model.main_encoder, x)
+    for i, t in enumerate(fe):
+        fx.add(f"layers.main_encoder.{i}", t)
+    fx.add("layers.main_attention", model.main_attention(fe[-1]))
+    gy, gz = model.gains(level)
+    my = model.density_y.medians(level)[None, :, None, None]
+    for i, t in enumerate(layer_outputs(model.main_decoder, (out["sy"] + my) / gy[None, :, None, None])):
+        fx.add(f"layers.main_decoder.{i}", t)
+    fr = layer_outputs(model.res_encoder, x - out["x_main"])
+    for i, t in enumerate(fr):
+        fx.add(f"layers.res_encoder.{i}", t)
+    fx.add("layers.res_attention", model.res_attention(fr[-1]))
+    mz = model.density_z.medians(level)[None, :, None, None]
+    for i, t in enumerate(layer_outputs(model.res_decoder, (out["sz"] + mz) / gz[None, :, None, None])):
+        fx.add(f"layers.res_decoder.{i}", t)
+    fx.save(folder, dict(weights_id=weights_id, layer_level=level,
+                         note="written by train/export.py for weights/aara.bin; crop = kodim23.png rows 200-247, cols 300-363"))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--checkpoint", help="training checkpoint (train/checkpoints/aara.pt)")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--format", help="write the format table (weights/FORMAT.md)")
+    ap.add_argument("--fixtures", help="write parity fixtures into this folder")
+    ap.add_argument("--kodak-image", default=os.path.join(os.path.dirname(__file__), "..", "..", "shared",
+                                                           "datasets", "kodak", "kodim23.png"))
+    ap.add_argument("--tiny-test-weights", action="store_true",
+                    help="export a seeded, untrained tiny model (N=8,M=16,Nr=8,Mr=8, 2 levels) for golden tests")
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    if args.tiny_test_weights:
+        torch.manual_seed(1234)
+        model = AARA(N=8, M=16, Nr=8, Mr=8, levels=2)
+        with torch.no_grad():  # give φ a non-zero part so the golden files exercise the fusion path
+            model.fusion.conv2.weight.normal_(0, 0.05)
+        note = "tiny untrained test model"
+    else:
+        if not args.checkpoint or not os.path.exists(args.checkpoint):
+            sys.exit(f"export.py: checkpoint not found: {args.checkpoint}")
+        ck = torch.load(args.checkpoint, map_location="cpu")
+        model = AARA(**ck["config"])
+        model.load_state_dict(ck["model"])
+        note = f"trained {ck['step']} steps, {ck['hours']:.2f} h"
+    model.eval()
+    weights_id = write_weights(model, args.out, args.format, note)
+    print(f"wrote {args.out} ({os.path.getsize(args.out)} bytes), id {weights_id}, {note}")
+    if args.fixtures:
+        if not os.path.exists(args.kodak_image):
+            sys.exit(f"export.py: image for the parity crop not found: {args.kodak_image}")
+        write_fixtures(model, args.fixtures, args.kodak_image, weights_id)
+        print(f"wrote parity fixtures in {args.fixtures}")
+
+
+if __name__ == "__main__":
+    main()

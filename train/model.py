@@ -1,0 +1,391 @@
+"""AARA: Adaptive Attention Residual Autoencoder (see ../shared/design/model.md).
+
+        x ──pad──► f_m ─► CBAM ─► ×g_q ─► Q ─► ŷ ─► ÷g_q ─► g_m ─────────────► x̂_m ──┐
+                                              │ (factorized EB, per level)       │      │
+                   r = x − x̂_m ◄──────────────┴──────────────────────────────────┘      │
+                   r ─► f_r ─► CBAM ─► ×h_q ─► Q ─► ẑ ─► ÷h_q ─► g_r ──────────► r̂ ──┐ │
+                                                                                       ▼ ▼
+                                                         x̂ = x̂_m + r̂ + φ([x̂_m, r̂])
+
+Blocks, in the order the weight file stores them (train/export.py walks this list):
+    main_encoder    f_m   conv5/2 3→N · GDN · conv5/2 N→N · GDN · conv5/2 N→N · GDN · conv5/2 N→M
+    main_attention  A_m   CBAM(M)
+    main_decoder    g_m   tconv5/2 M→N · IGDN · tconv N→N · IGDN · tconv N→N · IGDN · tconv N→3
+    res_encoder     f_r   conv5/2 3→Nr · GDN · conv5/2 Nr→Nr · GDN · conv5/2 Nr→Mr
+    res_attention   A_r   CBAM(Mr)
+    res_decoder     g_r   tconv5/2 Mr→Nr · IGDN · tconv Nr→Nr · IGDN · tconv Nr→3
+    fusion          φ     conv3 6→16 · ReLU · conv3 16→3 (initialised to output 0)
+    gains                 per level q: g_q (M), h_q (Mr), positive
+    bottlenecks           factorized density per level per channel for ŷ and ẑ
+"""
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+# λ ladder (loss λ·255²·MSE + bpp), CompressAI's values for ≈0.12 … ≈1.0 bpp; one network, one gain pair per level.
+LAMBDAS = [0.0018, 0.0035, 0.0067, 0.0130, 0.0250, 0.0483, 0.0932]
+LAMBDA_REF = 0.0130  # level whose gains start at 1
+STRIDE = 16  # total downsampling of the main branch: images are padded to a multiple of it
+
+
+class _LowerBound(torch.autograd.Function):
+    """max(x, bound) whose gradient still pushes x up from below (Ballé's trick, as in CompressAI)."""
+
+    @staticmethod
+    def forward(ctx, x, bound):
+        ctx.save_for_backward(x, bound)
+        return torch.max(x, bound)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, bound = ctx.saved_tensors
+        pass_through = (x >= bound) | (grad < 0)
+        return pass_through.type(grad.dtype) * grad, None
+
+
+def lower_bound(x, bound):
+    return _LowerBound.apply(x, torch.tensor(bound, dtype=x.dtype, device=x.device))
+
+
+class NonNegative(nn.Module):
+    """Reparametrise v ≥ minimum as v = max(p, √(minimum+ε))² − ε, ε = 2⁻³⁶ (keeps gradients alive near 0)."""
+
+    def __init__(self, minimum=0.0):
+        super().__init__()
+        self.pedestal = 2.0 ** -36
+        self.bound = math.sqrt(minimum + self.pedestal)
+
+    def init(self, v):
+        return torch.sqrt(torch.clamp(v + self.pedestal, min=self.pedestal))
+
+    def forward(self, p):
+        return lower_bound(p, self.bound) ** 2 - self.pedestal
+
+
+class GDN(nn.Module):
+    """y_i = x_i / sqrt(β_i + Σ_j γ_ij x_j²); inverse=True multiplies (IGDN)."""
+
+    def __init__(self, channels, inverse=False):
+        super().__init__()
+        self.inverse = inverse
+        self.beta_param = NonNegative(1e-6)
+        self.gamma_param = NonNegative(0.0)
+        self.beta = nn.Parameter(self.beta_param.init(torch.ones(channels)))
+        self.gamma = nn.Parameter(self.gamma_param.init(0.1 * torch.eye(channels)))
+
+    def effective(self):
+        return self.beta_param(self.beta), self.gamma_param(self.gamma)
+
+    def forward(self, x):
+        beta, gamma = self.effective()
+        norm = torch.sqrt(F.conv2d(x * x, gamma[:, :, None, None], beta))
+        return x * norm if self.inverse else x / norm
+
+
+def conv(cin, cout, k=5, stride=2):
+    return nn.Conv2d(cin, cout, k, stride=stride, padding=k // 2)
+
+
+class TConv(nn.Module):
+    """ConvTranspose2d(k=5, stride=2, padding=2, output_padding=1) computed as four 3×3 phase convs.
+
+    Same weights ([Cin, Cout, 5, 5]) and maths as ConvTranspose2d, but no multiplications by stuffed
+    zeros (Debian's torch 1.13 ConvTranspose2d is ~80× slower than Conv2d on CPU). Output pixel
+    (2m+a, 2n+b) = Σ_{dy,dx∈{-1,0,1}} x[m+dy, n+dx] · w[a+2−2dy, b+2−2dx] (taps outside 0..4 are 0),
+    i.e. a 3×3 conv with 4·Cout outputs followed by pixel_shuffle(2).
+    """
+
+    def __init__(self, cin, cout):
+        super().__init__()
+        ref = nn.ConvTranspose2d(cin, cout, 5, stride=2, padding=2, output_padding=1)
+        self.weight = nn.Parameter(ref.weight.detach().clone())  # [Cin, Cout, 5, 5]
+        self.bias = nn.Parameter(ref.bias.detach().clone())
+        # phase_index[a, t] = kernel tap used by phase a at 3×3 offset t, or 5 (a zero tap)
+        idx = torch.tensor([[4 + a - 2 * t if 0 <= 4 + a - 2 * t <= 4 else 5 for t in range(3)] for a in range(2)])
+        self.register_buffer("phase_index", idx, persistent=False)
+
+    def phase_kernel(self):
+        cin, cout = self.weight.shape[:2]
+        w = F.pad(self.weight, (0, 1, 0, 1))  # tap 5 is zero
+        w = w.permute(1, 0, 2, 3)  # [Cout, Cin, 6, 6]
+        rows = w[:, :, self.phase_index.reshape(-1), :].reshape(cout, cin, 2, 3, 6)
+        k = rows[..., self.phase_index.reshape(-1)].reshape(cout, cin, 2, 3, 2, 3)
+        # → [Cout, 2(a), 2(b), Cin, 3, 3] → [Cout·4, Cin, 3, 3] in pixel_shuffle's channel order
+        return k.permute(0, 2, 4, 1, 3, 5).reshape(cout * 4, cin, 3, 3)
+
+    def forward(self, x):
+        y = F.conv2d(x, self.phase_kernel(), self.bias.repeat_interleave(4), padding=1)
+        return F.pixel_shuffle(y, 2)
+
+
+class CBAM(nn.Module):
+    """Channel attention (shared MLP on global avg and max pools) then spatial attention (7×7 conv)."""
+
+    def __init__(self, channels, reduction=16):
+        super().__init__()
+        hidden = max(1, channels // reduction)
+        self.fc1 = nn.Conv2d(channels, hidden, 1)
+        self.fc2 = nn.Conv2d(hidden, channels, 1)
+        self.spatial = nn.Conv2d(2, 1, 7, padding=3)
+
+    def mlp(self, v):
+        return self.fc2(F.relu(self.fc1(v)))
+
+    def forward(self, f):
+        avg = f.mean(dim=(2, 3), keepdim=True)
+        mx = f.amax(dim=(2, 3), keepdim=True)
+        fc = torch.sigmoid(self.mlp(avg) + self.mlp(mx)) * f
+        desc = torch.cat([fc.mean(dim=1, keepdim=True), fc.amax(dim=1, keepdim=True)], dim=1)
+        return torch.sigmoid(self.spatial(desc)) * fc
+
+
+class Analysis(nn.Sequential):
+    """conv5/2 with GDN between: widths [3, w1, ..., latent]."""
+
+    def __init__(self, widths):
+        layers = []
+        for i in range(len(widths) - 1):
+            layers.append(conv(widths[i], widths[i + 1]))
+            if i < len(widths) - 2:
+                layers.append(GDN(widths[i + 1]))
+        super().__init__(*layers)
+
+
+class Synthesis(nn.Sequential):
+    """tconv5/2 with IGDN between: widths [latent, ..., 3]."""
+
+    def __init__(self, widths):
+        layers = []
+        for i in range(len(widths) - 1):
+            layers.append(TConv(widths[i], widths[i + 1]))
+            if i < len(widths) - 2:
+                layers.append(GDN(widths[i + 1], inverse=True))
+        super().__init__(*layers)
+
+
+class Fusion(nn.Module):
+    """φ([x̂_m, r̂]): conv3 6→16 · ReLU · conv3 16→3, last layer zero so φ starts as 0."""
+
+    def __init__(self, hidden=16):
+        super().__init__()
+        self.conv1 = nn.Conv2d(6, hidden, 3, padding=1)
+        self.conv2 = nn.Conv2d(hidden, 3, 3, padding=1)
+        nn.init.zeros_(self.conv2.weight)
+        nn.init.zeros_(self.conv2.bias)
+
+    def forward(self, xm, rh):
+        return self.conv2(F.relu(self.conv1(torch.cat([xm, rh], dim=1))))
+
+
+class FactorizedDensity(nn.Module):
+    """Ballé 2018 factorized prior (CompressAI EntropyBottleneck), one independent density per level.
+
+    c(v) = sigmoid(logits_cumulative(v)); likelihood of integer-centred v = c(v+½) − c(v−½).
+    Quantiles (tail 1e-9, median) are learned by an auxiliary loss and fix the CDF table ranges.
+    """
+
+    FILTERS = (3, 3, 3)
+    INIT_SCALE = 10.0
+    TAIL_MASS = 1e-9
+    LIKELIHOOD_BOUND = 1e-9
+
+    def __init__(self, levels, channels):
+        super().__init__()
+        self.levels, self.channels = levels, channels
+        dims = (1,) + self.FILTERS + (1,)
+        scale = self.INIT_SCALE ** (1 / (len(self.FILTERS) + 1))
+        self.matrices, self.biases, self.factors = nn.ParameterList(), nn.ParameterList(), nn.ParameterList()
+        for i in range(len(self.FILTERS) + 1):
+            init = math.log(math.expm1(1 / scale / dims[i + 1]))
+            self.matrices.append(nn.Parameter(torch.full((levels, channels, dims[i + 1], dims[i]), init)))
+            self.biases.append(nn.Parameter(torch.rand(levels, channels, dims[i + 1], 1) - 0.5))
+            if i < len(self.FILTERS):
+                self.factors.append(nn.Parameter(torch.zeros(levels, channels, dims[i + 1], 1)))
+        q = torch.tensor([-self.INIT_SCALE, 0.0, self.INIT_SCALE])
+        self.quantiles = nn.Parameter(q.repeat(levels, channels, 1, 1))  # [L, C, 1, 3]
+        t = math.log(2 / self.TAIL_MASS - 1)
+        self.register_buffer("target", torch.tensor([-t, 0.0, t]), persistent=False)
+
+    def logits_cumulative(self, v, level, stop_gradient=False):
+        """v: [C, 1, n] → logits [C, 1, n]."""
+        logits = v
+        for i in range(len(self.FILTERS) + 1):
+            m, b = self.matrices[i][level], self.biases[i][level]
+            if stop_gradient:
+                m, b = m.detach(), b.detach()
+            logits = torch.matmul(F.softplus(m), logits) + b
+            if i < len(self.FILTERS):
+                f = self.factors[i][level]
+                if stop_gradient:
+                    f = f.detach()
+                logits = logits + torch.tanh(f) * torch.tanh(logits)
+        return logits
+
+    def medians(self, level):
+        return self.quantiles[level, :, 0, 1]
+
+    def likelihood(self, y, level):
+        """y: [B, C, H, W] (noisy or rounded) → likelihood, same shape."""
+        b, c, h, w = y.shape
+        v = y.permute(1, 0, 2, 3).reshape(c, 1, -1)
+        lower = self.logits_cumulative(v - 0.5, level)
+        upper = self.logits_cumulative(v + 0.5, level)
+        sign = -torch.sign(lower + upper).detach()
+        lik = torch.abs(torch.sigmoid(sign * upper) - torch.sigmoid(sign * lower))
+        lik = lower_bound(lik, self.LIKELIHOOD_BOUND)
+        return lik.reshape(c, b, h, w).permute(1, 0, 2, 3)
+
+    def aux_loss(self):
+        loss = 0.0
+        for level in range(self.levels):
+            logits = self.logits_cumulative(self.quantiles[level], level, stop_gradient=True)
+            loss = loss + torch.abs(logits - self.target).sum()
+        return loss
+
+    @torch.no_grad()
+    def pmf_tables(self, level):
+        """Per channel: (start, pmf [length], tail mass), exactly the inputs of the integer CDF tables."""
+        q = self.quantiles[level, :, 0, :]
+        med = q[:, 1]
+        below = torch.clamp(torch.ceil(med - q[:, 0]), min=0)
+        above = torch.clamp(torch.ceil(q[:, 2] - med), min=0)
+        start = med - below
+        length = (below + above + 1).long()
+        samples = torch.arange(int(length.max()), dtype=q.dtype) + start[:, None]
+        samples = samples[:, None, :]
+        lower = self.logits_cumulative(samples - 0.5, level)
+        upper = self.logits_cumulative(samples + 0.5, level)
+        sign = -torch.sign(lower + upper)
+        pmf = torch.abs(torch.sigmoid(sign * upper) - torch.sigmoid(sign * lower))[:, 0, :]
+        tail = torch.sigmoid(lower[:, 0, :1]) + torch.sigmoid(-upper[:, 0, -1:])
+        return below.long(), length, pmf, tail[:, 0]
+
+
+def ste_round(v):
+    return v + (torch.round(v) - v).detach()
+
+
+class AARA(nn.Module):
+    def __init__(self, N=64, M=128, Nr=48, Mr=64, levels=len(LAMBDAS)):
+        super().__init__()
+        self.config = dict(N=N, M=M, Nr=Nr, Mr=Mr, levels=levels)
+        self.main_encoder = Analysis([3, N, N, N, M])
+        self.main_attention = CBAM(M)
+        self.main_decoder = Synthesis([M, N, N, N, 3])
+        self.res_encoder = Analysis([3, Nr, Nr, Mr])
+        self.res_attention = CBAM(Mr)
+        self.res_decoder = Synthesis([Mr, Nr, Nr, 3])
+        self.fusion = Fusion()
+        init = torch.tensor([0.5 * math.log(lam / LAMBDA_REF) for lam in LAMBDAS[:levels]])
+        self.log_gain_y = nn.Parameter(init[:, None].repeat(1, M))
+        self.log_gain_z = nn.Parameter(init[:, None].repeat(1, Mr))
+        self.density_y = FactorizedDensity(levels, M)
+        self.density_z = FactorizedDensity(levels, Mr)
+
+    def gains(self, level):
+        return torch.exp(self.log_gain_y[level]), torch.exp(self.log_gain_z[level])
+
+    def main_latent(self, x, level):
+        gy, _ = self.gains(level)
+        return self.main_attention(self.main_encoder(x)) * gy[None, :, None, None]
+
+    def res_latent(self, r, level):
+        _, gz = self.gains(level)
+        return self.res_attention(self.res_encoder(r)) * gz[None, :, None, None]
+
+    def decode_main(self, y_hat, level):
+        gy, _ = self.gains(level)
+        return self.main_decoder(y_hat / gy[None, :, None, None])
+
+    def decode_residual(self, z_hat, level):
+        _, gz = self.gains(level)
+        return self.res_decoder(z_hat / gz[None, :, None, None])
+
+    def fuse(self, xm, rh):
+        return xm + rh + self.fusion(xm, rh)
+
+    def forward(self, x, level):
+        """Training pass: noisy latents for the rate, straight-through rounding for the decoders."""
+        y = self.main_latent(x, level)
+        my = self.density_y.medians(level)[None, :, None, None]
+        y_hat = ste_round(y - my) + my
+        lik_y = self.density_y.likelihood(y + torch.empty_like(y).uniform_(-0.5, 0.5), level)
+        xm = self.decode_main(y_hat, level)
+        z = self.res_latent(x - xm, level)
+        mz = self.density_z.medians(level)[None, :, None, None]
+        z_hat = ste_round(z - mz) + mz
+        lik_z = self.density_z.likelihood(z + torch.empty_like(z).uniform_(-0.5, 0.5), level)
+        rh = self.decode_residual(z_hat, level)
+        return dict(x_hat=self.fuse(xm, rh), x_main=xm, lik_y=lik_y, lik_z=lik_z)
+
+    @torch.no_grad()
+    def compress_symbols(self, x, level):
+        """Inference as the engine does it: integer symbols s = round(y − μ) and the reconstructions."""
+        y = self.main_latent(x, level)
+        my = self.density_y.medians(level)[None, :, None, None]
+        sy = torch.round(y - my)
+        xm = self.decode_main(sy + my, level)
+        r = x - xm
+        z = self.res_latent(r, level)
+        mz = self.density_z.medians(level)[None, :, None, None]
+        sz = torch.round(z - mz)
+        rh = self.decode_residual(sz + mz, level)
+        return dict(sy=sy, sz=sz, y=y - my, z=z - mz, x_main=xm, residual=r, r_hat=rh, x_hat=self.fuse(xm, rh),
+                    bits=self.estimated_bits(sy + my, sz + mz, level))
+
+    @torch.no_grad()
+    def estimated_bits(self, y_hat, z_hat, level):
+        lik_y = self.density_y.likelihood(y_hat, level)
+        lik_z = self.density_z.likelihood(z_hat, level)
+        return float(-(torch.log2(lik_y).sum() + torch.log2(lik_z).sum()))
+
+
+def pad_to_stride(x, stride=STRIDE):
+    """Edge-replicate x [B,3,H,W] on the right and bottom to multiples of the stride."""
+    h, w = x.shape[2:]
+    ph, pw = (-h) % stride, (-w) % stride
+    return F.pad(x, (0, pw, 0, ph), mode="replicate") if ph or pw else x
+
+
+def _gaussian(size, sigma=1.5):
+    g = torch.exp(-((torch.arange(size, dtype=torch.float32) - (size - 1) / 2) ** 2) / (2 * sigma ** 2))
+    return g / g.sum()
+
+
+MS_SSIM_WEIGHTS = [0.0448, 0.2856, 0.3001, 0.2363, 0.1333]
+
+
+def ms_ssim(a, b, data_range=1.0):
+    """5-scale MS-SSIM (Wang 2003), 11×11 σ=1.5 Gaussian, valid filtering, per channel then averaged.
+
+    The window shrinks to the image at coarse scales of small training crops (full-size images use 11).
+    Returns [B] values.
+    """
+    c1, c2 = (0.01 * data_range) ** 2, (0.03 * data_range) ** 2
+    channels = a.shape[1]
+    weights = torch.tensor(MS_SSIM_WEIGHTS, dtype=a.dtype, device=a.device)
+    values = []
+    for scale in range(len(MS_SSIM_WEIGHTS)):
+        size = min(11, a.shape[2], a.shape[3])
+        g = _gaussian(size).to(a)
+        gh = g.view(1, 1, 1, -1).repeat(channels, 1, 1, 1)
+        gv = g.view(1, 1, -1, 1).repeat(channels, 1, 1, 1)
+
+        def blur(t):
+            return F.conv2d(F.conv2d(t, gh, groups=channels), gv, groups=channels)
+
+        mu_a, mu_b = blur(a), blur(b)
+        var_a = blur(a * a) - mu_a ** 2
+        var_b = blur(b * b) - mu_b ** 2
+        cov = blur(a * b) - mu_a * mu_b
+        cs = (2 * cov + c2) / (var_a + var_b + c2)
+        ssim = (2 * mu_a * mu_b + c1) / (mu_a ** 2 + mu_b ** 2 + c1) * cs
+        values.append(torch.relu((ssim if scale == len(MS_SSIM_WEIGHTS) - 1 else cs).mean(dim=(2, 3))))
+        if scale < len(MS_SSIM_WEIGHTS) - 1:
+            pad = (0, a.shape[3] % 2, 0, a.shape[2] % 2)
+            a = F.avg_pool2d(F.pad(a, pad, mode="replicate"), 2)
+            b = F.avg_pool2d(F.pad(b, pad, mode="replicate"), 2)
+    stacked = torch.stack(values, dim=0)  # [5, B, C]
+    return torch.prod(stacked ** weights[:, None, None], dim=0).mean(dim=1)

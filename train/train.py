@@ -1,0 +1,173 @@
+"""Train AARA from scratch, or resume from the last checkpoint. Same command on CPU and CUDA.
+
+    python3 train/train.py --data ../shared/datasets/train [--minutes 150]
+
+Loss per batch (one level q drawn per batch): bpp + λ_q·(255²·MSE + γ·(1 − MS-SSIM)); the quantile
+auxiliary loss has its own optimizer. Every step appends a row to train/logs/train_log.csv; the
+checkpoint train/checkpoints/aara.pt is rewritten atomically every --checkpoint-minutes and on SIGTERM.
+"""
+import argparse
+import csv
+import glob
+import math
+import os
+import random
+import signal
+import sys
+import time
+
+import numpy as np
+import torch
+from PIL import Image
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from model import AARA, LAMBDAS, ms_ssim  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
+LOG_FIELDS = ["step", "hours", "level", "lmbda", "loss", "bpp", "psnr", "ms_ssim", "aux", "lr"]
+
+
+def load_images(root, min_side):
+    if not os.path.isdir(root):
+        sys.exit(f"train.py: training data folder not found: {root}")
+    paths = sorted(p for p in glob.glob(os.path.join(root, "**", "*"), recursive=True)
+                   if p.lower().endswith(IMAGE_EXTENSIONS) and "kodak" not in p.lower())
+    images = []
+    for p in paths:
+        a = np.asarray(Image.open(p).convert("RGB"))
+        if min(a.shape[:2]) >= min_side:
+            images.append(a)
+    if not images:
+        sys.exit(f"train.py: no training images of at least {min_side}px in {root}")
+    return images, paths
+
+
+def random_batch(images, batch, crop, rng):
+    out = np.empty((batch, crop, crop, 3), dtype=np.uint8)
+    for i in range(batch):
+        a = images[rng.randrange(len(images))]
+        y = rng.randrange(a.shape[0] - crop + 1)
+        x = rng.randrange(a.shape[1] - crop + 1)
+        c = a[y:y + crop, x:x + crop]
+        if rng.random() < 0.5:
+            c = c[:, ::-1]
+        if rng.random() < 0.5:
+            c = c[::-1]
+        out[i] = c
+    return torch.from_numpy(out).permute(0, 3, 1, 2).float().div_(255)
+
+
+def atomic_save(obj, path):
+    tmp = path + ".tmp"
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", required=True, help="folder of training images (searched recursively)")
+    ap.add_argument("--checkpoint", default=os.path.join(HERE, "checkpoints", "aara.pt"))
+    ap.add_argument("--log", default=os.path.join(HERE, "logs", "train_log.csv"))
+    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--crop", type=int, default=128)
+    ap.add_argument("--lr", type=float, default=3e-4)
+    ap.add_argument("--density-lr-scale", type=float, default=10.0)
+    ap.add_argument("--gamma", type=float, default=50.0, help="weight of (1 − MS-SSIM) next to 255²·MSE")
+    ap.add_argument("--minutes", type=float, default=150.0, help="wall-clock budget of this run")
+    ap.add_argument("--max-steps", type=int, default=10 ** 9)
+    ap.add_argument("--checkpoint-minutes", type=float, default=10.0)
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+
+    torch.set_num_threads(os.cpu_count())
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    images, paths = load_images(args.data, args.crop)
+    print(f"{len(images)} training images from {args.data}; device {device}", flush=True)
+
+    model = AARA().to(device)
+    quantiles = [p for n, p in model.named_parameters() if n.endswith("quantiles")]
+    density = [p for n, p in model.named_parameters() if n.startswith("density_") and not n.endswith("quantiles")]
+    network = [p for n, p in model.named_parameters() if not n.startswith("density_")]
+    main_params = network + density
+    # the factorized densities start ±10 wide and must sharpen to ±1: a 10× rate gets them there in
+    # hundreds of steps instead of thousands (they are a few thousand well-conditioned parameters)
+    opt = torch.optim.Adam([dict(params=network, lr=args.lr), dict(params=density, lr=args.lr * args.density_lr_scale)])
+    aux_opt = torch.optim.Adam(quantiles, lr=5e-3)  # quantiles start at ±10 and must travel
+    step, hours = 0, 0.0
+    rng = random.Random(args.seed)
+    if os.path.exists(args.checkpoint):
+        ck = torch.load(args.checkpoint, map_location=device)
+        model.load_state_dict(ck["model"])
+        if len(ck["opt"]["param_groups"]) == len(opt.param_groups):
+            opt.load_state_dict(ck["opt"])
+        else:
+            print("optimizer layout changed: its state starts afresh", flush=True)
+        aux_opt.load_state_dict(ck["aux_opt"])
+        step, hours = ck["step"], ck["hours"]
+        rng.setstate(ck["rng"])
+        torch.set_rng_state(ck["torch_rng"])
+        print(f"resumed from {args.checkpoint} at step {step} ({hours:.2f} h)", flush=True)
+    opt.param_groups[0]["lr"] = args.lr
+    opt.param_groups[1]["lr"] = args.lr * args.density_lr_scale
+
+    os.makedirs(os.path.dirname(args.checkpoint), exist_ok=True)
+    os.makedirs(os.path.dirname(args.log), exist_ok=True)
+    new_log = not os.path.exists(args.log)
+    log_file = open(args.log, "a", newline="")
+    log = csv.writer(log_file)
+    if new_log:
+        log.writerow(LOG_FIELDS)
+
+    def save():
+        atomic_save(dict(model=model.state_dict(), opt=opt.state_dict(), aux_opt=aux_opt.state_dict(),
+                         step=step, hours=hours, rng=rng.getstate(), torch_rng=torch.get_rng_state(),
+                         config=model.config, lambdas=LAMBDAS, args=vars(args)), args.checkpoint)
+        log_file.flush()
+        print(f"checkpoint at step {step} ({hours:.2f} h)", flush=True)
+
+    stop = {"now": False}
+    signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
+    signal.signal(signal.SIGINT, lambda *_: stop.update(now=True))
+
+    start = time.time()
+    last_save = start
+    last_tick = start
+    while not stop["now"] and step < args.max_steps and time.time() - start < args.minutes * 60:
+        level = rng.randrange(len(LAMBDAS))
+        lam = LAMBDAS[level]
+        x = random_batch(images, args.batch, args.crop, rng).to(device)
+        out = model(x, level)
+        pixels = x.shape[0] * x.shape[2] * x.shape[3]
+        bpp = -(torch.log2(out["lik_y"]).sum() + torch.log2(out["lik_z"]).sum()) / pixels
+        mse = torch.mean((out["x_hat"] - x) ** 2)
+        msssim = ms_ssim(out["x_hat"].clamp(0, 1), x).mean()
+        loss = bpp + lam * (255 ** 2 * mse + args.gamma * (1 - msssim))
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(main_params, 1.0)
+        opt.step()
+        aux = model.density_y.aux_loss() + model.density_z.aux_loss()
+        aux_opt.zero_grad()
+        aux.backward()
+        aux_opt.step()
+
+        now = time.time()
+        hours += (now - last_tick) / 3600
+        last_tick = now
+        step += 1
+        psnr = 10 * math.log10(1 / max(mse.item(), 1e-12))
+        log.writerow([step, f"{hours:.4f}", level, lam, f"{loss.item():.5f}", f"{bpp.item():.5f}", f"{psnr:.3f}",
+                      f"{msssim.item():.5f}", f"{aux.item():.2f}", args.lr])
+        if step % 50 == 0:
+            print(f"step {step} level {level} loss {loss.item():.4f} bpp {bpp.item():.4f} psnr {psnr:.2f} "
+                  f"ms-ssim {msssim.item():.4f} aux {aux.item():.1f}", flush=True)
+        if now - last_save > args.checkpoint_minutes * 60:
+            save()
+            last_save = now
+    save()
+    log_file.close()
+
+
+if __name__ == "__main__":
+    main()
