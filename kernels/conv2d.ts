@@ -21,9 +21,14 @@ export interface Conv2dDims {
   pad: number;
 }
 
-/** Output channels computed together by the fast kernels; packed weights interleave them. */
-export const OC_BLOCK = 4;
-/** Output pixels of one row computed together by the fast interior loop. */
+/**
+ * Output channels per packed weight block. The micro-kernels below are written out for exactly
+ * these 8 lanes (their `wi += 8` steps and a0…a7 accumulators), so this is not a tuning knob.
+ */
+export const OC_LANES = 8;
+/** Blocks with at most this many real channels run the 4-lane kernel instead of wasting 8. */
+const NARROW_LANES = 4;
+/** Output pixels of one row computed together by the blocked kernels. */
 const PIXEL_BLOCK = 4;
 
 /** The naive definition. w is PyTorch's [outC, inC, k, k], b is [outC]. */
@@ -32,7 +37,7 @@ export function conv2dSimple(out: Float32Array, x: Float32Array, w: Float32Array
   for (let oc = 0; oc < outC; oc++) {
     for (let oy = 0; oy < outH; oy++) {
       for (let ox = 0; ox < outW; ox++) {
-        let acc = b[oc]!;
+        let acc = b[oc];
         for (let ic = 0; ic < inC; ic++) {
           for (let ky = 0; ky < k; ky++) {
             const iy = oy * stride - pad + ky;
@@ -40,7 +45,7 @@ export function conv2dSimple(out: Float32Array, x: Float32Array, w: Float32Array
             for (let kx = 0; kx < k; kx++) {
               const ix = ox * stride - pad + kx;
               if (ix < 0 || ix >= inW) continue;
-              acc += x[(ic * inH + iy) * inW + ix]! * w[((oc * inC + ic) * k + ky) * k + kx]!;
+              acc += x[(ic * inH + iy) * inW + ix] * w[((oc * inC + ic) * k + ky) * k + kx];
             }
           }
         }
@@ -50,26 +55,28 @@ export function conv2dSimple(out: Float32Array, x: Float32Array, w: Float32Array
   }
 }
 
-/** Length of the packed weight array of a kernel with kh×kw taps (padded to whole OC_BLOCKs). */
+/** Length of a packed kh×kw kernel: whole OC_LANES blocks of [inC][kh][kw][OC_LANES]. */
 export function packedWeightsLength(outC: number, inC: number, kh: number, kw: number): number {
-  return Math.ceil(outC / OC_BLOCK) * inC * kh * kw * OC_BLOCK;
+  return Math.ceil(outC / OC_LANES) * inC * kh * kw * OC_LANES;
 }
 
 /**
- * Repacks PyTorch [outC, inC, k, k] weights for `conv2d`: [outC/4][inC][k][k][4], so the 4 output
- * channels of a block read their weights for one tap from 4 adjacent floats. The lanes of a last,
- * partial block are zero; they are computed but never stored. Allocates: call once at load time.
+ * Repacks PyTorch [outC, inC, k, k] weights for `conv2d`: [outC/8][inC][k][k][8], so the 8 output
+ * channels of a block find their weights for one tap in 8 adjacent slots. Lanes past the last
+ * channel are zero; they are computed but never stored. Float64 because widening the float32
+ * weights once here (exactly) saves a conversion per multiply in the kernel; the products are the
+ * same. Allocates: call once at load time.
  */
-export function packConv2dWeights(w: Float32Array, d: Conv2dDims): Float32Array {
+export function packConv2dWeights(w: Float32Array, d: Conv2dDims): Float64Array {
   const { inC, outC, k } = d;
-  const packed = new Float32Array(packedWeightsLength(outC, inC, k, k));
+  const packed = new Float64Array(packedWeightsLength(outC, inC, k, k));
   for (let oc = 0; oc < outC; oc++) {
-    const lane = oc % OC_BLOCK;
+    const lane = oc % OC_LANES;
     const blockBase = (oc - lane) * inC * k * k;
     for (let ic = 0; ic < inC; ic++) {
       for (let ky = 0; ky < k; ky++) {
         for (let kx = 0; kx < k; kx++) {
-          packed[blockBase + ((ic * k + ky) * k + kx) * OC_BLOCK + lane] = w[((oc * inC + ic) * k + ky) * k + kx]!;
+          packed[blockBase + ((ic * k + ky) * k + kx) * OC_LANES + lane] = w[((oc * inC + ic) * k + ky) * k + kx];
         }
       }
     }
@@ -78,19 +85,21 @@ export function packConv2dWeights(w: Float32Array, d: Conv2dDims): Float32Array 
 }
 
 /** The fast convolution; pw comes from `packConv2dWeights`. Equals `conv2dSimple` bit for bit. */
-export function conv2d(out: Float32Array, x: Float32Array, pw: Float32Array, b: Float32Array, d: Conv2dDims): void {
+export function conv2d(out: Float32Array, x: Float32Array, pw: Float64Array, b: Float32Array, d: Conv2dDims): void {
   const { inC, inH, inW, outC, outH, outW, k, stride, pad } = d;
-  correlatePacked(out, 0, outH * outW, outW, 1, outC, outH, outW, x, inC, inH, inW, pw, 0, b, k, k, stride, pad, pad);
+  correlatePacked(out, 0, outH * outW, outW, 1, outC, 0, outH, outW, x, inC, inH, inW, pw, 0, b, k, k, stride, pad, pad);
 }
 
 /**
  * The engine behind `conv2d` and the phases of `transposedConv2d`: correlates x with a packed kh×kw
- * kernel (layout [outC/4][inC][kh][kw][4] starting at pw[wOffset]) at the given stride and padding,
- * over an outH×outW grid whose element (oc, oy, ox) is stored at
+ * kernel (layout [outC/8][inC][kh][kw][8] starting at pw[wOffset]) at the given stride and padding,
+ * over the rows [oyBegin, oyEnd) of an output grid outW wide whose element (oc, oy, ox) is stored at
  * out[outOffset + oc·outChannelStride + oy·outRowStride + ox·outPixelStride].
- * Per output row it clips the kernel rows to the image once; columns whose taps all lie inside the
- * image go through the blocked kernel, the others (borders, leftovers) one pixel at a time with
- * clipped columns. Each element still sums bias, ic, row, column ascending over its valid taps.
+ * Per output row it clips the kernel rows to the image once; runs of PIXEL_BLOCK columns whose taps
+ * all lie inside the image go through a blocked kernel (the last run is shifted left to end at the
+ * interior's end: pixels computed twice get the same bits), the other columns one at a time with
+ * clipped kernel columns. Every element still sums bias, ic, row, column ascending over its valid taps.
+ * Exported only for transposed-conv2d.ts.
  */
 export function correlatePacked(
   out: Float32Array,
@@ -99,13 +108,14 @@ export function correlatePacked(
   outRowStride: number,
   outPixelStride: number,
   outC: number,
-  outH: number,
+  oyBegin: number,
+  oyEnd: number,
   outW: number,
   x: Float32Array,
   inC: number,
   inH: number,
   inW: number,
-  pw: Float32Array,
+  pw: Float64Array,
   wOffset: number,
   b: Float32Array,
   kh: number,
@@ -115,67 +125,53 @@ export function correlatePacked(
   padX: number,
 ): void {
   const inPlane = inH * inW;
-  const wRowStride = kw * OC_BLOCK;
+  const wRowStride = kw * OC_LANES;
   const wIcStride = kh * wRowStride;
   // Output columns whose kw taps all lie inside the input row: ox·stride − padX ≥ 0 and ox·stride − padX + kw ≤ inW.
   const interiorStart = Math.min(outW, Math.ceil(padX / stride));
   const interiorEnd = Math.max(interiorStart, Math.min(outW, Math.floor((inW + padX - kw) / stride) + 1));
-  for (let oc0 = 0; oc0 < outC; oc0 += OC_BLOCK) {
-    const ocCount = Math.min(OC_BLOCK, outC - oc0);
-    const wBlock = wOffset + (oc0 / OC_BLOCK) * inC * wIcStride;
+  const blocked = interiorEnd - interiorStart >= PIXEL_BLOCK;
+  for (let oc0 = 0; oc0 < outC; oc0 += OC_LANES) {
+    const ocCount = Math.min(OC_LANES, outC - oc0);
+    const correlateBlock = ocCount > NARROW_LANES ? correlateBlock8x4 : correlateBlock4x4;
+    const wBlock = wOffset + oc0 * inC * kh * kw;
     const outBlock = outOffset + oc0 * outChannelStride;
-    for (let oy = 0; oy < outH; oy++) {
+    for (let oy = oyBegin; oy < oyEnd; oy++) {
       const iyTop = oy * stride - padY;
       const rowStart = Math.max(0, -iyTop);
-      const rows = Math.min(kh, inH - iyTop) - rowStart;
-      if (rows <= 0) {
-        for (let ox = 0; ox < outW; ox++) storeBias(out, outBlock + oy * outRowStride + ox * outPixelStride, outChannelStride, ocCount, b, oc0);
-        continue;
-      }
+      const rows = Math.min(kh, inH - iyTop) - rowStart; // ≤ 0 leaves just the bias
       const xRow = (iyTop + rowStart) * inW;
       const wRow = wBlock + rowStart * wRowStride;
       const outRow = outBlock + oy * outRowStride;
       for (let ox = 0; ox < outW; ) {
-        const ixLeft = ox * stride - padX;
-        const outIndex = outRow + ox * outPixelStride;
-        if (ox >= interiorStart && ox + PIXEL_BLOCK <= interiorEnd) {
-          correlateBlock(out, outIndex, outChannelStride, outPixelStride, ocCount, b, oc0, x, xRow + ixLeft, stride, inPlane, inW, inC, pw, wRow, wIcStride, wRowStride, rows, kw);
-          ox += PIXEL_BLOCK;
+        if (blocked && ox >= interiorStart && ox < interiorEnd) {
+          const first = Math.min(ox, interiorEnd - PIXEL_BLOCK);
+          correlateBlock(out, outRow + first * outPixelStride, outChannelStride, outPixelStride, ocCount, b, oc0, x, xRow + first * stride - padX, stride, inPlane, inW, inC, pw, wRow, wIcStride, wRowStride, rows, kw);
+          ox = first + PIXEL_BLOCK;
           continue;
         }
+        const ixLeft = ox * stride - padX;
         const colStart = Math.max(0, -ixLeft);
-        const cols = Math.min(kw, inW - ixLeft) - colStart;
-        if (cols <= 0) storeBias(out, outIndex, outChannelStride, ocCount, b, oc0);
-        else correlatePixel(out, outIndex, outChannelStride, ocCount, b, oc0, x, xRow + ixLeft + colStart, inPlane, inW, inC, pw, wRow + colStart * OC_BLOCK, wIcStride, wRowStride, rows, cols);
+        const cols = Math.min(kw, inW - ixLeft) - colStart; // ≤ 0 leaves just the bias
+        correlatePixel8(out, outRow + ox * outPixelStride, outChannelStride, ocCount, b, oc0, x, xRow + ixLeft + colStart, inPlane, inW, inC, pw, wRow + colStart * OC_LANES, wIcStride, wRowStride, rows, cols);
         ox++;
       }
     }
   }
 }
 
-/** Output elements with no valid tap are just their bias. */
-function storeBias(out: Float32Array, outIndex: number, outChannelStride: number, ocCount: number, b: Float32Array, oc0: number): void {
-  for (let lane = 0; lane < ocCount; lane++) out[outIndex + lane * outChannelStride] = b[oc0 + lane]!;
-}
-
-/** Bias of a lane; lanes past the last channel are computed but never stored. */
-function laneBias(b: Float32Array, oc0: number, lane: number, ocCount: number): number {
-  return lane < ocCount ? b[oc0 + lane]! : 0;
-}
-
-/** Stores the lanes that are real channels. */
-function storeLanes(out: Float32Array, outIndex: number, outChannelStride: number, ocCount: number, a0: number, a1: number, a2: number, a3: number): void {
-  out[outIndex] = a0;
-  if (ocCount > 1) out[outIndex + outChannelStride] = a1;
-  if (ocCount > 2) out[outIndex + 2 * outChannelStride] = a2;
-  if (ocCount > 3) out[outIndex + 3 * outChannelStride] = a3;
-}
-
-/**
- * 4 output channels × 1 output pixel over a rows×cols window of taps. xIndex and wIndex address the
- * window's first tap for ic = 0.
+/*
+ * Micro-kernels. Their arguments:
+ *   out[outIndex] receives lane 0 of pixel 0; lanes step by outChannelStride, pixels by outPixelStride;
+ *   ocCount lanes (of oc0…) are real channels: the others reuse the last real bias and are not stored;
+ *   x[xIndex] is the window's first tap for ic = 0 and pixel 0; pixel p reads xPixelStride·p further;
+ *   pw[wIndex] is that tap's lane-0 weight; rows×cols taps, all inside the image.
+ * The accumulators aLP (lane L, pixel P) are locals, summed in the contract's order, and rounded to
+ * float32 only by the stores.
  */
-function correlatePixel(
+
+/** 8 output channels × 1 output pixel: columns whose window the image clips, and rows too narrow for a block. */
+function correlatePixel8(
   out: Float32Array,
   outIndex: number,
   outChannelStride: number,
@@ -187,39 +183,52 @@ function correlatePixel(
   inPlane: number,
   inW: number,
   inC: number,
-  pw: Float32Array,
+  pw: Float64Array,
   wIndex: number,
   wIcStride: number,
   wRowStride: number,
   rows: number,
   cols: number,
 ): void {
-  let a0 = laneBias(b, oc0, 0, ocCount);
-  let a1 = laneBias(b, oc0, 1, ocCount);
-  let a2 = laneBias(b, oc0, 2, ocCount);
-  let a3 = laneBias(b, oc0, 3, ocCount);
+  const last = oc0 + ocCount - 1;
+  let a0 = b[oc0];
+  let a1 = b[Math.min(oc0 + 1, last)];
+  let a2 = b[Math.min(oc0 + 2, last)];
+  let a3 = b[Math.min(oc0 + 3, last)];
+  let a4 = b[Math.min(oc0 + 4, last)];
+  let a5 = b[Math.min(oc0 + 5, last)];
+  let a6 = b[Math.min(oc0 + 6, last)];
+  let a7 = b[Math.min(oc0 + 7, last)];
   for (let ic = 0; ic < inC; ic++) {
     for (let r = 0; r < rows; r++) {
       let xi = xIndex + ic * inPlane + r * inW;
       let wi = wIndex + ic * wIcStride + r * wRowStride;
-      for (let c = 0; c < cols; c++, xi++, wi += OC_BLOCK) {
-        const v = x[xi]!;
-        a0 += v * pw[wi]!;
-        a1 += v * pw[wi + 1]!;
-        a2 += v * pw[wi + 2]!;
-        a3 += v * pw[wi + 3]!;
+      for (let c = 0; c < cols; c++, xi++, wi += 8) {
+        const v = x[xi];
+        a0 += v * pw[wi];
+        a1 += v * pw[wi + 1];
+        a2 += v * pw[wi + 2];
+        a3 += v * pw[wi + 3];
+        a4 += v * pw[wi + 4];
+        a5 += v * pw[wi + 5];
+        a6 += v * pw[wi + 6];
+        a7 += v * pw[wi + 7];
       }
     }
   }
-  storeLanes(out, outIndex, outChannelStride, ocCount, a0, a1, a2, a3);
+  const cs = outChannelStride;
+  out[outIndex] = a0;
+  if (ocCount > 1) out[outIndex + cs] = a1;
+  if (ocCount > 2) out[outIndex + 2 * cs] = a2;
+  if (ocCount > 3) out[outIndex + 3 * cs] = a3;
+  if (ocCount > 4) out[outIndex + 4 * cs] = a4;
+  if (ocCount > 5) out[outIndex + 5 * cs] = a5;
+  if (ocCount > 6) out[outIndex + 6 * cs] = a6;
+  if (ocCount > 7) out[outIndex + 7 * cs] = a7;
 }
 
-/**
- * 4 output channels × PIXEL_BLOCK (4) adjacent output pixels whose rows×cols taps all lie inside the
- * image; input pixel p of a tap sits xPixelStride·p after pixel 0's. 16 accumulators, each summed in
- * the contract's order.
- */
-function correlateBlock(
+/** 8 output channels × 4 output pixels: each weight load feeds 4 MACs, each input load 8. */
+function correlateBlock8x4(
   out: Float32Array,
   outIndex: number,
   outChannelStride: number,
@@ -233,38 +242,129 @@ function correlateBlock(
   inPlane: number,
   inW: number,
   inC: number,
-  pw: Float32Array,
+  pw: Float64Array,
   wIndex: number,
   wIcStride: number,
   wRowStride: number,
   rows: number,
   cols: number,
 ): void {
-  const b0 = laneBias(b, oc0, 0, ocCount);
-  const b1 = laneBias(b, oc0, 1, ocCount);
-  const b2 = laneBias(b, oc0, 2, ocCount);
-  const b3 = laneBias(b, oc0, 3, ocCount);
-  let a00 = b0, a01 = b0, a02 = b0, a03 = b0;
-  let a10 = b1, a11 = b1, a12 = b1, a13 = b1;
-  let a20 = b2, a21 = b2, a22 = b2, a23 = b2;
-  let a30 = b3, a31 = b3, a32 = b3, a33 = b3;
+  const last = oc0 + ocCount - 1;
+  let a00 = b[oc0], a01 = a00, a02 = a00, a03 = a00;
+  let a10 = b[Math.min(oc0 + 1, last)], a11 = a10, a12 = a10, a13 = a10;
+  let a20 = b[Math.min(oc0 + 2, last)], a21 = a20, a22 = a20, a23 = a20;
+  let a30 = b[Math.min(oc0 + 3, last)], a31 = a30, a32 = a30, a33 = a30;
+  let a40 = b[Math.min(oc0 + 4, last)], a41 = a40, a42 = a40, a43 = a40;
+  let a50 = b[Math.min(oc0 + 5, last)], a51 = a50, a52 = a50, a53 = a50;
+  let a60 = b[Math.min(oc0 + 6, last)], a61 = a60, a62 = a60, a63 = a60;
+  let a70 = b[Math.min(oc0 + 7, last)], a71 = a70, a72 = a70, a73 = a70;
   const s1 = xPixelStride, s2 = 2 * xPixelStride, s3 = 3 * xPixelStride;
   for (let ic = 0; ic < inC; ic++) {
     for (let r = 0; r < rows; r++) {
       let xi = xIndex + ic * inPlane + r * inW;
       let wi = wIndex + ic * wIcStride + r * wRowStride;
-      for (let c = 0; c < cols; c++, xi++, wi += OC_BLOCK) {
-        const w0 = pw[wi]!, w1 = pw[wi + 1]!, w2 = pw[wi + 2]!, w3 = pw[wi + 3]!;
-        const v0 = x[xi]!, v1 = x[xi + s1]!, v2 = x[xi + s2]!, v3 = x[xi + s3]!;
-        a00 += v0 * w0; a01 += v1 * w0; a02 += v2 * w0; a03 += v3 * w0;
-        a10 += v0 * w1; a11 += v1 * w1; a12 += v2 * w1; a13 += v3 * w1;
-        a20 += v0 * w2; a21 += v1 * w2; a22 += v2 * w2; a23 += v3 * w2;
-        a30 += v0 * w3; a31 += v1 * w3; a32 += v2 * w3; a33 += v3 * w3;
+      for (let c = 0; c < cols; c++, xi++, wi += 8) {
+        const v0 = x[xi], v1 = x[xi + s1], v2 = x[xi + s2], v3 = x[xi + s3];
+        let w = pw[wi];
+        a00 += v0 * w; a01 += v1 * w; a02 += v2 * w; a03 += v3 * w;
+        w = pw[wi + 1];
+        a10 += v0 * w; a11 += v1 * w; a12 += v2 * w; a13 += v3 * w;
+        w = pw[wi + 2];
+        a20 += v0 * w; a21 += v1 * w; a22 += v2 * w; a23 += v3 * w;
+        w = pw[wi + 3];
+        a30 += v0 * w; a31 += v1 * w; a32 += v2 * w; a33 += v3 * w;
+        w = pw[wi + 4];
+        a40 += v0 * w; a41 += v1 * w; a42 += v2 * w; a43 += v3 * w;
+        w = pw[wi + 5];
+        a50 += v0 * w; a51 += v1 * w; a52 += v2 * w; a53 += v3 * w;
+        w = pw[wi + 6];
+        a60 += v0 * w; a61 += v1 * w; a62 += v2 * w; a63 += v3 * w;
+        w = pw[wi + 7];
+        a70 += v0 * w; a71 += v1 * w; a72 += v2 * w; a73 += v3 * w;
       }
     }
   }
-  storeLanes(out, outIndex, outChannelStride, ocCount, a00, a10, a20, a30);
-  storeLanes(out, outIndex + outPixelStride, outChannelStride, ocCount, a01, a11, a21, a31);
-  storeLanes(out, outIndex + 2 * outPixelStride, outChannelStride, ocCount, a02, a12, a22, a32);
-  storeLanes(out, outIndex + 3 * outPixelStride, outChannelStride, ocCount, a03, a13, a23, a33);
+  const cs = outChannelStride, p1 = outPixelStride, p2 = 2 * outPixelStride, p3 = 3 * outPixelStride;
+  let o = outIndex;
+  out[o] = a00; out[o + p1] = a01; out[o + p2] = a02; out[o + p3] = a03;
+  if (ocCount < 2) return;
+  o += cs;
+  out[o] = a10; out[o + p1] = a11; out[o + p2] = a12; out[o + p3] = a13;
+  if (ocCount < 3) return;
+  o += cs;
+  out[o] = a20; out[o + p1] = a21; out[o + p2] = a22; out[o + p3] = a23;
+  if (ocCount < 4) return;
+  o += cs;
+  out[o] = a30; out[o + p1] = a31; out[o + p2] = a32; out[o + p3] = a33;
+  if (ocCount < 5) return;
+  o += cs;
+  out[o] = a40; out[o + p1] = a41; out[o + p2] = a42; out[o + p3] = a43;
+  if (ocCount < 6) return;
+  o += cs;
+  out[o] = a50; out[o + p1] = a51; out[o + p2] = a52; out[o + p3] = a53;
+  if (ocCount < 7) return;
+  o += cs;
+  out[o] = a60; out[o + p1] = a61; out[o + p2] = a62; out[o + p3] = a63;
+  if (ocCount < 8) return;
+  o += cs;
+  out[o] = a70; out[o + p1] = a71; out[o + p2] = a72; out[o + p3] = a73;
+}
+
+/** 4 output channels (lanes 0–3 of an 8-lane block) × 4 output pixels, for narrow last blocks (e.g. RGB). */
+function correlateBlock4x4(
+  out: Float32Array,
+  outIndex: number,
+  outChannelStride: number,
+  outPixelStride: number,
+  ocCount: number,
+  b: Float32Array,
+  oc0: number,
+  x: Float32Array,
+  xIndex: number,
+  xPixelStride: number,
+  inPlane: number,
+  inW: number,
+  inC: number,
+  pw: Float64Array,
+  wIndex: number,
+  wIcStride: number,
+  wRowStride: number,
+  rows: number,
+  cols: number,
+): void {
+  const last = oc0 + ocCount - 1;
+  let a00 = b[oc0], a01 = a00, a02 = a00, a03 = a00;
+  let a10 = b[Math.min(oc0 + 1, last)], a11 = a10, a12 = a10, a13 = a10;
+  let a20 = b[Math.min(oc0 + 2, last)], a21 = a20, a22 = a20, a23 = a20;
+  let a30 = b[Math.min(oc0 + 3, last)], a31 = a30, a32 = a30, a33 = a30;
+  const s1 = xPixelStride, s2 = 2 * xPixelStride, s3 = 3 * xPixelStride;
+  for (let ic = 0; ic < inC; ic++) {
+    for (let r = 0; r < rows; r++) {
+      let xi = xIndex + ic * inPlane + r * inW;
+      let wi = wIndex + ic * wIcStride + r * wRowStride;
+      for (let c = 0; c < cols; c++, xi++, wi += 8) {
+        const v0 = x[xi], v1 = x[xi + s1], v2 = x[xi + s2], v3 = x[xi + s3];
+        let w = pw[wi];
+        a00 += v0 * w; a01 += v1 * w; a02 += v2 * w; a03 += v3 * w;
+        w = pw[wi + 1];
+        a10 += v0 * w; a11 += v1 * w; a12 += v2 * w; a13 += v3 * w;
+        w = pw[wi + 2];
+        a20 += v0 * w; a21 += v1 * w; a22 += v2 * w; a23 += v3 * w;
+        w = pw[wi + 3];
+        a30 += v0 * w; a31 += v1 * w; a32 += v2 * w; a33 += v3 * w;
+      }
+    }
+  }
+  const cs = outChannelStride, p1 = outPixelStride, p2 = 2 * outPixelStride, p3 = 3 * outPixelStride;
+  let o = outIndex;
+  out[o] = a00; out[o + p1] = a01; out[o + p2] = a02; out[o + p3] = a03;
+  if (ocCount < 2) return;
+  o += cs;
+  out[o] = a10; out[o + p1] = a11; out[o + p2] = a12; out[o + p3] = a13;
+  if (ocCount < 3) return;
+  o += cs;
+  out[o] = a20; out[o + p1] = a21; out[o + p2] = a22; out[o + p3] = a23;
+  if (ocCount < 4) return;
+  o += cs;
+  out[o] = a30; out[o + p1] = a31; out[o + p2] = a32; out[o + p3] = a33;
 }

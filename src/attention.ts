@@ -5,7 +5,7 @@
  * Pools are global over the whole latent, never per tile.
  */
 import { channelGate, channelMeanMax, channelMlp, conv2d, globalAvgMaxPool, spatialGate } from '../kernels/index.js';
-import { tensor, type Tensor } from './tensor.js';
+import { packedConv, tensor, type Tensor } from './tensor.js';
 import type { AttentionWeights } from './weights.js';
 
 export function attention(f: Tensor, w: AttentionWeights): Tensor {
@@ -27,9 +27,8 @@ export function attention(f: Tensor, w: AttentionWeights): Tensor {
   const descriptor = new Float32Array(2 * planeSize);
   channelMeanMax(descriptor, out.data, channels, planeSize);
   const spatialLogits = new Float32Array(planeSize);
-  conv2d(spatialLogits, descriptor, w.spatial.weight, w.spatial.bias, {
-    inC: 2, inH: f.h, inW: f.w, outC: 1, outH: f.h, outW: f.w, k: 7, stride: 1, pad: 3,
-  });
+  const d = { inC: 2, inH: f.h, inW: f.w, outC: 1, outH: f.h, outW: f.w, k: 7, stride: 1, pad: 3 };
+  conv2d(spatialLogits, descriptor, packedConv(w.spatial, d), w.spatial.bias, d);
   spatialGate(out.data, out.data, spatialLogits, channels, planeSize);
   return out;
 }

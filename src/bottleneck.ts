@@ -56,19 +56,21 @@ export function levelRow(values: Float32Array, level: number, channels: number):
   return values.subarray(level * channels, (level + 1) * channels);
 }
 
-export function encodeLatent(latent: Latent, entropy: LatentEntropy, level: number): Uint8Array[] {
-  const streams: Uint8Array[] = [];
-  for (let c0 = 0; c0 < latent.c; c0 += CHANNELS_PER_STREAM) {
-    const c1 = Math.min(latent.c, c0 + CHANNELS_PER_STREAM);
-    streams.push(encodeChannels(latent.symbols, latent.h * latent.w, c0, c1, entropy.tables[level]));
-  }
-  return streams;
+/** Channels [c0, c1) of a latent that stream `index` codes. */
+function streamChannels(index: number, channels: number): { c0: number; c1: number } {
+  const c0 = index * CHANNELS_PER_STREAM;
+  return { c0, c1: Math.min(channels, c0 + CHANNELS_PER_STREAM) };
+}
+
+/** Stream `index` of a latent (its channel group only): streams are independent, so workers code them apart. */
+export function encodeLatentStream(latent: Latent, index: number, entropy: LatentEntropy, level: number): Uint8Array {
+  const { c0, c1 } = streamChannels(index, latent.c);
+  return encodeChannels(latent.symbols, latent.h * latent.w, c0, c1, entropy.tables[level]);
 }
 
 /** Decodes stream `index` of a latent into `symbols` (its channel group only). */
 export function decodeLatentStream(stream: Uint8Array, index: number, latent: Latent, entropy: LatentEntropy,
   level: number): void {
-  const c0 = index * CHANNELS_PER_STREAM;
-  const c1 = Math.min(latent.c, c0 + CHANNELS_PER_STREAM);
+  const { c0, c1 } = streamChannels(index, latent.c);
   decodeChannels(stream, latent.h * latent.w, c0, c1, entropy.tables[level], latent.symbols);
 }

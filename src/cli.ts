@@ -2,14 +2,16 @@
  * aara command line: encode, decode, info (and eval, see src/eval.ts). Conventions follow cwebp/avifenc.
  * Every failure is an AaraError with a documented exit status; nothing is written unless complete.
  */
+import { availableParallelism } from 'node:os';
 import { basename, extname, join } from 'node:path';
-import { decodeSync, encodeSync } from './codec.js';
-import { readHeader } from './container.js';
-import { loadWeights } from './default-weights.js';
+import { DEFAULT_LEVEL, decodeSync, encodeSync, type EncodeOptions } from './codec.js';
+import { FLAG_GRAYSCALE, readHeader } from './container.js';
 import { AaraError, fail } from './errors.js';
 import { readInput, writeOutputAtomic } from './files.js';
-import { decodeImage, encodePng } from './image-io.js';
+import { decodeImage, encodePng, type RgbImage } from './image-io.js';
 import { psnr } from './metrics.js';
+import { decodeParallel, encodeParallel, loadWeightFile } from './parallel.js';
+import { WorkerPool } from './pool.js';
 import type { Weights } from './weights.js';
 
 export const HELP = `aara — learned image codec (AARA: dual-branch attention residual autoencoder)
@@ -37,8 +39,6 @@ Exit status: 0 success; 1 internal error; 2 bad command line or option value; 3 
 unsupported input (image or .aara); 4 invalid weight file; 5 file system error (missing input,
 output exists, output would replace an input).
 `;
-
-export const DEFAULT_LEVEL = 3;
 
 interface Options {
   command: string;
@@ -112,14 +112,52 @@ function checkOutputs(o: Options): void {
   if (o.output && o.inputs.length > 1) fail('USAGE', '-o takes one input; use -d DIR for several');
 }
 
+/** The codec a command runs: the synchronous one for --threads 1, else the worker pool (the same bytes). */
+interface Codec {
+  weights: Weights;
+  encode(img: RgbImage, opts: EncodeOptions): Promise<Uint8Array>;
+  decode(bytes: Uint8Array): Promise<RgbImage>;
+  /** stops the workers, so that the process can exit */
+  close(): Promise<void>;
+}
+
+function openCodec(o: Options): Codec {
+  const { weights, bytes: weightBytes } = loadWeightFile(o.weights);
+  if ((o.threads ?? availableParallelism()) === 1) {
+    return {
+      weights,
+      encode: async (img, opts) => encodeSync(img, weights, opts),
+      decode: async (bytes) => decodeSync(bytes, weights),
+      close: async () => {},
+    };
+  }
+  const pool = new WorkerPool(o.threads);
+  return {
+    weights,
+    encode: (img, opts) => encodeParallel(img, weights, weightBytes, { ...opts, pool }),
+    decode: (bytes) => decodeParallel(bytes, weights, weightBytes, { pool }),
+    close: () => pool.close(),
+  };
+}
+
+/** Runs a command with the codec, and always stops its workers. */
+async function withCodec(o: Options, command: (codec: Codec) => Promise<void>): Promise<void> {
+  const codec = openCodec(o);
+  try {
+    await command(codec);
+  } finally {
+    await codec.close();
+  }
+}
+
 /** Highest level whose file fits the target bpp (bpp grows with the level); the lowest if none fits. */
-function encodeToTarget(img: Parameters<typeof encodeSync>[0], w: Weights, target: number, grayscale: boolean) {
+async function encodeToTarget(img: RgbImage, codec: Codec, target: number, grayscale: boolean) {
   let lo = 0;
-  let hi = w.config.levels - 1;
-  let best = { level: 0, bytes: encodeSync(img, w, { level: 0, grayscale }) };
+  let hi = codec.weights.config.levels - 1;
+  let best = { level: 0, bytes: await codec.encode(img, { level: 0, grayscale }) };
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
-    const bytes = mid === 0 ? best.bytes : encodeSync(img, w, { level: mid, grayscale });
+    const bytes = mid === 0 ? best.bytes : await codec.encode(img, { level: mid, grayscale });
     if ((8 * bytes.length) / (img.width * img.height) <= target) {
       best = { level: mid, bytes };
       lo = mid + 1;
@@ -149,23 +187,26 @@ function report(o: Options, text: string, fields: Record<string, unknown>): void
   console.log(o.json ? JSON.stringify(fields) : text);
 }
 
-function encodeCommand(o: Options): void {
+async function encodeCommand(o: Options): Promise<void> {
   checkOutputs(o);
   if (o.level !== undefined && o.targetBpp !== undefined) fail('USAGE', '-q and --target-bpp exclude each other');
-  const w = loadWeights(o.weights);
+  await withCodec(o, (codec) => encodeFiles(o, codec));
+}
+
+async function encodeFiles(o: Options, codec: Codec): Promise<void> {
   const progress = new Progress(o.inputs.length, o.quiet || o.json);
-  o.inputs.forEach((input, i) => {
+  for (const [i, input] of o.inputs.entries()) {
     const output = outputFor(o, input, '.aara');
     const img = decodeImage(readInput(input));
     const started = performance.now();
     const grayscale = img.info.grayscale;
     const { level, bytes } = o.targetBpp !== undefined
-      ? encodeToTarget(img, w, o.targetBpp, grayscale)
-      : { level: o.level ?? DEFAULT_LEVEL, bytes: encodeSync(img, w, { level: o.level ?? DEFAULT_LEVEL, grayscale }) };
+      ? await encodeToTarget(img, codec, o.targetBpp, grayscale)
+      : { level: o.level ?? DEFAULT_LEVEL, bytes: await codec.encode(img, { level: o.level ?? DEFAULT_LEVEL, grayscale }) };
     const encodeSeconds = (performance.now() - started) / 1000;
     writeOutputAtomic(output, bytes, { force: o.force, inputs: o.inputs });
     // the quality reported is that of the file as written: decode it back
-    const decoded = decodeSync(bytes, w);
+    const decoded = await codec.decode(bytes);
     const bpp = (8 * bytes.length) / (img.width * img.height);
     const quality = psnr(img.data, decoded.data);
     progress.tick(i + 1, input);
@@ -174,24 +215,27 @@ function encodeCommand(o: Options): void {
       `PSNR ${quality.toFixed(2)} dB, encode ${encodeSeconds.toFixed(2)} s` +
       (img.info.droppedAlpha ? ' (alpha channel dropped)' : ''),
       { input, output, width: img.width, height: img.height, level, bytes: bytes.length, bpp, psnr: quality, encodeSeconds, droppedAlpha: img.info.droppedAlpha });
-  });
+  }
 }
 
-function decodeCommand(o: Options): void {
+async function decodeCommand(o: Options): Promise<void> {
   checkOutputs(o);
-  const w = loadWeights(o.weights);
+  await withCodec(o, (codec) => decodeFiles(o, codec));
+}
+
+async function decodeFiles(o: Options, codec: Codec): Promise<void> {
   const progress = new Progress(o.inputs.length, o.quiet || o.json);
-  o.inputs.forEach((input, i) => {
+  for (const [i, input] of o.inputs.entries()) {
     const output = outputFor(o, input, '.png');
     const bytes = readInput(input);
     const started = performance.now();
-    const img = decodeSync(bytes, w);
+    const img = await codec.decode(bytes);
     const decodeSeconds = (performance.now() - started) / 1000;
     writeOutputAtomic(output, encodePng(img), { force: o.force, inputs: o.inputs });
     progress.tick(i + 1, input);
     report(o, `${input} → ${output}: ${img.width}×${img.height}, decode ${decodeSeconds.toFixed(2)} s`,
       { input, output, width: img.width, height: img.height, decodeSeconds });
-  });
+  }
 }
 
 function infoCommand(o: Options): void {
@@ -202,8 +246,8 @@ function infoCommand(o: Options): void {
   const bpp = (8 * bytes.length) / (h.width * h.height);
   report(o,
     `${o.inputs[0]}: aara v${h.version}, ${h.width}×${h.height}, level ${h.level}, ${bytes.length} bytes, ` +
-    `${bpp.toFixed(4)} bpp, ${h.streamCount} streams, weights ${weightsId}${h.flags & 1 ? ', grayscale source' : ''}`,
-    { file: o.inputs[0], version: h.version, width: h.width, height: h.height, level: h.level, bytes: bytes.length, bpp, streams: h.streamCount, weightsId, grayscale: Boolean(h.flags & 1) });
+    `${bpp.toFixed(4)} bpp, ${h.streamCount} streams, weights ${weightsId}${h.flags & FLAG_GRAYSCALE ? ', grayscale source' : ''}`,
+    { file: o.inputs[0], version: h.version, width: h.width, height: h.height, level: h.level, bytes: bytes.length, bpp, streams: h.streamCount, weightsId, grayscale: Boolean(h.flags & FLAG_GRAYSCALE) });
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -220,9 +264,10 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     switch (o.command) {
-      case 'encode': encodeCommand(o); break;
-      case 'decode': decodeCommand(o); break;
+      case 'encode': await encodeCommand(o); break;
+      case 'decode': await decodeCommand(o); break;
       case 'info': infoCommand(o); break;
+      case 'eval': { const { evalCommand } = await import('./eval.js'); await evalCommand(o); break; }
       case '': fail('USAGE', 'no command (try --help)');
       default: fail('USAGE', `unknown command '${o.command}' (try --help)`);
     }

@@ -2,31 +2,47 @@
  * The synchronous codec: image → .aara bytes → image. This is the truth; the worker pool only splits
  * the same work across threads and must give byte-identical results.
  */
-import { decodeLatentStream, encodeLatent, streamCount, type Latent } from './bottleneck.js';
-import { DEFAULT_LIMITS, readContainer, writeContainer, type Limits } from './container.js';
-import { decodeLatents } from './decoder.js';
-import { encodeLatents } from './encoder.js';
+import { decodeLatentStream, encodeLatentStream, streamCount, type Latent } from './bottleneck.js';
+import { DEFAULT_LIMITS, FLAG_GRAYSCALE, readContainer, writeContainer, type Container, type Limits } from './container.js';
+import { ENCODE_TILE, encodeLatents } from './encoder.js';
 import { fail } from './errors.js';
-import { paddedSize, toPaddedPlanes, toRgbBytes, TOTAL_STRIDE } from './preprocess.js';
+import { paddedSize, TOTAL_STRIDE, writeRgbTile } from './preprocess.js';
+import { decodeRegion } from './decoder.js';
+import { tileGrid, type Region } from './tiling.js';
 import type { RgbImage } from './image-io.js';
 import { hexBytes, type Weights } from './weights.js';
 
-export const GRAYSCALE_FLAG = 1;
+/** the level used when none is asked for: ≈0.3–0.5 bpp on photographs */
+export const DEFAULT_LEVEL = 3;
 
 export interface EncodeOptions {
   /** quality level, 0 (smallest file) … levels−1 (best quality) */
   level: number;
   /** informative flag stored in the file */
   grayscale?: boolean;
+  /** tile size in pixels (a multiple of 16); any size gives the same bytes */
+  tile?: number;
 }
 
 export interface DecodeOptions {
   limits?: Limits;
+  /** tile size in pixels (a multiple of 16); any size gives the same bytes */
+  tile?: number;
 }
+
+/** Decoder tiles: 256 px bound a tile's activations to ≈ 5 MB at a 10 % halo cost. */
+export const DECODE_TILE = 256;
 
 export function checkLevel(level: number, w: Weights): void {
   if (!Number.isInteger(level) || level < 0 || level >= w.config.levels) {
     fail('BAD_LEVEL', `level ${level} (this model has levels 0…${w.config.levels - 1})`);
+  }
+}
+
+/** Tiles must fall on the 16-px latent grid (the encoder also tiles the 1/16 latent). */
+function checkTile(tile: number): void {
+  if (!Number.isInteger(tile) || tile < TOTAL_STRIDE || tile % TOTAL_STRIDE !== 0) {
+    fail('INTERNAL', `tile ${tile} is not a positive multiple of ${TOTAL_STRIDE}`);
   }
 }
 
@@ -41,15 +57,41 @@ function checkImage(img: RgbImage, limits: Limits): void {
   if (img.data.length !== width * height * 3) fail('BAD_PIXELS', `expected ${width * height * 3} RGB bytes, got ${img.data.length}`);
 }
 
-export function encodeSync(img: RgbImage, w: Weights, opts: EncodeOptions): Uint8Array {
+/** Everything encodeSync refuses before it starts. */
+export function checkEncode(img: RgbImage, w: Weights, opts: EncodeOptions): void {
   checkLevel(opts.level, w);
   checkImage(img, DEFAULT_LIMITS);
-  const x = toPaddedPlanes(img.data, img.width, img.height);
-  const { y, z } = encodeLatents(x, w, opts.level);
-  const streams = [...encodeLatent(y, w.entropyY, opts.level), ...encodeLatent(z, w.entropyZ, opts.level)];
+  checkTile(opts.tile ?? ENCODE_TILE);
+}
+
+/** A file's streams: the ŷ channel groups, then the ẑ ones. */
+export function fileStreamCount(w: Weights): number {
+  return streamCount(w.config.M) + streamCount(w.config.Mr);
+}
+
+/** Which latent (and which of its streams) stream `index` of a file codes. */
+function streamTarget(index: number, y: Latent, z: Latent, w: Weights) {
+  const yStreams = streamCount(w.config.M);
+  return index < yStreams
+    ? { latent: y, entropy: w.entropyY, index }
+    : { latent: z, entropy: w.entropyZ, index: index - yStreams };
+}
+
+export function encodeFileStream(index: number, y: Latent, z: Latent, w: Weights, level: number): Uint8Array {
+  const target = streamTarget(index, y, z, w);
+  return encodeLatentStream(target.latent, target.index, target.entropy, level);
+}
+
+/** Decodes stream `index` of a file into its latent's symbols (its channel group only). */
+export function decodeFileStream(stream: Uint8Array, index: number, y: Latent, z: Latent, w: Weights, level: number): void {
+  const target = streamTarget(index, y, z, w);
+  decodeLatentStream(stream, target.index, target.latent, target.entropy, level);
+}
+
+export function writeFile(img: RgbImage, w: Weights, opts: EncodeOptions, streams: Uint8Array[]): Uint8Array {
   return writeContainer({
     level: opts.level,
-    flags: opts.grayscale ? GRAYSCALE_FLAG : 0,
+    flags: opts.grayscale ? FLAG_GRAYSCALE : 0,
     width: img.width,
     height: img.height,
     weightsId: w.id.subarray(0, 8),
@@ -57,15 +99,28 @@ export function encodeSync(img: RgbImage, w: Weights, opts: EncodeOptions): Uint
   });
 }
 
-/** Latent shapes of a width × height image: ŷ at 1/16, ẑ at 1/8 of the padded size. */
-export function latentShapes(width: number, height: number, w: Weights): { y: Latent; z: Latent } {
+export function encodeSync(img: RgbImage, w: Weights, opts: EncodeOptions): Uint8Array {
+  checkEncode(img, w, opts);
+  const { y, z } = encodeLatents(img, w, opts.level, opts.tile ?? ENCODE_TILE);
+  const streams = Array.from({ length: fileStreamCount(w) }, (_, i) => encodeFileStream(i, y, z, w, opts.level));
+  return writeFile(img, w, opts, streams);
+}
+
+/**
+ * Latent shapes of a width × height image: ŷ at 1/16, ẑ at 1/8 of the padded size. `allocate` gives the
+ * symbol arrays (the worker pool puts them in shared memory).
+ */
+export function latentShapes(width: number, height: number, w: Weights,
+  allocate: (length: number) => Int32Array = (length) => new Int32Array(length)): { y: Latent; z: Latent } {
   const h = paddedSize(height);
   const wd = paddedSize(width);
-  const latent = (c: number, s: number): Latent => ({ c, h: h / s, w: wd / s, symbols: new Int32Array(c * (h / s) * (wd / s)) });
+  const latent = (c: number, s: number): Latent => ({ c, h: h / s, w: wd / s, symbols: allocate(c * (h / s) * (wd / s)) });
   return { y: latent(w.config.M, TOTAL_STRIDE), z: latent(w.config.Mr, TOTAL_STRIDE / 2) };
 }
 
-export function decodeSync(bytes: Uint8Array, w: Weights, opts: DecodeOptions = {}): RgbImage {
+/** The container, checked against the loaded model: everything decodeSync refuses before decoding. */
+export function openFile(bytes: Uint8Array, w: Weights, opts: DecodeOptions): Container {
+  checkTile(opts.tile ?? DECODE_TILE);
   const file = readContainer(bytes, opts.limits ?? DEFAULT_LIMITS);
   for (let i = 0; i < 8; i++) {
     if (file.weightsId[i] !== w.id[i]) {
@@ -73,14 +128,26 @@ export function decodeSync(bytes: Uint8Array, w: Weights, opts: DecodeOptions = 
     }
   }
   checkLevel(file.level, w);
-  const expected = streamCount(w.config.M) + streamCount(w.config.Mr);
+  const expected = fileStreamCount(w);
   if (file.streams.length !== expected) fail('CORRUPT', `${file.streams.length} streams, this model writes ${expected}`);
+  return file;
+}
+
+/** The decoder's tiles over the padded image of latent ŷ. */
+export function decodeTiles(y: Latent, tile = DECODE_TILE): Region[] {
+  return tileGrid(y.h * TOTAL_STRIDE, y.w * TOTAL_STRIDE, tile);
+}
+
+/** Decodes one tile of x̂ straight into the output pixels. */
+export function decodeTile(out: RgbImage, y: Latent, z: Latent, w: Weights, level: number, region: Region): void {
+  writeRgbTile(out.data, out.width, out.height, decodeRegion(y, z, w, level, region), region);
+}
+
+export function decodeSync(bytes: Uint8Array, w: Weights, opts: DecodeOptions = {}): RgbImage {
+  const file = openFile(bytes, w, opts);
   const { y, z } = latentShapes(file.width, file.height, w);
-  const yStreams = streamCount(w.config.M);
-  file.streams.forEach((s, i) => {
-    if (i < yStreams) decodeLatentStream(s, i, y, w.entropyY, file.level);
-    else decodeLatentStream(s, i - yStreams, z, w.entropyZ, file.level);
-  });
-  const xHat = decodeLatents(y, z, w, file.level);
-  return { width: file.width, height: file.height, data: toRgbBytes(xHat, file.width, file.height) };
+  file.streams.forEach((s, i) => decodeFileStream(s, i, y, z, w, file.level));
+  const out = { width: file.width, height: file.height, data: new Uint8Array(file.width * file.height * 3) };
+  for (const region of decodeTiles(y, opts.tile)) decodeTile(out, y, z, w, file.level, region);
+  return out;
 }

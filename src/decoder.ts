@@ -2,22 +2,13 @@
  * Paper step 5, decoding and fusion:
  *   x̂_m = g_m(ŷ / g_q),  r̂ = g_r(ẑ / h_q),  x̂ = x̂_m + r̂ + φ([x̂_m, r̂]),  φ = conv3 · ReLU · conv3
  * Only arithmetic and sqrt (IGDN) run here, in a fixed order: the same symbols give the same pixels on
- * every machine.
+ * every machine. Decoding works on regions (tiles) of the padded image; see src/tiling.ts.
  */
 import { relu } from '../kernels/index.js';
 import { dequantize, levelRow, type Latent } from './bottleneck.js';
 import { convLayer, synthesis, tensor, type Tensor } from './tensor.js';
-import type { Weights } from './weights.js';
-
-export function decodeMain(y: Latent, w: Weights, level: number): Tensor {
-  const { M } = w.config;
-  return synthesis(dequantize(y, levelRow(w.gainY, level, M), levelRow(w.entropyY.median, level, M)), w.mainDecoder);
-}
-
-export function decodeResidual(z: Latent, w: Weights, level: number): Tensor {
-  const { Mr } = w.config;
-  return synthesis(dequantize(z, levelRow(w.gainZ, level, Mr), levelRow(w.entropyZ.median, level, Mr)), w.resDecoder);
-}
+import { clip, cropLatent, cropTensor, fusionInput, mapRegion, tconvInput, type Range, type Region } from './tiling.js';
+import type { Transform, Weights } from './weights.js';
 
 /** φ([x̂_m, r̂]) alone (the parity tests compare it layer by layer). */
 export function fusionCorrection(xMain: Tensor, rHat: Tensor, w: Weights): Tensor {
@@ -36,6 +27,32 @@ export function fuse(xMain: Tensor, rHat: Tensor, w: Weights): Tensor {
   return out;
 }
 
-export function decodeLatents(y: Latent, z: Latent, w: Weights, level: number): Tensor {
-  return fuse(decodeMain(y, w, level), decodeResidual(z, w, level), w);
+/** A synthesis transform's output over a pixel region, from the latent crop it depends on. */
+function synthesizeRegion(latent: Latent, t: Transform, gains: Float32Array, medians: Float32Array, region: Region): Tensor {
+  const scale = 2 ** t.convs.length;
+  let needed = region;
+  for (let i = 0; i < t.convs.length; i++) needed = mapRegion(needed, tconvInput);
+  const lat = { rows: clip(needed.rows, latent.h), cols: clip(needed.cols, latent.w) };
+  const out = synthesis(dequantize(cropLatent(latent, lat.rows, lat.cols), gains, medians), t);
+  const shift = (r: Range, origin: number): Range => ({ start: r.start - origin, end: r.end - origin });
+  return cropTensor(out, shift(region.rows, lat.rows.start * scale), shift(region.cols, lat.cols.start * scale));
+}
+
+/** x̂_m = g_m(ŷ) over a pixel region. */
+export function mainReconstruction(y: Latent, w: Weights, level: number, region: Region): Tensor {
+  const { M } = w.config;
+  return synthesizeRegion(y, w.mainDecoder, levelRow(w.gainY, level, M), levelRow(w.entropyY.median, level, M), region);
+}
+
+/** x̂ = x̂_m + r̂ + φ([x̂_m, r̂]) over a pixel region. */
+export function decodeRegion(y: Latent, z: Latent, w: Weights, level: number, region: Region): Tensor {
+  const { Mr } = w.config;
+  const size = { h: y.h * 16, w: y.w * 16 };
+  const inner = { rows: clip(fusionInput(region.rows), size.h), cols: clip(fusionInput(region.cols), size.w) };
+  const xMain = mainReconstruction(y, w, level, inner);
+  const rHat = synthesizeRegion(z, w.resDecoder, levelRow(w.gainZ, level, Mr), levelRow(w.entropyZ.median, level, Mr), inner);
+  const fused = fuse(xMain, rHat, w);
+  return cropTensor(fused,
+    { start: region.rows.start - inner.rows.start, end: region.rows.end - inner.rows.start },
+    { start: region.cols.start - inner.cols.start, end: region.cols.end - inner.cols.start });
 }

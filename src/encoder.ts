@@ -2,35 +2,70 @@
  * Paper step 2, the dual-branch encoder:
  *   main:     ŷ-symbols = Q(A_m(f_m(x)) ⊙ g_q),  x̂_m = g_m(ŷ)        (x̂_m exactly as the decoder will see it)
  *   residual: r = x − x̂_m,  ẑ-symbols = Q(A_r(f_r(r)) ⊙ h_q)
+ * The convolutional parts run tile by tile (src/tiling.ts); attention needs global pools, so it runs on
+ * the whole latent between the two tile passes.
  */
 import { attention } from './attention.js';
 import { levelRow, quantize, type Latent } from './bottleneck.js';
-import { decodeMain } from './decoder.js';
-import { analysis, tensor, type Tensor } from './tensor.js';
+import type { RgbImage } from './image-io.js';
+import { paddedSize, toPaddedPlanes } from './preprocess.js';
+import { tensor, type Tensor } from './tensor.js';
+import { mainReconstruction } from './decoder.js';
+import { analyzeRegion, pasteTensor, tileGrid, type Region } from './tiling.js';
 import type { Weights } from './weights.js';
 
-export interface EncodedLatents {
-  y: Latent;
-  z: Latent;
-  /** x̂_m, the main branch's reconstruction that the residual was taken against */
-  xMain: Tensor;
+/** Encoder tiles: 512 px keeps the halo recomputation (≈30 px a side) small and a tile's buffers ≈ 20 MB. */
+export const ENCODE_TILE = 512;
+
+export interface PaddedSize {
+  h: number;
+  w: number;
 }
 
-export function encodeLatents(x: Tensor, w: Weights, level: number): EncodedLatents {
-  const { M, Mr } = w.config;
-  const y = quantize(
-    attention(analysis(x, w.mainEncoder), w.mainAttention),
-    levelRow(w.gainY, level, M),
-    levelRow(w.entropyY.median, level, M),
-  );
-  const xMain = decodeMain(y, w, level);
-  const residual = tensor(3, x.h, x.w);
-  for (let i = 0; i < residual.data.length; i++) residual.data[i] = x.data[i] - xMain.data[i];
-  const z = quantize(
-    attention(analysis(residual, w.resEncoder), w.resAttention),
-    levelRow(w.gainZ, level, Mr),
-    levelRow(w.entropyZ.median, level, Mr),
-  );
-  return { y, z, xMain };
+export function paddedSizeOf(img: RgbImage): PaddedSize {
+  return { h: paddedSize(img.height), w: paddedSize(img.width) };
 }
 
+/** f_m(x) over a region of the 1/16 latent grid. */
+export function mainAnalysisTile(img: RgbImage, w: Weights, region: Region): Tensor {
+  return analyzeRegion(w.mainEncoder, region, paddedSizeOf(img), (r) => toPaddedPlanes(img.data, img.width, img.height, r));
+}
+
+/** f_r(x − x̂_m) over a region of the 1/8 latent grid. */
+export function residualAnalysisTile(img: RgbImage, y: Latent, w: Weights, level: number, region: Region): Tensor {
+  return analyzeRegion(w.resEncoder, region, paddedSizeOf(img), (r) => {
+    const x = toPaddedPlanes(img.data, img.width, img.height, r);
+    const xMain = mainReconstruction(y, w, level, r);
+    for (let i = 0; i < x.data.length; i++) x.data[i] -= xMain.data[i];
+    return x;
+  });
+}
+
+/** Latent tiles of an image: the tile grid at 1/scale of the padded size. */
+export function latentTiles(size: PaddedSize, scale: number, tile: number): Region[] {
+  return tileGrid(size.h / scale, size.w / scale, tile / scale);
+}
+
+export function quantizeMain(features: Tensor, w: Weights, level: number): Latent {
+  const { M } = w.config;
+  return quantize(attention(features, w.mainAttention), levelRow(w.gainY, level, M), levelRow(w.entropyY.median, level, M));
+}
+
+export function quantizeResidual(features: Tensor, w: Weights, level: number): Latent {
+  const { Mr } = w.config;
+  return quantize(attention(features, w.resAttention), levelRow(w.gainZ, level, Mr), levelRow(w.entropyZ.median, level, Mr));
+}
+
+export function encodeLatents(img: RgbImage, w: Weights, level: number, tile = ENCODE_TILE): { y: Latent; z: Latent } {
+  const size = paddedSizeOf(img);
+  const features = tensor(w.config.M, size.h / 16, size.w / 16);
+  for (const region of latentTiles(size, 16, tile)) {
+    pasteTensor(features.data, features.h, features.w, mainAnalysisTile(img, w, region), region);
+  }
+  const y = quantizeMain(features, w, level);
+  const resFeatures = tensor(w.config.Mr, size.h / 8, size.w / 8);
+  for (const region of latentTiles(size, 8, tile)) {
+    pasteTensor(resFeatures.data, resFeatures.h, resFeatures.w, residualAnalysisTile(img, y, w, level, region), region);
+  }
+  return { y, z: quantizeResidual(resFeatures, w, level) };
+}

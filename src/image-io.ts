@@ -11,6 +11,7 @@ import { inflateSync } from 'node:zlib';
 import { PNG } from 'pngjs';
 import { decode as decodeJpegPixels } from 'jpeg-js';
 import { AaraError, fail } from './errors.js';
+// One set of size limits for images and bitstreams alike.
 import { DEFAULT_LIMITS, type Limits } from './container.js';
 
 export interface RgbImage {
@@ -37,7 +38,7 @@ export function decodeImage(bytes: Uint8Array, limits: Limits = DEFAULT_LIMITS):
   return fail('UNSUPPORTED_IMAGE', `expected a PNG or JPEG file, found ${describeContent(bytes)}`);
 }
 
-/** 8-bit RGB PNG (adaptive row filters, zlib level 9). */
+/** 8-bit RGB PNG (adaptive row filters, zlib level 9). Like toRgb, it also takes RGBA data and drops the alpha. */
 export function encodePng(img: RgbImage): Uint8Array {
   const { width, height, data } = toRgb(img);
   const png = new PNG();

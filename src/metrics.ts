@@ -1,6 +1,7 @@
 /**
- * Quality and rate metrics. msSsim reproduces the trainer's ms_ssim (train/model.py) exactly, so numbers reported
- * by aara and by training are comparable; test/fixtures/metrics.json pins the agreement.
+ * Quality and rate metrics. msSsim is the trainer's ms_ssim (train/model.py) computed in float64, so numbers
+ * reported by aara and by training are comparable; test/fixtures/metrics.json pins the agreement (1e-12 with the
+ * trainer's maths, ~5e-7 with the trainer as it runs: it normalises its Gaussian window in float32).
  */
 import { fail } from './errors.js';
 import type { RgbImage } from './image-io.js';
@@ -62,7 +63,8 @@ export function msSsim(a: RgbImage, b: RgbImage): number {
 
 function checkSameImageSize(a: RgbImage, b: RgbImage): void {
   for (const img of [a, b]) {
-    if (!(img.width >= 1 && img.height >= 1) || img.data.length !== img.width * img.height * 3) {
+    const sized = Number.isSafeInteger(img.width) && Number.isSafeInteger(img.height) && img.width >= 1 && img.height >= 1;
+    if (!sized || img.data.length !== img.width * img.height * 3) {
       fail('BAD_PIXELS', `MS-SSIM needs RGB images with width·height·3 bytes, got ${img.width}×${img.height} and ${img.data.length} bytes`);
     }
   }

@@ -3,6 +3,7 @@
  * total stride (16) by edge replication. And its inverse for the output: clamp(round(255·x̂)), cropped.
  */
 import type { Tensor } from './tensor.js';
+import type { Region } from './tiling.js';
 
 export const TOTAL_STRIDE = 16;
 
@@ -10,40 +11,42 @@ export function paddedSize(n: number): number {
   return Math.ceil(n / TOTAL_STRIDE) * TOTAL_STRIDE;
 }
 
-/** Interleaved RGB (w·h·3 bytes) → [3, H', W'] with H', W' multiples of 16, edges replicated. */
-export function toPaddedPlanes(rgb: Uint8Array, width: number, height: number): Tensor {
-  const h = paddedSize(height);
-  const w = paddedSize(width);
+/**
+ * Interleaved RGB (width·height·3 bytes) → planes [3, rows, cols] of the padded image (sizes rounded up
+ * to multiples of 16, edges replicated) over `region` (default: all of it).
+ */
+export function toPaddedPlanes(rgb: Uint8Array, width: number, height: number,
+  region: Region = { rows: { start: 0, end: paddedSize(height) }, cols: { start: 0, end: paddedSize(width) } }): Tensor {
+  const h = region.rows.end - region.rows.start;
+  const w = region.cols.end - region.cols.start;
   const data = new Float32Array(3 * h * w);
   for (let c = 0; c < 3; c++) {
-    const plane = c * h * w;
     for (let y = 0; y < h; y++) {
-      const srcRow = Math.min(y, height - 1) * width;
-      const dstRow = plane + y * w;
+      const srcRow = Math.min(region.rows.start + y, height - 1) * width;
+      const dstRow = (c * h + y) * w;
       for (let x = 0; x < w; x++) {
-        data[dstRow + x] = rgb[(srcRow + Math.min(x, width - 1)) * 3 + c] / 255;
+        data[dstRow + x] = rgb[(srcRow + Math.min(region.cols.start + x, width - 1)) * 3 + c] / 255;
       }
     }
   }
   return { c: 3, h, w, data };
 }
 
-/** [3, H', W'] floats → interleaved RGB bytes of the top-left width × height: clamp(round(255·x)). */
-export function toRgbBytes(t: Tensor, width: number, height: number): Uint8Array {
-  const out = new Uint8Array(width * height * 3);
-  const plane = t.h * t.w;
+/** Writes tile t (a [3, …] block of x̂ placed at `at` in the padded image) as clamp(round(255·x̂)) bytes. */
+export function writeRgbTile(out: Uint8Array, width: number, height: number, t: Tensor, at: Region): void {
+  const rows = Math.min(t.h, height - at.rows.start);
+  const cols = Math.min(t.w, width - at.cols.start);
   for (let c = 0; c < 3; c++) {
-    for (let y = 0; y < height; y++) {
-      const src = c * plane + y * t.w;
-      const dst = y * width * 3 + c;
-      for (let x = 0; x < width; x++) {
-        // round half to even like torch.round; Uint8Array would truncate, so clamp explicitly
+    for (let y = 0; y < rows; y++) {
+      const src = (c * t.h + y) * t.w;
+      const dst = ((at.rows.start + y) * width + at.cols.start) * 3 + c;
+      for (let x = 0; x < cols; x++) {
+        // round half to even like torch.round; a Uint8Array store would truncate, so clamp explicitly
         const v = roundHalfEven(255 * t.data[src + x]);
         out[dst + x * 3] = v < 0 ? 0 : v > 255 ? 255 : v;
       }
     }
   }
-  return out;
 }
 
 /** torch.round semantics (ties to even), so the engine's symbols match the trainer's. */

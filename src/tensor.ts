@@ -2,7 +2,10 @@
  * One image's activations, CHW float32, and the layer calls the model is built from. These allocate the
  * output; the kernels in kernels/ never allocate.
  */
-import { conv2d, gdn, transposedConv2d } from '../kernels/index.js';
+import {
+  conv2d, gdn, gdnScratchLength, packConv2dWeights, packTransposedConv2dWeights, transposedConv2d,
+  type Conv2dDims,
+} from '../kernels/index.js';
 import type { Conv, Gdn, Transform } from './weights.js';
 
 export interface Tensor {
@@ -16,28 +19,47 @@ export function tensor(c: number, h: number, w: number): Tensor {
   return { c, h, w, data: new Float32Array(c * h * w) };
 }
 
+// The fast kernels read weights repacked into channel blocks; each layer is packed once, on first use.
+const packedConvs = new WeakMap<Float32Array, Float64Array>();
+const packedTransposedConvs = new WeakMap<Float32Array, Float64Array>();
+
+export function packedConv(layer: Conv, d: Conv2dDims): Float64Array {
+  let packed = packedConvs.get(layer.weight);
+  if (!packed) packedConvs.set(layer.weight, (packed = packConv2dWeights(layer.weight, d)));
+  return packed;
+}
+
+function packedTransposedConv(layer: Conv): Float64Array {
+  let packed = packedTransposedConvs.get(layer.weight);
+  if (!packed) {
+    packed = packTransposedConv2dWeights(layer.weight, { inC: layer.inC, inH: 1, inW: 1, outC: layer.outC });
+    packedTransposedConvs.set(layer.weight, packed);
+  }
+  return packed;
+}
+
 /** Conv2d with "same"-style padding k/2: stride 2 halves (rounding up), stride 1 keeps the size. */
 export function convLayer(x: Tensor, layer: Conv, stride: number): Tensor {
   const pad = layer.k >> 1;
   const outH = Math.floor((x.h + 2 * pad - layer.k) / stride) + 1;
   const outW = Math.floor((x.w + 2 * pad - layer.k) / stride) + 1;
   const out = tensor(layer.outC, outH, outW);
-  conv2d(out.data, x.data, layer.weight, layer.bias, {
-    inC: x.c, inH: x.h, inW: x.w, outC: layer.outC, outH, outW, k: layer.k, stride, pad,
-  });
+  const d = { inC: x.c, inH: x.h, inW: x.w, outC: layer.outC, outH, outW, k: layer.k, stride, pad };
+  conv2d(out.data, x.data, packedConv(layer, d), layer.bias, d);
   return out;
 }
 
 /** ConvTranspose2d(5, stride 2, padding 2, output_padding 1): doubles the size. */
 export function transposedConvLayer(x: Tensor, layer: Conv): Tensor {
   const out = tensor(layer.outC, 2 * x.h, 2 * x.w);
-  transposedConv2d(out.data, x.data, layer.weight, layer.bias, { inC: x.c, inH: x.h, inW: x.w, outC: layer.outC });
+  transposedConv2d(out.data, x.data, packedTransposedConv(layer), layer.bias, { inC: x.c, inH: x.h, inW: x.w, outC: layer.outC });
   return out;
 }
 
 export function gdnLayer(x: Tensor, layer: Gdn, inverse: boolean): Tensor {
   const out = tensor(x.c, x.h, x.w);
-  gdn(out.data, x.data, layer.beta, layer.gamma, { channels: x.c, planeSize: x.h * x.w, inverse });
+  gdn(out.data, x.data, layer.beta, layer.gamma, { channels: x.c, planeSize: x.h * x.w, inverse },
+    new Float64Array(gdnScratchLength(x.c)));
   return out;
 }
 

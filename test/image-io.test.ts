@@ -16,9 +16,10 @@ function throwsCode(run: () => unknown, codes: ErrorCode[], message?: RegExp): v
   try {
     run();
   } catch (err) {
-    if (!(err instanceof AaraError)) throw new assert.Assertion({ message: `expected an AaraError, got ${String(err)}`, operator: 'throws' });
-    assert.ok(codes.includes(err.code), `expected ${codes.join(' or ')}, got ${err.code}: ${err.message}`);
-    if (message) assert.match(err.message, message);
+    assert.instance(err, AaraError);
+    const { code, message: text } = err as AaraError;
+    assert.ok(codes.includes(code), `expected ${codes.join(' or ')}, got ${code}: ${text}`);
+    if (message) assert.match(text, message);
     return;
   }
   assert.unreachable(`expected ${codes.join(' or ')}`);
@@ -106,7 +107,7 @@ function scanlines(width: number, height: number, samples: number, depth: number
   return out;
 }
 
-const ADAM7 = [
+const ADAM7: Array<[number, number, number, number]> = [
   [0, 0, 8, 8],
   [4, 0, 8, 8],
   [0, 4, 4, 8],

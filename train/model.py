@@ -350,7 +350,7 @@ def pad_to_stride(x, stride=STRIDE):
 
 
 def _gaussian(size, sigma=1.5):
-    g = torch.exp(-((torch.arange(size, dtype=torch.float32) - (size - 1) / 2) ** 2) / (2 * sigma ** 2))
+    g = torch.exp(-((torch.arange(size, dtype=torch.float64) - (size - 1) / 2) ** 2) / (2 * sigma ** 2))
     return g / g.sum()
 
 

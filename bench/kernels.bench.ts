@@ -1,0 +1,127 @@
+/**
+ * Kernel throughput at the model's real layer shapes for a 768×512 image: the main encoder's 5×5/2
+ * convolutions, the main decoder's transposed convolutions, and a 64-channel GDN. Prints a markdown
+ * table of GFLOP/s = 2·MACs / time (nominal MACs: every tap counted, borders included).
+ * The simple kernels are ~10× slower, so they run on a strip (1/16 of the output rows, same channels
+ * and width) to keep the whole run well under a minute. Run: node dist/bench/kernels.bench.js
+ */
+import { Bench } from 'tinybench';
+import {
+  conv2d,
+  conv2dSimple,
+  gdn,
+  gdnScratchLength,
+  gdnSimple,
+  packConv2dWeights,
+  packTransposedConv2dWeights,
+  transposedConv2d,
+  transposedConv2dSimple,
+  type Conv2dDims,
+  type TransposedConv2dDims,
+} from '../kernels/index.js';
+import { mulberry32, type Rng } from '../test/helpers/prng.js';
+
+const SIMPLE_STRIP = 16;
+
+interface Case {
+  kernel: string;
+  shape: string;
+  /** Iterations of the fast kernel (plus one warm-up); the simple one runs once after a warm-up. */
+  iterations: number;
+  fast: { macs: number; run: () => void };
+  simple: { macs: number; run: () => void };
+}
+
+const rng = mulberry32(768512);
+const random = (r: Rng, length: number, scale: number) => Float32Array.from({ length }, () => (2 * r() - 1) * scale);
+
+function conv5x5s2(inC: number, inH: number, inW: number, outC: number, iterations: number): Case {
+  const dims = (h: number): Conv2dDims => ({ inC, inH: h, inW, outC, outH: Math.ceil(h / 2), outW: Math.ceil(inW / 2), k: 5, stride: 2, pad: 2 });
+  const full = dims(inH), strip = dims(Math.ceil(inH / SIMPLE_STRIP));
+  const x = random(rng, inC * inH * inW, 1);
+  const w = random(rng, outC * inC * 25, 0.1);
+  const b = random(rng, outC, 0.1);
+  const pw = packConv2dWeights(w, full);
+  const out = new Float32Array(outC * full.outH * full.outW);
+  const macs = (d: Conv2dDims) => d.outC * d.outH * d.outW * d.inC * d.k * d.k;
+  return {
+    kernel: `conv 5×5/2 ${inC}→${outC}`,
+    shape: `in ${inW}×${inH} → out ${full.outW}×${full.outH}`,
+    iterations,
+    fast: { macs: macs(full), run: () => conv2d(out, x, pw, b, full) },
+    simple: { macs: macs(strip), run: () => conv2dSimple(out, x, w, b, strip) },
+  };
+}
+
+function tconv5x5s2(inC: number, inH: number, inW: number, outC: number, iterations: number): Case {
+  const full: TransposedConv2dDims = { inC, inH, inW, outC };
+  const strip: TransposedConv2dDims = { ...full, inH: Math.ceil(inH / SIMPLE_STRIP) };
+  const x = random(rng, inC * inH * inW, 1);
+  const w = random(rng, inC * outC * 25, 0.1);
+  const b = random(rng, outC, 0.1);
+  const pw = packTransposedConv2dWeights(w, full);
+  const out = new Float32Array(outC * 4 * inH * inW);
+  // each input pixel meets all 25 taps once per (ic, oc) pair
+  const macs = (d: TransposedConv2dDims) => d.inC * d.outC * 25 * d.inH * d.inW;
+  return {
+    kernel: `tconv 5×5/2 ${inC}→${outC}`,
+    shape: `in ${inW}×${inH} → out ${2 * inW}×${2 * inH}`,
+    iterations,
+    fast: { macs: macs(full), run: () => transposedConv2d(out, x, pw, b, full) },
+    simple: { macs: macs(strip), run: () => transposedConv2dSimple(out, x, w, b, strip) },
+  };
+}
+
+function gdnCase(channels: number, height: number, width: number, iterations: number): Case {
+  const planeSize = height * width;
+  const x = random(rng, channels * planeSize, 1);
+  const beta = Float32Array.from({ length: channels }, () => 0.5 + rng());
+  const gamma = random(rng, channels * channels, 0.05).map(Math.abs);
+  const out = new Float32Array(channels * planeSize);
+  const scratch = new Float64Array(gdnScratchLength(channels));
+  const full = { channels, planeSize, inverse: false };
+  const strip = { ...full, planeSize: Math.ceil(planeSize / SIMPLE_STRIP) };
+  return {
+    kernel: `GDN ${channels} ch`,
+    shape: `${width}×${height}`,
+    iterations,
+    fast: { macs: channels * channels * planeSize, run: () => gdn(out, x, beta, gamma, full, scratch) },
+    simple: { macs: channels * channels * strip.planeSize, run: () => gdnSimple(out, x, beta, gamma, strip) },
+  };
+}
+
+const cases: Case[] = [
+  conv5x5s2(3, 512, 768, 64, 3),
+  conv5x5s2(64, 256, 384, 64, 2),
+  conv5x5s2(64, 64, 96, 128, 4),
+  tconv5x5s2(128, 32, 48, 64, 4),
+  tconv5x5s2(64, 64, 96, 64, 3),
+  tconv5x5s2(64, 128, 192, 64, 2),
+  tconv5x5s2(64, 256, 384, 3, 2),
+  gdnCase(64, 128, 192, 8),
+];
+
+/** Best time (ms) of `iterations` runs after one warm-up run. */
+async function bestMs(name: string, run: () => void, iterations: number): Promise<number> {
+  const bench = new Bench({ time: 0, iterations, warmupTime: 0, warmupIterations: 1 });
+  bench.add(name, run);
+  await bench.warmup();
+  await bench.run();
+  return bench.tasks[0]!.result!.min;
+}
+
+const gflops = (macs: number, ms: number) => (2 * macs) / (ms * 1e6);
+
+const rows: string[] = [];
+for (const c of cases) {
+  const fastMs = await bestMs(`${c.kernel} fast`, c.fast.run, c.iterations);
+  const simpleMs = await bestMs(`${c.kernel} simple`, c.simple.run, 1);
+  const fast = gflops(c.fast.macs, fastMs), simple = gflops(c.simple.macs, simpleMs);
+  rows.push(`| ${c.kernel} | ${c.shape} | ${(c.fast.macs / 1e6).toFixed(0)} | ${simple.toFixed(2)} | ${fast.toFixed(2)} | ${fastMs.toFixed(1)} | ${(fast / simple).toFixed(1)}× |`);
+}
+
+console.log(`Kernels at a 768×512 image, one core, best of N runs (node ${process.version}, ${process.arch})\n`);
+console.log('| kernel | shape (W×H) | MMAC | simple GFLOP/s | fast GFLOP/s | fast ms | speed-up |');
+console.log('|---|---|---:|---:|---:|---:|---:|');
+for (const row of rows) console.log(row);
+console.log(`\nsimple kernels timed on 1/${SIMPLE_STRIP} of the output rows; GFLOP/s = 2·MACs / time`);

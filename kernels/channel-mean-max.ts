@@ -1,0 +1,17 @@
+/**
+ * CBAM's spatial descriptor of a CHW image: out row 0 is, per pixel, the mean over channels (a
+ * double sum, c ascending, divided by channels); row 1 the max over channels. out is [2, planeSize].
+ */
+export function channelMeanMax(out: Float32Array, x: Float32Array, channels: number, planeSize: number): void {
+  for (let p = 0; p < planeSize; p++) {
+    let sum = 0;
+    let max = -Infinity;
+    for (let c = 0, i = p; c < channels; c++, i += planeSize) {
+      const v = x[i];
+      sum += v;
+      if (v > max) max = v;
+    }
+    out[p] = sum / channels;
+    out[planeSize + p] = max;
+  }
+}

@@ -1,0 +1,7 @@
+/** ReLU over n elements: out[i] = max(x[i], 0). out may alias x. */
+export function relu(out: Float32Array, x: Float32Array, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const v = x[i];
+    out[i] = v > 0 ? v : 0;
+  }
+}

@@ -1,0 +1,25 @@
+/**
+ * CBAM's gates: multiply a CHW image by the sigmoid of per-channel or per-pixel logits. Attention
+ * runs only in the encoder, so Math.exp (not bit-identical across engines) is acceptable here.
+ */
+
+export function sigmoid(v: number): number {
+  return 1 / (1 + Math.exp(-v));
+}
+
+/** out[c, p] = x[c, p] · σ(logits[c]). out may alias x. */
+export function channelGate(out: Float32Array, x: Float32Array, logits: Float32Array, channels: number, planeSize: number): void {
+  for (let c = 0; c < channels; c++) {
+    const gate = sigmoid(logits[c]);
+    const plane = c * planeSize;
+    for (let p = 0; p < planeSize; p++) out[plane + p] = x[plane + p] * gate;
+  }
+}
+
+/** out[c, p] = x[c, p] · σ(logits[p]); each σ is computed once. out may alias x. */
+export function spatialGate(out: Float32Array, x: Float32Array, logits: Float32Array, channels: number, planeSize: number): void {
+  for (let p = 0; p < planeSize; p++) {
+    const gate = sigmoid(logits[p]);
+    for (let c = 0, i = p; c < channels; c++, i += planeSize) out[i] = x[i] * gate;
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * PyTorch ConvTranspose2d(kernel 5, stride 2, padding 2, output_padding 1) of one CHW image: the
+ * output is exactly 2·inH × 2·inW. Weights are PyTorch's [inC, outC, 5, 5], bias [outC].
+ *
+ * Gather (phase) form, which never multiplies the zeros a stride-2 upsampling would stuff in: output
+ * pixel (oy, ox) = (2m + a, 2n + bb) is
+ *   bias + Σ_ic Σ_{dy=−1,0,1} Σ_{dx=−1,0,1} x[ic, m+dy, n+dx] · w[ic, oc, a+2−2dy, bb+2−2dx],
+ * where taps whose kernel index is 5 (a = 1, dy = −1) do not exist and input positions outside the
+ * image are skipped. That sum, in one double in exactly that order (ic, dy, dx ascending) and
+ * rounded to float32 when stored, is this op's determinism contract.
+ */
+import { correlatePacked, OC_LANES, packedWeightsLength } from './conv2d.js';
+
+export interface TransposedConv2dDims {
+  inC: number;
+  inH: number;
+  inW: number;
+  outC: number;
+}
+
+const K = 5;
+
+/** The gather definition, directly. */
+export function transposedConv2dSimple(out: Float32Array, x: Float32Array, w: Float32Array, b: Float32Array, d: TransposedConv2dDims): void {
+  const { inC, inH, inW, outC } = d;
+  const outH = 2 * inH, outW = 2 * inW;
+  for (let oc = 0; oc < outC; oc++) {
+    for (let oy = 0; oy < outH; oy++) {
+      const m = oy >> 1, a = oy & 1;
+      for (let ox = 0; ox < outW; ox++) {
+        const n = ox >> 1, bb = ox & 1;
+        let acc = b[oc];
+        for (let ic = 0; ic < inC; ic++) {
+          for (let dy = -1; dy <= 1; dy++) {
+            const ky = a + 2 - 2 * dy, iy = m + dy;
+            if (ky >= K || iy < 0 || iy >= inH) continue;
+            for (let dx = -1; dx <= 1; dx++) {
+              const kx = bb + 2 - 2 * dx, ix = n + dx;
+              if (kx >= K || ix < 0 || ix >= inW) continue;
+              acc += x[(ic * inH + iy) * inW + ix] * w[((ic * outC + oc) * K + ky) * K + kx];
+            }
+          }
+        }
+        out[(oc * outH + oy) * outW + ox] = acc;
+      }
+    }
+  }
+}
+
+/**
+ * The textbook scatter form, out[oc, 2iy − 2 + ky, 2ix − 2 + kx] += x[ic, iy, ix] · w[ic, oc, ky, kx],
+ * cropped to 2H × 2W. Tests only: it proves the gather form means ConvTranspose2d. It sums in
+ * another order (and in float32, in out), so it agrees only to rounding.
+ */
+export function transposedConv2dScatter(out: Float32Array, x: Float32Array, w: Float32Array, b: Float32Array, d: TransposedConv2dDims): void {
+  const { inC, inH, inW, outC } = d;
+  const outH = 2 * inH, outW = 2 * inW, outPlane = outH * outW;
+  for (let oc = 0; oc < outC; oc++) out.fill(b[oc], oc * outPlane, (oc + 1) * outPlane);
+  for (let ic = 0; ic < inC; ic++) {
+    for (let iy = 0; iy < inH; iy++) {
+      for (let ix = 0; ix < inW; ix++) {
+        const v = x[(ic * inH + iy) * inW + ix];
+        for (let oc = 0; oc < outC; oc++) {
+          for (let ky = 0; ky < K; ky++) {
+            const oy = 2 * iy - 2 + ky;
+            if (oy < 0 || oy >= outH) continue;
+            for (let kx = 0; kx < K; kx++) {
+              const ox = 2 * ix - 2 + kx;
+              if (ox < 0 || ox >= outW) continue;
+              out[oc * outPlane + oy * outW + ox] += v * w[((ic * outC + oc) * K + ky) * K + kx];
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/*
+ * Phase (a, bb) — output rows of parity a, columns of parity bb — is a stride-1 correlation of x
+ * with a (3 − a)×(3 − bb) kernel whose row r is dy = r − (1 − a), i.e. ky = 4 − a − 2r (likewise
+ * columns): the 25 taps split 3·3 + 3·2 + 2·3 + 2·2 with none wasted, rows/columns ascending in dy/dx.
+ */
+const phaseTaps = (parity: number): number => 3 - parity;
+const phasePad = (parity: number): number => 1 - parity;
+const phaseKernelIndex = (parity: number, tap: number): number => 4 - parity - 2 * tap;
+
+/**
+ * Repacks PyTorch [inC, outC, 5, 5] weights for `transposedConv2d`: the four phases' kernels one
+ * after another, (a, bb) = (0,0), (0,1), (1,0), (1,1), each in `correlatePacked`'s
+ * [outC/8][inC][rows][cols][8] layout. Allocates: call once at load time.
+ */
+export function packTransposedConv2dWeights(w: Float32Array, d: TransposedConv2dDims): Float64Array {
+  const { inC, outC } = d;
+  const packed = new Float64Array(packedWeightsLength(outC, inC, K, K));
+  let wOffset = 0;
+  for (let a = 0; a < 2; a++) {
+    for (let bb = 0; bb < 2; bb++) {
+      const kh = phaseTaps(a), kw = phaseTaps(bb);
+      for (let oc = 0; oc < outC; oc++) {
+        const lane = oc % OC_LANES;
+        const blockBase = wOffset + (oc - lane) * inC * kh * kw;
+        for (let ic = 0; ic < inC; ic++) {
+          for (let r = 0; r < kh; r++) {
+            const ky = phaseKernelIndex(a, r);
+            for (let c = 0; c < kw; c++) {
+              const kx = phaseKernelIndex(bb, c);
+              packed[blockBase + ((ic * kh + r) * kw + c) * OC_LANES + lane] = w[((ic * outC + oc) * K + ky) * K + kx];
+            }
+          }
+        }
+      }
+      wOffset += packedWeightsLength(outC, inC, kh, kw);
+    }
+  }
+  return packed;
+}
+
+/** Input rows per band: the band's inputs and outputs stay in cache while all four phases visit it. */
+const BAND_ROWS = +(process.env.BAND ?? 8);
+
+/**
+ * The fast form: band by band of input rows, each phase runs `correlatePacked` over the band's
+ * (m, n) grid, writing every other output row and column. pw comes from
+ * `packTransposedConv2dWeights`. Equals `transposedConv2dSimple` bit for bit.
+ */
+export function transposedConv2d(out: Float32Array, x: Float32Array, pw: Float64Array, b: Float32Array, d: TransposedConv2dDims): void {
+  const { inC, inH, inW, outC } = d;
+  const outW = 2 * inW, outPlane = 2 * inH * outW;
+  for (let m0 = 0; m0 < inH; m0 += BAND_ROWS) {
+    const m1 = Math.min(inH, m0 + BAND_ROWS);
+    let wOffset = 0;
+    for (let a = 0; a < 2; a++) {
+      for (let bb = 0; bb < 2; bb++) {
+        const kh = phaseTaps(a), kw = phaseTaps(bb);
+        correlatePacked(out, a * outW + bb, outPlane, 2 * outW, 2, outC, m0, m1, inW, x, inC, inH, inW, pw, wOffset, b, kh, kw, 1, phasePad(a), phasePad(bb));
+        wOffset += packedWeightsLength(outC, inC, kh, kw);
+      }
+    }
+  }
+}

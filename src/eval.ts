@@ -1,0 +1,391 @@
+/**
+ * `aara eval <dir>`: codes every image of a folder at every quality level with the TypeScript engine and, side
+ * by side, with the classic codecs whose command-line tools are installed, then writes eval.json, eval.md, rd.svg
+ * and compare.html. Every codec's output is decoded back and scored by the same metric code (src/metrics.ts).
+ */
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { cpus, platform, release, arch, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bdRate, msSsimDecibels, type RdPoint } from './bd-rate.js';
+import { CLASSIC_CODECS, ClassicCoder, isInstalled, toolVersion, type CodedImage } from './classic-codecs.js';
+import { checkLevel, decodeSync, encodeSync } from './codec.js';
+import { loadWeights } from './default-weights.js';
+import { fail } from './errors.js';
+import { PUBLISHED_CURVES, renderRdSvg, type RdCurve } from './eval-plot.js';
+import {
+  AARA,
+  COMPARE_TARGET_BPP,
+  averageOf,
+  renderCompareHtml,
+  renderMarkdown,
+  renderSummary,
+  type BdRateRow,
+  type CodecResult,
+  type Comparison,
+  type EvalResult,
+  type Measurement,
+} from './eval-report.js';
+import { readInput, writeOutputAtomic } from './files.js';
+import { decodeImage, encodePng, type RgbImage } from './image-io.js';
+import { bpp, msSsim, psnr } from './metrics.js';
+import type { Weights } from './weights.js';
+
+export interface EvalOptions {
+  /** one folder of PNG/JPEG images */
+  inputs: string[];
+  levels?: number[];
+  out?: string;
+  quick: boolean;
+  quiet: boolean;
+  json: boolean;
+  weights?: string;
+}
+
+const DEFAULT_OUT = 'results';
+/** --quick: a smoke test that finishes in seconds (CI) */
+const QUICK_IMAGES = 2;
+const QUICK_CROP = 256;
+const COMPARE_IMAGES = 3;
+const COMPARE_CROP = 256;
+/** the classic codecs shown next to aara in compare.html */
+const COMPARED_CODECS = ['JPEG', 'WebP'];
+const IMAGE_EXTENSION = /\.(png|jpe?g)$/i;
+
+interface SourceImage {
+  name: string;
+  path: string;
+  image: RgbImage;
+  /** where `image` lies in the file's pixels (not at 0, 0 after --quick's crop) */
+  left: number;
+  top: number;
+  grayscale: boolean;
+}
+
+/** A codec under test: named settings, and a way to code an image at one of them. */
+interface Contender {
+  name: string;
+  command: string;
+  version: string;
+  settings: string[];
+  code(source: SourceImage, setting: number): CodedImage;
+}
+
+export async function evalCommand(o: EvalOptions): Promise<void> {
+  if (o.inputs.length !== 1) fail('USAGE', 'eval takes one folder of PNG/JPEG images');
+  const dir = o.inputs[0];
+  const w = loadWeights(o.weights);
+  const levels = chooseLevels(w, o);
+  const sources = loadSources(dir, o.quick);
+  const notice = (text: string) => {
+    if (!o.quiet) console.error(`aara eval: ${text}`);
+  };
+  const skipped: EvalResult['skipped'] = [];
+  const workDir = mkdtempSync(join(tmpdir(), 'aara-eval-'));
+  try {
+    const contenders = [aaraContender(w, levels)];
+    for (const codec of CLASSIC_CODECS) {
+      const missing = [codec.encoder, codec.decoder].filter((tool) => !isInstalled(tool));
+      if (missing.length > 0) {
+        const reason = `${missing.join(' and ')} not found (Debian package ${codec.debianPackage})`;
+        skipped.push({ codec: codec.name, reason });
+        notice(`skipping ${codec.name}: ${reason}`);
+        continue;
+      }
+      const coder = new ClassicCoder(codec, workDir);
+      const settings = o.quick ? spread(codec.settings, 3) : codec.settings;
+      contenders.push({
+        name: codec.name,
+        command: codec.command,
+        version: toolVersion(codec),
+        settings: settings.map((s) => s.label),
+        code: (source, setting) => coder.code(source.image, settings[setting]),
+      });
+    }
+    const measured = measure(sources, contenders, o.quiet, (codec, reason) => {
+      skipped.push({ codec, reason });
+      notice(`dropping ${codec}: ${reason}`);
+    });
+    const result = buildResult(dir, o.quick, w, sources, measured.codecs, skipped);
+    writeResults(o.out ?? DEFAULT_OUT, result, measured.comparisons, sources.map((s) => s.path));
+    report(o, result);
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+/** --levels as given (checked), else all levels; --quick: the first, middle and last. */
+function chooseLevels(w: Weights, o: EvalOptions): number[] {
+  if (o.levels) {
+    o.levels.forEach((level) => checkLevel(level, w));
+    return [...new Set(o.levels)].sort((a, b) => a - b);
+  }
+  const all = Array.from({ length: w.config.levels }, (_, level) => level);
+  return o.quick ? spread(all, 3) : all;
+}
+
+/** `count` items evenly spread over the list, first and last included (the whole list if it is short). */
+function spread<T>(items: readonly T[], count: number): T[] {
+  if (items.length <= count) return [...items];
+  return Array.from({ length: count }, (_, i) => items[Math.round((i * (items.length - 1)) / (count - 1))]);
+}
+
+function loadSources(dir: string, quick: boolean): SourceImage[] {
+  const names = listImages(dir);
+  return (quick ? names.slice(0, QUICK_IMAGES) : names).map((name) => {
+    const path = join(dir, name);
+    const decoded = decodeImage(readInput(path));
+    const whole = { image: { width: decoded.width, height: decoded.height, data: decoded.data }, left: 0, top: 0 };
+    return { name: name.replace(IMAGE_EXTENSION, ''), path, ...(quick ? centreCrop(whole.image, QUICK_CROP) : whole), grayscale: decoded.info.grayscale };
+  });
+}
+
+/** The PNG and JPEG files of a folder, sorted by name. */
+function listImages(dir: string): string[] {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') fail('FILE_NOT_FOUND', dir);
+    if (code === 'ENOTDIR') fail('USAGE', `${dir} is not a folder (eval takes a folder of images)`);
+    return fail('IO_ERROR', `cannot list ${dir}: ${(err as Error).message}`);
+  }
+  const isFile = (path: string) => {
+    try {
+      return statSync(path).isFile();
+    } catch {
+      return false; // a dangling link or an entry removed meanwhile
+    }
+  };
+  const names = entries.filter((name) => IMAGE_EXTENSION.test(name) && isFile(join(dir, name))).sort();
+  if (names.length === 0) fail('FILE_NOT_FOUND', `no PNG or JPEG images in ${dir}`);
+  return names;
+}
+
+function centreCrop(image: RgbImage, size: number): { image: RgbImage; left: number; top: number } {
+  const width = Math.min(size, image.width);
+  const height = Math.min(size, image.height);
+  const left = (image.width - width) >> 1;
+  const top = (image.height - height) >> 1;
+  return { image: cropRectangle(image, left, top, width, height), left, top };
+}
+
+function cropRectangle(image: RgbImage, left: number, top: number, width: number, height: number): RgbImage {
+  const data = new Uint8Array(width * height * 3);
+  for (let row = 0; row < height; row++) {
+    const from = ((top + row) * image.width + left) * 3;
+    data.set(image.data.subarray(from, from + width * 3), row * width * 3);
+  }
+  return { width, height, data };
+}
+
+function aaraContender(w: Weights, levels: number[]): Contender {
+  return {
+    name: AARA,
+    command: 'aara encode -q LEVEL (TypeScript engine, in-process, one thread)',
+    version: `weights ${w.idHex.slice(0, 16)}`,
+    settings: levels.map((level) => `level ${level}`),
+    code: (source, setting) => {
+      const encodeStarted = performance.now();
+      const bytes = encodeSync(source.image, w, { level: levels[setting], grayscale: source.grayscale });
+      const decodeStarted = performance.now();
+      const decoded = decodeSync(bytes, w);
+      return { bytes: bytes.length, decoded, encodeSeconds: (decodeStarted - encodeStarted) / 1000, decodeSeconds: (performance.now() - decodeStarted) / 1000 };
+    },
+  };
+}
+
+interface CodecMeasurements {
+  contender: Contender;
+  /** [setting][image] */
+  results: Measurement[][];
+}
+
+/**
+ * Codes every image with every contender at every setting. A classic codec whose tool fails is dropped
+ * (`onDrop`) rather than ending the run; aara failing is a bug and ends it. Crops for compare.html are kept
+ * for a few images only, so memory stays small on large sets.
+ */
+function measure(sources: SourceImage[], contenders: Contender[], quiet: boolean, onDrop: (codec: string, reason: string) => void) {
+  const active: CodecMeasurements[] = contenders.map((contender) => ({ contender, results: contender.settings.map(() => []) }));
+  const compareSources = new Set(spread(sources, COMPARE_IMAGES));
+  const comparisons: Comparison[] = [];
+  const progress = new ProgressBar(sources.length * contenders.reduce((n, c) => n + c.settings.length, 0), !quiet && Boolean(process.stderr.isTTY));
+  for (const source of sources) {
+    const crop = compareSources.has(source) ? centreCrop(source.image, COMPARE_CROP) : undefined;
+    const candidates: CropCandidate[] = [];
+    for (const entry of [...active]) {
+      const { contender } = entry;
+      try {
+        contender.settings.forEach((setting, s) => {
+          progress.advance(`${source.name} ${contender.name} ${setting}`);
+          const coded = contender.code(source, s);
+          const measurement = score(source, coded);
+          entry.results[s].push(measurement);
+          if (crop && (contender.name === AARA || COMPARED_CODECS.includes(contender.name))) {
+            const decodedCrop = cropRectangle(coded.decoded, crop.left, crop.top, crop.image.width, crop.image.height);
+            candidates.push({ codec: contender.name, setting, measurement, crop: decodedCrop, cropPsnr: psnr(crop.image.data, decodedCrop.data) });
+          }
+        });
+      } catch (err) {
+        if (contender.name === AARA) throw err;
+        active.splice(active.indexOf(entry), 1);
+        const started = entry.results.reduce((n, r) => n + r.length, 0) + 1; // the failed step was started too
+        progress.skip(sources.length * contender.settings.length - started);
+        onDrop(contender.name, (err as Error).message);
+      }
+    }
+    if (crop) comparisons.push(comparison(source, crop, candidates.filter((c) => active.some((a) => a.contender.name === c.codec))));
+  }
+  progress.finish();
+  const codecs: CodecResult[] = active.map(({ contender, results }) => ({
+    codec: contender.name,
+    command: contender.command,
+    version: contender.version,
+    settings: contender.settings.map((setting, s) => ({ setting, average: averageOf(results[s]), images: results[s] })),
+  }));
+  return { codecs, comparisons };
+}
+
+function score(source: SourceImage, coded: CodedImage): Measurement {
+  const { width, height } = source.image;
+  return {
+    image: source.name,
+    bytes: coded.bytes,
+    bpp: bpp(coded.bytes, width, height),
+    psnr: psnr(source.image.data, coded.decoded.data),
+    msSsim: msSsim(source.image, coded.decoded),
+    encodeSeconds: coded.encodeSeconds,
+    decodeSeconds: coded.decodeSeconds,
+  };
+}
+
+interface CropCandidate {
+  codec: string;
+  setting: string;
+  measurement: Measurement;
+  crop: RgbImage;
+  cropPsnr: number;
+}
+
+/** Original, the aara level nearest the target rate, and each compared codec's setting nearest to that level's rate. */
+function comparison(source: SourceImage, crop: { image: RgbImage; left: number; top: number }, candidates: CropCandidate[]): Comparison {
+  const nearest = (codec: string, bpp: number) => candidates
+    .filter((c) => c.codec === codec)
+    .reduce<CropCandidate | undefined>((best, c) => (!best || Math.abs(c.measurement.bpp - bpp) < Math.abs(best.measurement.bpp - bpp) ? c : best), undefined);
+  const aara = nearest(AARA, COMPARE_TARGET_BPP);
+  const chosen = aara ? [aara, ...COMPARED_CODECS.map((codec) => nearest(codec, aara.measurement.bpp))] : [];
+  return {
+    image: source.name,
+    crop: { left: source.left + crop.left, top: source.top + crop.top, width: crop.image.width, height: crop.image.height },
+    tiles: [
+      { codec: 'original', setting: '', png: encodePng(crop.image) },
+      ...chosen.filter((c): c is CropCandidate => c !== undefined).map((c) => ({
+        codec: c.codec, setting: c.setting, png: encodePng(c.crop), bpp: c.measurement.bpp, psnr: c.measurement.psnr, cropPsnr: c.cropPsnr,
+      })),
+    ],
+  };
+}
+
+function buildResult(dir: string, quick: boolean, w: Weights, sources: SourceImage[], codecs: CodecResult[], skipped: EvalResult['skipped']): EvalResult {
+  const cpuList = cpus();
+  return {
+    date: new Date().toISOString(),
+    machine: { cpu: cpuList[0]?.model ?? 'unknown', cores: cpuList.length, node: process.version, os: `${platform()} ${release()} ${arch()}` },
+    weights: { idHex: w.idHex, levels: w.config.levels },
+    dataset: { dir, quick, crop: quick ? QUICK_CROP : null, images: sources.map((s) => ({ name: s.name, width: s.image.width, height: s.image.height })) },
+    codecs,
+    skipped,
+    bdRate: bdRateRows(codecs, quick),
+  };
+}
+
+/** aara against each measured codec and, on full images only, against the published curves. */
+function bdRateRows(codecs: CodecResult[], quick: boolean): BdRateRow[] {
+  const aara = codecs.find((c) => c.codec === AARA);
+  if (!aara) return [];
+  const curveOf = (c: CodecResult): RdCurve => ({ name: c.codec, points: c.settings.map((s) => s.average) });
+  const row = (anchor: RdCurve, published: boolean): BdRateRow => {
+    const against = (quality: (p: RdCurve['points'][number]) => number) => {
+      const points = (curve: RdCurve): RdPoint[] => curve.points.map((p) => ({ rate: p.bpp, quality: quality(p) }));
+      return bdRate(points(anchor), points(curveOf(aara))) ?? null;
+    };
+    return { anchor: anchor.name, published, psnr: against((p) => p.psnr), msSsimDb: against((p) => msSsimDecibels(p.msSsim)) };
+  };
+  return [
+    ...codecs.filter((c) => c !== aara).map((c) => row(curveOf(c), false)),
+    ...(quick ? [] : PUBLISHED_CURVES.map((curve) => row(curve, true))),
+  ];
+}
+
+function writeResults(out: string, result: EvalResult, comparisons: Comparison[], inputs: string[]): void {
+  try {
+    mkdirSync(out, { recursive: true });
+  } catch (err) {
+    fail('IO_ERROR', `cannot create ${out}: ${(err as Error).message}`);
+  }
+  const title = `aara vs classic codecs on ${result.dataset.images.length} image${result.dataset.images.length === 1 ? '' : 's'} of ${result.dataset.dir}` +
+    (result.dataset.crop ? ` (${result.dataset.crop}×${result.dataset.crop} crops)` : '');
+  const curves: RdCurve[] = result.codecs.map((c) => ({ name: c.codec, points: c.settings.map((s) => s.average) }));
+  const files: [string, string][] = [
+    // JSON has no Infinity (a lossless PSNR): it is written as null
+    ['eval.json', `${JSON.stringify(result, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`],
+    ['eval.md', renderMarkdown(result)],
+    ['rd.svg', renderRdSvg(curves, title)],
+    ['compare.html', renderCompareHtml(comparisons, title)],
+  ];
+  for (const [name, text] of files) writeOutputAtomic(join(out, name), new TextEncoder().encode(text), { force: true, inputs });
+}
+
+function report(o: EvalOptions, result: EvalResult): void {
+  if (o.quiet) return;
+  const out = o.out ?? DEFAULT_OUT;
+  if (o.json) {
+    console.log(JSON.stringify({
+      out,
+      images: result.dataset.images.length,
+      weights: result.weights.idHex,
+      codecs: result.codecs.map((c) => ({ codec: c.codec, settings: c.settings.map((s) => ({ setting: s.setting, ...s.average })) })),
+      bdRate: result.bdRate,
+      skipped: result.skipped,
+    }, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)));
+    return;
+  }
+  console.log(renderSummary(result));
+  console.log(`\nwrote ${['eval.json', 'eval.md', 'rd.svg', 'compare.html'].map((f) => join(out, f)).join(', ')}`);
+}
+
+/** One line on stderr, redrawn in place: done/total, elapsed, estimated time left, current step (TTY only). */
+class ProgressBar {
+  private done = 0;
+  private readonly started = performance.now();
+
+  constructor(private total: number, private readonly enabled: boolean) {}
+
+  advance(label: string): void {
+    this.draw(label);
+    this.done++;
+  }
+
+  /** Steps that will not run (a dropped codec): they leave the total. */
+  skip(steps: number): void {
+    this.total -= steps;
+  }
+
+  finish(): void {
+    if (this.enabled) process.stderr.write('\r\x1b[2K');
+  }
+
+  private draw(label: string): void {
+    if (!this.enabled) return;
+    const width = 24;
+    const filled = Math.round((width * this.done) / this.total);
+    const elapsed = (performance.now() - this.started) / 1000;
+    const left = this.done > 0 ? (elapsed * (this.total - this.done)) / this.done : NaN;
+    const line = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${this.done}/${this.total} ` +
+      `${clock(elapsed)}${Number.isFinite(left) ? ` ~${clock(left)} left` : ''}  ${label}`;
+    process.stderr.write(`\r\x1b[2K${line.slice(0, (process.stderr.columns ?? 100) - 1)}`);
+  }
+}
+
+const clock = (seconds: number) => `${Math.floor(seconds / 60)}:${String(Math.floor(seconds % 60)).padStart(2, '0')}`;

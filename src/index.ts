@@ -1,0 +1,122 @@
+/**
+ * aara library API. Importing this module does nothing but define functions: weights are read on first
+ * use (or passed in), and the worker pool starts on the first async call and stops with `close()`.
+ *
+ *   import { encode, decode, close, encodeSync, decodeSync } from 'aara';
+ *   const file = encodeSync({ width, height, data }, { level: 3 });   // RGB or RGBA bytes, or PNG/JPEG bytes
+ *   const { width, height, data } = decodeSync(file);                  // RGB bytes
+ *   const same = await encode({ width, height, data }, { level: 3 }); // the same bytes, on worker threads
+ *   await close();                                                     // stops the workers (optional: idle ones never hold the process)
+ */
+import { DEFAULT_LEVEL, decodeSync as decodeWith, encodeSync as encodeWith } from './codec.js';
+export { DEFAULT_LEVEL };
+import type { Limits } from './container.js';
+import { fail } from './errors.js';
+import { decodeImage, toRgb, type RgbImage } from './image-io.js';
+import { decodeParallel, encodeParallel, loadWeightFile, weightFile, type WeightFile } from './parallel.js';
+import { WorkerPool } from './pool.js';
+import type { Weights } from './weights.js';
+
+export { AaraError, ERRORS, type ErrorCode } from './errors.js';
+export { DEFAULT_LIMITS, type Limits } from './container.js';
+export type { RgbImage } from './image-io.js';
+export type { Weights } from './weights.js';
+
+/** Raw pixels (RGB or RGBA, row-major, 8-bit) or the bytes of a PNG or JPEG file. */
+export type ImageInput = { width: number; height: number; data: Uint8Array | Uint8ClampedArray } | Uint8Array;
+
+export interface Options {
+  /** quality level 0 (smallest) … levels−1 (best); default 3 */
+  level?: number;
+  /** a loaded model, the bytes of a weight file, or its path; default: the packaged weights/aara.bin */
+  weights?: Weights | Uint8Array | string;
+  /** decoding limits against decompression bombs */
+  limits?: Limits;
+}
+
+export interface AsyncOptions extends Options {
+  /** worker threads, read when the shared pool starts (the first async call after import or close()); default: the cores */
+  threads?: number;
+}
+
+/**
+ * Every model this API hands out or reads, with its file: workers need the file, and a caller may pass
+ * the model, the same bytes again or the path; each is read and put in shared memory once.
+ */
+const filesOfModels = new WeakMap<Weights, WeightFile>();
+const filesOfBytes = new WeakMap<Uint8Array, WeightFile>();
+
+function registered(file: WeightFile): WeightFile {
+  filesOfModels.set(file.weights, file);
+  return file;
+}
+
+function resolveWeightFile(weights: Options['weights']): WeightFile {
+  if (weights === undefined || typeof weights === 'string') return registered(loadWeightFile(weights));
+  if (weights instanceof Uint8Array) {
+    let file = filesOfBytes.get(weights);
+    if (!file) {
+      file = registered(weightFile(weights));
+      filesOfBytes.set(weights, file);
+    }
+    return file;
+  }
+  return filesOfModels.get(weights) ?? fail('INTERNAL', 'a model not read by readWeights/loadWeights of this module: pass the weight file bytes or path');
+}
+
+/** Parses a weight file (its tensors view a shared copy of `bytes`). */
+export function readWeights(bytes: Uint8Array): Weights {
+  return resolveWeightFile(bytes).weights;
+}
+
+/** A weight file by path (default: the packaged weights/aara.bin), read once per process. */
+export function loadWeights(path?: string): Weights {
+  return resolveWeightFile(path).weights;
+}
+
+export function resolveWeights(weights: Options['weights']): Weights {
+  return typeof weights === 'object' && !(weights instanceof Uint8Array) ? weights : resolveWeightFile(weights).weights;
+}
+
+export function toImage(input: ImageInput): RgbImage & { grayscale: boolean } {
+  if (input instanceof Uint8Array) {
+    const img = decodeImage(input);
+    return { width: img.width, height: img.height, data: img.data, grayscale: img.info.grayscale };
+  }
+  return { ...toRgb(input), grayscale: false };
+}
+
+export function encodeSync(input: ImageInput, opts: Options = {}): Uint8Array {
+  const img = toImage(input);
+  return encodeWith(img, resolveWeights(opts.weights), { level: opts.level ?? DEFAULT_LEVEL, grayscale: img.grayscale });
+}
+
+export function decodeSync(bytes: Uint8Array, opts: Options = {}): RgbImage {
+  return decodeWith(bytes, resolveWeights(opts.weights), { limits: opts.limits });
+}
+
+let pool: WorkerPool | undefined;
+
+function sharedPool(threads?: number): WorkerPool {
+  return (pool ??= new WorkerPool(threads));
+}
+
+/** encodeSync on worker threads: the same bytes. */
+export async function encode(input: ImageInput, opts: AsyncOptions = {}): Promise<Uint8Array> {
+  const img = toImage(input);
+  const { weights, bytes } = resolveWeightFile(opts.weights);
+  return encodeParallel(img, weights, bytes, { level: opts.level ?? DEFAULT_LEVEL, grayscale: img.grayscale, pool: sharedPool(opts.threads) });
+}
+
+/** decodeSync on worker threads: the same pixels (`data` views shared memory). */
+export async function decode(bytes: Uint8Array, opts: AsyncOptions = {}): Promise<RgbImage> {
+  const { weights, bytes: weightBytes } = resolveWeightFile(opts.weights);
+  return decodeParallel(bytes, weights, weightBytes, { limits: opts.limits, pool: sharedPool(opts.threads) });
+}
+
+/** Stops the shared worker pool; the next async call starts a new one. */
+export async function close(): Promise<void> {
+  const stopping = pool;
+  pool = undefined;
+  await stopping?.close();
+}

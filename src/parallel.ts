@@ -1,0 +1,125 @@
+/**
+ * The codec on a worker pool: the same steps as encodeSync / decodeSync (src/codec.ts, the truth), with the
+ * tiles and streams spread over workers, so the bytes are identical for any number of workers and any tile
+ * size. The state the steps share lives in SharedArrayBuffers that the workers read and write in place:
+ *
+ *   encode: tiles of f_m → features ─ main thread: attention, quantise → ŷ symbols
+ *           tiles of f_r(x − g_m(ŷ)) → features ─ main thread: attention, quantise → ẑ symbols
+ *           streams (one per channel group) → writeContainer
+ *   decode: checks as decodeSync → streams → ŷ, ẑ symbols → tiles of x̂ → output pixels
+ *
+ * Attention pools over the whole latent, so it stays on the main thread between the tile passes.
+ */
+import type { Latent } from './bottleneck.js';
+import {
+  checkEncode,
+  decodeTiles,
+  fileStreamCount,
+  latentShapes,
+  openFile,
+  writeFile,
+  type DecodeOptions,
+  type EncodeOptions,
+} from './codec.js';
+import { DEFAULT_WEIGHTS_PATH } from './default-weights.js';
+import { ENCODE_TILE, latentTiles, paddedSizeOf, quantizeMain, quantizeResidual } from './encoder.js';
+import { readInput } from './files.js';
+import type { RgbImage } from './image-io.js';
+import { sharedBytes, type WorkerPool } from './pool.js';
+import type { Tensor } from './tensor.js';
+import { readWeights, type Weights } from './weights.js';
+import type { DecodeStreamTask, DecodeTileTask, MainAnalysisTask, ResidualAnalysisTask } from './worker.js';
+
+export interface ParallelEncodeOptions extends EncodeOptions {
+  pool: WorkerPool;
+}
+
+export interface ParallelDecodeOptions extends DecodeOptions {
+  pool: WorkerPool;
+}
+
+/** A model and the file it was read from: the main thread computes with the one, the workers parse the other. */
+export interface WeightFile {
+  weights: Weights;
+  /** the file's bytes, in shared memory */
+  bytes: Uint8Array;
+}
+
+/** Parses a weight file held in shared memory (copied there once if it is not). */
+export function weightFile(bytes: Uint8Array): WeightFile {
+  const shared = sharedBytes(bytes);
+  return { weights: readWeights(shared), bytes: shared };
+}
+
+const filesByPath = new Map<string, WeightFile>();
+
+/** A weight file by path (default: the packaged one), read once per process. */
+export function loadWeightFile(path = DEFAULT_WEIGHTS_PATH): WeightFile {
+  let file = filesByPath.get(path);
+  if (!file) {
+    file = weightFile(readInput(path));
+    filesByPath.set(path, file);
+  }
+  return file;
+}
+
+function sharedTensor(c: number, h: number, w: number): Tensor {
+  return { c, h, w, data: new Float32Array(new SharedArrayBuffer(c * h * w * Float32Array.BYTES_PER_ELEMENT)) };
+}
+
+function sharedInt32Array(length: number): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(length * Int32Array.BYTES_PER_ELEMENT));
+}
+
+function sharedLatent(l: Latent): Latent {
+  const symbols = sharedInt32Array(l.symbols.length);
+  symbols.set(l.symbols);
+  return { c: l.c, h: l.h, w: l.w, symbols };
+}
+
+/** ŷ: f_m tile by tile in the workers, then attention and quantisation here. The features die with this call. */
+async function mainLatent(image: RgbImage, w: Weights, weightBytes: Uint8Array, opts: ParallelEncodeOptions, tile: number): Promise<Latent> {
+  const size = paddedSizeOf(image);
+  const features = sharedTensor(w.config.M, size.h / 16, size.w / 16);
+  await opts.pool.runAll(latentTiles(size, 16, tile).map((region): MainAnalysisTask =>
+    ({ kind: 'mainAnalysis', image, region, features })), weightBytes);
+  return sharedLatent(quantizeMain(features, w, opts.level));
+}
+
+/** ẑ: f_r(x − g_m(ŷ)) tile by tile in the workers, then attention and quantisation here. */
+async function residualLatent(image: RgbImage, y: Latent, w: Weights, weightBytes: Uint8Array, opts: ParallelEncodeOptions,
+  tile: number): Promise<Latent> {
+  const size = paddedSizeOf(image);
+  const features = sharedTensor(w.config.Mr, size.h / 8, size.w / 8);
+  await opts.pool.runAll(latentTiles(size, 8, tile).map((region): ResidualAnalysisTask =>
+    ({ kind: 'residualAnalysis', image, y, level: opts.level, region, features })), weightBytes);
+  return sharedLatent(quantizeResidual(features, w, opts.level));
+}
+
+/** encodeSync on the pool: the same bytes. `w` must be the model of `weightBytes`. */
+export async function encodeParallel(img: RgbImage, w: Weights, weightBytes: Uint8Array, opts: ParallelEncodeOptions): Promise<Uint8Array> {
+  checkEncode(img, w, opts);
+  const tile = opts.tile ?? ENCODE_TILE;
+  const image = { width: img.width, height: img.height, data: sharedBytes(img.data) };
+  const y = await mainLatent(image, w, weightBytes, opts, tile);
+  const z = await residualLatent(image, y, w, weightBytes, opts, tile);
+  const streams = await opts.pool.runAll(Array.from({ length: fileStreamCount(w) }, (_, index) =>
+    ({ kind: 'encodeStream' as const, y, z, level: opts.level, index })), weightBytes);
+  return writeFile(img, w, opts, streams);
+}
+
+/** decodeSync on the pool: the same pixels (in shared memory). `w` must be the model of `weightBytes`. */
+export async function decodeParallel(bytes: Uint8Array, w: Weights, weightBytes: Uint8Array, opts: ParallelDecodeOptions): Promise<RgbImage> {
+  const file = openFile(bytes, w, opts);
+  const { width, height, level } = file;
+  // the streams view `bytes`: workers get the same ranges of one shared copy
+  const shared = sharedBytes(bytes);
+  const streams = file.streams.map((s) => shared.subarray(s.byteOffset - bytes.byteOffset, s.byteOffset - bytes.byteOffset + s.length));
+  const { y, z } = latentShapes(width, height, w, sharedInt32Array);
+  await opts.pool.runAll(streams.map((stream, index): DecodeStreamTask =>
+    ({ kind: 'decodeStream', stream, y, z, level, index })), weightBytes);
+  const out = { width, height, data: new Uint8Array(new SharedArrayBuffer(width * height * 3)) };
+  await opts.pool.runAll(decodeTiles(y, opts.tile).map((region): DecodeTileTask =>
+    ({ kind: 'decodeTile', out, y, z, level, region })), weightBytes);
+  return out;
+}

@@ -1,0 +1,149 @@
+/**
+ * A small pool of worker threads (src/worker.ts) for the codec's tiles and streams. Workers start on first
+ * use, one per queued task up to `size`, and hold the process open only while they have work: an idle pool
+ * never keeps Node alive, and `close()` ends them (a later task starts fresh ones).
+ *
+ * Tasks carry shared memory, never copies: the weight file is put in a SharedArrayBuffer once, every request
+ * names it (a reference, not a copy) and a worker parses it when it differs from its last one (zero-copy
+ * views, so once per worker for one model); images, features, symbols and output pixels are shared arrays the tasks
+ * write in place. An AaraError thrown in a worker is thrown again here with the same code and message.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { AaraError, fail } from './errors.js';
+import type { Reply, Request, Task, TaskError, TaskResult } from './worker.js';
+
+const WORKER_SCRIPT = new URL('./worker.js', import.meta.url);
+
+/** `bytes` in shared memory: the array itself when it already is, else a copy. */
+export function sharedBytes(bytes: Uint8Array): Uint8Array {
+  if (bytes.buffer instanceof SharedArrayBuffer) return bytes;
+  const shared = new Uint8Array(new SharedArrayBuffer(bytes.length));
+  shared.set(bytes);
+  return shared;
+}
+
+/** A weight file as the pool knows it: `key` names it to workers, `bytes` is its shared copy. */
+interface Model {
+  key: number;
+  bytes: Uint8Array;
+}
+
+interface Job {
+  task: Task;
+  model: Model;
+  resolve: (result: Uint8Array | undefined) => void;
+  reject: (error: Error) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  job?: Job;
+}
+
+/** The worker's error, thrown again on this side: an AaraError keeps its code (and so the CLI's exit status). */
+function rethrown(e: TaskError): Error {
+  const error = e.code ? new AaraError(e.code) : new Error();
+  error.name = e.name;
+  error.message = e.message;
+  if (e.stack) error.stack = e.stack;
+  return error;
+}
+
+export class WorkerPool {
+  readonly size: number;
+  private readonly slots = new Set<Slot>();
+  private readonly idle: Slot[] = [];
+  private readonly queue: Job[] = [];
+  /** per weight-file array the caller passes: its shared copy, made once */
+  private readonly models = new WeakMap<Uint8Array, Model>();
+  private modelCount = 0;
+
+  constructor(size = availableParallelism()) {
+    if (!Number.isInteger(size) || size < 1) fail('INTERNAL', `worker pool of ${size} threads`);
+    this.size = size;
+  }
+
+  /** Runs `task` on a worker with the model of `weightBytes` (a weight file; pass the same array each time). */
+  run<T extends Task>(task: T, weightBytes: Uint8Array): Promise<TaskResult<T>> {
+    return new Promise<TaskResult<T>>((resolve, reject) => {
+      const job: Job = { task, model: this.modelOf(weightBytes), resolve: resolve as Job['resolve'], reject };
+      this.queue.push(job);
+      this.dispatch();
+    });
+  }
+
+  /** Runs every task; the results in the tasks' order. */
+  runAll<T extends Task>(tasks: T[], weightBytes: Uint8Array): Promise<TaskResult<T>[]> {
+    return Promise.all(tasks.map((task) => this.run(task, weightBytes)));
+  }
+
+  /** Terminates the workers; tasks still queued or running reject. The pool restarts on its next task. */
+  async close(): Promise<void> {
+    const closed = new AaraError('INTERNAL', 'the worker pool was closed');
+    for (const job of this.queue.splice(0)) job.reject(closed);
+    const slots = [...this.slots];
+    this.slots.clear();
+    this.idle.length = 0;
+    for (const slot of slots) {
+      slot.job?.reject(closed);
+      slot.job = undefined;
+    }
+    await Promise.all(slots.map((slot) => slot.worker.terminate()));
+  }
+
+  private modelOf(weightBytes: Uint8Array): Model {
+    let model = this.models.get(weightBytes);
+    if (!model) {
+      model = { key: this.modelCount++, bytes: sharedBytes(weightBytes) };
+      this.models.set(weightBytes, model);
+    }
+    return model;
+  }
+
+  private dispatch(): void {
+    while (this.queue.length > 0) {
+      const slot = this.idle.pop() ?? (this.slots.size < this.size ? this.spawn() : undefined);
+      if (!slot) return;
+      this.start(slot, this.queue.shift()!);
+    }
+  }
+
+  private spawn(): Slot {
+    const slot: Slot = { worker: new Worker(WORKER_SCRIPT) };
+    slot.worker.unref();
+    slot.worker.on('message', (reply: Reply) => this.finish(slot, reply));
+    slot.worker.on('error', (e) => this.retire(slot, e));
+    slot.worker.on('exit', (code) => this.retire(slot, new AaraError('INTERNAL', `a worker thread exited (code ${code})`)));
+    this.slots.add(slot);
+    return slot;
+  }
+
+  private start(slot: Slot, job: Job): void {
+    const request: Request = { weights: job.model, task: job.task };
+    slot.job = job;
+    slot.worker.ref();
+    slot.worker.postMessage(request);
+  }
+
+  private finish(slot: Slot, reply: Reply): void {
+    if (!this.slots.has(slot)) return; // a reply racing close(): its job has been rejected already
+    const job = slot.job;
+    slot.job = undefined;
+    slot.worker.unref();
+    this.idle.push(slot);
+    if (reply.error) job?.reject(rethrown(reply.error));
+    else job?.resolve(reply.result);
+    this.dispatch();
+  }
+
+  /** A worker died (an uncaught error, or it exited): its task fails, and a fresh worker takes the queue. */
+  private retire(slot: Slot, error: Error): void {
+    slot.job?.reject(error);
+    slot.job = undefined;
+    this.slots.delete(slot);
+    const at = this.idle.indexOf(slot);
+    if (at >= 0) this.idle.splice(at, 1);
+    this.dispatch();
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * Tiles: the image is processed region by region, each region with a halo as wide as the receptive field
+ * of the layers that produce it, so a tile's output is byte-identical to the same pixels of a
+ * whole-image pass (every kernel forms each output element in a fixed order from the inputs it reads,
+ * and zero padding happens only at the padded image's true borders). Memory stays bounded by the tile
+ * size, and tiles are independent work items for the worker pool.
+ *
+ * Coordinates are in the padded image (multiples of 16); ranges are half-open.
+ */
+import type { Latent } from './bottleneck.js';
+import { analysis, tensor, type Tensor } from './tensor.js';
+import type { Transform } from './weights.js';
+
+export interface Range {
+  start: number;
+  end: number;
+}
+export interface Region {
+  rows: Range;
+  cols: Range;
+}
+
+export const clip = (r: Range, size: number): Range => ({ start: Math.max(0, r.start), end: Math.min(size, r.end) });
+const alignOut = (r: Range, step: number): Range => ({
+  start: Math.floor(r.start / step) * step,
+  end: Math.ceil(r.end / step) * step,
+});
+export const mapRegion = (g: Region, f: (r: Range) => Range): Region => ({ rows: f(g.rows), cols: f(g.cols) });
+
+/** Inputs that conv k×k, stride s, padding p reads to produce outputs r. */
+const convInput = (r: Range, k: number, s: number, p: number): Range => ({ start: r.start * s - p, end: (r.end - 1) * s - p + k });
+/** Inputs that tconv 5×5/2 (phase form: x[m−1 … m+1] → outputs 2m, 2m+1) reads to produce outputs r. */
+export const tconvInput = (r: Range): Range => ({ start: Math.floor(r.start / 2) - 1, end: Math.floor((r.end - 1) / 2) + 2 });
+/** φ is two 3×3 convs: a 2-pixel halo. */
+export const fusionInput = (r: Range): Range => convInput(convInput(r, 3, 1, 1), 3, 1, 1);
+
+export function cropTensor(t: Tensor, rows: Range, cols: Range): Tensor {
+  const out = tensor(t.c, rows.end - rows.start, cols.end - cols.start);
+  for (let c = 0; c < t.c; c++) {
+    for (let y = rows.start; y < rows.end; y++) {
+      const src = (c * t.h + y) * t.w;
+      out.data.set(t.data.subarray(src + cols.start, src + cols.end), (c * out.h + y - rows.start) * out.w);
+    }
+  }
+  return out;
+}
+
+export function cropLatent(l: Latent, rows: Range, cols: Range): Latent {
+  const h = rows.end - rows.start;
+  const w = cols.end - cols.start;
+  const symbols = new Int32Array(l.c * h * w);
+  for (let c = 0; c < l.c; c++) {
+    for (let y = rows.start; y < rows.end; y++) {
+      const src = (c * l.h + y) * l.w;
+      symbols.set(l.symbols.subarray(src + cols.start, src + cols.end), (c * h + y - rows.start) * w);
+    }
+  }
+  return { c: l.c, h, w, symbols };
+}
+
+/** Copies tile t (placed at `at` in the destination) into a whole [c, h, w] buffer. */
+export function pasteTensor(dst: Float32Array, h: number, w: number, t: Tensor, at: Region): void {
+  for (let c = 0; c < t.c; c++) {
+    for (let y = 0; y < t.h; y++) {
+      dst.set(t.data.subarray((c * t.h + y) * t.w, (c * t.h + y + 1) * t.w), (c * h + at.rows.start + y) * w + at.cols.start);
+    }
+  }
+}
+
+/**
+ * An analysis transform's output over a latent region. `input(region)` supplies the transform's input
+ * pixels over a pixel region (clipped to the padded image, aligned to the total stride).
+ */
+export function analyzeRegion(t: Transform, latentRegion: Region, size: { h: number; w: number },
+  input: (r: Region) => Tensor): Tensor {
+  const scale = 2 ** t.convs.length;
+  let needed = latentRegion;
+  for (let i = 0; i < t.convs.length; i++) needed = mapRegion(needed, (r) => convInput(r, 5, 2, 2));
+  const pixels = { rows: clip(alignOut(needed.rows, scale), size.h), cols: clip(alignOut(needed.cols, scale), size.w) };
+  const out = analysis(input(pixels), t);
+  return cropTensor(out,
+    { start: latentRegion.rows.start - pixels.rows.start / scale, end: latentRegion.rows.end - pixels.rows.start / scale },
+    { start: latentRegion.cols.start - pixels.cols.start / scale, end: latentRegion.cols.end - pixels.cols.start / scale });
+}
+
+/** Split [0, h) × [0, w) into tiles of at most `tile` (a multiple of `step`). */
+export function tileGrid(h: number, w: number, tile: number): Region[] {
+  const tiles: Region[] = [];
+  for (let y = 0; y < h; y += tile) {
+    for (let x = 0; x < w; x += tile) {
+      tiles.push({ rows: { start: y, end: Math.min(h, y + tile) }, cols: { start: x, end: Math.min(w, x + tile) } });
+    }
+  }
+  return tiles;
+}

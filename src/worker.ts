@@ -1,0 +1,134 @@
+/**
+ * Worker entry of the pool (src/pool.ts): runs one tile or one stream of the codec at a time. Every array a
+ * task names lives in shared memory, so a worker reads its inputs and writes its slice of the output in place;
+ * only an encoded stream comes back, transferred. The work itself is the synchronous codec's own functions.
+ */
+import { parentPort } from 'node:worker_threads';
+import type { Latent } from './bottleneck.js';
+import { decodeFileStream, decodeTile, encodeFileStream } from './codec.js';
+import { mainAnalysisTile, residualAnalysisTile } from './encoder.js';
+import { AaraError, type ErrorCode } from './errors.js';
+import type { RgbImage } from './image-io.js';
+import type { Tensor } from './tensor.js';
+import { pasteTensor, type Region } from './tiling.js';
+import { readWeights, type Weights } from './weights.js';
+
+/** f_m over one latent tile, pasted into the shared features [M, H/16, W/16]. */
+export interface MainAnalysisTask {
+  kind: 'mainAnalysis';
+  image: RgbImage;
+  region: Region;
+  features: Tensor;
+}
+/** f_r(x − x̂_m) over one latent tile, pasted into the shared features [Mr, H/8, W/8]. */
+export interface ResidualAnalysisTask {
+  kind: 'residualAnalysis';
+  image: RgbImage;
+  y: Latent;
+  level: number;
+  region: Region;
+  features: Tensor;
+}
+/** Stream `index` of the file, returned. */
+export interface EncodeStreamTask {
+  kind: 'encodeStream';
+  y: Latent;
+  z: Latent;
+  level: number;
+  index: number;
+}
+/** Stream `index` of the file, decoded into its channel group of the shared ŷ or ẑ symbols. */
+export interface DecodeStreamTask {
+  kind: 'decodeStream';
+  stream: Uint8Array;
+  y: Latent;
+  z: Latent;
+  level: number;
+  index: number;
+}
+/** One tile of x̂, written into the shared output pixels. */
+export interface DecodeTileTask {
+  kind: 'decodeTile';
+  out: RgbImage;
+  y: Latent;
+  z: Latent;
+  level: number;
+  region: Region;
+}
+export type Task = MainAnalysisTask | ResidualAnalysisTask | EncodeStreamTask | DecodeStreamTask | DecodeTileTask;
+export type TaskResult<T extends Task> = T extends EncodeStreamTask ? Uint8Array : undefined;
+
+/** The weight file a task runs with: `key` names it in the pool, `bytes` is its shared copy. */
+export interface WeightsRef {
+  key: number;
+  bytes: Uint8Array;
+}
+/** A worker runs one request at a time, so replies need no id. */
+export interface Request {
+  weights: WeightsRef;
+  task: Task;
+}
+export interface TaskError {
+  /** set when the error was an AaraError: the main thread throws the same code */
+  code?: ErrorCode;
+  name: string;
+  message: string;
+  stack?: string;
+}
+export interface Reply {
+  result?: Uint8Array;
+  error?: TaskError;
+}
+
+/**
+ * The model of the last request. Parsing makes views of the shared file (no copy), so keeping one model
+ * is enough: a program that switches models pays a cheap re-parse, and workers never pile up old models.
+ */
+let current: { key: number; weights: Weights } | undefined;
+
+function modelFor(ref: WeightsRef): Weights {
+  if (current?.key !== ref.key) current = { key: ref.key, weights: readWeights(ref.bytes) };
+  return current.weights;
+}
+
+function run(task: Task, w: Weights): Uint8Array | undefined {
+  switch (task.kind) {
+    case 'mainAnalysis': {
+      const { features, region } = task;
+      pasteTensor(features.data, features.h, features.w, mainAnalysisTile(task.image, w, region), region);
+      return undefined;
+    }
+    case 'residualAnalysis': {
+      const { features, region } = task;
+      pasteTensor(features.data, features.h, features.w, residualAnalysisTile(task.image, task.y, w, task.level, region), region);
+      return undefined;
+    }
+    case 'encodeStream':
+      return encodeFileStream(task.index, task.y, task.z, w, task.level);
+    case 'decodeStream':
+      decodeFileStream(task.stream, task.index, task.y, task.z, w, task.level);
+      return undefined;
+    case 'decodeTile':
+      decodeTile(task.out, task.y, task.z, w, task.level, task.region);
+      return undefined;
+  }
+}
+
+function describe(e: unknown): TaskError {
+  if (e instanceof AaraError) return { code: e.code, name: e.name, message: e.message, stack: e.stack };
+  if (e instanceof Error) return { name: e.name, message: e.message, stack: e.stack };
+  return { name: 'Error', message: String(e) };
+}
+
+const port = parentPort;
+if (!port) throw new Error('src/worker.ts runs inside a worker thread (see src/pool.ts)');
+port.on('message', ({ weights, task }: Request) => {
+  let reply: Reply;
+  try {
+    reply = { result: run(task, modelFor(weights)) };
+  } catch (e) {
+    reply = { error: describe(e) };
+  }
+  // an encoded stream owns its buffer (RansEncoder.finish slices): hand it over instead of copying it
+  port.postMessage(reply, reply.result ? [reply.result.buffer as ArrayBuffer] : []);
+});

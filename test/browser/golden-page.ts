@@ -1,0 +1,42 @@
+/**
+ * Runs in the browser (test/browser/golden.html, served by test/browser.test.ts): decodes the golden files with
+ * the compiled ES modules as they are, no bundler, and hashes the pixels with Web Crypto. Must import nothing
+ * that only Node has.
+ */
+import { decodeSync } from '../../src/codec.js';
+import { readWeights } from '../../src/weights.js';
+import type { GoldenEntry } from '../golden/sources.js';
+
+export interface BrowserResult {
+  file: string;
+  width: number;
+  height: number;
+  sha256: string;
+  ms: number;
+}
+
+async function fetchBytes(path: string): Promise<Uint8Array> {
+  const response = await fetch(path);
+  if (!response.ok) throw new Error(`GET ${path}: HTTP ${response.status}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+function hex(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+export async function decodeGoldenFiles(): Promise<BrowserResult[]> {
+  const manifest = JSON.parse(new TextDecoder().decode(await fetchBytes('/test/golden/golden.json'))) as { weights: string; files: GoldenEntry[] };
+  const weights = readWeights(await fetchBytes(`/${manifest.weights}`));
+  const results: BrowserResult[] = [];
+  for (const { file } of manifest.files) {
+    const bytes = await fetchBytes(`/test/golden/${file}`);
+    const started = performance.now();
+    const img = decodeSync(bytes, weights);
+    const ms = performance.now() - started;
+    // digest() takes only ArrayBuffer-backed views (not shared memory): hash a plain copy
+    const digest = await crypto.subtle.digest('SHA-256', Uint8Array.from(img.data));
+    results.push({ file, width: img.width, height: img.height, sha256: hex(new Uint8Array(digest)), ms });
+  }
+  return results;
+}

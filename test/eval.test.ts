@@ -1,0 +1,199 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bdRate, msSsimDecibels, type RdPoint } from '../src/bd-rate.js';
+import { CLASSIC_CODECS, isInstalled, readPpm, writePpm } from '../src/classic-codecs.js';
+import { loadWeights } from '../src/default-weights.js';
+import { evalCommand } from '../src/eval.js';
+import { niceAxis, PUBLISHED_CURVES, renderRdSvg, type RdCurve } from '../src/eval-plot.js';
+import { averageOf, renderCompareHtml, renderMarkdown, type EvalResult, type Measurement } from '../src/eval-report.js';
+import { encodePng, type RgbImage } from '../src/image-io.js';
+import { mulberry32 } from './helpers/prng.js';
+
+/** A curve whose log-rate is exactly a cubic in quality, so the BD fit reproduces it without error. */
+const cubicCurve = (qualities: number[], rateFactor = 1): RdPoint[] =>
+  qualities.map((q) => {
+    const t = (q - 34) / 6;
+    return { rate: rateFactor * Math.exp(-0.7 + 1.1 * t + 0.25 * t * t - 0.08 * t * t * t), quality: q };
+  });
+
+test('bdRate: the same curve at 0.9× the rate is −10 %, whatever the sample points', () => {
+  const anchor = cubicCurve([28, 31, 34, 37, 40]);
+  assert.ok(Math.abs(bdRate(anchor, cubicCurve([29, 32.5, 36, 39.5], 0.9))! - -10) < 1e-9);
+  // and the anchor needs 1/0.9 − 1 = +11.1 % more than the test curve
+  assert.ok(Math.abs(bdRate(cubicCurve([29, 32.5, 36, 39.5], 0.9), anchor)! - (100 / 0.9 - 100)) < 1e-9);
+  assert.ok(Math.abs(bdRate(anchor, anchor)!) < 1e-12);
+});
+
+test('bdRate: three points fit a quadratic, two a line', () => {
+  const quadratic = (qs: number[], f = 1) => qs.map((q) => ({ rate: f * Math.exp(0.2 * q - 0.001 * q * q), quality: q }));
+  assert.ok(Math.abs(bdRate(quadratic([30, 33, 36]), quadratic([31, 34, 37], 0.8))! - -20) < 1e-9);
+  const line = (qs: number[], f = 1) => qs.map((q) => ({ rate: f * Math.exp(0.1 * q), quality: q }));
+  assert.ok(Math.abs(bdRate(line([30, 40]), line([32, 38], 1.5))! - 50) < 1e-9);
+});
+
+test("bdRate: Google compare-codecs' published unit test (visual_metrics_unittest.py)", () => {
+  // LinearVector: rate 10, 20, 30, 40 with quality = slope × rate; slope 2 reaches each quality at half the rate
+  const linear = (slope: number) => [10, 20, 30, 40].map((rate) => ({ rate, quality: slope * rate }));
+  assert.ok(Math.abs(bdRate(linear(1), linear(2))! - -50) < 0.5);
+  assert.ok(Math.abs(bdRate(linear(2), linear(1))! - 100) < 2);
+});
+
+test('bdRate: agrees with the numpy.polyfit implementation on the libx265 sample of FAU-LMS/bjontegaard', () => {
+  const anchor = [9487.76, 4593.6, 2486.44, 1358.24].map((rate, i) => ({ rate, quality: [40.037, 38.615, 36.845, 34.851][i] }));
+  const tested = [9787.8, 4469.0, 2451.52, 1356.24].map((rate, i) => ({ rate, quality: [40.121, 38.651, 36.97, 34.987][i] }));
+  // −4.42046270609 from np.polyfit(psnr, log(rate), 3) integrated with np.polyint over the shared PSNR range
+  assert.ok(Math.abs(bdRate(anchor, tested)! - -4.4204627061) < 1e-6);
+});
+
+test('bdRate: undefined without overlap or with too few points; infinite qualities left out', () => {
+  assert.is(bdRate(cubicCurve([28, 30, 32, 33]), cubicCurve([35, 37, 39, 40])), undefined);
+  assert.is(bdRate(cubicCurve([30]), cubicCurve([29, 32, 35])), undefined);
+  const withLossless = [...cubicCurve([29, 32.5, 36, 39.5], 0.9), { rate: 12, quality: Infinity }];
+  assert.ok(Math.abs(bdRate(cubicCurve([28, 31, 34, 37, 40]), withLossless)! - -10) < 1e-9);
+  assert.throws(() => bdRate([{ rate: 0, quality: 30 }, { rate: 1, quality: 31 }], cubicCurve([30, 31])));
+});
+
+test('msSsimDecibels and niceAxis', () => {
+  assert.ok(Math.abs(msSsimDecibels(0.99) - 20) < 1e-9);
+  const axis = niceAxis(26.3, 38.9);
+  assert.equal(axis.ticks, [26, 28, 30, 32, 34, 36, 38, 40]);
+  assert.is(axis.decimals, 0);
+  assert.is(niceAxis(0, 0.93).decimals, 1);
+});
+
+test('PPM: what we write reads back, comments in the header included', () => {
+  const image: RgbImage = { width: 3, height: 2, data: Uint8Array.from({ length: 18 }, (_, i) => i * 13) };
+  assert.equal(readPpm(writePpm(image)), image);
+  const commented = new Uint8Array([...new TextEncoder().encode('P6\n# OpenJPEG-2.5.0\n3 2\n255\n'), ...image.data]);
+  assert.equal(readPpm(commented), image);
+  assert.throws(() => readPpm(new TextEncoder().encode('P5\n3 2\n255\n')));
+  assert.throws(() => readPpm(writePpm(image).subarray(0, 20)));
+});
+
+/** Synthetic results for the renderers: a log-shaped curve per codec. */
+function syntheticResult(codecNames: string[]): EvalResult {
+  const images = ['one', 'two'];
+  const codecs = codecNames.map((codec, c) => ({
+    codec,
+    command: `${codec} --quality Q`,
+    version: '1.0',
+    settings: [0, 1, 2, 3].map((s) => {
+      const measurements: Measurement[] = images.map((image, i) => {
+        const bpp = 0.1 * 2 ** s * (1 + 0.1 * i);
+        return { image, bytes: 100 * (s + 1), bpp, psnr: 30 + 4 * Math.log2(bpp / 0.1) - c, msSsim: 1 - 0.08 / 2 ** s, encodeSeconds: 0.01, decodeSeconds: 0.02 };
+      });
+      return { setting: `q ${s}`, average: averageOf(measurements), images: measurements };
+    }),
+  }));
+  return {
+    date: '2025-01-01T00:00:00.000Z',
+    machine: { cpu: 'test cpu', cores: 2, node: 'v20', os: 'linux' },
+    weights: { idHex: 'ab'.repeat(32), levels: 4 },
+    dataset: { dir: 'images', quick: false, crop: null, images: images.map((name) => ({ name, width: 64, height: 48 })) },
+    codecs,
+    skipped: [{ codec: 'AVIF', reason: 'avifenc not found' }],
+    bdRate: codecNames.slice(1).map((anchor) => ({ anchor, published: false, psnr: -12.5, msSsimDb: null })),
+  };
+}
+
+/** Tags open and close in order (a small well-formedness check; Node has no XML parser). */
+function assertBalancedTags(markup: string): void {
+  const stack: string[] = [];
+  for (const [tag] of markup.matchAll(/<[^>]+>/g)) {
+    if (/^<[?!]/.test(tag) || tag.endsWith('/>')) continue;
+    const name = /^<\/?([\w:-]+)/.exec(tag)![1];
+    if (tag.startsWith('</')) assert.is(stack.pop(), name, `closing ${tag}`);
+    else if (!['meta', 'img', 'input', 'br'].includes(name)) stack.push(name);
+  }
+  assert.equal(stack, []);
+}
+
+test('rd.svg: well formed, both panels, every codec and reference named, no NaN', () => {
+  const names = ['aara', 'JPEG', 'JPEG 2000', 'WebP', 'AVIF'];
+  const result = syntheticResult(names);
+  const curves: RdCurve[] = result.codecs.map((c) => ({ name: c.codec, points: c.settings.map((s) => s.average) }));
+  const svg = renderRdSvg(curves, 'test <plot> & more');
+  assert.ok(svg.startsWith('<?xml') && svg.includes('<svg xmlns="http://www.w3.org/2000/svg"'));
+  assertBalancedTags(svg);
+  for (const name of [...names, ...PUBLISHED_CURVES.map((r) => r.name)]) assert.ok(svg.includes(`>${name}`), name);
+  assert.ok(svg.includes('test &#60;plot&#62; &#38; more'));
+  assert.ok(svg.includes('PSNR [dB]') && svg.includes('MS-SSIM [dB]'));
+  assert.not.ok(/NaN|Infinity|undefined/.test(svg));
+});
+
+test('eval.md: every codec, the BD-rate table and the skipped codec', () => {
+  const md = renderMarkdown(syntheticResult(['aara', 'JPEG', 'WebP']));
+  for (const name of ['### aara', '### JPEG', '### WebP', '| JPEG ', '-12.5 %', 'AVIF: avifenc not found', '## aara per image']) {
+    assert.ok(md.includes(name), name);
+  }
+  assert.not.ok(/NaN|undefined/.test(md));
+});
+
+test('compare.html: well formed, images embedded as PNG data URIs', () => {
+  const png = encodePng({ width: 2, height: 2, data: new Uint8Array(12) });
+  const html = renderCompareHtml([{
+    image: 'kodim01',
+    crop: { left: 10, top: 20, width: 2, height: 2 },
+    tiles: [{ codec: 'original', setting: '', png }, { codec: 'aara', setting: 'level 1', png, bpp: 0.25, psnr: 30, cropPsnr: 29 }],
+  }], 'crops');
+  assertBalancedTags(html);
+  assert.is(html.match(/src="data:image\/png;base64,/g)?.length, 2);
+  assert.ok(html.includes('0.250 bpp · 30.00 dB'));
+});
+
+/** Smooth colours plus a little noise, so every codec has something to code. */
+function syntheticImage(width: number, height: number, seed: number): RgbImage {
+  const rng = mulberry32(seed);
+  const data = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      for (let c = 0; c < 3; c++) {
+        const smooth = 128 + 90 * Math.sin(x / (5 + c + seed) + y / 11) * Math.cos(y / (7 + seed) - c);
+        data[(y * width + x) * 3 + c] = Math.max(0, Math.min(255, Math.round(smooth + 12 * (rng() - 0.5))));
+      }
+    }
+  }
+  return { width, height, data };
+}
+
+test('aara eval --quick end to end on two small images', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'aara-eval-test-'));
+  const tempDirsBefore = readdirSync(tmpdir()).filter((name) => name.startsWith('aara-eval-') && !name.startsWith('aara-eval-test-'));
+  try {
+    writeFileSync(join(dir, 'b.png'), encodePng(syntheticImage(64, 48, 2)));
+    writeFileSync(join(dir, 'a.png'), encodePng(syntheticImage(64, 48, 1)));
+    writeFileSync(join(dir, 'notes.txt'), 'not an image');
+    const out = join(dir, 'results');
+    await evalCommand({ inputs: [dir], out, quick: true, quiet: true, json: false });
+    const result = JSON.parse(readFileSync(join(out, 'eval.json'), 'utf8')) as EvalResult;
+    assert.equal(result.dataset.images.map((i) => i.name), ['a', 'b']);
+    assert.is(result.weights.idHex, loadWeights().idHex);
+    const aara = result.codecs.find((c) => c.codec === 'aara')!;
+    const last = result.weights.levels - 1;
+    assert.equal(aara.settings.map((s) => s.setting), [...new Set([0, Math.round(last / 2), last])].map((l) => `level ${l}`));
+    for (const codec of result.codecs) {
+      for (const s of codec.settings) {
+        assert.is(s.images.length, 2);
+        for (const m of s.images) assert.ok(m.bpp > 0 && Number.isFinite(m.psnr) && m.msSsim > 0, `${codec.codec} ${s.setting}`);
+      }
+    }
+    for (const codec of CLASSIC_CODECS) {
+      const installed = isInstalled(codec.encoder) && isInstalled(codec.decoder);
+      const measured = result.codecs.find((c) => c.codec === codec.name);
+      assert.is(Boolean(measured), installed, codec.name);
+      if (measured) assert.is(measured.settings.length, 3);
+      if (!installed) assert.ok(result.skipped.some((s) => s.codec === codec.name));
+    }
+    assert.is(result.bdRate.length, result.codecs.length - 1);
+    for (const file of ['eval.md', 'rd.svg', 'compare.html']) assert.ok(existsSync(join(out, file)), file);
+    const tempDirsAfter = readdirSync(tmpdir()).filter((name) => name.startsWith('aara-eval-') && !name.startsWith('aara-eval-test-'));
+    assert.equal(tempDirsAfter, tempDirsBefore, 'the private temp folder is removed');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test.run();

@@ -1,0 +1,54 @@
+/**
+ * Golden bitstreams (test/golden/, made by make-golden.mjs with weights/test-tiny.bin): every decoding path must
+ * give the recorded pixels, and encoding the reproducible sources again must give the committed bytes. A change
+ * here means the format or the codec's arithmetic changed: old files would decode differently.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { decodeSync, encodeSync } from '../src/codec.js';
+import type { RgbImage } from '../src/image-io.js';
+import { readWeights, type Weights } from '../src/weights.js';
+import { repoPath } from './helpers/fixtures.js';
+import { GOLDEN_SOURCES, GOLDEN_WEIGHTS, readGoldenManifest } from './golden/sources.js';
+
+/** Every way of decoding a file; each must reproduce the golden pixels exactly. */
+const DECODERS: { name: string; decode: (bytes: Uint8Array, w: Weights) => RgbImage | Promise<RgbImage> }[] = [
+  { name: 'decodeSync', decode: (bytes, w) => decodeSync(bytes, w) },
+  ...[16, 32, 256].map((tile) => ({ name: `decodeSync tile ${tile}`, decode: (bytes: Uint8Array, w: Weights) => decodeSync(bytes, w, { tile }) })),
+];
+
+const manifest = readGoldenManifest();
+const weights = readWeights(new Uint8Array(readFileSync(repoPath(GOLDEN_WEIGHTS))));
+const goldenFile = (name: string) => new Uint8Array(readFileSync(repoPath(`test/golden/${name}`)));
+const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
+
+test('golden.json, the sources and the .aara files agree', () => {
+  assert.is(manifest.weightsId, weights.idHex, `${GOLDEN_WEIGHTS} is not the file the golden bitstreams were made with`);
+  const listed = manifest.files.map((f) => f.file).sort();
+  assert.equal(listed, GOLDEN_SOURCES.map((s) => s.file).sort());
+  assert.equal(readdirSync(repoPath('test/golden')).filter((f) => f.endsWith('.aara')).sort(), listed);
+});
+
+for (const entry of manifest.files) {
+  for (const { name, decode } of DECODERS) {
+    test(`${entry.file}: ${name} gives the golden pixels`, async () => {
+      const img = await decode(goldenFile(entry.file), weights);
+      assert.is(img.width, entry.width);
+      assert.is(img.height, entry.height);
+      assert.is(img.data.length, entry.width * entry.height * 3);
+      assert.is(sha256(img.data), entry.sha256);
+    });
+  }
+}
+
+for (const source of GOLDEN_SOURCES.filter((s) => s.reproducible)) {
+  test(`${source.file}: encoding its source again gives the committed bytes`, () => {
+    const img = source.image();
+    const bytes = encodeSync(img, weights, { level: source.level, grayscale: img.grayscale });
+    assert.ok(Buffer.from(bytes).equals(goldenFile(source.file)), 'the encoder output changed');
+  });
+}
+
+test.run();

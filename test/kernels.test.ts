@@ -1,0 +1,358 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import {
+  channelGate,
+  channelMeanMax,
+  channelMlp,
+  conv2d,
+  conv2dSimple,
+  gdn,
+  gdnScratchLength,
+  gdnSimple,
+  globalAvgMaxPool,
+  packConv2dWeights,
+  packTransposedConv2dWeights,
+  relu,
+  sigmoid,
+  spatialGate,
+  transposedConv2d,
+  transposedConv2dScatter,
+  transposedConv2dSimple,
+  type Conv2dDims,
+  type GdnDims,
+  type TransposedConv2dDims,
+} from '../kernels/index.js';
+import { mulberry32, type Rng } from './helpers/prng.js';
+
+/** Uniform in [−scale, scale). */
+function randomArray(rng: Rng, length: number, scale = 1): Float32Array {
+  return Float32Array.from({ length }, () => (2 * rng() - 1) * scale);
+}
+
+/**
+ * Operands for the bit-identity tests. With uniform data a change of summation order almost never
+ * shows after rounding to float32 (the double sum has 29 spare bits), so the second kind makes it
+ * show: inputs with ±2^40 spikes and ±1 weights, whose huge products often cancel exactly, leaving a
+ * small result whose low bits depend on which small terms were absorbed while the partial sum was huge.
+ */
+const OPERANDS = {
+  uniform: { input: (rng: Rng, n: number) => randomArray(rng, n), weights: (rng: Rng, n: number) => randomArray(rng, n, 0.5) },
+  cancelling: {
+    input: (rng: Rng, n: number) => Float32Array.from({ length: n }, () => (rng() < 0.1 ? (rng() < 0.5 ? -1 : 1) * 2 ** 40 : 2 * rng() - 1)),
+    weights: (rng: Rng, n: number) => Float32Array.from({ length: n }, () => (rng() < 0.5 ? -1 : 1)),
+  },
+};
+type Operands = keyof typeof OPERANDS;
+const OPERAND_KINDS = Object.keys(OPERANDS) as Operands[];
+
+/** Exact equality, element by element (so a failure names the first differing index). */
+function assertBitIdentical(actual: Float32Array, expected: Float32Array): void {
+  assert.is(actual.length, expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    if (!Object.is(actual[i], expected[i])) assert.unreachable(`element ${i}: ${actual[i]} !== ${expected[i]}`);
+  }
+}
+
+function assertClose(actual: Float32Array, expected: Float32Array, tolerance: number): void {
+  assert.is(actual.length, expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    if (!(Math.abs(actual[i] - expected[i]) <= tolerance)) assert.unreachable(`element ${i}: ${actual[i]} vs ${expected[i]}`);
+  }
+}
+
+/** The [y0, y0 + h) × [x0, x0 + w) window of every channel of a CHW image. */
+function crop(x: Float32Array, channels: number, height: number, width: number, y0: number, x0: number, h: number, w: number): Float32Array {
+  const out = new Float32Array(channels * h * w);
+  for (let c = 0; c < channels; c++) {
+    for (let y = 0; y < h; y++) out.set(x.subarray((c * height + y0 + y) * width + x0, (c * height + y0 + y) * width + x0 + w), (c * h + y) * w);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- conv2d
+
+function conv2dDims(inC: number, inH: number, inW: number, outC: number, k: number, stride: number, pad: number): Conv2dDims {
+  const outH = Math.floor((inH + 2 * pad - k) / stride) + 1;
+  const outW = Math.floor((inW + 2 * pad - k) / stride) + 1;
+  return { inC, inH, inW, outC, outH, outW, k, stride, pad };
+}
+
+function randomConv(seed: number, d: Conv2dDims, kind: Operands) {
+  const rng = mulberry32(seed);
+  return {
+    x: OPERANDS[kind].input(rng, d.inC * d.inH * d.inW),
+    w: OPERANDS[kind].weights(rng, d.outC * d.inC * d.k * d.k),
+    b: randomArray(rng, d.outC, 0.1),
+  };
+}
+
+function runConv2d(fast: boolean, x: Float32Array, w: Float32Array, b: Float32Array, d: Conv2dDims): Float32Array {
+  const out = new Float32Array(d.outC * d.outH * d.outW).fill(NaN);
+  if (fast) conv2d(out, x, packConv2dWeights(w, d), b, d);
+  else conv2dSimple(out, x, w, b, d);
+  return out;
+}
+
+test('conv2dSimple: 1→1 channel, 3×3 input, 3×3 kernel, stride 1, pad 1 (hand-computed)', () => {
+  // x = 1 2 3 / 4 5 6 / 7 8 9, w = 0 1 0 / 1 -1 1 / 0 1 0, b = 0.5
+  const x = Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  const w = Float32Array.from([0, 1, 0, 1, -1, 1, 0, 1, 0]);
+  const out = new Float32Array(9);
+  conv2dSimple(out, x, w, Float32Array.of(0.5), conv2dDims(1, 3, 3, 1, 3, 1, 1));
+  // corner (0,0): −1 + 2 + 4 + 0.5; centre: 2 + 4 − 5 + 6 + 8 + 0.5
+  assert.equal(Array.from(out), [5.5, 7.5, 5.5, 9.5, 15.5, 11.5, 5.5, 13.5, 5.5]);
+});
+
+test('conv2dSimple: 2→2 channels, 4×4 input, 3×3 kernel, stride 2, pad 1 (hand-computed)', () => {
+  // channel 0 all ones, channel 1 all twos; out channel 0 sums channel 0 (w 1), out channel 1 takes 3× channel 1's centre tap
+  const x = new Float32Array(32);
+  x.fill(1, 0, 16).fill(2, 16, 32);
+  const w = new Float32Array(2 * 2 * 9);
+  w.fill(1, 0, 9);
+  w[(1 * 2 + 1) * 9 + 4] = 3;
+  const out = new Float32Array(2 * 2 * 2);
+  conv2dSimple(out, x, w, Float32Array.of(0, -1), conv2dDims(2, 4, 4, 2, 3, 2, 1));
+  // outputs at input centres (0,0),(0,2),(2,0),(2,2): 2×2, 2×3, 3×2, 3×3 windows of ones
+  assert.equal(Array.from(out), [4, 6, 6, 9, 5, 5, 5, 5]);
+});
+
+const convShapes: [string, Conv2dDims][] = [
+  ['3→10 ch, 17×13, k5 s2 p2 (one 8-lane block + a 2-channel narrow block)', conv2dDims(3, 17, 13, 10, 5, 2, 2)],
+  ['5→13 ch, 9×11, k3 s1 p1 (a 5-channel partial wide block)', conv2dDims(5, 9, 11, 13, 3, 1, 1)],
+  ['2→1 ch, 6×5, k7 s1 p3 (spatial attention; kernel larger than input)', conv2dDims(2, 6, 5, 1, 7, 1, 3)],
+  ['7→9 ch, 5×6, k1 s1 p0', conv2dDims(7, 5, 6, 9, 1, 1, 0)],
+  ['4→3 ch, 5×4, k1 s1 p1 (bias-only border)', conv2dDims(4, 5, 4, 3, 1, 1, 1)],
+  ['6→16 ch, 1×1, k5 s2 p2', conv2dDims(6, 1, 1, 16, 5, 2, 2)],
+  ['3→8 ch, 3×2, k7 s1 p3 (no interior column)', conv2dDims(3, 3, 2, 8, 7, 1, 3)],
+  ['8→12 ch, 4×40, k5 s2 p2 (many pixel blocks, shifted last block)', conv2dDims(8, 4, 40, 12, 5, 2, 2)],
+  ['16→16 ch, 11×27, k3 s1 p1', conv2dDims(16, 11, 27, 16, 3, 1, 1)],
+  ['3→4 ch, 8×8, k5 s2 p2 (even size)', conv2dDims(3, 8, 8, 4, 5, 2, 2)],
+];
+
+for (const [name, d] of convShapes) {
+  for (const kind of OPERAND_KINDS) {
+    test(`conv2d = conv2dSimple bit for bit, ${kind} data: ${name}`, () => {
+      const { x, w, b } = randomConv(d.inC * 131 + d.inW, d, kind);
+      assertBitIdentical(runConv2d(true, x, w, b, d), runConv2d(false, x, w, b, d));
+    });
+  }
+}
+
+/** Whether the input rows (or columns) output position o reads, clipped to the image, all lie in [lo, hi). */
+function convReadsInside(o: number, k: number, stride: number, pad: number, size: number, lo: number, hi: number): boolean {
+  return Math.max(0, o * stride - pad) >= lo && Math.min(size, o * stride - pad + k) <= hi;
+}
+
+const convTiles: [string, Conv2dDims, number, number, number, number][] = [
+  ['5→9 ch, 23×29, k5 s2 p2, tile 12×14 at (6,8)', conv2dDims(5, 23, 29, 9, 5, 2, 2), 6, 8, 12, 14],
+  ['5→9 ch, 23×29, k5 s2 p2, tile 13×17 at (0,12) (touching the image edge)', conv2dDims(5, 23, 29, 9, 5, 2, 2), 0, 12, 13, 17],
+  ['4→11 ch, 19×21, k3 s1 p1, tile 9×10 at (5,3)', conv2dDims(4, 19, 21, 11, 3, 1, 1), 5, 3, 9, 10],
+  ['2→1 ch, 15×16, k7 s1 p3, tile 10×11 at (3,4)', conv2dDims(2, 15, 16, 1, 7, 1, 3), 3, 4, 10, 11],
+];
+
+for (const [name, d, y0, x0, h, w] of convTiles) {
+  test(`conv2d tile invariance, cancelling data: ${name}`, () => {
+    const { x, w: weights, b } = randomConv(y0 * 7 + x0, d, 'cancelling');
+    const whole = runConv2d(true, x, weights, b, d);
+    const tileDims = conv2dDims(d.inC, h, w, d.outC, d.k, d.stride, d.pad);
+    const tile = runConv2d(true, crop(x, d.inC, d.inH, d.inW, y0, x0, h, w), weights, b, tileDims);
+    const oy0 = y0 / d.stride, ox0 = x0 / d.stride;
+    let compared = 0;
+    for (let oc = 0; oc < d.outC; oc++) {
+      for (let ty = 0; ty < tileDims.outH; ty++) {
+        if (!convReadsInside(oy0 + ty, d.k, d.stride, d.pad, d.inH, y0, y0 + h)) continue;
+        for (let tx = 0; tx < tileDims.outW; tx++) {
+          if (!convReadsInside(ox0 + tx, d.k, d.stride, d.pad, d.inW, x0, x0 + w)) continue;
+          const inTile = tile[(oc * tileDims.outH + ty) * tileDims.outW + tx];
+          const inWhole = whole[(oc * d.outH + oy0 + ty) * d.outW + ox0 + tx];
+          if (!Object.is(inTile, inWhole)) assert.unreachable(`oc ${oc} (${oy0 + ty}, ${ox0 + tx}): ${inTile} !== ${inWhole}`);
+          compared++;
+        }
+      }
+    }
+    assert.ok(compared >= d.outC * 4, `only ${compared} outputs compared`);
+  });
+}
+
+// ---------------------------------------------------------------- transposed conv
+
+function randomTconv(seed: number, d: TransposedConv2dDims, kind: Operands) {
+  const rng = mulberry32(seed);
+  return {
+    x: OPERANDS[kind].input(rng, d.inC * d.inH * d.inW),
+    w: OPERANDS[kind].weights(rng, d.inC * d.outC * 25),
+    b: randomArray(rng, d.outC, 0.1),
+  };
+}
+
+type TconvForm = 'fast' | 'simple' | 'scatter';
+
+function runTconv(form: TconvForm, x: Float32Array, w: Float32Array, b: Float32Array, d: TransposedConv2dDims): Float32Array {
+  const out = new Float32Array(d.outC * 4 * d.inH * d.inW).fill(NaN);
+  if (form === 'fast') transposedConv2d(out, x, packTransposedConv2dWeights(w, d), b, d);
+  else if (form === 'simple') transposedConv2dSimple(out, x, w, b, d);
+  else transposedConv2dScatter(out, x, w, b, d);
+  return out;
+}
+
+const tconvShapes: [string, TransposedConv2dDims][] = [
+  ['3→10 ch, 5×7 → 10×14', { inC: 3, inH: 5, inW: 7, outC: 10 }],
+  ['9→3 ch, 1×1 → 2×2', { inC: 9, inH: 1, inW: 1, outC: 3 }],
+  ['2→1 ch, 2×9 → 4×18', { inC: 2, inH: 2, inW: 9, outC: 1 }],
+  ['4→16 ch, 6×6 → 12×12', { inC: 4, inH: 6, inW: 6, outC: 16 }],
+  ['5→13 ch, 1×13 → 2×26', { inC: 5, inH: 1, inW: 13, outC: 13 }],
+  ['8→8 ch, 11×3 → 22×6', { inC: 8, inH: 11, inW: 3, outC: 8 }],
+];
+
+for (const [name, d] of tconvShapes) {
+  for (const kind of OPERAND_KINDS) {
+    test(`transposedConv2d = transposedConv2dSimple bit for bit, ${kind} data: ${name}`, () => {
+      const { x, w, b } = randomTconv(d.inC * 31 + d.inW, d, kind);
+      assertBitIdentical(runTconv('fast', x, w, b, d), runTconv('simple', x, w, b, d));
+    });
+  }
+  test(`transposedConv2dSimple (gather) = scatter ConvTranspose2d within 1e-5: ${name}`, () => {
+    const { x, w, b } = randomTconv(d.inC * 17 + d.inH, d, 'uniform');
+    assertClose(runTconv('simple', x, w, b, d), runTconv('scatter', x, w, b, d), 1e-5);
+  });
+}
+
+test('transposedConv2dSimple: 1→1 channel, 1×1 input → 2×2 (hand-computed)', () => {
+  // a lone input pixel lands on output (2·0 − 2 + ky, 2·0 − 2 + kx): only ky, kx ∈ {2, 3} survive the crop
+  const w = Float32Array.from({ length: 25 }, (_, i) => i);
+  const out = new Float32Array(4);
+  transposedConv2dSimple(out, Float32Array.of(2), w, Float32Array.of(1), { inC: 1, inH: 1, inW: 1, outC: 1 });
+  assert.equal(Array.from(out), [1 + 2 * 12, 1 + 2 * 13, 1 + 2 * 17, 1 + 2 * 18]);
+});
+
+/** Whether output position o (of 2·size) reads only input positions, clipped to the image, in [lo, hi). */
+function tconvReadsInside(o: number, size: number, lo: number, hi: number): boolean {
+  const m = o >> 1;
+  return Math.max(0, m - 1) >= lo && Math.min(size, m + 2) <= hi;
+}
+
+const tconvTiles: [string, TransposedConv2dDims, number, number, number, number][] = [
+  ['6→10 ch, 13×17, tile 6×7 at (4,5)', { inC: 6, inH: 13, inW: 17, outC: 10 }, 4, 5, 6, 7],
+  ['6→3 ch, 13×17, tile 5×9 at (8,0) (touching two image edges)', { inC: 6, inH: 13, inW: 17, outC: 3 }, 8, 0, 5, 9],
+];
+
+for (const [name, d, y0, x0, h, w] of tconvTiles) {
+  test(`transposedConv2d tile invariance, cancelling data: ${name}`, () => {
+    const { x, w: weights, b } = randomTconv(y0 * 5 + x0, d, 'cancelling');
+    const whole = runTconv('fast', x, weights, b, d);
+    const tileDims = { ...d, inH: h, inW: w };
+    const tile = runTconv('fast', crop(x, d.inC, d.inH, d.inW, y0, x0, h, w), weights, b, tileDims);
+    const wholeH = 2 * d.inH, wholeW = 2 * d.inW, tileH = 2 * h, tileW = 2 * w;
+    let compared = 0;
+    for (let oc = 0; oc < d.outC; oc++) {
+      for (let ty = 0; ty < tileH; ty++) {
+        if (!tconvReadsInside(2 * y0 + ty, d.inH, y0, y0 + h)) continue;
+        for (let tx = 0; tx < tileW; tx++) {
+          if (!tconvReadsInside(2 * x0 + tx, d.inW, x0, x0 + w)) continue;
+          const inTile = tile[(oc * tileH + ty) * tileW + tx];
+          const inWhole = whole[(oc * wholeH + 2 * y0 + ty) * wholeW + 2 * x0 + tx];
+          if (!Object.is(inTile, inWhole)) assert.unreachable(`oc ${oc} (${2 * y0 + ty}, ${2 * x0 + tx}): ${inTile} !== ${inWhole}`);
+          compared++;
+        }
+      }
+    }
+    assert.ok(compared >= d.outC * 16, `only ${compared} outputs compared`);
+  });
+}
+
+// ---------------------------------------------------------------- GDN
+
+function randomGdn(seed: number, channels: number, planeSize: number) {
+  const rng = mulberry32(seed);
+  return {
+    x: randomArray(rng, channels * planeSize, 2),
+    beta: Float32Array.from({ length: channels }, () => 0.5 + rng()),
+    gamma: Float32Array.from({ length: channels * channels }, () => 0.1 * rng()),
+  };
+}
+
+function runGdn(fast: boolean, x: Float32Array, beta: Float32Array, gamma: Float32Array, d: GdnDims): Float32Array {
+  const out = new Float32Array(d.channels * d.planeSize).fill(NaN);
+  if (fast) gdn(out, x, beta, gamma, d, new Float64Array(gdnScratchLength(d.channels)).fill(NaN));
+  else gdnSimple(out, x, beta, gamma, d);
+  return out;
+}
+
+test('gdnSimple and gdn: 2 channels × 1 pixel (direct formula)', () => {
+  const x = Float32Array.of(3, -4);
+  const beta = Float32Array.of(1, 2);
+  const gamma = Float32Array.of(0.5, 0.25, 0, 1); // [i][j]
+  const norms = [1 + 0.5 * 9 + 0.25 * 16, 2 + 0 * 9 + 1 * 16];
+  for (const fast of [false, true]) {
+    assert.equal(Array.from(runGdn(fast, x, beta, gamma, { channels: 2, planeSize: 1, inverse: false })), [
+      Math.fround(3 / Math.sqrt(norms[0])),
+      Math.fround(-4 / Math.sqrt(norms[1])),
+    ]);
+    assert.equal(Array.from(runGdn(fast, x, beta, gamma, { channels: 2, planeSize: 1, inverse: true })), [
+      Math.fround(3 * Math.sqrt(norms[0])),
+      Math.fround(-4 * Math.sqrt(norms[1])),
+    ]);
+  }
+});
+
+const gdnShapes: [number, number][] = [[1, 1], [3, 1], [5, 37], [8, 70], [13, 129], [64, 96]];
+
+for (const [channels, planeSize] of gdnShapes) {
+  for (const inverse of [false, true]) {
+    test(`${inverse ? 'inverse ' : ''}gdn = gdnSimple bit for bit: ${channels} channels × ${planeSize} pixels`, () => {
+      const { x, beta, gamma } = randomGdn(channels * 1000 + planeSize, channels, planeSize);
+      const d = { channels, planeSize, inverse };
+      assertBitIdentical(runGdn(true, x, beta, gamma, d), runGdn(false, x, beta, gamma, d));
+    });
+  }
+}
+
+// ---------------------------------------------------------------- small ops
+
+test('relu: 6 elements, in place and out of place', () => {
+  const x = Float32Array.of(-2, -0, 0, 0.5, 3, -1e-30);
+  const out = new Float32Array(6);
+  relu(out, x, 6);
+  assert.equal(Array.from(out), [0, 0, 0, 0.5, 3, 0]);
+  relu(x, x, 6);
+  assert.equal(Array.from(x), [0, 0, 0, 0.5, 3, 0]);
+});
+
+test('globalAvgMaxPool: 2 channels × 3 pixels', () => {
+  const avg = new Float32Array(2);
+  const max = new Float32Array(2);
+  globalAvgMaxPool(avg, max, Float32Array.of(1, 2, 6, -1, -5, -3), 2, 3);
+  assert.equal(Array.from(avg), [3, -3]);
+  assert.equal(Array.from(max), [6, -1]);
+});
+
+test('channelMeanMax: 3 channels × 2 pixels', () => {
+  const out = new Float32Array(4);
+  channelMeanMax(out, Float32Array.of(1, -1, 2, -2, 6, -6), 3, 2);
+  assert.equal(Array.from(out), [3, -3, 6, -1]);
+});
+
+test('channelMlp: 4 channels, hidden 2 (hand-computed)', () => {
+  const v = Float32Array.of(1, 2, 3, 4);
+  const w1 = Float32Array.of(1, 0, 0, 0, /* */ 0, -1, 0, 0); // hidden = [v0 + 0.5, relu(−v1 + 0.5)]
+  const b1 = Float32Array.of(0.5, 0.5);
+  const w2 = Float32Array.of(1, 0, /* */ 0, 1, /* */ 2, 3, /* */ -1, 0);
+  const b2 = Float32Array.of(0, 0, 1, 0);
+  const out = new Float32Array(4);
+  channelMlp(out, v, w1, b1, w2, b2, 2, new Float32Array(2));
+  assert.equal(Array.from(out), [1.5, 0, 4, -1.5]);
+});
+
+test('sigmoid gates: 2 channels × 3 pixels, in place and out of place', () => {
+  assert.is(sigmoid(0), 0.5);
+  const x = Float32Array.of(1, 2, 3, 4, 5, 6);
+  const logits = Float32Array.of(0, 1, -2);
+  const byChannel = new Float32Array(6);
+  channelGate(byChannel, x, logits.subarray(0, 2), 2, 3);
+  assert.equal(Array.from(byChannel), [1, 2, 3, 4, 5, 6].map((v, i) => Math.fround(v * sigmoid(logits[i < 3 ? 0 : 1]))));
+  const byPixel = Float32Array.from(x);
+  spatialGate(byPixel, byPixel, logits, 2, 3);
+  assert.equal(Array.from(byPixel), [1, 2, 3, 4, 5, 6].map((v, i) => Math.fround(v * sigmoid(logits[i % 3]))));
+});
+
+test.run();

@@ -1,0 +1,161 @@
+/**
+ * Tiles and worker threads change nothing: every tile size and every pool size gives the .aara bytes and the
+ * pixels of the synchronous, whole-image codec. Mostly with weights/test-tiny.bin (fast), once with the
+ * shipped weights. Also: errors from workers keep their AaraError code, and an idle or closed pool lets
+ * the process exit.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { decodeSync, encodeSync } from '../src/codec.js';
+import { readContainer, writeContainer } from '../src/container.js';
+import { AaraError, type ErrorCode } from '../src/errors.js';
+import { decodeParallel, encodeParallel, weightFile, type WeightFile } from '../src/parallel.js';
+import { WorkerPool } from '../src/pool.js';
+import { repoPath } from './helpers/fixtures.js';
+import { syntheticImage } from './helpers/images.js';
+
+const tiny = weightFile(readFileSync(repoPath('weights/test-tiny.bin')));
+const TINY_LEVEL = 1;
+/** 1×1, odd sizes that are not multiples of 16, and one large enough for several 48-px tiles */
+const SIZES = [[37, 29], [1, 1], [17, 33], [100, 70]] as const;
+/** 16 and 48 px are smaller than the encoder's ≈30-px halo; 1024 covers every test image in one tile */
+const TILES = [16, 32, 48, 256, 1024];
+const POOL_SIZES = [1, 2, 3];
+
+const pools = new Map(POOL_SIZES.map((size) => [size, new WorkerPool(size)]));
+const poolOf = (size: number) => pools.get(size)!;
+
+function assertSameBytes(actual: Uint8Array, expected: Uint8Array, what: string): void {
+  assert.is(actual.length, expected.length, `${what}: length`);
+  assert.ok(Buffer.compare(actual, expected) === 0, `${what}: bytes differ`);
+}
+
+async function rejectsWith(code: ErrorCode, run: () => Promise<unknown>): Promise<AaraError> {
+  try {
+    await run();
+  } catch (e) {
+    assert.instance(e, AaraError);
+    assert.is((e as AaraError).code, code, (e as Error).message);
+    return e as AaraError;
+  }
+  throw new Error(`expected ${code}`);
+}
+
+/** Sync and pooled codecs over every size, tile and pool size, compared with the whole-image sync result. */
+async function checkIdentical(weights: WeightFile, level: number, sizes: readonly (readonly [number, number])[],
+  tiles: number[], poolSizes: number[]): Promise<void> {
+  const { weights: w, bytes } = weights;
+  for (const [width, height] of sizes) {
+    const img = syntheticImage(width, height, width * 1000 + height);
+    const what = `${width}×${height}`;
+    const file = encodeSync(img, w, { level });
+    const pixels = decodeSync(file, w).data;
+    for (const tile of tiles) {
+      assertSameBytes(encodeSync(img, w, { level, tile }), file, `${what} encode, tile ${tile}`);
+      assertSameBytes(decodeSync(file, w, { tile }).data, pixels, `${what} decode, tile ${tile}`);
+    }
+    for (const size of poolSizes) {
+      const pool = poolOf(size);
+      for (const tile of [16, undefined]) {
+        const how = `${what}, ${size} workers, tile ${tile ?? 'default'}`;
+        assertSameBytes(await encodeParallel(img, w, bytes, { level, tile, pool }), file, `encode ${how}`);
+        const decoded = await decodeParallel(file, w, bytes, { tile, pool });
+        assert.equal([decoded.width, decoded.height], [width, height]);
+        assertSameBytes(decoded.data, pixels, `decode ${how}`);
+      }
+    }
+  }
+}
+
+test('tiles and workers give the bytes of the synchronous codec (test weights)', async () => {
+  await checkIdentical(tiny, TINY_LEVEL, SIZES, TILES, POOL_SIZES);
+});
+
+test('tiles and workers give the bytes of the synchronous codec (shipped weights)', async () => {
+  const shipped = weightFile(readFileSync(repoPath('weights/aara.bin')));
+  await checkIdentical(shipped, 3, [[70, 45]], [16, 48], [2]);
+});
+
+test('the .aara bytes are a plain Uint8Array; the grayscale flag is kept', async () => {
+  const img = syntheticImage(20, 20, 7);
+  const file = await encodeParallel(img, tiny.weights, tiny.bytes, { level: 0, grayscale: true, pool: poolOf(2) });
+  assert.ok(file.buffer instanceof ArrayBuffer);
+  assertSameBytes(file, encodeSync(img, tiny.weights, { level: 0, grayscale: true }), 'grayscale file');
+});
+
+test('a corrupt stream fails in a worker with the code and message of the synchronous decoder', async () => {
+  const file = readContainer(encodeSync(syntheticImage(37, 29, 1), tiny.weights, { level: TINY_LEVEL }));
+  const broken = writeContainer({ ...file, streams: file.streams.map((s, i) => (i === 1 ? s.subarray(0, s.length - 1) : s)) });
+  let syncError: unknown;
+  try {
+    decodeSync(broken, tiny.weights);
+  } catch (e) {
+    syncError = e;
+  }
+  assert.instance(syncError, AaraError);
+  const e = await rejectsWith((syncError as AaraError).code, () => decodeParallel(broken, tiny.weights, tiny.bytes, { pool: poolOf(2) }));
+  assert.is((syncError as AaraError).code, 'CORRUPT');
+  assert.is(e.message, (syncError as Error).message);
+  assert.is(e.exitCode, (syncError as AaraError).exitCode);
+  // the pool still works after a failed task
+  const img = syntheticImage(17, 33, 2);
+  assertSameBytes(await encodeParallel(img, tiny.weights, tiny.bytes, { level: 0, pool: poolOf(2) }),
+    encodeSync(img, tiny.weights, { level: 0 }), 'after an error');
+});
+
+test('the checks of the synchronous codec run first, with the same codes', async () => {
+  const pool = poolOf(2);
+  const img = syntheticImage(8, 8, 3);
+  await rejectsWith('BAD_LEVEL', () => encodeParallel(img, tiny.weights, tiny.bytes, { level: 99, pool }));
+  await rejectsWith('BAD_PIXELS', () => encodeParallel({ ...img, data: img.data.subarray(1) }, tiny.weights, tiny.bytes, { level: 0, pool }));
+  await rejectsWith('INTERNAL', () => encodeParallel(img, tiny.weights, tiny.bytes, { level: 0, tile: 24, pool }));
+  await rejectsWith('BAD_MAGIC', () => decodeParallel(new Uint8Array(32), tiny.weights, tiny.bytes, { pool }));
+  const shipped = weightFile(readFileSync(repoPath('weights/aara.bin')));
+  const file = encodeSync(img, tiny.weights, { level: 0 });
+  await rejectsWith('WEIGHTS_MISMATCH', () => decodeParallel(file, shipped.weights, shipped.bytes, { pool }));
+});
+
+test('close() fails the tasks in progress; the pool starts again on its next task', async () => {
+  const pool = new WorkerPool(2);
+  const img = syntheticImage(17, 33, 4);
+  const expected = encodeSync(img, tiny.weights, { level: 0 });
+  const interrupted = rejectsWith('INTERNAL', () => encodeParallel(img, tiny.weights, tiny.bytes, { level: 0, pool }));
+  await pool.close();
+  await interrupted;
+  assertSameBytes(await encodeParallel(img, tiny.weights, tiny.bytes, { level: 0, pool }), expected, 'after close');
+  await pool.close();
+});
+
+/** Runs a module script in a fresh Node process, against the built library. */
+function runScript(source: string): { status: number | null; output: string } {
+  const run = spawnSync(process.execPath, ['--input-type=module', '-e', source], { encoding: 'utf8', timeout: 60_000 });
+  return { status: run.status, output: run.stdout + run.stderr };
+}
+
+const library = pathToFileURL(repoPath('dist/src/index.js')).href;
+const tinyPath = JSON.stringify(repoPath('weights/test-tiny.bin'));
+
+test('library encode/decode equal the sync ones; the process exits with or without close()', () => {
+  for (const ending of ['await close();', '']) {
+    const run = runScript(`
+      import { encode, decode, encodeSync, decodeSync, close } from ${JSON.stringify(library)};
+      const img = { width: 33, height: 18, data: new Uint8Array(33 * 18 * 3).map((_, i) => (i * 37) % 251) };
+      const opts = { level: 1, weights: ${tinyPath}, threads: 2 };
+      const file = await encode(img, opts);
+      const same = Buffer.compare(file, encodeSync(img, opts)) === 0
+        && Buffer.compare((await decode(file, opts)).data, decodeSync(file, opts).data) === 0;
+      console.log(same ? 'identical' : 'different');
+      ${ending}`);
+    assert.is(run.status, 0, run.output);
+    assert.is(run.output.trim(), 'identical');
+  }
+});
+
+test.after(async () => {
+  await Promise.all([...pools.values()].map((pool) => pool.close()));
+});
+
+test.run();
