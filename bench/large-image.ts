@@ -2,7 +2,8 @@
  * A 6000×4000 photograph's worth of pixels (synthetic) encoded and decoded in tiles on the worker pool:
  * time and peak resident memory (the target is ≤ 300 MB). maxRSS covers the whole process, workers
  * included; it only grows, so the value after encoding is the encoder's peak.
- * Run: node dist/bench/large-image.js [threads]   (default: one worker per core; 1 = the synchronous codec)
+ * Run: node dist/bench/large-image.js [threads [width height]]
+ *   threads: default one worker per core; 1 = the synchronous codec. A smaller size gives a quick estimate.
  */
 import { availableParallelism } from 'node:os';
 import { DEFAULT_LEVEL, decodeSync, encodeSync } from '../src/codec.js';
@@ -10,9 +11,9 @@ import { decodeParallel, encodeParallel, loadWeightFile } from '../src/parallel.
 import { WorkerPool } from '../src/pool.js';
 import { syntheticImage } from '../test/helpers/images.js';
 
-const WIDTH = 6000;
-const HEIGHT = 4000;
 const threads = Number(process.argv[2] ?? availableParallelism());
+const WIDTH = Number(process.argv[3] ?? 6000);
+const HEIGHT = Number(process.argv[4] ?? 4000);
 
 const peakMegabytes = () => (process.resourceUsage().maxRSS / 1024).toFixed(0);
 const seconds = (since: number) => ((performance.now() - since) / 1000).toFixed(1);

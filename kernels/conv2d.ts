@@ -28,8 +28,9 @@ export interface Conv2dDims {
 export const OC_LANES = 8;
 /** Blocks with at most this many real channels run the 4-lane kernel instead of wasting 8. */
 const NARROW_LANES = 4;
-/** Output pixels of one row computed together by the blocked kernels. */
-const PIXEL_BLOCK = 4;
+/** Output pixels of one row computed together by the 8-lane and the 4-lane blocked kernels. */
+const WIDE_PIXEL_BLOCK = 8;
+const NARROW_PIXEL_BLOCK = 4;
 
 /** The naive definition. w is PyTorch's [outC, inC, k, k], b is [outC]. */
 export function conv2dSimple(out: Float32Array, x: Float32Array, w: Float32Array, b: Float32Array, d: Conv2dDims): void {
@@ -87,16 +88,16 @@ export function packConv2dWeights(w: Float32Array, d: Conv2dDims): Float64Array 
 /** The fast convolution; pw comes from `packConv2dWeights`. Equals `conv2dSimple` bit for bit. */
 export function conv2d(out: Float32Array, x: Float32Array, pw: Float64Array, b: Float32Array, d: Conv2dDims): void {
   const { inC, inH, inW, outC, outH, outW, k, stride, pad } = d;
-  correlatePacked(out, 0, outH * outW, outW, 1, outC, 0, outH, outW, x, inC, inH, inW, pw, 0, b, k, k, stride, pad, pad);
+  correlatePacked(out, 0, outH * outW, outW, 1, outC, outH, outW, x, inC, inH, inW, pw, 0, b, k, k, stride, pad, pad);
 }
 
 /**
  * The engine behind `conv2d` and the phases of `transposedConv2d`: correlates x with a packed kh×kw
  * kernel (layout [outC/8][inC][kh][kw][8] starting at pw[wOffset]) at the given stride and padding,
- * over the rows [oyBegin, oyEnd) of an output grid outW wide whose element (oc, oy, ox) is stored at
+ * over an outH×outW grid whose element (oc, oy, ox) is stored at
  * out[outOffset + oc·outChannelStride + oy·outRowStride + ox·outPixelStride].
- * Per output row it clips the kernel rows to the image once; runs of PIXEL_BLOCK columns whose taps
- * all lie inside the image go through a blocked kernel (the last run is shifted left to end at the
+ * Per output row it clips the kernel rows to the image once; runs of 8 (4 for a narrow block) columns
+ * whose taps all lie inside the image go through a blocked kernel (the last run is shifted left to end at the
  * interior's end: pixels computed twice get the same bits), the other columns one at a time with
  * clipped kernel columns. Every element still sums bias, ic, row, column ascending over its valid taps.
  * Exported only for transposed-conv2d.ts.
@@ -108,8 +109,7 @@ export function correlatePacked(
   outRowStride: number,
   outPixelStride: number,
   outC: number,
-  oyBegin: number,
-  oyEnd: number,
+  outH: number,
   outW: number,
   x: Float32Array,
   inC: number,
@@ -130,13 +130,15 @@ export function correlatePacked(
   // Output columns whose kw taps all lie inside the input row: ox·stride − padX ≥ 0 and ox·stride − padX + kw ≤ inW.
   const interiorStart = Math.min(outW, Math.ceil(padX / stride));
   const interiorEnd = Math.max(interiorStart, Math.min(outW, Math.floor((inW + padX - kw) / stride) + 1));
-  const blocked = interiorEnd - interiorStart >= PIXEL_BLOCK;
   for (let oc0 = 0; oc0 < outC; oc0 += OC_LANES) {
     const ocCount = Math.min(OC_LANES, outC - oc0);
-    const correlateBlock = ocCount > NARROW_LANES ? correlateBlock8x4 : correlateBlock4x4;
+    const narrow = ocCount <= NARROW_LANES;
+    const correlateBlock = narrow ? correlateBlock4x4 : correlateBlock8x8;
+    const pixelBlock = narrow ? NARROW_PIXEL_BLOCK : WIDE_PIXEL_BLOCK;
+    const blocked = interiorEnd - interiorStart >= pixelBlock;
     const wBlock = wOffset + oc0 * inC * kh * kw;
     const outBlock = outOffset + oc0 * outChannelStride;
-    for (let oy = oyBegin; oy < oyEnd; oy++) {
+    for (let oy = 0; oy < outH; oy++) {
       const iyTop = oy * stride - padY;
       const rowStart = Math.max(0, -iyTop);
       const rows = Math.min(kh, inH - iyTop) - rowStart; // ≤ 0 leaves just the bias
@@ -145,9 +147,9 @@ export function correlatePacked(
       const outRow = outBlock + oy * outRowStride;
       for (let ox = 0; ox < outW; ) {
         if (blocked && ox >= interiorStart && ox < interiorEnd) {
-          const first = Math.min(ox, interiorEnd - PIXEL_BLOCK);
+          const first = Math.min(ox, interiorEnd - pixelBlock);
           correlateBlock(out, outRow + first * outPixelStride, outChannelStride, outPixelStride, ocCount, b, oc0, x, xRow + first * stride - padX, stride, inPlane, inW, inC, pw, wRow, wIcStride, wRowStride, rows, kw);
-          ox = first + PIXEL_BLOCK;
+          ox = first + pixelBlock;
           continue;
         }
         const ixLeft = ox * stride - padX;
@@ -227,8 +229,12 @@ function correlatePixel8(
   if (ocCount > 7) out[outIndex + 7 * cs] = a7;
 }
 
-/** 8 output channels × 4 output pixels: each weight load feeds 4 MACs, each input load 8. */
-function correlateBlock8x4(
+/**
+ * 8 output channels × 8 output pixels: each weight load feeds 8 MACs, each input load 8. The 64
+ * accumulators exceed the registers; spilling them is still cheaper than the bounds-checked loads
+ * a smaller block would repeat.
+ */
+function correlateBlock8x8(
   out: Float32Array,
   outIndex: number,
   outChannelStride: number,
@@ -250,64 +256,65 @@ function correlateBlock8x4(
   cols: number,
 ): void {
   const last = oc0 + ocCount - 1;
-  let a00 = b[oc0], a01 = a00, a02 = a00, a03 = a00;
-  let a10 = b[Math.min(oc0 + 1, last)], a11 = a10, a12 = a10, a13 = a10;
-  let a20 = b[Math.min(oc0 + 2, last)], a21 = a20, a22 = a20, a23 = a20;
-  let a30 = b[Math.min(oc0 + 3, last)], a31 = a30, a32 = a30, a33 = a30;
-  let a40 = b[Math.min(oc0 + 4, last)], a41 = a40, a42 = a40, a43 = a40;
-  let a50 = b[Math.min(oc0 + 5, last)], a51 = a50, a52 = a50, a53 = a50;
-  let a60 = b[Math.min(oc0 + 6, last)], a61 = a60, a62 = a60, a63 = a60;
-  let a70 = b[Math.min(oc0 + 7, last)], a71 = a70, a72 = a70, a73 = a70;
-  const s1 = xPixelStride, s2 = 2 * xPixelStride, s3 = 3 * xPixelStride;
+  let a00 = b[oc0], a01 = a00, a02 = a00, a03 = a00, a04 = a00, a05 = a00, a06 = a00, a07 = a00;
+  let a10 = b[Math.min(oc0 + 1, last)], a11 = a10, a12 = a10, a13 = a10, a14 = a10, a15 = a10, a16 = a10, a17 = a10;
+  let a20 = b[Math.min(oc0 + 2, last)], a21 = a20, a22 = a20, a23 = a20, a24 = a20, a25 = a20, a26 = a20, a27 = a20;
+  let a30 = b[Math.min(oc0 + 3, last)], a31 = a30, a32 = a30, a33 = a30, a34 = a30, a35 = a30, a36 = a30, a37 = a30;
+  let a40 = b[Math.min(oc0 + 4, last)], a41 = a40, a42 = a40, a43 = a40, a44 = a40, a45 = a40, a46 = a40, a47 = a40;
+  let a50 = b[Math.min(oc0 + 5, last)], a51 = a50, a52 = a50, a53 = a50, a54 = a50, a55 = a50, a56 = a50, a57 = a50;
+  let a60 = b[Math.min(oc0 + 6, last)], a61 = a60, a62 = a60, a63 = a60, a64 = a60, a65 = a60, a66 = a60, a67 = a60;
+  let a70 = b[Math.min(oc0 + 7, last)], a71 = a70, a72 = a70, a73 = a70, a74 = a70, a75 = a70, a76 = a70, a77 = a70;
+  const s1 = xPixelStride, s2 = 2 * s1, s3 = 3 * s1, s4 = 4 * s1, s5 = 5 * s1, s6 = 6 * s1, s7 = 7 * s1;
   for (let ic = 0; ic < inC; ic++) {
     for (let r = 0; r < rows; r++) {
       let xi = xIndex + ic * inPlane + r * inW;
       let wi = wIndex + ic * wIcStride + r * wRowStride;
       for (let c = 0; c < cols; c++, xi++, wi += 8) {
         const v0 = x[xi], v1 = x[xi + s1], v2 = x[xi + s2], v3 = x[xi + s3];
+        const v4 = x[xi + s4], v5 = x[xi + s5], v6 = x[xi + s6], v7 = x[xi + s7];
         let w = pw[wi];
-        a00 += v0 * w; a01 += v1 * w; a02 += v2 * w; a03 += v3 * w;
+        a00 += v0 * w; a01 += v1 * w; a02 += v2 * w; a03 += v3 * w; a04 += v4 * w; a05 += v5 * w; a06 += v6 * w; a07 += v7 * w;
         w = pw[wi + 1];
-        a10 += v0 * w; a11 += v1 * w; a12 += v2 * w; a13 += v3 * w;
+        a10 += v0 * w; a11 += v1 * w; a12 += v2 * w; a13 += v3 * w; a14 += v4 * w; a15 += v5 * w; a16 += v6 * w; a17 += v7 * w;
         w = pw[wi + 2];
-        a20 += v0 * w; a21 += v1 * w; a22 += v2 * w; a23 += v3 * w;
+        a20 += v0 * w; a21 += v1 * w; a22 += v2 * w; a23 += v3 * w; a24 += v4 * w; a25 += v5 * w; a26 += v6 * w; a27 += v7 * w;
         w = pw[wi + 3];
-        a30 += v0 * w; a31 += v1 * w; a32 += v2 * w; a33 += v3 * w;
+        a30 += v0 * w; a31 += v1 * w; a32 += v2 * w; a33 += v3 * w; a34 += v4 * w; a35 += v5 * w; a36 += v6 * w; a37 += v7 * w;
         w = pw[wi + 4];
-        a40 += v0 * w; a41 += v1 * w; a42 += v2 * w; a43 += v3 * w;
+        a40 += v0 * w; a41 += v1 * w; a42 += v2 * w; a43 += v3 * w; a44 += v4 * w; a45 += v5 * w; a46 += v6 * w; a47 += v7 * w;
         w = pw[wi + 5];
-        a50 += v0 * w; a51 += v1 * w; a52 += v2 * w; a53 += v3 * w;
+        a50 += v0 * w; a51 += v1 * w; a52 += v2 * w; a53 += v3 * w; a54 += v4 * w; a55 += v5 * w; a56 += v6 * w; a57 += v7 * w;
         w = pw[wi + 6];
-        a60 += v0 * w; a61 += v1 * w; a62 += v2 * w; a63 += v3 * w;
+        a60 += v0 * w; a61 += v1 * w; a62 += v2 * w; a63 += v3 * w; a64 += v4 * w; a65 += v5 * w; a66 += v6 * w; a67 += v7 * w;
         w = pw[wi + 7];
-        a70 += v0 * w; a71 += v1 * w; a72 += v2 * w; a73 += v3 * w;
+        a70 += v0 * w; a71 += v1 * w; a72 += v2 * w; a73 += v3 * w; a74 += v4 * w; a75 += v5 * w; a76 += v6 * w; a77 += v7 * w;
       }
     }
   }
-  const cs = outChannelStride, p1 = outPixelStride, p2 = 2 * outPixelStride, p3 = 3 * outPixelStride;
+  const cs = outChannelStride, p1 = outPixelStride, p2 = 2 * p1, p3 = 3 * p1, p4 = 4 * p1, p5 = 5 * p1, p6 = 6 * p1, p7 = 7 * p1;
   let o = outIndex;
-  out[o] = a00; out[o + p1] = a01; out[o + p2] = a02; out[o + p3] = a03;
+  out[o] = a00; out[o + p1] = a01; out[o + p2] = a02; out[o + p3] = a03; out[o + p4] = a04; out[o + p5] = a05; out[o + p6] = a06; out[o + p7] = a07;
   if (ocCount < 2) return;
   o += cs;
-  out[o] = a10; out[o + p1] = a11; out[o + p2] = a12; out[o + p3] = a13;
+  out[o] = a10; out[o + p1] = a11; out[o + p2] = a12; out[o + p3] = a13; out[o + p4] = a14; out[o + p5] = a15; out[o + p6] = a16; out[o + p7] = a17;
   if (ocCount < 3) return;
   o += cs;
-  out[o] = a20; out[o + p1] = a21; out[o + p2] = a22; out[o + p3] = a23;
+  out[o] = a20; out[o + p1] = a21; out[o + p2] = a22; out[o + p3] = a23; out[o + p4] = a24; out[o + p5] = a25; out[o + p6] = a26; out[o + p7] = a27;
   if (ocCount < 4) return;
   o += cs;
-  out[o] = a30; out[o + p1] = a31; out[o + p2] = a32; out[o + p3] = a33;
+  out[o] = a30; out[o + p1] = a31; out[o + p2] = a32; out[o + p3] = a33; out[o + p4] = a34; out[o + p5] = a35; out[o + p6] = a36; out[o + p7] = a37;
   if (ocCount < 5) return;
   o += cs;
-  out[o] = a40; out[o + p1] = a41; out[o + p2] = a42; out[o + p3] = a43;
+  out[o] = a40; out[o + p1] = a41; out[o + p2] = a42; out[o + p3] = a43; out[o + p4] = a44; out[o + p5] = a45; out[o + p6] = a46; out[o + p7] = a47;
   if (ocCount < 6) return;
   o += cs;
-  out[o] = a50; out[o + p1] = a51; out[o + p2] = a52; out[o + p3] = a53;
+  out[o] = a50; out[o + p1] = a51; out[o + p2] = a52; out[o + p3] = a53; out[o + p4] = a54; out[o + p5] = a55; out[o + p6] = a56; out[o + p7] = a57;
   if (ocCount < 7) return;
   o += cs;
-  out[o] = a60; out[o + p1] = a61; out[o + p2] = a62; out[o + p3] = a63;
+  out[o] = a60; out[o + p1] = a61; out[o + p2] = a62; out[o + p3] = a63; out[o + p4] = a64; out[o + p5] = a65; out[o + p6] = a66; out[o + p7] = a67;
   if (ocCount < 8) return;
   o += cs;
-  out[o] = a70; out[o + p1] = a71; out[o + p2] = a72; out[o + p3] = a73;
+  out[o] = a70; out[o + p1] = a71; out[o + p2] = a72; out[o + p3] = a73; out[o + p4] = a74; out[o + p5] = a75; out[o + p6] = a76; out[o + p7] = a77;
 }
 
 /** 4 output channels (lanes 0–3 of an 8-lane block) × 4 output pixels, for narrow last blocks (e.g. RGB). */

@@ -116,26 +116,20 @@ export function packTransposedConv2dWeights(w: Float32Array, d: TransposedConv2d
   return packed;
 }
 
-/** Input rows per band: the band's inputs and outputs stay in cache while all four phases visit it. */
-const BAND_ROWS = +(process.env.BAND ?? 8);
-
 /**
- * The fast form: band by band of input rows, each phase runs `correlatePacked` over the band's
- * (m, n) grid, writing every other output row and column. pw comes from
- * `packTransposedConv2dWeights`. Equals `transposedConv2dSimple` bit for bit.
+ * The fast form: each phase runs `correlatePacked` over the inH×inW grid of (m, n), writing every
+ * other output row and column. pw comes from `packTransposedConv2dWeights`. Equals
+ * `transposedConv2dSimple` bit for bit.
  */
 export function transposedConv2d(out: Float32Array, x: Float32Array, pw: Float64Array, b: Float32Array, d: TransposedConv2dDims): void {
   const { inC, inH, inW, outC } = d;
   const outW = 2 * inW, outPlane = 2 * inH * outW;
-  for (let m0 = 0; m0 < inH; m0 += BAND_ROWS) {
-    const m1 = Math.min(inH, m0 + BAND_ROWS);
-    let wOffset = 0;
-    for (let a = 0; a < 2; a++) {
-      for (let bb = 0; bb < 2; bb++) {
-        const kh = phaseTaps(a), kw = phaseTaps(bb);
-        correlatePacked(out, a * outW + bb, outPlane, 2 * outW, 2, outC, m0, m1, inW, x, inC, inH, inW, pw, wOffset, b, kh, kw, 1, phasePad(a), phasePad(bb));
-        wOffset += packedWeightsLength(outC, inC, kh, kw);
-      }
+  let wOffset = 0;
+  for (let a = 0; a < 2; a++) {
+    for (let bb = 0; bb < 2; bb++) {
+      const kh = phaseTaps(a), kw = phaseTaps(bb);
+      correlatePacked(out, a * outW + bb, outPlane, 2 * outW, 2, outC, inH, inW, x, inC, inH, inW, pw, wOffset, b, kh, kw, 1, phasePad(a), phasePad(bb));
+      wOffset += packedWeightsLength(outC, inC, kh, kw);
     }
   }
 }

@@ -91,7 +91,7 @@ export const CLASSIC_CODECS: readonly ClassicCodec[] = [
     inputFormat: 'png',
     outputFormat: 'ppm',
     extension: 'webp',
-    settings: [0, 10, 25, 40, 55, 70, 80, 90].map((q) => ({ label: `quality ${q}`, options: ['-q', String(q)] })),
+    settings: [0, 5, 10, 20, 35, 50, 65, 80, 90].map((q) => ({ label: `quality ${q}`, options: ['-q', String(q)] })),
     encodeArgs: (s, input, output) => ['-quiet', ...s.options, '-m', '6', input, '-o', output],
     decodeArgs: (input, output) => ['-quiet', input, '-ppm', '-o', output],
     library: 'libwebp',
@@ -186,7 +186,7 @@ function runTool(program: string, args: string[]): number {
   if (run.error || run.status !== 0) {
     const reason = run.error?.message ?? (run.signal ? `killed by ${run.signal}` : `exit status ${run.status}`);
     const stderr = (run.stderr ?? '').trim().split('\n').slice(-3).join(' / ');
-    fail('IO_ERROR', `${program} ${args.join(' ')} failed (${reason})${stderr ? `: ${stderr}` : ''}`);
+    fail('TOOL_FAILED', `${program} ${args.join(' ')} failed (${reason})${stderr ? `: ${stderr}` : ''}`);
   }
   return seconds;
 }

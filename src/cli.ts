@@ -250,9 +250,12 @@ function infoCommand(o: Options): void {
     { file: o.inputs[0], version: h.version, width: h.width, height: h.height, level: h.level, bytes: bytes.length, bpp, streams: h.streamCount, weightsId, grayscale: Boolean(h.flags & FLAG_GRAYSCALE) });
 }
 
+/** Answered by main() before any command runs (`aara encode --help` is help): not parseArgs' business. */
+const HELP_AND_VERSION_FLAGS = ['-h', '--help', '-v', '--version'];
+
 export async function main(argv: string[]): Promise<number> {
   try {
-    const o = parseArgs(argv);
+    const o = parseArgs(argv.filter((arg) => !HELP_AND_VERSION_FLAGS.includes(arg)));
     if (argv.includes('-h') || argv.includes('--help') || o.command === 'help') {
       process.stdout.write(HELP);
       return 0;

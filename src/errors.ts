@@ -26,6 +26,8 @@ export const ERRORS = {
   OUTPUT_IS_INPUT: { exit: 5, message: 'output would overwrite the input' },
   IO_ERROR: { exit: 5, message: 'file system error' },
   USAGE: { exit: 2, message: 'invalid command line' },
+  // an external program (a classic codec CLI used by `aara eval`) failed
+  TOOL_FAILED: { exit: 1, message: 'external tool failed' },
   // a caller broke an API contract (e.g. wrong buffer length): a bug, not bad data
   INTERNAL: { exit: 1, message: 'internal error' },
 } as const;

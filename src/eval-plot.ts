@@ -53,7 +53,7 @@ const REFERENCE_STYLES = [
 type Marker = 'circle' | 'square' | 'triangle' | 'diamond' | 'triangle-down' | 'cross';
 const MARKERS: Marker[] = ['circle', 'square', 'triangle', 'diamond', 'triangle-down', 'cross'];
 
-/** Rates beyond this are cut off: the interesting part of a learned codec's curve lies below it. */
+/** Rates beyond this are cut off (unless aara goes further): the interesting part of the curves lies below it. */
 const MAX_PLOTTED_BPP = 2;
 
 const PLOT_WIDTH = 440;
@@ -94,8 +94,10 @@ export function renderRdSvg(curves: RdCurve[], title: string, references: readon
     ...references.map((curve, i) => ({ curve, colour: REFERENCE_STYLES[i % REFERENCE_STYLES.length].colour, dash: REFERENCE_STYLES[i % REFERENCE_STYLES.length].dash, width: 1.5 })),
     ...curves.map((curve, i) => ({ curve, colour: MEASURED_COLOURS[i % MEASURED_COLOURS.length], marker: MARKERS[i % MARKERS.length], width: i === 0 ? 2.6 : 1.7 })),
   ];
-  const maxBpp = Math.max(0.1, ...styled.flatMap((s) => s.curve.points.map((p) => p.bpp)).filter(Number.isFinite));
-  const xAxis = niceAxis(0, Math.min(maxBpp, MAX_PLOTTED_BPP));
+  const finiteRates = (list: readonly RdCurve[]) => list.flatMap((c) => c.points.map((p) => p.bpp)).filter(Number.isFinite);
+  const maxBpp = Math.max(0.1, ...finiteRates(styled.map((s) => s.curve)));
+  // the first curve (aara) is always shown whole, even beyond the usual cut-off
+  const xAxis = niceAxis(0, Math.max(Math.min(maxBpp, MAX_PLOTTED_BPP), ...finiteRates(curves.slice(0, 1))));
   const legendItems = [...curves.map((c) => c.name), ...references.map((r) => `${r.name} (published, Kodak)`)];
   // measured codecs first, then the references
   const legendOrder = [...styled.slice(references.length), ...styled.slice(0, references.length)];

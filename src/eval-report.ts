@@ -152,8 +152,8 @@ export function renderMarkdown(result: EvalResult): string {
     `- Weights: ${result.weights.idHex}`,
     `- Machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${machine.os}; ${result.date}`,
     '- bpp: 8 × whole file bytes / pixels (headers included). PSNR over 8-bit RGB, averaged per image; MS-SSIM on RGB with the ' +
-      'same code for every codec (src/metrics.ts). Times: aara encodes and decodes in-process on one thread; a classic codec ' +
-      'is the wall time of its command-line tool, process start included.',
+      'same code for every codec (src/metrics.ts). Times are wall times: of aara\'s encode and decode calls (on the worker threads ' +
+      'its command line shows), and of each classic codec\'s command-line tool, process start included.',
     '',
     renderSummary(result),
     '',

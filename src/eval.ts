@@ -4,12 +4,11 @@
  * and compare.html. Every codec's output is decoded back and scored by the same metric code (src/metrics.ts).
  */
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { cpus, platform, release, arch, tmpdir } from 'node:os';
+import { arch, availableParallelism, cpus, platform, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bdRate, msSsimDecibels, type RdPoint } from './bd-rate.js';
 import { CLASSIC_CODECS, ClassicCoder, isInstalled, toolVersion, type CodedImage } from './classic-codecs.js';
-import { checkLevel, decodeSync, encodeSync } from './codec.js';
-import { loadWeights } from './default-weights.js';
+import { checkLevel } from './codec.js';
 import { fail } from './errors.js';
 import { PUBLISHED_CURVES, renderRdSvg, type RdCurve } from './eval-plot.js';
 import {
@@ -27,6 +26,7 @@ import {
 } from './eval-report.js';
 import { readInput, writeOutputAtomic } from './files.js';
 import { decodeImage, encodePng, type RgbImage } from './image-io.js';
+import { close, decode, encode, loadWeights } from './index.js';
 import { bpp, msSsim, psnr } from './metrics.js';
 import type { Weights } from './weights.js';
 
@@ -39,6 +39,8 @@ export interface EvalOptions {
   quiet: boolean;
   json: boolean;
   weights?: string;
+  /** aara's worker threads (default: the cores) */
+  threads?: number;
 }
 
 const DEFAULT_OUT = 'results';
@@ -58,7 +60,6 @@ interface SourceImage {
   /** where `image` lies in the file's pixels (not at 0, 0 after --quick's crop) */
   left: number;
   top: number;
-  grayscale: boolean;
 }
 
 /** A codec under test: named settings, and a way to code an image at one of them. */
@@ -67,7 +68,7 @@ interface Contender {
   command: string;
   version: string;
   settings: string[];
-  code(source: SourceImage, setting: number): CodedImage;
+  code(source: SourceImage, setting: number): Promise<CodedImage>;
 }
 
 export async function evalCommand(o: EvalOptions): Promise<void> {
@@ -82,7 +83,7 @@ export async function evalCommand(o: EvalOptions): Promise<void> {
   const skipped: EvalResult['skipped'] = [];
   const workDir = mkdtempSync(join(tmpdir(), 'aara-eval-'));
   try {
-    const contenders = [aaraContender(w, levels)];
+    const contenders = [aaraContender(w, levels, o.threads ?? availableParallelism())];
     for (const codec of CLASSIC_CODECS) {
       const missing = [codec.encoder, codec.decoder].filter((tool) => !isInstalled(tool));
       if (missing.length > 0) {
@@ -98,10 +99,10 @@ export async function evalCommand(o: EvalOptions): Promise<void> {
         command: codec.command,
         version: toolVersion(codec),
         settings: settings.map((s) => s.label),
-        code: (source, setting) => coder.code(source.image, settings[setting]),
+        code: async (source, setting) => coder.code(source.image, settings[setting]),
       });
     }
-    const measured = measure(sources, contenders, o.quiet, (codec, reason) => {
+    const measured = await measure(sources, contenders, o.quiet, (codec, reason) => {
       skipped.push({ codec, reason });
       notice(`dropping ${codec}: ${reason}`);
     });
@@ -110,6 +111,7 @@ export async function evalCommand(o: EvalOptions): Promise<void> {
     report(o, result);
   } finally {
     rmSync(workDir, { recursive: true, force: true });
+    await close();
   }
 }
 
@@ -135,7 +137,7 @@ function loadSources(dir: string, quick: boolean): SourceImage[] {
     const path = join(dir, name);
     const decoded = decodeImage(readInput(path));
     const whole = { image: { width: decoded.width, height: decoded.height, data: decoded.data }, left: 0, top: 0 };
-    return { name: name.replace(IMAGE_EXTENSION, ''), path, ...(quick ? centreCrop(whole.image, QUICK_CROP) : whole), grayscale: decoded.info.grayscale };
+    return { name: name.replace(IMAGE_EXTENSION, ''), path, ...(quick ? centreCrop(whole.image, QUICK_CROP) : whole) };
   });
 }
 
@@ -179,17 +181,18 @@ function cropRectangle(image: RgbImage, left: number, top: number, width: number
   return { width, height, data };
 }
 
-function aaraContender(w: Weights, levels: number[]): Contender {
+/** aara on the worker pool, as the CLI runs it (the same bytes as encodeSync, in less time on several cores). */
+function aaraContender(w: Weights, levels: number[], threads: number): Contender {
   return {
     name: AARA,
-    command: 'aara encode -q LEVEL (TypeScript engine, in-process, one thread)',
+    command: `aara encode -q LEVEL --threads ${threads} (TypeScript engine)`,
     version: `weights ${w.idHex.slice(0, 16)}`,
     settings: levels.map((level) => `level ${level}`),
-    code: (source, setting) => {
+    code: async (source, setting) => {
       const encodeStarted = performance.now();
-      const bytes = encodeSync(source.image, w, { level: levels[setting], grayscale: source.grayscale });
+      const bytes = await encode(source.image, { level: levels[setting], weights: w, threads });
       const decodeStarted = performance.now();
-      const decoded = decodeSync(bytes, w);
+      const decoded = await decode(bytes, { weights: w, threads });
       return { bytes: bytes.length, decoded, encodeSeconds: (decodeStarted - encodeStarted) / 1000, decodeSeconds: (performance.now() - decodeStarted) / 1000 };
     },
   };
@@ -206,7 +209,7 @@ interface CodecMeasurements {
  * (`onDrop`) rather than ending the run; aara failing is a bug and ends it. Crops for compare.html are kept
  * for a few images only, so memory stays small on large sets.
  */
-function measure(sources: SourceImage[], contenders: Contender[], quiet: boolean, onDrop: (codec: string, reason: string) => void) {
+async function measure(sources: SourceImage[], contenders: Contender[], quiet: boolean, onDrop: (codec: string, reason: string) => void) {
   const active: CodecMeasurements[] = contenders.map((contender) => ({ contender, results: contender.settings.map(() => []) }));
   const compareSources = new Set(spread(sources, COMPARE_IMAGES));
   const comparisons: Comparison[] = [];
@@ -217,16 +220,16 @@ function measure(sources: SourceImage[], contenders: Contender[], quiet: boolean
     for (const entry of [...active]) {
       const { contender } = entry;
       try {
-        contender.settings.forEach((setting, s) => {
+        for (const [s, setting] of contender.settings.entries()) {
           progress.advance(`${source.name} ${contender.name} ${setting}`);
-          const coded = contender.code(source, s);
+          const coded = await contender.code(source, s);
           const measurement = score(source, coded);
           entry.results[s].push(measurement);
           if (crop && (contender.name === AARA || COMPARED_CODECS.includes(contender.name))) {
             const decodedCrop = cropRectangle(coded.decoded, crop.left, crop.top, crop.image.width, crop.image.height);
             candidates.push({ codec: contender.name, setting, measurement, crop: decodedCrop, cropPsnr: psnr(crop.image.data, decodedCrop.data) });
           }
-        });
+        }
       } catch (err) {
         if (contender.name === AARA) throw err;
         active.splice(active.indexOf(entry), 1);
@@ -270,9 +273,9 @@ interface CropCandidate {
 
 /** Original, the aara level nearest the target rate, and each compared codec's setting nearest to that level's rate. */
 function comparison(source: SourceImage, crop: { image: RgbImage; left: number; top: number }, candidates: CropCandidate[]): Comparison {
-  const nearest = (codec: string, bpp: number) => candidates
+  const nearest = (codec: string, targetBpp: number) => candidates
     .filter((c) => c.codec === codec)
-    .reduce<CropCandidate | undefined>((best, c) => (!best || Math.abs(c.measurement.bpp - bpp) < Math.abs(best.measurement.bpp - bpp) ? c : best), undefined);
+    .reduce<CropCandidate | undefined>((best, c) => (!best || Math.abs(c.measurement.bpp - targetBpp) < Math.abs(best.measurement.bpp - targetBpp) ? c : best), undefined);
   const aara = nearest(AARA, COMPARE_TARGET_BPP);
   const chosen = aara ? [aara, ...COMPARED_CODECS.map((codec) => nearest(codec, aara.measurement.bpp))] : [];
   return {
@@ -300,11 +303,15 @@ function buildResult(dir: string, quick: boolean, w: Weights, sources: SourceIma
   };
 }
 
+/** A codec's curve of averages. */
+function curveOf(codec: CodecResult): RdCurve {
+  return { name: codec.codec, points: codec.settings.map((s) => s.average) };
+}
+
 /** aara against each measured codec and, on full images only, against the published curves. */
 function bdRateRows(codecs: CodecResult[], quick: boolean): BdRateRow[] {
   const aara = codecs.find((c) => c.codec === AARA);
   if (!aara) return [];
-  const curveOf = (c: CodecResult): RdCurve => ({ name: c.codec, points: c.settings.map((s) => s.average) });
   const row = (anchor: RdCurve, published: boolean): BdRateRow => {
     const against = (quality: (p: RdCurve['points'][number]) => number) => {
       const points = (curve: RdCurve): RdPoint[] => curve.points.map((p) => ({ rate: p.bpp, quality: quality(p) }));
@@ -326,12 +333,11 @@ function writeResults(out: string, result: EvalResult, comparisons: Comparison[]
   }
   const title = `aara vs classic codecs on ${result.dataset.images.length} image${result.dataset.images.length === 1 ? '' : 's'} of ${result.dataset.dir}` +
     (result.dataset.crop ? ` (${result.dataset.crop}×${result.dataset.crop} crops)` : '');
-  const curves: RdCurve[] = result.codecs.map((c) => ({ name: c.codec, points: c.settings.map((s) => s.average) }));
   const files: [string, string][] = [
     // JSON has no Infinity (a lossless PSNR): it is written as null
     ['eval.json', `${JSON.stringify(result, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`],
     ['eval.md', renderMarkdown(result)],
-    ['rd.svg', renderRdSvg(curves, title)],
+    ['rd.svg', renderRdSvg(result.codecs.map(curveOf), title)],
     ['compare.html', renderCompareHtml(comparisons, title)],
   ];
   for (const [name, text] of files) writeOutputAtomic(join(out, name), new TextEncoder().encode(text), { force: true, inputs });

@@ -15,6 +15,14 @@ import type { Reply, Request, Task, TaskError, TaskResult } from './worker.js';
 
 const WORKER_SCRIPT = new URL('./worker.js', import.meta.url);
 
+/**
+ * Workers inherit Node's flags (memory limits, profilers…) except --input-type, which only applies to code
+ * given as a string (`node --input-type=module -e …`) and makes Node refuse a worker's script file.
+ */
+function workerFlags(): string[] {
+  return process.execArgv.filter((flag, i, all) => !flag.startsWith('--input-type') && all[i - 1] !== '--input-type');
+}
+
 /** `bytes` in shared memory: the array itself when it already is, else a copy. */
 export function sharedBytes(bytes: Uint8Array): Uint8Array {
   if (bytes.buffer instanceof SharedArrayBuffer) return bytes;
@@ -110,7 +118,7 @@ export class WorkerPool {
   }
 
   private spawn(): Slot {
-    const slot: Slot = { worker: new Worker(WORKER_SCRIPT) };
+    const slot: Slot = { worker: new Worker(WORKER_SCRIPT, { execArgv: workerFlags() }) };
     slot.worker.unref();
     slot.worker.on('message', (reply: Reply) => this.finish(slot, reply));
     slot.worker.on('error', (e) => this.retire(slot, e));

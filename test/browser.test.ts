@@ -90,7 +90,7 @@ if (skip) {
 } else {
   test('headless Chromium decodes the golden files to the golden hashes', async () => {
     assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium, or set AARA_SKIP_BROWSER=1 to skip`);
-    console.log(execFileSync(CHROMIUM, ['--version'], { encoding: 'utf8' }).trim());
+    console.log(execFileSync(CHROMIUM, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
     const server = serveRepository();
     const chromium = launchChromium(`${await server.url}/test/browser/golden.html`);
     let timer: NodeJS.Timeout | undefined;

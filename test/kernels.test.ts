@@ -124,7 +124,7 @@ const convShapes: [string, Conv2dDims][] = [
   ['4→3 ch, 5×4, k1 s1 p1 (bias-only border)', conv2dDims(4, 5, 4, 3, 1, 1, 1)],
   ['6→16 ch, 1×1, k5 s2 p2', conv2dDims(6, 1, 1, 16, 5, 2, 2)],
   ['3→8 ch, 3×2, k7 s1 p3 (no interior column)', conv2dDims(3, 3, 2, 8, 7, 1, 3)],
-  ['8→12 ch, 4×40, k5 s2 p2 (many pixel blocks, shifted last block)', conv2dDims(8, 4, 40, 12, 5, 2, 2)],
+  ['8→12 ch, 4×40, k5 s2 p2 (8-pixel blocks, shifted last block, 4-channel narrow block)', conv2dDims(8, 4, 40, 12, 5, 2, 2)],
   ['16→16 ch, 11×27, k3 s1 p1', conv2dDims(16, 11, 27, 16, 3, 1, 1)],
   ['3→4 ch, 8×8, k5 s2 p2 (even size)', conv2dDims(3, 8, 8, 4, 5, 2, 2)],
 ];
@@ -202,6 +202,8 @@ const tconvShapes: [string, TransposedConv2dDims][] = [
   ['4→16 ch, 6×6 → 12×12', { inC: 4, inH: 6, inW: 6, outC: 16 }],
   ['5→13 ch, 1×13 → 2×26', { inC: 5, inH: 1, inW: 13, outC: 13 }],
   ['8→8 ch, 11×3 → 22×6', { inC: 8, inH: 11, inW: 3, outC: 8 }],
+  ['6→16 ch, 3×21 → 6×42 (8-pixel blocks, shifted last block)', { inC: 6, inH: 3, inW: 21, outC: 16 }],
+  ['5→3 ch, 4×12 → 8×24 (narrow 4-pixel blocks)', { inC: 5, inH: 4, inW: 12, outC: 3 }],
 ];
 
 for (const [name, d] of tconvShapes) {
@@ -232,7 +234,7 @@ function tconvReadsInside(o: number, size: number, lo: number, hi: number): bool
 }
 
 const tconvTiles: [string, TransposedConv2dDims, number, number, number, number][] = [
-  ['6→10 ch, 13×17, tile 6×7 at (4,5)', { inC: 6, inH: 13, inW: 17, outC: 10 }, 4, 5, 6, 7],
+  ['6→10 ch, 13×29, tile 6×13 at (4,5)', { inC: 6, inH: 13, inW: 29, outC: 10 }, 4, 5, 6, 13],
   ['6→3 ch, 13×17, tile 5×9 at (8,0) (touching two image edges)', { inC: 6, inH: 13, inW: 17, outC: 3 }, 8, 0, 5, 9],
 ];
 
@@ -262,8 +264,19 @@ for (const [name, d, y0, x0, h, w] of tconvTiles) {
 
 // ---------------------------------------------------------------- GDN
 
-function randomGdn(seed: number, channels: number, planeSize: number) {
+/**
+ * GDN operands. Real γ and β are positive, so no sum cancels and order changes stay invisible; the
+ * cancelling kind (±2^20 input spikes, ±1 γ, β = 1000) exposes them as for the convolutions.
+ */
+function randomGdn(seed: number, channels: number, planeSize: number, kind: Operands) {
   const rng = mulberry32(seed);
+  if (kind === 'cancelling') {
+    return {
+      x: Float32Array.from({ length: channels * planeSize }, () => (rng() < 0.1 ? (rng() < 0.5 ? -1 : 1) * 2 ** 20 : 2 * rng() - 1)),
+      beta: new Float32Array(channels).fill(1000),
+      gamma: OPERANDS.cancelling.weights(rng, channels * channels),
+    };
+  }
   return {
     x: randomArray(rng, channels * planeSize, 2),
     beta: Float32Array.from({ length: channels }, () => 0.5 + rng()),
@@ -299,11 +312,13 @@ const gdnShapes: [number, number][] = [[1, 1], [3, 1], [5, 37], [8, 70], [13, 12
 
 for (const [channels, planeSize] of gdnShapes) {
   for (const inverse of [false, true]) {
-    test(`${inverse ? 'inverse ' : ''}gdn = gdnSimple bit for bit: ${channels} channels × ${planeSize} pixels`, () => {
-      const { x, beta, gamma } = randomGdn(channels * 1000 + planeSize, channels, planeSize);
-      const d = { channels, planeSize, inverse };
-      assertBitIdentical(runGdn(true, x, beta, gamma, d), runGdn(false, x, beta, gamma, d));
-    });
+    for (const kind of OPERAND_KINDS) {
+      test(`${inverse ? 'inverse ' : ''}gdn = gdnSimple bit for bit, ${kind} data: ${channels} channels × ${planeSize} pixels`, () => {
+        const { x, beta, gamma } = randomGdn(channels * 1000 + planeSize, channels, planeSize, kind);
+        const d = { channels, planeSize, inverse };
+        assertBitIdentical(runGdn(true, x, beta, gamma, d), runGdn(false, x, beta, gamma, d));
+      });
+    }
   }
 }
 

@@ -4,7 +4,7 @@
 // Regenerate only on a deliberate format or codec change: the point of these files is that they stay put.
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import { decodeSync, encodeSync } from '../../dist/src/codec.js';
+import { decodeSync } from '../../dist/src/codec.js';
 import { readWeights } from '../../dist/src/weights.js';
 import { repoPath } from '../../dist/test/helpers/fixtures.js';
 import { GOLDEN_SOURCES, GOLDEN_WEIGHTS } from '../../dist/test/golden/sources.js';
@@ -13,18 +13,18 @@ const dir = repoPath('test/golden');
 const weights = readWeights(new Uint8Array(readFileSync(repoPath(GOLDEN_WEIGHTS))));
 for (const stale of readdirSync(dir).filter((f) => f.endsWith('.aara'))) unlinkSync(`${dir}/${stale}`);
 
+const FLAGS_OFFSET = 6; // src/container.ts: flags bit 0 marks a grayscale source
 const files = GOLDEN_SOURCES.map((s) => {
-  const img = s.image();
-  const bytes = encodeSync(img, weights, { level: s.level, grayscale: img.grayscale });
+  const bytes = s.encode(weights);
   const decoded = decodeSync(bytes, weights);
   writeFileSync(`${dir}/${s.file}`, bytes);
-  console.log(`${s.file}: ${img.width}×${img.height}, level ${s.level}, ${bytes.length} bytes`);
+  console.log(`${s.file}: ${decoded.width}×${decoded.height}, level ${s.level}, ${bytes.length} bytes`);
   return {
     file: s.file,
-    width: img.width,
-    height: img.height,
+    width: decoded.width,
+    height: decoded.height,
     level: s.level,
-    grayscale: img.grayscale,
+    grayscale: (bytes[FLAGS_OFFSET] & 1) === 1,
     bytes: bytes.length,
     source: s.source,
     sha256: createHash('sha256').update(decoded.data).digest('hex'),

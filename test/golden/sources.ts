@@ -4,8 +4,12 @@
  * The Kodak crop needs ../shared/datasets/kodak only to be regenerated: the committed .aara file is the artifact.
  */
 import { readFileSync } from 'node:fs';
+import { encodeFileStream, encodeSync, fileStreamCount, latentShapes } from '../../src/codec.js';
+import { writeContainer } from '../../src/container.js';
 import { decodeImage, type RgbImage } from '../../src/image-io.js';
+import type { Weights } from '../../src/weights.js';
 import { repoPath } from '../helpers/fixtures.js';
+import { laplacian, mulberry32 } from '../helpers/prng.js';
 import { syntheticGrayPng, syntheticImage } from '../helpers/synthetic-images.js';
 
 export interface GoldenSource {
@@ -13,9 +17,9 @@ export interface GoldenSource {
   level: number;
   /** how to make the input again, for golden.json */
   source: string;
-  /** synthetic: the same pixels on every machine, so re-encoding must give the committed bytes */
+  /** made from seeded synthetic data: the same on every machine, so encoding again must give the committed bytes */
   reproducible: boolean;
-  image(): RgbImage & { grayscale: boolean };
+  encode(w: Weights): Uint8Array;
 }
 
 export const GOLDEN_WEIGHTS = 'weights/test-tiny.bin';
@@ -23,14 +27,32 @@ const KODAK_23 = '../shared/datasets/kodak/kodim23.png';
 /** the red parrot's eye and beak: feathers, a white face, a hard edge */
 const KODAK_CROP = { x: 400, y: 112, width: 96, height: 64 };
 
-function synthetic(width: number, height: number, seed: number, level: number): GoldenSource {
+function fromImage(file: string, level: number, source: string, reproducible: boolean,
+  image: () => RgbImage & { grayscale: boolean }): GoldenSource {
   return {
-    file: `synthetic-${width}x${height}-level${level}.aara`,
+    file,
     level,
-    source: `syntheticImage(${width}, ${height}, ${seed}) from test/helpers/synthetic-images.ts`,
-    reproducible: true,
-    image: () => ({ ...syntheticImage(width, height, seed), grayscale: false }),
+    source,
+    reproducible,
+    encode: (w) => {
+      const img = image();
+      return encodeSync(img, w, { level, grayscale: img.grayscale });
+    },
   };
+}
+
+function synthetic(width: number, height: number, seed: number, level: number): GoldenSource {
+  return fromImage(`synthetic-${width}x${height}-level${level}.aara`, level,
+    `syntheticImage(${width}, ${height}, ${seed}) from test/helpers/synthetic-images.ts`, true,
+    () => ({ ...syntheticImage(width, height, seed), grayscale: false }));
+}
+
+function grayPng(width: number, height: number, seed: number, level: number): GoldenSource {
+  return fromImage(`gray-${width}x${height}-level${level}.aara`, level,
+    `syntheticGrayPng(${width}, ${height}, ${seed}) from test/helpers/synthetic-images.ts, read as RGB`, true, () => {
+      const img = decodeImage(syntheticGrayPng(width, height, seed));
+      return { width: img.width, height: img.height, data: img.data, grayscale: img.info.grayscale };
+    });
 }
 
 function crop(img: RgbImage, r: typeof KODAK_CROP): RgbImage {
@@ -44,34 +66,43 @@ function crop(img: RgbImage, r: typeof KODAK_CROP): RgbImage {
 
 function kodakCrop(level: number): GoldenSource {
   const { x, y, width, height } = KODAK_CROP;
-  return {
-    file: `kodim23-${width}x${height}-level${level}.aara`,
-    level,
-    source: `${KODAK_23}, the ${width}×${height} crop at (${x}, ${y})`,
-    reproducible: false,
-    image: () => ({ ...crop(decodeImage(new Uint8Array(readFileSync(repoPath(KODAK_23)))), KODAK_CROP), grayscale: false }),
-  };
+  return fromImage(`kodim23-${width}x${height}-level${level}.aara`, level,
+    `${KODAK_23}, the ${width}×${height} crop at (${x}, ${y})`, false,
+    () => ({ ...crop(decodeImage(new Uint8Array(readFileSync(repoPath(KODAK_23)))), KODAK_CROP), grayscale: false }));
 }
 
-const GRAY = { width: 40, height: 24, seed: 4, level: 1 };
+/**
+ * A file of seeded Laplace(0, scale) latents instead of an encoded image. The test weights are untrained: they
+ * quantise every image to all-zero latents, so image files exercise neither the entropy decoder's symbols and
+ * escapes nor the synthesis on anything but zeros. These files do (scale 3 puts ~3 % of the symbols past ±10, the
+ * test tables' edge, into escapes).
+ */
+function latentNoise(width: number, height: number, level: number, seed: number, scale: number): GoldenSource {
+  return {
+    file: `latents-${width}x${height}-level${level}.aara`,
+    level,
+    source: `Laplace(0, ${scale}) latent symbols from mulberry32(${seed}), coded with the weights' tables`,
+    reproducible: true,
+    encode: (w) => {
+      const rng = mulberry32(seed);
+      const { y, z } = latentShapes(width, height, w);
+      for (const symbols of [y.symbols, z.symbols]) for (let i = 0; i < symbols.length; i++) symbols[i] = laplacian(rng, scale);
+      const streams = Array.from({ length: fileStreamCount(w) }, (_, i) => encodeFileStream(i, y, z, w, level));
+      return writeContainer({ level, flags: 0, width, height, weightsId: w.id.subarray(0, 8), streams });
+    },
+  };
+}
 
 export const GOLDEN_SOURCES: GoldenSource[] = [
   synthetic(1, 1, 1, 0),
   synthetic(8, 8, 2, 1),
   synthetic(37, 29, 3, 0),
   synthetic(37, 29, 3, 1),
-  {
-    file: `gray-${GRAY.width}x${GRAY.height}-level${GRAY.level}.aara`,
-    level: GRAY.level,
-    source: `syntheticGrayPng(${GRAY.width}, ${GRAY.height}, ${GRAY.seed}) from test/helpers/synthetic-images.ts, read as RGB`,
-    reproducible: true,
-    image: () => {
-      const img = decodeImage(syntheticGrayPng(GRAY.width, GRAY.height, GRAY.seed));
-      return { width: img.width, height: img.height, data: img.data, grayscale: img.info.grayscale };
-    },
-  },
+  grayPng(40, 24, 4, 1),
   kodakCrop(0),
   kodakCrop(1),
+  latentNoise(37, 29, 0, 5, 3),
+  latentNoise(96, 64, 1, 6, 3),
 ];
 
 /** One line of golden.json. */

@@ -4,8 +4,7 @@
  * what the decoder made of each case. The only acceptable outcomes are a typed AaraError or a valid image.
  */
 import { crc32 } from '../../src/crc32.js';
-import { AaraError } from '../../src/errors.js';
-import type { ErrorCode } from '../../src/errors.js';
+import { AaraError, type ErrorCode } from '../../src/errors.js';
 import type { RgbImage } from '../../src/image-io.js';
 import { randomInt, type Rng } from './prng.js';
 
@@ -18,7 +17,7 @@ export const VALID_IMAGE = 'valid image';
 /** An outcome that is neither an AaraError nor a valid image: always a bug. */
 export const UNEXPECTED = 'UNEXPECTED';
 
-/** A header field set to one boundary value; `expect` where the format alone decides the error. */
+/** A header field set to one value; `expect`: the error the format prescribes once the CRC is fixed, if it alone decides. */
 export interface HeaderMutation {
   field: string;
   offset: number;
@@ -115,7 +114,7 @@ export function withShiftedStreamBoundary(file: Uint8Array, s: number, delta: nu
   return fixCrc(copy);
 }
 
-/** A prefix of `file` followed by random bytes: gets past the magic and version to the later checks. */
+/** A prefix of `file` followed by random bytes: the longer the prefix, the later the check that must catch it. */
 export function withRandomTail(file: Uint8Array, prefix: number, tail: Uint8Array, crc: boolean): Uint8Array {
   const bytes = new Uint8Array(prefix + tail.length);
   bytes.set(file.subarray(0, prefix));
@@ -171,10 +170,6 @@ export class FuzzTally {
       if (this.problems.length < this.keepProblems) this.problems.push(`${category}: ${label}: ${problem}`);
     }
     return outcome;
-  }
-
-  count(category: string, outcome: string): number {
-    return this.counts.get(category)?.get(outcome) ?? 0;
   }
 
   /** One row per category, one column per outcome seen, and a total row. */
