@@ -127,7 +127,8 @@ export function openFile(bytes: Uint8Array, w: Weights, opts: DecodeOptions): Co
       fail('WEIGHTS_MISMATCH', `file needs weights ${hexBytes(file.weightsId)}, loaded ${w.idHex.slice(0, 16)}`);
     }
   }
-  checkLevel(file.level, w);
+  // the CRC matched, so a level this model lacks means a damaged or forged file, not a bad option
+  if (file.level >= w.config.levels) fail('CORRUPT', `level ${file.level} (this model has levels 0…${w.config.levels - 1})`);
   const expected = fileStreamCount(w);
   if (file.streams.length !== expected) fail('CORRUPT', `${file.streams.length} streams, this model writes ${expected}`);
   return file;

@@ -10,6 +10,7 @@ with no per-tensor headers (llama2.c style: the reader walks the same list with 
 import argparse
 import hashlib
 import json
+import math
 import os
 import struct
 import sys
@@ -260,7 +261,12 @@ def main():
     if args.tiny_test_weights:
         torch.manual_seed(1234)
         model = AARA(N=8, M=16, Nr=8, Mr=8, levels=2)
-        with torch.no_grad():  # give φ a non-zero part so the golden files exercise the fusion path
+        with torch.no_grad():
+            # gains of 30–60 make the untrained encoder's small outputs into non-zero symbols, and a non-zero
+            # φ exercises the fusion: golden files then cover analysis, coding, synthesis and fusion
+            gains = torch.log(torch.tensor([30.0, 60.0]))[:, None]  # levels differ, as real ones do
+            model.log_gain_y.copy_(gains.expand_as(model.log_gain_y))
+            model.log_gain_z.copy_(gains.expand_as(model.log_gain_z))
             model.fusion.conv2.weight.normal_(0, 0.05)
         note = "tiny untrained test model"
     else:
