@@ -28,7 +28,7 @@ Options:
   -q, --level N        quality level 0 (smallest) … L−1 (best); default 3
       --target-bpp X   pick the best level whose file is at most X bits per pixel
       --weights FILE   weight file (default: the packaged weights/aara.bin)
-      --threads N      worker threads (default: number of cores)
+      --threads N      worker threads (default: number of cores; 1 codes on the main thread)
   -f, --force          replace an existing output file (an input is never replaced)
       --quiet          print nothing on success
       --json           print one JSON object per file

@@ -13,6 +13,7 @@
 import type { Latent } from './bottleneck.js';
 import {
   checkEncode,
+  DECODE_TILE,
   decodeTiles,
   fileStreamCount,
   latentShapes,
@@ -26,9 +27,11 @@ import { ENCODE_TILE, latentTiles, paddedSizeOf, quantizeMain, quantizeResidual 
 import { readInput } from './files.js';
 import type { RgbImage } from './image-io.js';
 import { sharedBytes, type WorkerPool } from './pool.js';
+import { paddedSize, TOTAL_STRIDE } from './preprocess.js';
 import type { Tensor } from './tensor.js';
+import { tileGrid } from './tiling.js';
 import { readWeights, type Weights } from './weights.js';
-import type { DecodeStreamTask, DecodeTileTask, MainAnalysisTask, ResidualAnalysisTask } from './worker.js';
+import type { DecodeStreamTask, DecodeTileTask, EncodeStreamTask, MainAnalysisTask, ResidualAnalysisTask } from './worker.js';
 
 export interface ParallelEncodeOptions extends EncodeOptions {
   pool: WorkerPool;
@@ -61,6 +64,29 @@ export function loadWeightFile(path = DEFAULT_WEIGHTS_PATH): WeightFile {
     filesByPath.set(path, file);
   }
   return file;
+}
+
+/** About the pixels a tile recomputes around itself, a side (the transforms' receptive fields: ≈30 px). */
+const TILE_HALO = 32;
+/** The smallest tile the pool picks by itself: below it, the halo costs more than the tile's own work. */
+const MIN_POOL_TILE = 128;
+
+/**
+ * The default tile on a pool: the multiple of 16 up to `maxTile` whose tiles (halos included, each handed
+ * to the first free worker) should finish first. A large image keeps `maxTile`; a small one is cut finer
+ * so that every worker gets a share. Any tile gives the same bytes: this only balances the work.
+ */
+export function poolTile(width: number, height: number, maxTile: number, workers: number): number {
+  let best = { tile: maxTile, finish: Infinity };
+  for (let tile = maxTile; tile >= Math.min(maxTile, MIN_POOL_TILE); tile -= TOTAL_STRIDE) {
+    const loads = new Array<number>(workers).fill(0);
+    for (const { rows, cols } of tileGrid(paddedSize(height), paddedSize(width), tile)) {
+      loads[loads.indexOf(Math.min(...loads))] += (rows.end - rows.start + 2 * TILE_HALO) * (cols.end - cols.start + 2 * TILE_HALO);
+    }
+    const finish = Math.max(...loads);
+    if (finish < best.finish) best = { tile, finish };
+  }
+  return best.tile;
 }
 
 function sharedTensor(c: number, h: number, w: number): Tensor {
@@ -99,12 +125,12 @@ async function residualLatent(image: RgbImage, y: Latent, w: Weights, weightByte
 /** encodeSync on the pool: the same bytes. `w` must be the model of `weightBytes`. */
 export async function encodeParallel(img: RgbImage, w: Weights, weightBytes: Uint8Array, opts: ParallelEncodeOptions): Promise<Uint8Array> {
   checkEncode(img, w, opts);
-  const tile = opts.tile ?? ENCODE_TILE;
+  const tile = opts.tile ?? poolTile(img.width, img.height, ENCODE_TILE, opts.pool.size);
   const image = { width: img.width, height: img.height, data: sharedBytes(img.data) };
   const y = await mainLatent(image, w, weightBytes, opts, tile);
   const z = await residualLatent(image, y, w, weightBytes, opts, tile);
-  const streams = await opts.pool.runAll(Array.from({ length: fileStreamCount(w) }, (_, index) =>
-    ({ kind: 'encodeStream' as const, y, z, level: opts.level, index })), weightBytes);
+  const streams = await opts.pool.runAll(Array.from({ length: fileStreamCount(w) }, (_, index): EncodeStreamTask =>
+    ({ kind: 'encodeStream', y, z, level: opts.level, index })), weightBytes);
   return writeFile(img, w, opts, streams);
 }
 
@@ -112,6 +138,7 @@ export async function encodeParallel(img: RgbImage, w: Weights, weightBytes: Uin
 export async function decodeParallel(bytes: Uint8Array, w: Weights, weightBytes: Uint8Array, opts: ParallelDecodeOptions): Promise<RgbImage> {
   const file = openFile(bytes, w, opts);
   const { width, height, level } = file;
+  const tile = opts.tile ?? poolTile(width, height, DECODE_TILE, opts.pool.size);
   // the streams view `bytes`: workers get the same ranges of one shared copy
   const shared = sharedBytes(bytes);
   const streams = file.streams.map((s) => shared.subarray(s.byteOffset - bytes.byteOffset, s.byteOffset - bytes.byteOffset + s.length));
@@ -119,7 +146,7 @@ export async function decodeParallel(bytes: Uint8Array, w: Weights, weightBytes:
   await opts.pool.runAll(streams.map((stream, index): DecodeStreamTask =>
     ({ kind: 'decodeStream', stream, y, z, level, index })), weightBytes);
   const out = { width, height, data: new Uint8Array(new SharedArrayBuffer(width * height * 3)) };
-  await opts.pool.runAll(decodeTiles(y, opts.tile).map((region): DecodeTileTask =>
+  await opts.pool.runAll(decodeTiles(y, tile).map((region): DecodeTileTask =>
     ({ kind: 'decodeTile', out, y, z, level, region })), weightBytes);
   return out;
 }

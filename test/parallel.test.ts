@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { decodeSync, encodeSync } from '../src/codec.js';
 import { readContainer, writeContainer } from '../src/container.js';
 import { AaraError, type ErrorCode } from '../src/errors.js';
-import { decodeParallel, encodeParallel, weightFile, type WeightFile } from '../src/parallel.js';
+import { decodeParallel, encodeParallel, poolTile, weightFile, type WeightFile } from '../src/parallel.js';
 import { WorkerPool } from '../src/pool.js';
 import { repoPath } from './helpers/fixtures.js';
 import { syntheticImage } from './helpers/images.js';
@@ -77,6 +77,15 @@ test('tiles and workers give the bytes of the synchronous codec (test weights)',
 test('tiles and workers give the bytes of the synchronous codec (shipped weights)', async () => {
   const shipped = weightFile(readFileSync(repoPath('weights/aara.bin')));
   await checkIdentical(shipped, 3, [[70, 45]], [16, 48], [2]);
+});
+
+test('the pool cuts a small image finer so that every worker has a tile, and keeps large tiles otherwise', () => {
+  assert.is(poolTile(768, 512, 512, 1), 512);
+  assert.is(poolTile(6000, 4000, 512, 16), 512);
+  for (const workers of [2, 4, 16]) {
+    const tile = poolTile(768, 512, 512, workers);
+    assert.ok(tile < 512 && tile >= 128 && tile % 16 === 0, `${workers} workers: tile ${tile}`);
+  }
 });
 
 test('the .aara bytes are a plain Uint8Array; the grayscale flag is kept', async () => {
