@@ -8,7 +8,8 @@ import { channelGate, channelMeanMax, channelMlp, conv2d, globalAvgMaxPool, spat
 import { packedConv, tensor, type Tensor } from './tensor.js';
 import type { AttentionWeights } from './weights.js';
 
-export function attention(f: Tensor, w: AttentionWeights): Tensor {
+/** `out` may be `f` itself: the pools read F before the gates write, and the gates are elementwise. */
+export function attention(f: Tensor, w: AttentionWeights, out: Tensor = tensor(f.c, f.h, f.w)): Tensor {
   const channels = f.c;
   const planeSize = f.h * f.w;
   const avg = new Float32Array(channels);
@@ -22,7 +23,6 @@ export function attention(f: Tensor, w: AttentionWeights): Tensor {
   const channelLogits = new Float32Array(channels);
   for (let c = 0; c < channels; c++) channelLogits[c] = fromAvg[c] + fromMax[c];
 
-  const out = tensor(channels, f.h, f.w);
   channelGate(out.data, f.data, channelLogits, channels, planeSize);
   const descriptor = new Float32Array(2 * planeSize);
   channelMeanMax(descriptor, out.data, channels, planeSize);

@@ -24,9 +24,10 @@ export function streamCount(channels: number): number {
   return Math.ceil(channels / CHANNELS_PER_STREAM);
 }
 
-export function quantize(a: Tensor, gains: Float32Array, medians: Float32Array): Latent {
+/** `symbols` may view a's buffer: each element is read before its slot is written. */
+export function quantize(a: Tensor, gains: Float32Array, medians: Float32Array,
+  symbols: Int32Array = new Int32Array(a.c * a.h * a.w)): Latent {
   const planeSize = a.h * a.w;
-  const symbols = new Int32Array(a.c * planeSize);
   for (let c = 0; c < a.c; c++) {
     const g = gains[c];
     const mu = medians[c];

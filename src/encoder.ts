@@ -12,7 +12,7 @@ import { paddedSize, toPaddedPlanes } from './preprocess.js';
 import { tensor, type Tensor } from './tensor.js';
 import { mainReconstruction } from './decoder.js';
 import { analyzeRegion, pasteTensor, tileGrid, type Region } from './tiling.js';
-import type { Weights } from './weights.js';
+import type { AttentionWeights, Weights } from './weights.js';
 
 /** Encoder tiles: 512 px keeps the halo recomputation (≈30 px a side) small and a tile's buffers ≈ 20 MB. */
 export const ENCODE_TILE = 512;
@@ -46,14 +46,23 @@ export function latentTiles(size: PaddedSize, scale: number, tile: number): Regi
   return tileGrid(size.h / scale, size.w / scale, tile / scale);
 }
 
+/**
+ * Attention and quantisation in place: the features' buffer becomes the symbols' (the features are consumed),
+ * so a latent never needs a second whole-latent array; symbols of shared features are shared.
+ */
+function quantizeInPlace(features: Tensor, a: AttentionWeights, gains: Float32Array, medians: Float32Array): Latent {
+  const { buffer, byteOffset, length } = features.data;
+  return quantize(attention(features, a, features), gains, medians, new Int32Array(buffer, byteOffset, length));
+}
+
 export function quantizeMain(features: Tensor, w: Weights, level: number): Latent {
   const { M } = w.config;
-  return quantize(attention(features, w.mainAttention), levelRow(w.gainY, level, M), levelRow(w.entropyY.median, level, M));
+  return quantizeInPlace(features, w.mainAttention, levelRow(w.gainY, level, M), levelRow(w.entropyY.median, level, M));
 }
 
 export function quantizeResidual(features: Tensor, w: Weights, level: number): Latent {
   const { Mr } = w.config;
-  return quantize(attention(features, w.resAttention), levelRow(w.gainZ, level, Mr), levelRow(w.entropyZ.median, level, Mr));
+  return quantizeInPlace(features, w.resAttention, levelRow(w.gainZ, level, Mr), levelRow(w.entropyZ.median, level, Mr));
 }
 
 export function encodeLatents(img: RgbImage, w: Weights, level: number, tile = ENCODE_TILE): { y: Latent; z: Latent } {

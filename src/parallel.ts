@@ -97,29 +97,23 @@ function sharedInt32Array(length: number): Int32Array {
   return new Int32Array(new SharedArrayBuffer(length * Int32Array.BYTES_PER_ELEMENT));
 }
 
-function sharedLatent(l: Latent): Latent {
-  const symbols = sharedInt32Array(l.symbols.length);
-  symbols.set(l.symbols);
-  return { c: l.c, h: l.h, w: l.w, symbols };
-}
-
-/** ŷ: f_m tile by tile in the workers, then attention and quantisation here. The features die with this call. */
+/** ŷ: f_m tile by tile in the workers, then attention and quantisation here, in place: ŷ takes over the features' shared buffer. */
 async function mainLatent(image: RgbImage, w: Weights, weightBytes: Uint8Array, opts: ParallelEncodeOptions, tile: number): Promise<Latent> {
   const size = paddedSizeOf(image);
   const features = sharedTensor(w.config.M, size.h / 16, size.w / 16);
   await opts.pool.runAll(latentTiles(size, 16, tile).map((region): MainAnalysisTask =>
     ({ kind: 'mainAnalysis', image, region, features })), weightBytes);
-  return sharedLatent(quantizeMain(features, w, opts.level));
+  return quantizeMain(features, w, opts.level);
 }
 
-/** ẑ: f_r(x − g_m(ŷ)) tile by tile in the workers, then attention and quantisation here. */
+/** ẑ: f_r(x − g_m(ŷ)) tile by tile in the workers, then attention and quantisation here, in place likewise. */
 async function residualLatent(image: RgbImage, y: Latent, w: Weights, weightBytes: Uint8Array, opts: ParallelEncodeOptions,
   tile: number): Promise<Latent> {
   const size = paddedSizeOf(image);
   const features = sharedTensor(w.config.Mr, size.h / 8, size.w / 8);
   await opts.pool.runAll(latentTiles(size, 8, tile).map((region): ResidualAnalysisTask =>
     ({ kind: 'residualAnalysis', image, y, level: opts.level, region, features })), weightBytes);
-  return sharedLatent(quantizeResidual(features, w, opts.level));
+  return quantizeResidual(features, w, opts.level);
 }
 
 /** encodeSync on the pool: the same bytes. `w` must be the model of `weightBytes`. */
