@@ -25,6 +25,11 @@ from PIL import Image
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from model import AARA, LAMBDAS, ms_ssim, pad_to_stride  # noqa: E402
 
+METHOD = ("Written by `train/eval.py`. bpp of aara is the model's estimated rate (−Σ log₂ p of the quantised "
+          "latents) plus the fixed header of a real .aara file; real files are measured by `node dist/cli.js eval` "
+          "(bench/RESULTS.md). PSNR on the 8-bit RGB reconstruction clamp(round(255·x̂)), MS-SSIM 5-scale (Wang "
+          "weights) on RGB, averaged over the images. JPEG: libjpeg-turbo cjpeg -optimize (4:2:0), real file sizes; "
+          "its PSNR at aara's bpp is interpolated linearly in log(bpp).")
 JPEG_QUALITIES = [1, 3, 5, 10, 15, 20, 25, 30, 40, 50, 60, 70, 80, 90, 95]
 
 
@@ -140,8 +145,7 @@ def main():
     print(text)
     if args.results:
         with open(args.results, "w") as f:
-            f.write("# Training results (Python evaluation on Kodak)\n\n" + __doc__.split("\n\n", 2)[1] + "\n\n"
-                    + text + "\n")
+            f.write("# Training results (Python evaluation on Kodak)\n\n" + METHOD + "\n\n" + text + "\n")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(dict(step=ck["step"], hours=ck["hours"], aara=aara, jpeg=jpeg,
