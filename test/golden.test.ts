@@ -9,18 +9,26 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { decodeSync } from '../src/codec.js';
 import type { RgbImage } from '../src/image-io.js';
+import { decodeParallel } from '../src/parallel.js';
+import { WorkerPool } from '../src/pool.js';
 import { readWeights, type Weights } from '../src/weights.js';
 import { repoPath } from './helpers/fixtures.js';
 import { GOLDEN_SOURCES, GOLDEN_WEIGHTS, readGoldenManifest } from './golden/sources.js';
 
 /** Every way of decoding a file; each must reproduce the golden pixels exactly. */
+const weightBytes = new Uint8Array(readFileSync(repoPath(GOLDEN_WEIGHTS)));
+const pools = [new WorkerPool(1), new WorkerPool(3)];
 const DECODERS: { name: string; decode: (bytes: Uint8Array, w: Weights) => RgbImage | Promise<RgbImage> }[] = [
   { name: 'decodeSync', decode: (bytes, w) => decodeSync(bytes, w) },
   ...[16, 32, 256].map((tile) => ({ name: `decodeSync tile ${tile}`, decode: (bytes: Uint8Array, w: Weights) => decodeSync(bytes, w, { tile }) })),
+  ...pools.map((pool) => ({
+    name: `decodeParallel, ${pool.size} worker${pool.size > 1 ? 's' : ''}, tile 16`,
+    decode: (bytes: Uint8Array, w: Weights) => decodeParallel(bytes, w, weightBytes, { pool, tile: 16 }),
+  })),
 ];
 
 const manifest = readGoldenManifest();
-const weights = readWeights(new Uint8Array(readFileSync(repoPath(GOLDEN_WEIGHTS))));
+const weights = readWeights(weightBytes);
 const goldenFile = (name: string) => new Uint8Array(readFileSync(repoPath(`test/golden/${name}`)));
 const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 
@@ -51,5 +59,9 @@ for (const source of GOLDEN_SOURCES.filter((s) => s.reproducible)) {
     assert.ok(Buffer.from(source.encode(weights)).equals(goldenFile(source.file)), 'the encoder output changed');
   });
 }
+
+test.after(async () => {
+  await Promise.all(pools.map((pool) => pool.close()));
+});
 
 test.run();
