@@ -9,10 +9,10 @@ import { FLAG_GRAYSCALE, readHeader } from './container.js';
 import { AaraError, fail } from './errors.js';
 import { readInput, writeOutputAtomic } from './files.js';
 import { decodeImage, encodePng, type RgbImage } from './image-io.js';
-import { psnr } from './metrics.js';
+import { bpp, psnr } from './metrics.js';
 import { decodeParallel, encodeParallel, loadWeightFile } from './parallel.js';
 import { WorkerPool } from './pool.js';
-import type { Weights } from './weights.js';
+import { hexBytes, type Weights } from './weights.js';
 
 export const HELP = `aara — learned image codec (AARA: dual-branch attention residual autoencoder)
 
@@ -158,7 +158,7 @@ async function encodeToTarget(img: RgbImage, codec: Codec, target: number, grays
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
     const bytes = mid === 0 ? best.bytes : await codec.encode(img, { level: mid, grayscale });
-    if ((8 * bytes.length) / (img.width * img.height) <= target) {
+    if (bpp(bytes.length, img.width, img.height) <= target) {
       best = { level: mid, bytes };
       lo = mid + 1;
     } else {
@@ -207,14 +207,14 @@ async function encodeFiles(o: Options, codec: Codec): Promise<void> {
     writeOutputAtomic(output, bytes, { force: o.force, inputs: o.inputs });
     // the quality reported is that of the file as written: decode it back
     const decoded = await codec.decode(bytes);
-    const bpp = (8 * bytes.length) / (img.width * img.height);
+    const rate = bpp(bytes.length, img.width, img.height);
     const quality = psnr(img.data, decoded.data);
     progress.tick(i + 1, input);
     report(o,
-      `${input} → ${output}: ${img.width}×${img.height}, level ${level}, ${bytes.length} bytes, ${bpp.toFixed(4)} bpp, ` +
+      `${input} → ${output}: ${img.width}×${img.height}, level ${level}, ${bytes.length} bytes, ${rate.toFixed(4)} bpp, ` +
       `PSNR ${quality.toFixed(2)} dB, encode ${encodeSeconds.toFixed(2)} s` +
       (img.info.droppedAlpha ? ' (alpha channel dropped)' : ''),
-      { input, output, width: img.width, height: img.height, level, bytes: bytes.length, bpp, psnr: quality, encodeSeconds, droppedAlpha: img.info.droppedAlpha });
+      { input, output, width: img.width, height: img.height, level, bytes: bytes.length, bpp: rate, psnr: quality, encodeSeconds, droppedAlpha: img.info.droppedAlpha });
   }
 }
 
@@ -242,12 +242,12 @@ function infoCommand(o: Options): void {
   if (o.inputs.length !== 1) fail('USAGE', 'info takes one .aara file');
   const bytes = readInput(o.inputs[0]);
   const h = readHeader(bytes);
-  const weightsId = Array.from(h.weightsId, (b) => b.toString(16).padStart(2, '0')).join('');
-  const bpp = (8 * bytes.length) / (h.width * h.height);
+  const weightsId = hexBytes(h.weightsId);
+  const rate = bpp(bytes.length, h.width, h.height);
   report(o,
     `${o.inputs[0]}: aara v${h.version}, ${h.width}×${h.height}, level ${h.level}, ${bytes.length} bytes, ` +
-    `${bpp.toFixed(4)} bpp, ${h.streamCount} streams, weights ${weightsId}${h.flags & FLAG_GRAYSCALE ? ', grayscale source' : ''}`,
-    { file: o.inputs[0], version: h.version, width: h.width, height: h.height, level: h.level, bytes: bytes.length, bpp, streams: h.streamCount, weightsId, grayscale: Boolean(h.flags & FLAG_GRAYSCALE) });
+    `${rate.toFixed(4)} bpp, ${h.streamCount} streams, weights ${weightsId}${h.flags & FLAG_GRAYSCALE ? ', grayscale source' : ''}`,
+    { file: o.inputs[0], version: h.version, width: h.width, height: h.height, level: h.level, bytes: bytes.length, bpp: rate, streams: h.streamCount, weightsId, grayscale: Boolean(h.flags & FLAG_GRAYSCALE) });
 }
 
 /** Answered by main() before any command runs (`aara encode --help` is help): not parseArgs' business. */
