@@ -6,6 +6,8 @@ export {
   transposedConv2dScatter,
   transposedConv2dSimple,
   type TransposedConv2dDims,
+  type TransposedConv2dWindow,
+  wholeOutput,
 } from './transposed-conv2d.js';
 export { gdn, gdnScratchLength, gdnSimple, type GdnDims } from './gdn.js';
 export { relu } from './relu.js';

@@ -20,28 +20,50 @@ export interface TransposedConv2dDims {
 
 const K = 5;
 
+/**
+ * Which outputs to compute when x is a crop of the whole input: x holds the whole input's rows inTop…
+ * and columns inLeft…; the outputs are rows outTop…outTop+outH−1 and columns outLeft…outLeft+outW−1 of
+ * the whole 2·H × 2·W output, stored as outH×outW planes. Taps outside x count as zero padding, so x
+ * must hold every tap inside the whole input that these outputs read (then each output has the bits
+ * the whole-image pass gives it). The decoder uses windows to compute each layer only where later
+ * layers read it, instead of upsampling a tile's halo at every scale.
+ */
+export interface TransposedConv2dWindow {
+  inTop: number;
+  inLeft: number;
+  outTop: number;
+  outLeft: number;
+  outH: number;
+  outW: number;
+}
+
+/** The whole output of an uncropped input. */
+export const wholeOutput = (d: TransposedConv2dDims): TransposedConv2dWindow =>
+  ({ inTop: 0, inLeft: 0, outTop: 0, outLeft: 0, outH: 2 * d.inH, outW: 2 * d.inW });
+
 /** The gather definition, directly. */
-export function transposedConv2dSimple(out: Float32Array, x: Float32Array, w: Float32Array, b: Float32Array, d: TransposedConv2dDims): void {
+export function transposedConv2dSimple(out: Float32Array, x: Float32Array, w: Float32Array, b: Float32Array, d: TransposedConv2dDims,
+  win: TransposedConv2dWindow = wholeOutput(d)): void {
   const { inC, inH, inW, outC } = d;
-  const outH = 2 * inH, outW = 2 * inW;
+  const { inTop, inLeft, outTop, outLeft, outH, outW } = win;
   for (let oc = 0; oc < outC; oc++) {
-    for (let oy = 0; oy < outH; oy++) {
+    for (let oy = outTop; oy < outTop + outH; oy++) {
       const m = oy >> 1, a = oy & 1;
-      for (let ox = 0; ox < outW; ox++) {
+      for (let ox = outLeft; ox < outLeft + outW; ox++) {
         const n = ox >> 1, bb = ox & 1;
         let acc = b[oc];
         for (let ic = 0; ic < inC; ic++) {
           for (let dy = -1; dy <= 1; dy++) {
-            const ky = a + 2 - 2 * dy, iy = m + dy;
+            const ky = a + 2 - 2 * dy, iy = m + dy - inTop;
             if (ky >= K || iy < 0 || iy >= inH) continue;
             for (let dx = -1; dx <= 1; dx++) {
-              const kx = bb + 2 - 2 * dx, ix = n + dx;
+              const kx = bb + 2 - 2 * dx, ix = n + dx - inLeft;
               if (kx >= K || ix < 0 || ix >= inW) continue;
               acc += x[(ic * inH + iy) * inW + ix] * w[((ic * outC + oc) * K + ky) * K + kx];
             }
           }
         }
-        out[(oc * outH + oy) * outW + ox] = acc;
+        out[(oc * outH + oy - outTop) * outW + ox - outLeft] = acc;
       }
     }
   }
@@ -116,19 +138,34 @@ export function packTransposedConv2dWeights(w: Float32Array, d: TransposedConv2d
   return packed;
 }
 
+/** Output positions start…start+size−1 of parity p: the first one's index in the window, their count, and its m = ⌊o/2⌋. */
+function phaseRange(start: number, size: number, parity: number): { first: number; count: number; m: number } {
+  const first = (parity - start) & 1;
+  const count = first < size ? ((size - 1 - first) >> 1) + 1 : 0;
+  return { first, count, m: (start + first - parity) / 2 };
+}
+
 /**
- * The fast form: each phase runs `correlatePacked` over the inH×inW grid of (m, n), writing every
- * other output row and column. pw comes from `packTransposedConv2dWeights`. Equals
- * `transposedConv2dSimple` bit for bit.
+ * The fast form: each phase runs `correlatePacked` over its grid of (m, n), writing every other output
+ * row and column of the window. pw comes from `packTransposedConv2dWeights`. Equals
+ * `transposedConv2dSimple` bit for bit, for any window.
  */
-export function transposedConv2d(out: Float32Array, x: Float32Array, pw: Float64Array, b: Float32Array, d: TransposedConv2dDims): void {
+export function transposedConv2d(out: Float32Array, x: Float32Array, pw: Float64Array, b: Float32Array, d: TransposedConv2dDims,
+  win: TransposedConv2dWindow = wholeOutput(d)): void {
   const { inC, inH, inW, outC } = d;
-  const outW = 2 * inW, outPlane = 2 * inH * outW;
+  const outPlane = win.outH * win.outW;
   let wOffset = 0;
   for (let a = 0; a < 2; a++) {
+    const rows = phaseRange(win.outTop, win.outH, a);
     for (let bb = 0; bb < 2; bb++) {
+      const cols = phaseRange(win.outLeft, win.outW, bb);
       const kh = phaseTaps(a), kw = phaseTaps(bb);
-      correlatePacked(out, a * outW + bb, outPlane, 2 * outW, 2, outC, inH, inW, x, inC, inH, inW, pw, wOffset, b, kh, kw, 1, phasePad(a), phasePad(bb));
+      if (rows.count > 0 && cols.count > 0) {
+        // grid point (j, i) is m = rows.m + j, whose first tap is input row m − phasePad(a), i.e. row j − padY of x
+        const padY = phasePad(a) + win.inTop - rows.m, padX = phasePad(bb) + win.inLeft - cols.m;
+        correlatePacked(out, rows.first * win.outW + cols.first, outPlane, 2 * win.outW, 2, outC, rows.count, cols.count,
+          x, inC, inH, inW, pw, wOffset, b, kh, kw, 1, padY, padX);
+      }
       wOffset += packedWeightsLength(outC, inC, kh, kw);
     }
   }

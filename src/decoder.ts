@@ -7,7 +7,7 @@
 import { relu } from '../kernels/index.js';
 import { dequantize, levelRow, type Latent } from './bottleneck.js';
 import { convLayer, synthesis, tensor, type Tensor } from './tensor.js';
-import { clip, cropLatent, cropTensor, fusionInput, mapRegion, tconvInput, type Range, type Region } from './tiling.js';
+import { clip, cropLatent, cropTensor, fusionInput, tconvInput, type Region } from './tiling.js';
 import type { Transform, Weights } from './weights.js';
 
 /** φ([x̂_m, r̂]) alone (the parity tests compare it layer by layer). */
@@ -27,15 +27,19 @@ export function fuse(xMain: Tensor, rHat: Tensor, w: Weights): Tensor {
   return out;
 }
 
-/** A synthesis transform's output over a pixel region, from the latent crop it depends on. */
+/**
+ * A synthesis transform's output over a pixel region. Going back from the region, each scale needs what
+ * the next tconv reads (a 1-sample halo a side, clipped to the image); every layer computes just that,
+ * so the halo never gets upsampled along with the tile.
+ */
 function synthesizeRegion(latent: Latent, t: Transform, gains: Float32Array, medians: Float32Array, region: Region): Tensor {
-  const scale = 2 ** t.convs.length;
-  let needed = region;
-  for (let i = 0; i < t.convs.length; i++) needed = mapRegion(needed, tconvInput);
-  const lat = { rows: clip(needed.rows, latent.h), cols: clip(needed.cols, latent.w) };
-  const out = synthesis(dequantize(cropLatent(latent, lat.rows, lat.cols), gains, medians), t);
-  const shift = (r: Range, origin: number): Range => ({ start: r.start - origin, end: r.end - origin });
-  return cropTensor(out, shift(region.rows, lat.rows.start * scale), shift(region.cols, lat.cols.start * scale));
+  const regions = [region];
+  for (let scale = 2 ** (t.convs.length - 1); scale >= 1; scale /= 2) {
+    const next = regions[0];
+    regions.unshift({ rows: clip(tconvInput(next.rows), latent.h * scale), cols: clip(tconvInput(next.cols), latent.w * scale) });
+  }
+  const lat = regions[0];
+  return synthesis(dequantize(cropLatent(latent, lat.rows, lat.cols), gains, medians), t, undefined, regions);
 }
 
 /** x̂_m = g_m(ŷ) over a pixel region. */

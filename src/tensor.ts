@@ -4,8 +4,9 @@
  */
 import {
   conv2d, gdn, gdnScratchLength, packConv2dWeights, packTransposedConv2dWeights, transposedConv2d,
-  type Conv2dDims,
+  type Conv2dDims, type TransposedConv2dWindow,
 } from '../kernels/index.js';
+import type { Region } from './tiling.js';
 import type { Conv, Gdn, Transform } from './weights.js';
 
 export interface Tensor {
@@ -49,10 +50,20 @@ export function convLayer(x: Tensor, layer: Conv, stride: number): Tensor {
   return out;
 }
 
-/** ConvTranspose2d(5, stride 2, padding 2, output_padding 1): doubles the size. */
-export function transposedConvLayer(x: Tensor, layer: Conv): Tensor {
-  const out = tensor(layer.outC, 2 * x.h, 2 * x.w);
-  transposedConv2d(out.data, x.data, packedTransposedConv(layer), layer.bias, { inC: x.c, inH: x.h, inW: x.w, outC: layer.outC });
+/**
+ * ConvTranspose2d(5, stride 2, padding 2, output_padding 1): doubles the size. With `window`, x covers
+ * the rows/columns `window.input` of its scale and the output covers `window.output` of the next (both in
+ * whole-image coordinates; see TransposedConv2dWindow for what x must hold).
+ */
+export function transposedConvLayer(x: Tensor, layer: Conv, window?: { input: Region; output: Region }): Tensor {
+  const d = { inC: x.c, inH: x.h, inW: x.w, outC: layer.outC };
+  const win: TransposedConv2dWindow | undefined = window && {
+    inTop: window.input.rows.start, inLeft: window.input.cols.start,
+    outTop: window.output.rows.start, outLeft: window.output.cols.start,
+    outH: window.output.rows.end - window.output.rows.start, outW: window.output.cols.end - window.output.cols.start,
+  };
+  const out = tensor(layer.outC, win ? win.outH : 2 * x.h, win ? win.outW : 2 * x.w);
+  transposedConv2d(out.data, x.data, packedTransposedConv(layer), layer.bias, d, win);
   return out;
 }
 
@@ -64,11 +75,11 @@ export function gdnLayer(x: Tensor, layer: Gdn, inverse: boolean): Tensor {
 }
 
 /** Runs conv · (I)GDN · … · conv; `each` sees every layer's output (the parity tests use it). */
-function chain(x: Tensor, t: Transform, layer: (h: Tensor, c: Conv) => Tensor, inverse: boolean,
+function chain(x: Tensor, t: Transform, layer: (h: Tensor, c: Conv, i: number) => Tensor, inverse: boolean,
   each?: (out: Tensor) => void): Tensor {
   let h = x;
   t.convs.forEach((c, i) => {
-    h = layer(h, c);
+    h = layer(h, c, i);
     each?.(h);
     if (i < t.gdns.length) {
       h = gdnLayer(h, t.gdns[i], inverse);
@@ -83,7 +94,10 @@ export function analysis(x: Tensor, t: Transform, each?: (out: Tensor) => void):
   return chain(x, t, (h, c) => convLayer(h, c, 2), false, each);
 }
 
-/** g_m / g_r: tconv5/2 · IGDN · … · tconv5/2. */
-export function synthesis(x: Tensor, t: Transform, each?: (out: Tensor) => void): Tensor {
-  return chain(x, t, transposedConvLayer, true, each);
+/**
+ * g_m / g_r: tconv5/2 · IGDN · … · tconv5/2. Whole tensors, or with `regions` (one per scale, the input's
+ * first) each layer computes only regions[i + 1] of its output from x = regions[0] of the latent.
+ */
+export function synthesis(x: Tensor, t: Transform, each?: (out: Tensor) => void, regions?: Region[]): Tensor {
+  return chain(x, t, (h, c, i) => transposedConvLayer(h, c, regions && { input: regions[i], output: regions[i + 1] }), true, each);
 }

@@ -58,6 +58,26 @@ def random_batch(images, batch, crop, rng):
     return torch.from_numpy(out).permute(0, 3, 1, 2).float().div_(255)
 
 
+def remap_levels(state, old_lambdas, new_lambdas):
+    """Resize every per-level tensor of a checkpoint to a new λ ladder, in place.
+
+    A λ already trained keeps its rows; a new λ starts from the nearest trained one (in log λ), with its
+    gains shifted by ½·log(λ_new/λ_old) — the same rule that sets the initial gains — so it starts near
+    its own rate instead of at its neighbour's. The densities then sharpen within a few hundred steps.
+    """
+    source = [min(range(len(old_lambdas)), key=lambda i: abs(math.log(lam / old_lambdas[i])))
+              for lam in new_lambdas]
+    shift = torch.tensor([0.5 * math.log(lam / old_lambdas[i]) for lam, i in zip(new_lambdas, source)])
+    for name, value in state.items():
+        if value.dim() > 0 and value.shape[0] == len(old_lambdas) and (name.startswith("density_")
+                                                                       or name.startswith("log_gain_")):
+            value = value[source].clone()
+            if name.startswith("log_gain_"):
+                value += shift[:, None].to(value)
+            state[name] = value
+    return source
+
+
 def atomic_save(obj, path):
     tmp = path + ".tmp"
     torch.save(obj, tmp)
@@ -78,9 +98,11 @@ def main():
     ap.add_argument("--max-steps", type=int, default=10 ** 9)
     ap.add_argument("--checkpoint-minutes", type=float, default=10.0)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=os.cpu_count(),
+                    help="CPU threads; on 2 cores, 1 while other work runs (2 contended threads are 4× slower)")
     args = ap.parse_args()
 
-    torch.set_num_threads(os.cpu_count())
+    torch.set_num_threads(args.threads)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     images, paths = load_images(args.data, args.crop)
     print(f"{len(images)} training images from {args.data}; device {device}", flush=True)
@@ -98,12 +120,18 @@ def main():
     rng = random.Random(args.seed)
     if os.path.exists(args.checkpoint):
         ck = torch.load(args.checkpoint, map_location=device)
+        same_ladder = list(ck["lambdas"]) == LAMBDAS
+        if not same_ladder:
+            source = remap_levels(ck["model"], ck["lambdas"], LAMBDAS)
+            print(f"λ ladder changed {ck['lambdas']} → {LAMBDAS}: new levels start from old levels {source}; "
+                  "optimizer states start afresh", flush=True)
         model.load_state_dict(ck["model"])
-        if len(ck["opt"]["param_groups"]) == len(opt.param_groups):
+        if same_ladder and len(ck["opt"]["param_groups"]) == len(opt.param_groups):
             opt.load_state_dict(ck["opt"])
-        else:
+        elif same_ladder:
             print("optimizer layout changed: its state starts afresh", flush=True)
-        aux_opt.load_state_dict(ck["aux_opt"])
+        if same_ladder:
+            aux_opt.load_state_dict(ck["aux_opt"])
         step, hours = ck["step"], ck["hours"]
         rng.setstate(ck["rng"])
         torch.set_rng_state(ck["torch_rng"])
