@@ -117,15 +117,17 @@ test('conv2dSimple: 2→2 channels, 4×4 input, 3×3 kernel, stride 2, pad 1 (ha
 });
 
 const convShapes: [string, Conv2dDims][] = [
-  ['3→10 ch, 17×13, k5 s2 p2 (one 8-lane block + a 2-channel narrow block)', conv2dDims(3, 17, 13, 10, 5, 2, 2)],
+  ['3→10 ch, 17×13, k5 s2 p2 (one 8-lane block + a 2-channel narrow block, pixel by pixel)', conv2dDims(3, 17, 13, 10, 5, 2, 2)],
   ['5→13 ch, 9×11, k3 s1 p1 (a 5-channel partial wide block)', conv2dDims(5, 9, 11, 13, 3, 1, 1)],
   ['2→1 ch, 6×5, k7 s1 p3 (spatial attention; kernel larger than input)', conv2dDims(2, 6, 5, 1, 7, 1, 3)],
   ['7→9 ch, 5×6, k1 s1 p0', conv2dDims(7, 5, 6, 9, 1, 1, 0)],
   ['4→3 ch, 5×4, k1 s1 p1 (bias-only border)', conv2dDims(4, 5, 4, 3, 1, 1, 1)],
   ['6→16 ch, 1×1, k5 s2 p2', conv2dDims(6, 1, 1, 16, 5, 2, 2)],
   ['3→8 ch, 3×2, k7 s1 p3 (no interior column)', conv2dDims(3, 3, 2, 8, 7, 1, 3)],
-  ['8→12 ch, 4×40, k5 s2 p2 (8-pixel blocks, shifted last block, 4-channel narrow block)', conv2dDims(8, 4, 40, 12, 5, 2, 2)],
+  ['8→12 ch, 4×40, k5 s2 p2 (8-pixel blocks, shifted last block, 4-channel partial wide block)', conv2dDims(8, 4, 40, 12, 5, 2, 2)],
   ['16→16 ch, 11×27, k3 s1 p1', conv2dDims(16, 11, 27, 16, 3, 1, 1)],
+  ['16→3 ch, 5×30, k3 s1 p1 (3-lane 8-pixel blocks, shifted last block: the fusion output)', conv2dDims(16, 5, 30, 3, 3, 1, 1)],
+  ['6→2 ch, 9×40, k5 s2 p2 (3-lane blocks with 2 real channels)', conv2dDims(6, 9, 40, 2, 5, 2, 2)],
   ['3→4 ch, 8×8, k5 s2 p2 (even size)', conv2dDims(3, 8, 8, 4, 5, 2, 2)],
 ];
 
@@ -203,7 +205,7 @@ const tconvShapes: [string, TransposedConv2dDims][] = [
   ['5→13 ch, 1×13 → 2×26', { inC: 5, inH: 1, inW: 13, outC: 13 }],
   ['8→8 ch, 11×3 → 22×6', { inC: 8, inH: 11, inW: 3, outC: 8 }],
   ['6→16 ch, 3×21 → 6×42 (8-pixel blocks, shifted last block)', { inC: 6, inH: 3, inW: 21, outC: 16 }],
-  ['5→3 ch, 4×12 → 8×24 (narrow 4-pixel blocks)', { inC: 5, inH: 4, inW: 12, outC: 3 }],
+  ['5→3 ch, 4×12 → 8×24 (3-lane 8-pixel blocks)', { inC: 5, inH: 4, inW: 12, outC: 3 }],
 ];
 
 for (const [name, d] of tconvShapes) {
