@@ -45,7 +45,8 @@ export function gdnSimple(out: Float32Array, x: Float32Array, beta: Float32Array
  * The fast form: for each run of SQUARES_WIDTH pixels, squares every channel once into the scratch
  * (length `gdnScratchLength(channels)`), then sums 8 channels × 4 pixels at a time. Lanes past the
  * last channel repeat it and pixels past the run's end read zero squares; neither is stored.
- * out must not alias x. Equals `gdnSimple` bit for bit.
+ * out may be x itself: a run's squares are all taken before its first store, and a store reads only
+ * the element it replaces. Equals `gdnSimple` bit for bit.
  */
 export function gdn(out: Float32Array, x: Float32Array, beta: Float32Array, gamma: Float32Array, d: GdnDims, scratch: Float64Array): void {
   const { channels, planeSize, inverse } = d;

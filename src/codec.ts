@@ -8,6 +8,7 @@ import { ENCODE_TILE, encodeLatents } from './encoder.js';
 import { fail } from './errors.js';
 import { paddedSize, TOTAL_STRIDE, writeRgbTile } from './preprocess.js';
 import { decodeRegion } from './decoder.js';
+import { recycle } from './tensor.js';
 import { tileGrid, type Region } from './tiling.js';
 import type { RgbImage } from './image-io.js';
 import { hexBytes, type Weights } from './weights.js';
@@ -141,7 +142,9 @@ export function decodeTiles(y: Latent, tile = DECODE_TILE): Region[] {
 
 /** Decodes one tile of x̂ straight into the output pixels. */
 export function decodeTile(out: RgbImage, y: Latent, z: Latent, w: Weights, level: number, region: Region): void {
-  writeRgbTile(out.data, out.width, out.height, decodeRegion(y, z, w, level, region), region);
+  const pixels = decodeRegion(y, z, w, level, region);
+  writeRgbTile(out.data, out.width, out.height, pixels, region);
+  recycle(pixels);
 }
 
 export function decodeSync(bytes: Uint8Array, w: Weights, opts: DecodeOptions = {}): RgbImage {

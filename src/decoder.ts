@@ -6,7 +6,7 @@
  */
 import { relu } from '../kernels/index.js';
 import { dequantize, levelRow, type Latent } from './bottleneck.js';
-import { convLayer, synthesis, tensor, type Tensor } from './tensor.js';
+import { convLayer, recycle, synthesis, tensor, type Tensor } from './tensor.js';
 import { clip, cropLatent, cropTensor, fusionInput, tconvInput, type Region } from './tiling.js';
 import type { Transform, Weights } from './weights.js';
 
@@ -16,14 +16,18 @@ export function fusionCorrection(xMain: Tensor, rHat: Tensor, w: Weights): Tenso
   both.data.set(xMain.data, 0);
   both.data.set(rHat.data, xMain.data.length);
   const hidden = convLayer(both, w.fusion.conv1, 1);
+  recycle(both);
   relu(hidden.data, hidden.data, hidden.data.length);
-  return convLayer(hidden, w.fusion.conv2, 1);
+  const phi = convLayer(hidden, w.fusion.conv2, 1);
+  recycle(hidden);
+  return phi;
 }
 
 export function fuse(xMain: Tensor, rHat: Tensor, w: Weights): Tensor {
   const phi = fusionCorrection(xMain, rHat, w);
   const out = tensor(3, xMain.h, xMain.w);
   for (let i = 0; i < out.data.length; i++) out.data[i] = Math.fround(xMain.data[i] + rHat.data[i]) + phi.data[i];
+  recycle(phi);
   return out;
 }
 
@@ -39,7 +43,10 @@ function synthesizeRegion(latent: Latent, t: Transform, gains: Float32Array, med
     regions.unshift({ rows: clip(tconvInput(next.rows), latent.h * scale), cols: clip(tconvInput(next.cols), latent.w * scale) });
   }
   const lat = regions[0];
-  return synthesis(dequantize(cropLatent(latent, lat.rows, lat.cols), gains, medians), t, undefined, regions);
+  const x = dequantize(cropLatent(latent, lat.rows, lat.cols), gains, medians);
+  const out = synthesis(x, t, undefined, regions);
+  recycle(x);
+  return out;
 }
 
 /** x̂_m = g_m(ŷ) over a pixel region. */
@@ -56,7 +63,11 @@ export function decodeRegion(y: Latent, z: Latent, w: Weights, level: number, re
   const xMain = mainReconstruction(y, w, level, inner);
   const rHat = synthesizeRegion(z, w.resDecoder, levelRow(w.gainZ, level, Mr), levelRow(w.entropyZ.median, level, Mr), inner);
   const fused = fuse(xMain, rHat, w);
-  return cropTensor(fused,
+  recycle(xMain);
+  recycle(rHat);
+  const out = cropTensor(fused,
     { start: region.rows.start - inner.rows.start, end: region.rows.end - inner.rows.start },
     { start: region.cols.start - inner.cols.start, end: region.cols.end - inner.cols.start });
+  recycle(fused);
+  return out;
 }

@@ -9,7 +9,7 @@ import { attention } from './attention.js';
 import { levelRow, quantize, type Latent } from './bottleneck.js';
 import type { RgbImage } from './image-io.js';
 import { paddedSize, toPaddedPlanes } from './preprocess.js';
-import { tensor, type Tensor } from './tensor.js';
+import { recycle, tensor, type Tensor } from './tensor.js';
 import { mainReconstruction } from './decoder.js';
 import { analyzeRegion, pasteTensor, tileGrid, type Region } from './tiling.js';
 import type { AttentionWeights, Weights } from './weights.js';
@@ -37,8 +37,15 @@ export function residualAnalysisTile(img: RgbImage, y: Latent, w: Weights, level
     const x = toPaddedPlanes(img.data, img.width, img.height, r);
     const xMain = mainReconstruction(y, w, level, r);
     for (let i = 0; i < x.data.length; i++) x.data[i] -= xMain.data[i];
+    recycle(xMain);
     return x;
   });
+}
+
+/** Copies a tile's features into the whole latent's, and recycles the tile. */
+export function pasteTile(features: Tensor, t: Tensor, region: Region): void {
+  pasteTensor(features.data, features.h, features.w, t, region);
+  recycle(t);
 }
 
 /** Latent tiles of an image: the tile grid at 1/scale of the padded size. */
@@ -68,13 +75,9 @@ export function quantizeResidual(features: Tensor, w: Weights, level: number): L
 export function encodeLatents(img: RgbImage, w: Weights, level: number, tile = ENCODE_TILE): { y: Latent; z: Latent } {
   const size = paddedSizeOf(img);
   const features = tensor(w.config.M, size.h / 16, size.w / 16);
-  for (const region of latentTiles(size, 16, tile)) {
-    pasteTensor(features.data, features.h, features.w, mainAnalysisTile(img, w, region), region);
-  }
+  for (const region of latentTiles(size, 16, tile)) pasteTile(features, mainAnalysisTile(img, w, region), region);
   const y = quantizeMain(features, w, level);
   const resFeatures = tensor(w.config.Mr, size.h / 8, size.w / 8);
-  for (const region of latentTiles(size, 8, tile)) {
-    pasteTensor(resFeatures.data, resFeatures.h, resFeatures.w, residualAnalysisTile(img, y, w, level, region), region);
-  }
+  for (const region of latentTiles(size, 8, tile)) pasteTile(resFeatures, residualAnalysisTile(img, y, w, level, region), region);
   return { y, z: quantizeResidual(resFeatures, w, level) };
 }

@@ -2,7 +2,7 @@
  * Paper step 1, input preprocessing: RGB bytes → planar float x = pixel/255, padded to a multiple of the
  * total stride (16) by edge replication. And its inverse for the output: clamp(round(255·x̂)), cropped.
  */
-import type { Tensor } from './tensor.js';
+import { tensor, type Tensor } from './tensor.js';
 import type { Region } from './tiling.js';
 
 export const TOTAL_STRIDE = 16;
@@ -19,7 +19,8 @@ export function toPaddedPlanes(rgb: Uint8Array, width: number, height: number,
   region: Region = { rows: { start: 0, end: paddedSize(height) }, cols: { start: 0, end: paddedSize(width) } }): Tensor {
   const h = region.rows.end - region.rows.start;
   const w = region.cols.end - region.cols.start;
-  const data = new Float32Array(3 * h * w);
+  const planes = tensor(3, h, w);
+  const data = planes.data;
   for (let c = 0; c < 3; c++) {
     for (let y = 0; y < h; y++) {
       const srcRow = Math.min(region.rows.start + y, height - 1) * width;
@@ -29,7 +30,7 @@ export function toPaddedPlanes(rgb: Uint8Array, width: number, height: number,
       }
     }
   }
-  return { c: 3, h, w, data };
+  return planes;
 }
 
 /** Writes tile t (a [3, …] block of x̂ placed at `at` in the padded image) as clamp(round(255·x̂)) bytes. */

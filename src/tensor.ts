@@ -16,8 +16,38 @@ export interface Tensor {
   data: Float32Array;
 }
 
+/**
+ * This thread's spare activation buffers. A tile's passes make tens of MB of short-lived activations; left
+ * to the GC they pile up (it sees only the small JS wrappers) and set the peak RSS of a large image. So the
+ * passes hand back (`recycle`) what they consumed, and `tensor` takes the smallest spare that fits.
+ */
+const spares: ArrayBuffer[] = [];
+/** Enough for the buffers one tile's pass has alive at once; more would only hold memory. */
+const MAX_SPARES = 4;
+
+/** A zeroed tensor, in a recycled buffer when one fits. */
 export function tensor(c: number, h: number, w: number): Tensor {
-  return { c, h, w, data: new Float32Array(c * h * w) };
+  const length = c * h * w;
+  let best = -1;
+  for (let i = 0; i < spares.length; i++) {
+    const size = spares[i].byteLength;
+    if (size >= length * Float32Array.BYTES_PER_ELEMENT && (best < 0 || size < spares[best].byteLength)) best = i;
+  }
+  const data = best < 0 ? new Float32Array(length) : new Float32Array(spares.splice(best, 1)[0], 0, length).fill(0);
+  return { c, h, w, data };
+}
+
+/** Gives t's buffer to later tensors of this thread: t must not be used afterwards. Shared buffers stay with their owners. */
+export function recycle(t: Tensor): void {
+  const buffer = t.data.buffer;
+  if (!(buffer instanceof ArrayBuffer) || spares.includes(buffer)) return;
+  spares.push(buffer);
+  if (spares.length > MAX_SPARES) {
+    // keep the largest: a small buffer is cheap to allocate again, a large one fits more requests
+    let smallest = 0;
+    for (let i = 1; i < spares.length; i++) if (spares[i].byteLength < spares[smallest].byteLength) smallest = i;
+    spares.splice(smallest, 1);
+  }
 }
 
 // The fast kernels read weights repacked into channel blocks; each layer is packed once, on first use.
@@ -67,24 +97,29 @@ export function transposedConvLayer(x: Tensor, layer: Conv, window?: { input: Re
   return out;
 }
 
-export function gdnLayer(x: Tensor, layer: Gdn, inverse: boolean): Tensor {
-  const out = tensor(x.c, x.h, x.w);
+/** (I)GDN; `out` may be x itself (see kernels/gdn.ts). */
+export function gdnLayer(x: Tensor, layer: Gdn, inverse: boolean, out: Tensor = tensor(x.c, x.h, x.w)): Tensor {
   gdn(out.data, x.data, layer.beta, layer.gamma, { channels: x.c, planeSize: x.h * x.w, inverse },
     new Float64Array(gdnScratchLength(x.c)));
   return out;
 }
 
-/** Runs conv · (I)GDN · … · conv; `each` sees every layer's output (the parity tests use it). */
+/**
+ * Runs conv · (I)GDN · … · conv; `each` sees every layer's output (the parity tests use it). Without
+ * `each`, (I)GDN works in place and each intermediate is recycled once the next layer has consumed it
+ * (x stays the caller's).
+ */
 function chain(x: Tensor, t: Transform, layer: (h: Tensor, c: Conv, i: number) => Tensor, inverse: boolean,
   each?: (out: Tensor) => void): Tensor {
   let h = x;
+  const step = (next: Tensor): void => {
+    if (each) each(next);
+    else if (h !== x && h !== next) recycle(h);
+    h = next;
+  };
   t.convs.forEach((c, i) => {
-    h = layer(h, c, i);
-    each?.(h);
-    if (i < t.gdns.length) {
-      h = gdnLayer(h, t.gdns[i], inverse);
-      each?.(h);
-    }
+    step(layer(h, c, i));
+    if (i < t.gdns.length) step(gdnLayer(h, t.gdns[i], inverse, each ? undefined : h));
   });
   return h;
 }

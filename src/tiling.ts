@@ -8,7 +8,7 @@
  * Coordinates are in the padded image (multiples of 16); ranges are half-open.
  */
 import type { Latent } from './bottleneck.js';
-import { analysis, tensor, type Tensor } from './tensor.js';
+import { analysis, recycle, tensor, type Tensor } from './tensor.js';
 import type { Transform } from './weights.js';
 
 export interface Range {
@@ -69,7 +69,8 @@ export function pasteTensor(dst: Float32Array, h: number, w: number, t: Tensor, 
 
 /**
  * An analysis transform's output over a latent region. `input(region)` supplies the transform's input
- * pixels over a pixel region (clipped to the padded image, aligned to the total stride).
+ * pixels over a pixel region (clipped to the padded image, aligned to the total stride), a tensor this
+ * function then owns (and recycles).
  */
 export function analyzeRegion(t: Transform, latentRegion: Region, size: { h: number; w: number },
   input: (r: Region) => Tensor): Tensor {
@@ -77,10 +78,14 @@ export function analyzeRegion(t: Transform, latentRegion: Region, size: { h: num
   let needed = latentRegion;
   for (let i = 0; i < t.convs.length; i++) needed = mapRegion(needed, (r) => convInput(r, 5, 2, 2));
   const pixels = { rows: clip(alignOut(needed.rows, scale), size.h), cols: clip(alignOut(needed.cols, scale), size.w) };
-  const out = analysis(input(pixels), t);
-  return cropTensor(out,
+  const x = input(pixels);
+  const out = analysis(x, t);
+  recycle(x);
+  const cropped = cropTensor(out,
     { start: latentRegion.rows.start - pixels.rows.start / scale, end: latentRegion.rows.end - pixels.rows.start / scale },
     { start: latentRegion.cols.start - pixels.cols.start / scale, end: latentRegion.cols.end - pixels.cols.start / scale });
+  recycle(out);
+  return cropped;
 }
 
 /** Split [0, h) × [0, w) into tiles of at most `tile` (a multiple of `step`). */

@@ -6,11 +6,11 @@
 import { parentPort } from 'node:worker_threads';
 import type { Latent } from './bottleneck.js';
 import { decodeFileStream, decodeTile, encodeFileStream } from './codec.js';
-import { mainAnalysisTile, residualAnalysisTile } from './encoder.js';
+import { mainAnalysisTile, pasteTile, residualAnalysisTile } from './encoder.js';
 import { AaraError, type ErrorCode } from './errors.js';
 import type { RgbImage } from './image-io.js';
 import type { Tensor } from './tensor.js';
-import { pasteTensor, type Region } from './tiling.js';
+import type { Region } from './tiling.js';
 import { readWeights, type Weights } from './weights.js';
 
 /** f_m over one latent tile, pasted into the shared features [M, H/16, W/16]. */
@@ -94,13 +94,11 @@ function modelFor(ref: WeightsRef): Weights {
 function run(task: Task, w: Weights): Uint8Array | undefined {
   switch (task.kind) {
     case 'mainAnalysis': {
-      const { features, region } = task;
-      pasteTensor(features.data, features.h, features.w, mainAnalysisTile(task.image, w, region), region);
+      pasteTile(task.features, mainAnalysisTile(task.image, w, task.region), task.region);
       return undefined;
     }
     case 'residualAnalysis': {
-      const { features, region } = task;
-      pasteTensor(features.data, features.h, features.w, residualAnalysisTile(task.image, task.y, w, task.level, region), region);
+      pasteTile(task.features, residualAnalysisTile(task.image, task.y, w, task.level, task.region), task.region);
       return undefined;
     }
     case 'encodeStream':

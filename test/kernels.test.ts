@@ -325,6 +325,13 @@ for (const [channels, planeSize] of gdnShapes) {
         assertBitIdentical(runGdn(true, x, beta, gamma, d), runGdn(false, x, beta, gamma, d));
       });
     }
+    test(`${inverse ? 'inverse ' : ''}gdn in place = gdn into another array, bit for bit: ${channels} channels × ${planeSize} pixels`, () => {
+      const { x, beta, gamma } = randomGdn(channels * 1000 + planeSize, channels, planeSize, 'uniform');
+      const d = { channels, planeSize, inverse };
+      const expected = runGdn(true, x, beta, gamma, d);
+      gdn(x, x, beta, gamma, d, new Float64Array(gdnScratchLength(channels)));
+      assertBitIdentical(x, expected);
+    });
   }
 }
 
