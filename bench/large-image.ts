@@ -1,35 +1,69 @@
 /**
- * A 6000×4000 photograph's worth of pixels (synthetic) encoded and decoded in tiles on the worker pool:
- * time and peak resident memory (the target is ≤ 300 MB). maxRSS covers the whole process, workers
- * included; it only grows, so the value after encoding is the encoder's peak.
+ * A 6000×4000 photograph's worth of pixels (synthetic) encoded, then decoded, each in a process of its own
+ * (as a serverless function runs one or the other), tiles on the worker pool: time and the process's peak
+ * RSS (the target is ≤ 300 MB). maxRSS covers the whole process, workers included. Also printed: the
+ * whole-image arrays the codec cannot do without (pixels, and the latents as int32 symbols, f32 before
+ * quantisation), so the rest is the tiles' working memory, the workers and Node itself.
  * Run: node dist/bench/large-image.js [threads [width height]]
  *   threads: default one worker per core; 1 = the synchronous codec. A smaller size gives a quick estimate.
  */
-import { availableParallelism } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { DEFAULT_LEVEL, decodeSync, encodeSync } from '../src/codec.js';
 import { decodeParallel, encodeParallel, loadWeightFile } from '../src/parallel.js';
 import { WorkerPool } from '../src/pool.js';
+import { paddedSize } from '../src/preprocess.js';
 import { syntheticImage } from '../test/helpers/images.js';
 
-const threads = Number(process.argv[2] ?? availableParallelism());
-const WIDTH = Number(process.argv[3] ?? 6000);
-const HEIGHT = Number(process.argv[4] ?? 4000);
-
+const MB = 1024 * 1024;
 const peakMegabytes = () => (process.resourceUsage().maxRSS / 1024).toFixed(0);
 const seconds = (since: number) => ((performance.now() - since) / 1000).toFixed(1);
 
-const { weights: w, bytes } = loadWeightFile();
-// in shared memory from the start, so the pool does not copy the 72 MB of pixels
-const img = syntheticImage(WIDTH, HEIGHT, 6000, new Uint8Array(new SharedArrayBuffer(WIDTH * HEIGHT * 3)));
-console.log(`${WIDTH}×${HEIGHT}, level ${DEFAULT_LEVEL}, ${threads === 1 ? 'synchronous' : `${threads} workers`}; ` +
-  `peak RSS with the image: ${peakMegabytes()} MB`);
-const pool = new WorkerPool(threads);
-const encodeStarted = performance.now();
-const file = threads === 1
-  ? encodeSync(img, w, { level: DEFAULT_LEVEL })
-  : await encodeParallel(img, w, bytes, { level: DEFAULT_LEVEL, pool });
-console.log(`encode: ${seconds(encodeStarted)} s, ${file.length} bytes; peak RSS ${peakMegabytes()} MB`);
-const decodeStarted = performance.now();
-const decoded = threads === 1 ? decodeSync(file, w) : await decodeParallel(file, w, bytes, { pool });
-console.log(`decode: ${seconds(decodeStarted)} s, ${decoded.width}×${decoded.height}; peak RSS ${peakMegabytes()} MB`);
-await pool.close();
+/** Child process: one phase, one line of results. */
+async function runPhase(phase: string, threads: number, width: number, height: number, path: string): Promise<void> {
+  const { weights: w, bytes } = loadWeightFile();
+  const pool = threads === 1 ? undefined : new WorkerPool(threads);
+  const started = performance.now();
+  if (phase === 'encode') {
+    // in shared memory from the start, so the pool does not copy the pixels
+    const img = syntheticImage(width, height, 6000, new Uint8Array(new SharedArrayBuffer(width * height * 3)));
+    const file = pool
+      ? await encodeParallel(img, w, bytes, { level: DEFAULT_LEVEL, pool })
+      : encodeSync(img, w, { level: DEFAULT_LEVEL });
+    console.log(`encode: ${seconds(started)} s, ${file.length} bytes; peak RSS ${peakMegabytes()} MB`);
+    writeFileSync(path, file);
+  } else {
+    const file = new Uint8Array(readFileSync(path));
+    const decoded = pool ? await decodeParallel(file, w, bytes, { pool }) : decodeSync(file, w);
+    console.log(`decode: ${seconds(started)} s, ${decoded.width}×${decoded.height}; peak RSS ${peakMegabytes()} MB`);
+  }
+  await pool?.close();
+}
+
+const [phase, ...rest] = process.argv.slice(2);
+if (phase === 'encode' || phase === 'decode') {
+  await runPhase(phase, Number(rest[0]), Number(rest[1]), Number(rest[2]), rest[3]);
+} else {
+  const threads = Number(process.argv[2] ?? availableParallelism());
+  const width = Number(process.argv[3] ?? 6000);
+  const height = Number(process.argv[4] ?? 4000);
+  const { weights: w } = loadWeightFile();
+  const area = paddedSize(width) * paddedSize(height);
+  const pixels = (width * height * 3) / MB;
+  const latents = ((w.config.M * area) / 256 + (w.config.Mr * area) / 64) * 4 / MB;
+  console.log(`${width}×${height}, level ${DEFAULT_LEVEL}, ${threads === 1 ? 'synchronous' : `${threads} workers`}; ` +
+    `whole-image arrays: pixels ${pixels.toFixed(0)} MB, latents ${latents.toFixed(0)} MB`);
+  const dir = mkdtempSync(join(tmpdir(), 'aara-large-'));
+  try {
+    for (const step of ['encode', 'decode']) {
+      const run = spawnSync(process.execPath, [fileURLToPath(import.meta.url), step, String(threads), String(width), String(height), join(dir, 'large.aara')],
+        { stdio: ['ignore', 'inherit', 'inherit'] });
+      if (run.status !== 0) throw new Error(`${step} failed (exit ${run.status})`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -23,7 +23,7 @@ import {
   type EncodeOptions,
 } from './codec.js';
 import { DEFAULT_WEIGHTS_PATH } from './default-weights.js';
-import { ENCODE_TILE, latentTiles, paddedSizeOf, quantizeMain, quantizeResidual } from './encoder.js';
+import { encodeTile, latentTiles, paddedSizeOf, quantizeMain, quantizeResidual } from './encoder.js';
 import { readInput } from './files.js';
 import type { RgbImage } from './image-io.js';
 import { sharedBytes, type WorkerPool } from './pool.js';
@@ -66,7 +66,10 @@ export function loadWeightFile(path = DEFAULT_WEIGHTS_PATH): WeightFile {
   return file;
 }
 
-/** About the pixels a tile recomputes around itself, a side (the transforms' receptive fields: ≈30 px). */
+/**
+ * About the pixels a tile recomputes around itself, a side: the analysis transforms' receptive field
+ * (≈30 px; the decoder's synthesis computes only a few samples a side at each scale, so this overstates it).
+ */
 const TILE_HALO = 32;
 /** The smallest tile the pool picks by itself: below it, the halo costs more than the tile's own work. */
 const MIN_POOL_TILE = 128;
@@ -119,7 +122,7 @@ async function residualLatent(image: RgbImage, y: Latent, w: Weights, weightByte
 /** encodeSync on the pool: the same bytes. `w` must be the model of `weightBytes`. */
 export async function encodeParallel(img: RgbImage, w: Weights, weightBytes: Uint8Array, opts: ParallelEncodeOptions): Promise<Uint8Array> {
   checkEncode(img, w, opts);
-  const tile = opts.tile ?? poolTile(img.width, img.height, ENCODE_TILE, opts.pool.size);
+  const tile = opts.tile ?? poolTile(img.width, img.height, encodeTile(paddedSizeOf(img)), opts.pool.size);
   const image = { width: img.width, height: img.height, data: sharedBytes(img.data) };
   const y = await mainLatent(image, w, weightBytes, opts, tile);
   const z = await residualLatent(image, y, w, weightBytes, opts, tile);
