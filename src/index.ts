@@ -13,7 +13,8 @@ export { DEFAULT_LEVEL };
 import type { Limits } from './container.js';
 import { fail } from './errors.js';
 import { decodeImage, toRgb, type RgbImage } from './image-io.js';
-import { decodeParallel, encodeParallel, loadWeightFile, weightFile, type WeightFile } from './parallel.js';
+import { decodeParallel, encodeLevelsParallel, encodeParallel, loadWeightFile, weightFile, type LevelFile, type WeightFile } from './parallel.js';
+export type { LevelFile } from './parallel.js';
 import { WorkerPool } from './pool.js';
 import type { Weights } from './weights.js';
 
@@ -106,6 +107,16 @@ export async function encode(input: ImageInput, opts: AsyncOptions = {}): Promis
   const img = toImage(input);
   const { weights, bytes } = resolveWeightFile(opts.weights);
   return encodeParallel(img, weights, bytes, { level: opts.level ?? DEFAULT_LEVEL, grayscale: img.grayscale, pool: sharedPool(opts.threads) });
+}
+
+/**
+ * One image at several levels on worker threads, the main analysis f_m(x) computed once (it comes before
+ * the level's gains): each file is encode()'s at its level, in less time than separate calls.
+ */
+export async function encodeLevels(input: ImageInput, levels: number[], opts: Omit<AsyncOptions, 'level'> = {}): Promise<LevelFile[]> {
+  const img = toImage(input);
+  const { weights, bytes } = resolveWeightFile(opts.weights);
+  return encodeLevelsParallel(img, weights, bytes, levels, { grayscale: img.grayscale, pool: sharedPool(opts.threads) });
 }
 
 /** decodeSync on worker threads: the same pixels (`data` views shared memory). */

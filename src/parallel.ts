@@ -100,13 +100,13 @@ function sharedInt32Array(length: number): Int32Array {
   return new Int32Array(new SharedArrayBuffer(length * Int32Array.BYTES_PER_ELEMENT));
 }
 
-/** ŷ: f_m tile by tile in the workers, then attention and quantisation here, in place: ŷ takes over the features' shared buffer. */
-async function mainLatent(image: RgbImage, w: Weights, weightBytes: Uint8Array, opts: ParallelEncodeOptions, tile: number): Promise<Latent> {
+/** f_m(x), tile by tile in the workers. Attention and the level's gains come after it, so every level shares it. */
+async function mainFeatures(image: RgbImage, w: Weights, weightBytes: Uint8Array, pool: WorkerPool, tile: number): Promise<Tensor> {
   const size = paddedSizeOf(image);
   const features = sharedTensor(w.config.M, size.h / 16, size.w / 16);
-  await opts.pool.runAll(latentTiles(size, 16, tile).map((region): MainAnalysisTask =>
+  await pool.runAll(latentTiles(size, 16, tile).map((region): MainAnalysisTask =>
     ({ kind: 'mainAnalysis', image, region, features })), weightBytes);
-  return quantizeMain(features, w, opts.level);
+  return features;
 }
 
 /** ẑ: f_r(x − g_m(ŷ)) tile by tile in the workers, then attention and quantisation here, in place likewise. */
@@ -119,16 +119,58 @@ async function residualLatent(image: RgbImage, y: Latent, w: Weights, weightByte
   return quantizeResidual(features, w, opts.level);
 }
 
-/** encodeSync on the pool: the same bytes. `w` must be the model of `weightBytes`. */
-export async function encodeParallel(img: RgbImage, w: Weights, weightBytes: Uint8Array, opts: ParallelEncodeOptions): Promise<Uint8Array> {
-  checkEncode(img, w, opts);
-  const tile = opts.tile ?? poolTile(img.width, img.height, encodeTile(paddedSizeOf(img)), opts.pool.size);
-  const image = { width: img.width, height: img.height, data: sharedBytes(img.data) };
-  const y = await mainLatent(image, w, weightBytes, opts, tile);
+/** The rest of an encode once f_m(x) is there: attention and quantisation here (in place: ŷ takes over the features' buffer), ẑ, streams. */
+async function encodeFromFeatures(img: RgbImage, image: RgbImage, features: Tensor, w: Weights, weightBytes: Uint8Array,
+  opts: ParallelEncodeOptions, tile: number): Promise<Uint8Array> {
+  const y = quantizeMain(features, w, opts.level);
   const z = await residualLatent(image, y, w, weightBytes, opts, tile);
   const streams = await opts.pool.runAll(Array.from({ length: fileStreamCount(w) }, (_, index): EncodeStreamTask =>
     ({ kind: 'encodeStream', y, z, level: opts.level, index })), weightBytes);
   return writeFile(img, w, opts, streams);
+}
+
+/** The pixels in shared memory, and the tile the pool works in. */
+function poolInput(img: RgbImage, opts: ParallelEncodeOptions): { image: RgbImage; tile: number } {
+  return {
+    image: { width: img.width, height: img.height, data: sharedBytes(img.data) },
+    tile: opts.tile ?? poolTile(img.width, img.height, encodeTile(paddedSizeOf(img)), opts.pool.size),
+  };
+}
+
+/** encodeSync on the pool: the same bytes. `w` must be the model of `weightBytes`. */
+export async function encodeParallel(img: RgbImage, w: Weights, weightBytes: Uint8Array, opts: ParallelEncodeOptions): Promise<Uint8Array> {
+  checkEncode(img, w, opts);
+  const { image, tile } = poolInput(img, opts);
+  return encodeFromFeatures(img, image, await mainFeatures(image, w, weightBytes, opts.pool, tile), w, weightBytes, opts, tile);
+}
+
+export interface LevelFile {
+  level: number;
+  bytes: Uint8Array;
+  /** what encoding this level alone takes: the shared f_m(x) pass plus the level's own work */
+  seconds: number;
+}
+
+/**
+ * One image at several levels, f_m(x) computed once: what `eval` does to sweep the levels. Each file
+ * equals encodeParallel's at its level.
+ */
+export async function encodeLevelsParallel(img: RgbImage, w: Weights, weightBytes: Uint8Array, levels: number[],
+  opts: Omit<ParallelEncodeOptions, 'level'>): Promise<LevelFile[]> {
+  levels.forEach((level) => checkEncode(img, w, { ...opts, level }));
+  const { image, tile } = poolInput(img, { ...opts, level: 0 });
+  const sharedStarted = performance.now();
+  const features = await mainFeatures(image, w, weightBytes, opts.pool, tile);
+  const sharedSeconds = (performance.now() - sharedStarted) / 1000;
+  const files: LevelFile[] = [];
+  for (const level of levels) {
+    const started = performance.now();
+    const copy = sharedTensor(features.c, features.h, features.w); // quantisation consumes its features
+    copy.data.set(features.data);
+    const bytes = await encodeFromFeatures(img, image, copy, w, weightBytes, { ...opts, level }, tile);
+    files.push({ level, bytes, seconds: sharedSeconds + (performance.now() - started) / 1000 });
+  }
+  return files;
 }
 
 /** decodeSync on the pool: the same pixels (in shared memory). `w` must be the model of `weightBytes`. */

@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { decodeSync, encodeSync } from '../src/codec.js';
 import { readContainer, writeContainer } from '../src/container.js';
 import { AaraError, type ErrorCode } from '../src/errors.js';
-import { decodeParallel, encodeParallel, poolTile, weightFile, type WeightFile } from '../src/parallel.js';
+import { decodeParallel, encodeLevelsParallel, encodeParallel, poolTile, weightFile, type WeightFile } from '../src/parallel.js';
 import { WorkerPool } from '../src/pool.js';
 import { repoPath } from './helpers/fixtures.js';
 import { syntheticImage } from './helpers/images.js';
@@ -77,6 +77,19 @@ test('tiles and workers give the bytes of the synchronous codec (test weights)',
 test('tiles and workers give the bytes of the synchronous codec (shipped weights)', async () => {
   const shipped = weightFile(readFileSync(repoPath('weights/aara.bin')));
   await checkIdentical(shipped, 3, [[70, 45]], [16, 48], [2]);
+});
+
+test('several levels sharing f_m(x) give the bytes of the synchronous codec at each level', async () => {
+  for (const [{ weights: w, bytes }, levels] of [[tiny, [1, 0]], [weightFile(readFileSync(repoPath('weights/aara.bin'))), [0, 3, 5]]] as const) {
+    const img = syntheticImage(70, 45, 9);
+    const files = await encodeLevelsParallel(img, w, bytes, [...levels], { pool: poolOf(2) });
+    assert.equal(files.map((f) => f.level), levels);
+    for (const { level, bytes: file, seconds } of files) {
+      assertSameBytes(file, encodeSync(img, w, { level }), `level ${level}`);
+      assert.ok(seconds > 0, `level ${level}: ${seconds} s`);
+    }
+  }
+  await rejectsWith('BAD_LEVEL', () => encodeLevelsParallel(syntheticImage(8, 8, 1), tiny.weights, tiny.bytes, [0, 2], { pool: poolOf(2) }));
 });
 
 test('the pool cuts a small image finer so that every worker has a tile, and keeps large tiles otherwise', () => {
