@@ -4,7 +4,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { basename, extname, join } from 'node:path';
-import { DEFAULT_LEVEL, decodeSync, encodeSync, type EncodeOptions } from './codec.js';
+import { decodeSync, defaultLevel, encodeSync, type EncodeOptions } from './codec.js';
 import { FLAG_GRAYSCALE, readHeader } from './container.js';
 import { AaraError, fail } from './errors.js';
 import { readInput, writeOutputAtomic } from './files.js';
@@ -25,7 +25,7 @@ Usage:
 Options:
   -o, --output FILE    output file (one input only)
   -d, --outdir DIR     output folder for several inputs (names: input name + .aara / .png)
-  -q, --level N        quality level 0 (smallest) … L−1 (best); default 3
+  -q, --level N        quality level 0 (smallest) … L−1 (best); default 5 (≈ 0.7 bpp)
       --target-bpp X   pick the best level whose file is at most X bits per pixel
       --weights FILE   weight file (default: the packaged weights/aara.bin)
       --threads N      worker threads (default: number of cores; 1 codes on the main thread)
@@ -202,7 +202,7 @@ async function encodeFiles(o: Options, codec: Codec): Promise<void> {
     const grayscale = img.info.grayscale;
     const { level, bytes } = o.targetBpp !== undefined
       ? await encodeToTarget(img, codec, o.targetBpp, grayscale)
-      : { level: o.level ?? DEFAULT_LEVEL, bytes: await codec.encode(img, { level: o.level ?? DEFAULT_LEVEL, grayscale }) };
+      : { level: o.level ?? defaultLevel(codec.weights), bytes: await codec.encode(img, { level: o.level ?? defaultLevel(codec.weights), grayscale }) };
     const encodeSeconds = (performance.now() - started) / 1000;
     writeOutputAtomic(output, bytes, { force: o.force, inputs: o.inputs });
     // the quality reported is that of the file as written: decode it back

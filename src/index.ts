@@ -6,9 +6,10 @@
  *   const file = encodeSync({ width, height, data }, { level: 3 });   // RGB or RGBA bytes, or PNG/JPEG bytes
  *   const { width, height, data } = decodeSync(file);                  // RGB bytes
  *   const same = await encode({ width, height, data }, { level: 3 }); // the same bytes, on worker threads
+ *   const sweep = await encodeLevels(pngBytes, [0, 4, 7]);           // several levels, the main analysis shared
  *   await close();                                                     // stops the workers (optional: idle ones never hold the process)
  */
-import { DEFAULT_LEVEL, decodeSync as decodeWith, encodeSync as encodeWith } from './codec.js';
+import { DEFAULT_LEVEL, decodeSync as decodeWith, defaultLevel, encodeSync as encodeWith } from './codec.js';
 export { DEFAULT_LEVEL };
 import type { Limits } from './container.js';
 import { fail } from './errors.js';
@@ -27,7 +28,7 @@ export type { Weights } from './weights.js';
 export type ImageInput = { width: number; height: number; data: Uint8Array | Uint8ClampedArray } | Uint8Array;
 
 export interface Options {
-  /** quality level 0 (smallest) … levels−1 (best); default 3 */
+  /** quality level 0 (smallest) … levels−1 (best); default DEFAULT_LEVEL (5), or the best level of a model with fewer */
   level?: number;
   /** a loaded model, the bytes of a weight file, or its path; default: the packaged weights/aara.bin */
   weights?: Weights | Uint8Array | string;
@@ -89,7 +90,8 @@ export function toImage(input: ImageInput): RgbImage & { grayscale: boolean } {
 
 export function encodeSync(input: ImageInput, opts: Options = {}): Uint8Array {
   const img = toImage(input);
-  return encodeWith(img, resolveWeights(opts.weights), { level: opts.level ?? DEFAULT_LEVEL, grayscale: img.grayscale });
+  const w = resolveWeights(opts.weights);
+  return encodeWith(img, w, { level: opts.level ?? defaultLevel(w), grayscale: img.grayscale });
 }
 
 export function decodeSync(bytes: Uint8Array, opts: Options = {}): RgbImage {
@@ -106,7 +108,7 @@ function sharedPool(threads?: number): WorkerPool {
 export async function encode(input: ImageInput, opts: AsyncOptions = {}): Promise<Uint8Array> {
   const img = toImage(input);
   const { weights, bytes } = resolveWeightFile(opts.weights);
-  return encodeParallel(img, weights, bytes, { level: opts.level ?? DEFAULT_LEVEL, grayscale: img.grayscale, pool: sharedPool(opts.threads) });
+  return encodeParallel(img, weights, bytes, { level: opts.level ?? defaultLevel(weights), grayscale: img.grayscale, pool: sharedPool(opts.threads) });
 }
 
 /**

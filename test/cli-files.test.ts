@@ -12,12 +12,13 @@ import { join } from 'node:path';
 import { decodeSync } from '../src/codec.js';
 import { decodeImage, encodePng } from '../src/image-io.js';
 import { fixCrc, streamBytes, withBitFlipped } from './helpers/bitstream-fuzz.js';
+import { DEFAULT_LEVEL } from '../src/codec.js';
 import { loadTestWeights, repoPath } from './helpers/fixtures.js';
 import { syntheticImage } from './helpers/synthetic-images.js';
 
 const CLI = repoPath('dist/cli.js');
 const TINY = ['--weights', repoPath('weights/test-tiny.bin')];
-/** the tiny model has levels 0 and 1 only: the default level 3 is out of its range */
+/** the tiny model has levels 0 and 1 only: an explicit level keeps these tests off the default-level rule */
 const ENCODE_TINY = ['-q', '1', ...TINY];
 const SOURCE = syntheticImage(24, 16, 9);
 const tiny = loadTestWeights('test-tiny.bin');
@@ -175,6 +176,15 @@ test('info prints size and level; --json prints parseable JSON for every command
   assert.ok(encoded.bpp > 0 && Number.isFinite(encoded.psnr));
   const decoded = JSON.parse(expectExit(0, dir, 'decode', 'in.aara', '-o', 'out.png', '--json', ...TINY).stdout);
   assert.equal([decoded.width, decoded.height], [24, 16]);
+});
+
+test('without -q the level is DEFAULT_LEVEL, or the best level of a model that has fewer', () => {
+  const dir = workspace();
+  const tinyEncoded = JSON.parse(expectExit(0, dir, 'encode', 'in.png', '-o', 'tiny.aara', '--json', ...TINY).stdout);
+  assert.is(tinyEncoded.level, Math.min(DEFAULT_LEVEL, tiny.config.levels - 1));
+  assert.is(tinyEncoded.level, 1);
+  const shipped = JSON.parse(expectExit(0, dir, 'encode', 'in.png', '-o', 'shipped.aara', '--json').stdout);
+  assert.is(shipped.level, DEFAULT_LEVEL);
 });
 
 test.after(() => rmSync(root, { recursive: true, force: true }));

@@ -95,6 +95,9 @@ def interpolate(curve, bpp):
     return None
 
 
+KEEP_MARKER = "<!-- eval.py rewrites what is above this line and keeps what is below -->"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--checkpoint", required=True)
@@ -144,8 +147,15 @@ def main():
     text = "\n".join(lines)
     print(text)
     if args.results:
-        with open(args.results, "w") as f:
-            f.write("# Training results (Python evaluation on Kodak)\n\n" + METHOD + "\n\n" + text + "\n")
+        kept = ""  # the hand-written status and history below the marker survive a new evaluation
+        if os.path.exists(args.results):
+            with open(args.results) as f:
+                old = f.read()
+            if KEEP_MARKER in old:
+                kept = "\n" + old[old.index(KEEP_MARKER):]
+        with open(args.results + ".tmp", "w") as f:
+            f.write("# Training results (Python evaluation on Kodak)\n\n" + METHOD + "\n\n" + text + "\n" + kept)
+        os.replace(args.results + ".tmp", args.results)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(dict(step=ck["step"], hours=ck["hours"], aara=aara, jpeg=jpeg,
