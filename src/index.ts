@@ -3,9 +3,9 @@
  * use (or passed in), and the worker pool starts on the first async call and stops with `close()`.
  *
  *   import { encode, decode, close, encodeSync, decodeSync } from 'aara';
- *   const file = encodeSync({ width, height, data }, { level: 3 });   // RGB or RGBA bytes, or PNG/JPEG bytes
+ *   const file = encodeSync({ width, height, data }, { level: 5 });   // RGB or RGBA bytes, or PNG/JPEG bytes
  *   const { width, height, data } = decodeSync(file);                  // RGB bytes
- *   const same = await encode({ width, height, data }, { level: 3 }); // the same bytes, on worker threads
+ *   const same = await encode({ width, height, data }, { level: 5 }); // the same bytes, on worker threads
  *   const sweep = await encodeLevels(pngBytes, [0, 4, 7]);           // several levels, the main analysis shared
  *   await close();                                                     // stops the workers (optional: idle ones never hold the process)
  */
