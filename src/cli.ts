@@ -200,9 +200,10 @@ async function encodeFiles(o: Options, codec: Codec): Promise<void> {
     const img = decodeImage(readInput(input));
     const started = performance.now();
     const grayscale = img.info.grayscale;
+    const encodeAt = async (level: number) => ({ level, bytes: await codec.encode(img, { level, grayscale }) });
     const { level, bytes } = o.targetBpp !== undefined
       ? await encodeToTarget(img, codec, o.targetBpp, grayscale)
-      : { level: o.level ?? defaultLevel(codec.weights), bytes: await codec.encode(img, { level: o.level ?? defaultLevel(codec.weights), grayscale }) };
+      : await encodeAt(o.level ?? defaultLevel(codec.weights));
     const encodeSeconds = (performance.now() - started) / 1000;
     writeOutputAtomic(output, bytes, { force: o.force, inputs: o.inputs });
     // the quality reported is that of the file as written: decode it back

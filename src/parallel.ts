@@ -130,17 +130,17 @@ async function encodeFromFeatures(img: RgbImage, image: RgbImage, features: Tens
 }
 
 /** The pixels in shared memory, and the tile the pool works in. */
-function poolInput(img: RgbImage, opts: ParallelEncodeOptions): { image: RgbImage; tile: number } {
+function poolInput(img: RgbImage, pool: WorkerPool, tile?: number): { image: RgbImage; tile: number } {
   return {
     image: { width: img.width, height: img.height, data: sharedBytes(img.data) },
-    tile: opts.tile ?? poolTile(img.width, img.height, encodeTile(paddedSizeOf(img)), opts.pool.size),
+    tile: tile ?? poolTile(img.width, img.height, encodeTile(paddedSizeOf(img)), pool.size),
   };
 }
 
 /** encodeSync on the pool: the same bytes. `w` must be the model of `weightBytes`. */
 export async function encodeParallel(img: RgbImage, w: Weights, weightBytes: Uint8Array, opts: ParallelEncodeOptions): Promise<Uint8Array> {
   checkEncode(img, w, opts);
-  const { image, tile } = poolInput(img, opts);
+  const { image, tile } = poolInput(img, opts.pool, opts.tile);
   return encodeFromFeatures(img, image, await mainFeatures(image, w, weightBytes, opts.pool, tile), w, weightBytes, opts, tile);
 }
 
@@ -158,7 +158,7 @@ export interface LevelFile {
 export async function encodeLevelsParallel(img: RgbImage, w: Weights, weightBytes: Uint8Array, levels: number[],
   opts: Omit<ParallelEncodeOptions, 'level'>): Promise<LevelFile[]> {
   levels.forEach((level) => checkEncode(img, w, { ...opts, level }));
-  const { image, tile } = poolInput(img, { ...opts, level: 0 });
+  const { image, tile } = poolInput(img, opts.pool, opts.tile);
   const sharedStarted = performance.now();
   const features = await mainFeatures(image, w, weightBytes, opts.pool, tile);
   const sharedSeconds = (performance.now() - sharedStarted) / 1000;
