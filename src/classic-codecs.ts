@@ -3,10 +3,10 @@
  * libjpeg-turbo-progs, libopenjp2-tools, webp, libavif-bin). Images go to the tools as PPM or PNG written by our
  * own code and come back the same way, so every codec is scored by the same metric code on the same pixels.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants, statSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { fail } from './errors.js';
+import { AaraError, fail } from './errors.js';
 import { readInput } from './files.js';
 import { decodeImage, encodePng, type RgbImage } from './image-io.js';
 
@@ -146,20 +146,22 @@ const TOOL_TIMEOUT_MS = 120_000;
 
 /**
  * Codes images with one classic codec in `workDir`. The source file is written once per image (kept for the
- * following settings); times are the wall time of each tool process, start-up included.
+ * following settings); times are the wall time of each tool process, start-up included. Calls may overlap
+ * (the eval runs a codec's settings side by side): each setting has its own output files.
  */
 export class ClassicCoder {
   private source?: { image: RgbImage; path: string };
 
   constructor(readonly codec: ClassicCodec, private readonly workDir: string) {}
 
-  code(image: RgbImage, setting: ClassicSetting): CodedImage {
+  async code(image: RgbImage, setting: ClassicSetting): Promise<CodedImage> {
     const { codec } = this;
     const input = this.sourceFile(image);
-    const compressed = join(this.workDir, `${codec.encoder}.${codec.extension}`);
-    const decodedPath = join(this.workDir, `${codec.decoder}.${codec.outputFormat}`);
-    const encodeSeconds = runTool(codec.encoder, codec.encodeArgs(setting, input, compressed, image));
-    const decodeSeconds = runTool(codec.decoder, codec.decodeArgs(compressed, decodedPath));
+    const job = codec.settings.indexOf(setting);
+    const compressed = join(this.workDir, `${codec.encoder}-${job}.${codec.extension}`);
+    const decodedPath = join(this.workDir, `${codec.decoder}-${job}.${codec.outputFormat}`);
+    const encodeSeconds = await runTool(codec.encoder, codec.encodeArgs(setting, input, compressed, image));
+    const decodeSeconds = await runTool(codec.decoder, codec.decodeArgs(compressed, decodedPath));
     const decodedBytes = readInput(decodedPath);
     const decoded = codec.outputFormat === 'ppm' ? readPpm(decodedBytes) : decodeImage(decodedBytes);
     if (decoded.width !== image.width || decoded.height !== image.height) {
@@ -168,6 +170,7 @@ export class ClassicCoder {
     return { bytes: statSync(compressed).size, decoded, encodeSeconds, decodeSeconds };
   }
 
+  /** Written synchronously on the first call for an image, so overlapping calls find it there. */
   private sourceFile(image: RgbImage): string {
     if (this.source?.image !== image) {
       const path = join(this.workDir, `source-${this.codec.encoder}.${this.codec.inputFormat}`);
@@ -178,17 +181,28 @@ export class ClassicCoder {
   }
 }
 
-/** Runs a tool without a shell; returns its wall time in seconds, fails with its stderr when it fails. */
-function runTool(program: string, args: string[]): number {
+/** What is kept of a tool's stderr for the error message. */
+const STDERR_KEPT = 4096;
+
+/** Runs a tool without a shell; resolves to its wall time in seconds, rejects with its stderr when it fails. */
+function runTool(program: string, args: string[]): Promise<number> {
   const started = performance.now();
-  const run = spawnSync(program, args, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', timeout: TOOL_TIMEOUT_MS });
-  const seconds = (performance.now() - started) / 1000;
-  if (run.error || run.status !== 0) {
-    const reason = run.error?.message ?? (run.signal ? `killed by ${run.signal}` : `exit status ${run.status}`);
-    const stderr = (run.stderr ?? '').trim().split('\n').slice(-3).join(' / ');
-    fail('TOOL_FAILED', `${program} ${args.join(' ')} failed (${reason})${stderr ? `: ${stderr}` : ''}`);
-  }
-  return seconds;
+  return new Promise((resolve, reject) => {
+    const child = spawn(program, args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: TOOL_TIMEOUT_MS });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr = (stderr + chunk).slice(-STDERR_KEPT);
+    });
+    const failed = (reason: string) => {
+      const tail = stderr.trim().split('\n').slice(-3).join(' / ');
+      reject(new AaraError('TOOL_FAILED', `${program} ${args.join(' ')} failed (${reason})${tail ? `: ${tail}` : ''}`));
+    };
+    child.on('error', (err) => failed(err.message));
+    child.on('close', (status, signal) => {
+      if (status === 0) resolve((performance.now() - started) / 1000);
+      else failed(signal ? `killed by ${signal}` : `exit status ${status}`);
+    });
+  });
 }
 
 /** Binary PPM (P6, 8-bit). */

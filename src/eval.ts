@@ -68,6 +68,8 @@ interface Contender {
   command: string;
   version: string;
   settings: string[];
+  /** how many of its settings may be coded at once: aara fills the cores itself, a classic tool takes one */
+  concurrency: number;
   code(source: SourceImage, setting: number): Promise<CodedImage>;
 }
 
@@ -84,6 +86,7 @@ export async function evalCommand(o: EvalOptions): Promise<void> {
   const workDir = mkdtempSync(join(tmpdir(), 'aara-eval-'));
   try {
     const contenders = [aaraContender(w, levels, o.threads ?? availableParallelism())];
+    const cores = availableParallelism();
     for (const codec of CLASSIC_CODECS) {
       const missing = [codec.encoder, codec.decoder].filter((tool) => !isInstalled(tool));
       if (missing.length > 0) {
@@ -99,7 +102,8 @@ export async function evalCommand(o: EvalOptions): Promise<void> {
         command: codec.command,
         version: toolVersion(codec),
         settings: settings.map((s) => s.label),
-        code: async (source, setting) => coder.code(source.image, settings[setting]),
+        concurrency: cores,
+        code: (source, setting) => coder.code(source.image, settings[setting]),
       });
     }
     const measured = await measure(sources, contenders, o.quiet, (codec, reason) => {
@@ -193,6 +197,7 @@ function aaraContender(w: Weights, levels: number[], threads: number): Contender
     command: `aara encode -q LEVEL --threads ${threads} (TypeScript engine)`,
     version: `weights ${w.idHex.slice(0, 16)}`,
     settings: levels.map((level) => `level ${level}`),
+    concurrency: 1,
     code: async (source, setting) => {
       if (encoded?.source !== source) encoded = { source, files: await encodeLevels(source.image, levels, { weights: w, threads }) };
       const { bytes, seconds } = encoded.files[setting];
@@ -207,42 +212,61 @@ interface CodecMeasurements {
   contender: Contender;
   /** [setting][image] */
   results: Measurement[][];
+  /** steps started so far (the progress bar's share of a dropped codec) */
+  started: number;
+  failure?: Error;
 }
 
 /**
- * Codes every image with every contender at every setting. A classic codec whose tool fails is dropped
+ * Codes every image with every contender at every setting. aara runs first, alone (its workers fill the
+ * cores); then the classic codecs' steps for the image, one per core (each tool is single-threaded, and the
+ * main thread scores one step while the other's tools run). A classic codec whose tool fails is dropped
  * (`onDrop`) rather than ending the run; aara failing is a bug and ends it. Crops for compare.html are kept
  * for a few images only, so memory stays small on large sets.
  */
 async function measure(sources: SourceImage[], contenders: Contender[], quiet: boolean, onDrop: (codec: string, reason: string) => void) {
-  const active: CodecMeasurements[] = contenders.map((contender) => ({ contender, results: contender.settings.map(() => []) }));
+  let active: CodecMeasurements[] = contenders.map((contender) => ({ contender, results: contender.settings.map(() => []), started: 0 }));
   const compareSources = new Set(spread(sources, COMPARE_IMAGES));
   const comparisons: Comparison[] = [];
-  const progress = new ProgressBar(sources.length * contenders.reduce((n, c) => n + c.settings.length, 0), !quiet && Boolean(process.stderr.isTTY));
+  const stepsOf = (c: Contender) => sources.length * c.settings.length;
+  const progress = new ProgressBar(contenders.reduce((n, c) => n + stepsOf(c), 0), !quiet && Boolean(process.stderr.isTTY));
   for (const source of sources) {
     const crop = compareSources.has(source) ? centreCrop(source.image, COMPARE_CROP) : undefined;
     const candidates: CropCandidate[] = [];
-    for (const entry of [...active]) {
+    const step = async (entry: CodecMeasurements, s: number) => {
       const { contender } = entry;
+      if (entry.failure) return; // an earlier setting of this image failed: the codec is being dropped
+      const setting = contender.settings[s];
+      progress.advance(`${source.name} ${contender.name} ${setting}`);
+      entry.started++;
+      let coded: CodedImage;
       try {
-        for (const [s, setting] of contender.settings.entries()) {
-          progress.advance(`${source.name} ${contender.name} ${setting}`);
-          const coded = await contender.code(source, s);
-          const measurement = score(source, coded);
-          entry.results[s].push(measurement);
-          if (crop && (contender.name === AARA || COMPARED_CODECS.includes(contender.name))) {
-            const decodedCrop = cropRectangle(coded.decoded, crop.left, crop.top, crop.image.width, crop.image.height);
-            candidates.push({ codec: contender.name, setting, measurement, crop: decodedCrop, cropPsnr: psnr(crop.image.data, decodedCrop.data) });
-          }
-        }
+        coded = await contender.code(source, s);
       } catch (err) {
         if (contender.name === AARA) throw err;
-        active.splice(active.indexOf(entry), 1);
-        const started = entry.results.reduce((n, r) => n + r.length, 0) + 1; // the failed step was started too
-        progress.skip(sources.length * contender.settings.length - started);
-        onDrop(contender.name, (err as Error).message);
+        entry.failure ??= err as Error;
+        return;
       }
+      const measurement = score(source, coded);
+      entry.results[s].push(measurement);
+      if (crop && (contender.name === AARA || COMPARED_CODECS.includes(contender.name))) {
+        const decodedCrop = cropRectangle(coded.decoded, crop.left, crop.top, crop.image.width, crop.image.height);
+        candidates.push({ codec: contender.name, setting, order: [contenders.indexOf(contender), s], measurement, crop: decodedCrop,
+          cropPsnr: psnr(crop.image.data, decodedCrop.data) });
+      }
+    };
+    for (const entry of active.filter((e) => e.contender.concurrency === 1)) {
+      await runConcurrently(entry.contender.settings.length, 1, (s) => step(entry, s));
     }
+    const shared = active.filter((e) => e.contender.concurrency > 1).flatMap((entry) => entry.contender.settings.map((_, s) => ({ entry, s })));
+    await runConcurrently(shared.length, Math.min(...shared.map((j) => j.entry.contender.concurrency)), (i) => step(shared[i].entry, shared[i].s));
+    for (const entry of active.filter((e) => e.failure)) {
+      progress.skip(stepsOf(entry.contender) - entry.started);
+      onDrop(entry.contender.name, entry.failure!.message);
+    }
+    active = active.filter((e) => !e.failure);
+    // steps finish in any order: the candidates go back to contender and setting order, so ties pick as before
+    candidates.sort((a, b) => a.order[0] - b.order[0] || a.order[1] - b.order[1]);
     if (crop) comparisons.push(comparison(source, crop, candidates.filter((c) => active.some((a) => a.contender.name === c.codec))));
   }
   progress.finish();
@@ -253,6 +277,15 @@ async function measure(sources: SourceImage[], contenders: Contender[], quiet: b
     settings: contender.settings.map((setting, s) => ({ setting, average: averageOf(results[s]), images: results[s] })),
   }));
   return { codecs, comparisons };
+}
+
+/** Runs task(0) … task(count − 1), at most `limit` at a time, each lane taking the next index as it frees. */
+async function runConcurrently(count: number, limit: number, task: (index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < count) await task(next++);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, count)) }, lane));
 }
 
 function score(source: SourceImage, coded: CodedImage): Measurement {
@@ -271,6 +304,8 @@ function score(source: SourceImage, coded: CodedImage): Measurement {
 interface CropCandidate {
   codec: string;
   setting: string;
+  /** contender index, setting index */
+  order: [number, number];
   measurement: Measurement;
   crop: RgbImage;
   cropPsnr: number;

@@ -1,8 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { bdRate, msSsimDecibels, type RdPoint } from '../src/bd-rate.js';
 import { CLASSIC_CODECS, isInstalled, readPpm, writePpm } from '../src/classic-codecs.js';
 import { loadWeights } from '../src/default-weights.js';
@@ -192,6 +192,40 @@ test('aara eval --quick end to end on two small images', async () => {
     const tempDirsAfter = readdirSync(tmpdir()).filter((name) => name.startsWith('aara-eval-') && !name.startsWith('aara-eval-test-'));
     assert.equal(tempDirsAfter, tempDirsBefore, 'the private temp folder is removed');
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('aara eval: a classic codec whose tool fails is dropped with its stderr, the rest is measured', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'aara-eval-test-'));
+  const path = process.env.PATH;
+  try {
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    // a broken JPEG install: both tools exist, the encoder fails on every setting (they run side by side)
+    for (const tool of ['cjpeg', 'djpeg']) {
+      writeFileSync(join(bin, tool), `#!/bin/sh\necho "fake ${tool} broke" >&2\nexit 3\n`);
+      chmodSync(join(bin, tool), 0o755);
+    }
+    process.env.PATH = `${bin}${delimiter}${path ?? ''}`;
+    writeFileSync(join(dir, 'a.png'), encodePng(syntheticImage(48, 32, 3)));
+    writeFileSync(join(dir, 'b.png'), encodePng(syntheticImage(48, 32, 4)));
+    const out = join(dir, 'results');
+    await evalCommand({ inputs: [dir], out, quick: true, quiet: true, json: false, levels: [0] });
+    const result = JSON.parse(readFileSync(join(out, 'eval.json'), 'utf8')) as EvalResult;
+    assert.not.ok(result.codecs.some((c) => c.codec === 'JPEG'));
+    const dropped = result.skipped.filter((s) => s.codec === 'JPEG');
+    assert.is(dropped.length, 1);
+    assert.match(dropped[0].reason, /cjpeg .* failed \(exit status 3\): fake cjpeg broke/);
+    const aara = result.codecs.find((c) => c.codec === 'aara')!;
+    assert.equal(aara.settings.map((s) => s.images.length), [2]);
+    for (const codec of CLASSIC_CODECS.filter((c) => c.name !== 'JPEG')) {
+      const installed = isInstalled(codec.encoder) && isInstalled(codec.decoder);
+      assert.is(result.codecs.some((c) => c.codec === codec.name), installed, codec.name);
+    }
+    for (const codec of result.codecs) for (const s of codec.settings) assert.is(s.images.length, 2, `${codec.codec} ${s.setting}`);
+  } finally {
+    process.env.PATH = path;
     rmSync(dir, { recursive: true, force: true });
   }
 });
