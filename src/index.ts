@@ -7,7 +7,7 @@
  *   const { width, height, data } = decodeSync(file);                  // RGB bytes
  *   const same = await encode({ width, height, data }, { level: 5 }); // the same bytes, on worker threads
  *   const sweep = await encodeLevels(pngBytes, [0, 4, 7]);           // several levels, the main analysis shared
- *   await close();                                                     // stops the workers (optional: idle ones never hold the process)
+ *   await close();                                                     // stops the workers, frees reused buffers (optional)
  */
 import { DEFAULT_LEVEL, decodeSync as decodeWith, defaultLevel, encodeSync as encodeWith } from './codec.js';
 export { DEFAULT_LEVEL };
@@ -18,6 +18,7 @@ import { decodeParallel, encodeLevelsParallel, encodeParallel, loadWeightFile, w
 export type { LevelFile } from './parallel.js';
 import { WorkerPool } from './pool.js';
 import type { Weights } from './weights.js';
+import { releaseSpares } from './tensor.js';
 
 export { AaraError, ERRORS, type ErrorCode } from './errors.js';
 export { DEFAULT_LIMITS, type Limits } from './container.js';
@@ -127,8 +128,12 @@ export async function decode(bytes: Uint8Array, opts: AsyncOptions = {}): Promis
   return decodeParallel(bytes, weights, weightBytes, { limits: opts.limits, pool: sharedPool(opts.threads) });
 }
 
-/** Stops the shared worker pool; the next async call starts a new one. */
+/**
+ * Stops the shared worker pool (the next async call starts a new one) and drops the activation buffers
+ * this thread keeps for reuse after the sync calls (tens of MB after a large image).
+ */
 export async function close(): Promise<void> {
+  releaseSpares();
   const stopping = pool;
   pool = undefined;
   await stopping?.close();

@@ -50,6 +50,16 @@ export function recycle(t: Tensor): void {
   }
 }
 
+/** Bytes this thread keeps in spare buffers. */
+export function spareBytes(): number {
+  return spares.reduce((n, buffer) => n + buffer.byteLength, 0);
+}
+
+/** Drops this thread's spares (to the GC): for a host that wants the memory back between calls. */
+export function releaseSpares(): void {
+  spares.length = 0;
+}
+
 // The fast kernels read weights repacked into channel blocks; each layer is packed once, on first use.
 const packedConvs = new WeakMap<Float32Array, Float64Array>();
 const packedTransposedConvs = new WeakMap<Float32Array, Float64Array>();

@@ -176,6 +176,22 @@ test('library encode/decode equal the sync ones; the process exits with or witho
   }
 });
 
+test('close() also frees the activation buffers the sync calls keep for reuse', () => {
+  const tensorModule = JSON.stringify(pathToFileURL(repoPath('dist/src/tensor.js')).href);
+  const run = runScript(`
+    import { encodeSync, decodeSync, close } from ${JSON.stringify(library)};
+    import { spareBytes } from ${tensorModule};
+    const img = { width: 64, height: 48, data: new Uint8Array(64 * 48 * 3).map((_, i) => (i * 29) % 253) };
+    decodeSync(encodeSync(img, { level: 1, weights: ${tinyPath} }), { weights: ${tinyPath} });
+    const kept = spareBytes();
+    await close();
+    process.stdout.write(kept + " " + spareBytes());`);
+  assert.is(run.status, 0, run.output);
+  const [kept, after] = run.output.trim().split(' ').map(Number);
+  assert.ok(kept > 0, run.output);
+  assert.is(after, 0);
+});
+
 test.after(async () => {
   await Promise.all([...pools.values()].map((pool) => pool.close()));
 });
