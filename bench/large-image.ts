@@ -2,8 +2,9 @@
  * A 6000×4000 photograph's worth of pixels (synthetic) encoded, then decoded, each in a process of its own
  * (as a serverless function runs one or the other), tiles on the worker pool: time and the process's peak
  * RSS (the target is ≤ 300 MB). maxRSS covers the whole process, workers included. Also printed: the
- * whole-image arrays the codec cannot do without (pixels, and the latents as int32 symbols, f32 before
- * quantisation), so the rest is the tiles' working memory, the workers and Node itself.
+ * whole-image arrays the codec cannot do without (pixels; the latents: f32 features that become int32 symbols
+ * in place when encoding, int16 symbols when decoding), so the rest is the tiles' working memory, the workers
+ * and Node itself.
  * Run: node dist/bench/large-image.js [threads [width height]]
  *   threads: default one worker per core; 1 = the synchronous codec. A smaller size gives a quick estimate.
  */
@@ -53,9 +54,10 @@ if (phase === 'encode' || phase === 'decode') {
   const { weights: w } = loadWeightFile();
   const area = paddedSize(width) * paddedSize(height);
   const pixels = (width * height * 3) / MB;
-  const latents = ((w.config.M * area) / 256 + (w.config.Mr * area) / 64) * 4 / MB;
+  const symbols = (w.config.M * area) / 256 + (w.config.Mr * area) / 64;
   console.log(`${width}×${height}, level ${DEFAULT_LEVEL}, ${threads === 1 ? 'synchronous' : `${threads} workers`}; ` +
-    `whole-image arrays: pixels ${pixels.toFixed(0)} MB, latents ${latents.toFixed(0)} MB`);
+    `whole-image arrays: pixels ${pixels.toFixed(0)} MB, latents ${(symbols * 4 / MB).toFixed(0)} MB encoding (f32/int32), ` +
+    `${(symbols * 2 / MB).toFixed(0)} MB decoding (int16)`);
   const dir = mkdtempSync(join(tmpdir(), 'aara-large-'));
   try {
     for (const step of ['encode', 'decode']) {

@@ -13,11 +13,17 @@ import type { LatentEntropy } from './weights.js';
 /** 32 channels a stream: 4 streams for ŷ and 2 for ẑ at the default widths, each large enough to code well. */
 export const CHANNELS_PER_STREAM = 32;
 
+/**
+ * Symbol arrays: the encoder quantises into int32; the decoder decodes into int16 (half the memory of a
+ * large image's latents) unless a stream holds a value that int16 cannot, and then into int32.
+ */
+export type Symbols = Int16Array | Int32Array;
+
 export interface Latent {
   c: number;
   h: number;
   w: number;
-  symbols: Int32Array;
+  symbols: Symbols;
 }
 
 export function streamCount(channels: number): number {
@@ -69,9 +75,9 @@ export function encodeLatentStream(latent: Latent, index: number, entropy: Laten
   return encodeChannels(latent.symbols, latent.h * latent.w, c0, c1, entropy.tables[level]);
 }
 
-/** Decodes stream `index` of a latent into `symbols` (its channel group only). */
+/** Decodes stream `index` of a latent into `symbols` (its channel group only); false: a value does not fit them. */
 export function decodeLatentStream(stream: Uint8Array, index: number, latent: Latent, entropy: LatentEntropy,
-  level: number): void {
+  level: number): boolean {
   const { c0, c1 } = streamChannels(index, latent.c);
-  decodeChannels(stream, latent.h * latent.w, c0, c1, entropy.tables[level], latent.symbols);
+  return decodeChannels(stream, latent.h * latent.w, c0, c1, entropy.tables[level], latent.symbols);
 }

@@ -2,7 +2,7 @@
  * The synchronous codec: image → .aara bytes → image. This is the truth; the worker pool only splits
  * the same work across threads and must give byte-identical results.
  */
-import { decodeLatentStream, encodeLatentStream, streamCount, type Latent } from './bottleneck.js';
+import { decodeLatentStream, encodeLatentStream, streamCount, type Latent, type Symbols } from './bottleneck.js';
 import { DEFAULT_LIMITS, FLAG_GRAYSCALE, readContainer, writeContainer, type Container, type Limits } from './container.js';
 import { ENCODE_TILE, encodeLatents } from './encoder.js';
 import { fail } from './errors.js';
@@ -88,10 +88,10 @@ export function encodeFileStream(index: number, y: Latent, z: Latent, w: Weights
   return encodeLatentStream(target.latent, target.index, target.entropy, level);
 }
 
-/** Decodes stream `index` of a file into its latent's symbols (its channel group only). */
-export function decodeFileStream(stream: Uint8Array, index: number, y: Latent, z: Latent, w: Weights, level: number): void {
+/** Decodes stream `index` of a file into its latent's symbols (its channel group only); false: a value does not fit them. */
+export function decodeFileStream(stream: Uint8Array, index: number, y: Latent, z: Latent, w: Weights, level: number): boolean {
   const target = streamTarget(index, y, z, w);
-  decodeLatentStream(stream, target.index, target.latent, target.entropy, level);
+  return decodeLatentStream(stream, target.index, target.latent, target.entropy, level);
 }
 
 export function writeFile(img: RgbImage, w: Weights, opts: EncodeOptions, streams: Uint8Array[]): Uint8Array {
@@ -112,12 +112,14 @@ export function encodeSync(img: RgbImage, w: Weights, opts: EncodeOptions): Uint
   return writeFile(img, w, opts, streams);
 }
 
+/** Kinds of symbol arrays, narrow first: a decoder tries them in turn until every stream fits. */
+export const SYMBOL_KINDS = [Int16Array, Int32Array] as const;
+
 /**
  * Latent shapes of a width × height image: ŷ at 1/16, ẑ at 1/8 of the padded size. `allocate` gives the
  * symbol arrays (the worker pool puts them in shared memory).
  */
-export function latentShapes(width: number, height: number, w: Weights,
-  allocate: (length: number) => Int32Array = (length) => new Int32Array(length)): { y: Latent; z: Latent } {
+export function latentShapes(width: number, height: number, w: Weights, allocate: (length: number) => Symbols): { y: Latent; z: Latent } {
   const h = paddedSize(height);
   const wd = paddedSize(width);
   const latent = (c: number, s: number): Latent => ({ c, h: h / s, w: wd / s, symbols: allocate(c * (h / s) * (wd / s)) });
@@ -152,10 +154,18 @@ export function decodeTile(out: RgbImage, y: Latent, z: Latent, w: Weights, leve
   recycle(pixels);
 }
 
+/** The file's ŷ and ẑ symbols, in the narrowest arrays that hold them. */
+function decodeLatents(file: Container, w: Weights): { y: Latent; z: Latent } {
+  for (const kind of SYMBOL_KINDS) {
+    const { y, z } = latentShapes(file.width, file.height, w, (length) => new kind(length));
+    if (file.streams.every((s, i) => decodeFileStream(s, i, y, z, w, file.level))) return { y, z };
+  }
+  return fail('INTERNAL', 'int32 symbols did not fit a decoded value'); // getEscapedValue checks the int32 range
+}
+
 export function decodeSync(bytes: Uint8Array, w: Weights, opts: DecodeOptions = {}): RgbImage {
   const file = openFile(bytes, w, opts);
-  const { y, z } = latentShapes(file.width, file.height, w);
-  file.streams.forEach((s, i) => decodeFileStream(s, i, y, z, w, file.level));
+  const { y, z } = decodeLatents(file, w);
   const out = { width: file.width, height: file.height, data: new Uint8Array(file.width * file.height * 3) };
   for (const region of decodeTiles(y, opts.tile)) decodeTile(out, y, z, w, file.level, region);
   return out;

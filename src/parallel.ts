@@ -10,7 +10,7 @@
  *
  * Attention pools over the whole latent, so it stays on the main thread between the tile passes.
  */
-import type { Latent } from './bottleneck.js';
+import type { Latent, Symbols } from './bottleneck.js';
 import {
   checkEncode,
   DECODE_TILE,
@@ -18,12 +18,14 @@ import {
   fileStreamCount,
   latentShapes,
   openFile,
+  SYMBOL_KINDS,
   writeFile,
   type DecodeOptions,
   type EncodeOptions,
 } from './codec.js';
 import { DEFAULT_WEIGHTS_PATH } from './default-weights.js';
 import { encodeTile, latentTiles, paddedSizeOf, quantizeMain, quantizeResidual } from './encoder.js';
+import { fail } from './errors.js';
 import { readInput } from './files.js';
 import type { RgbImage } from './image-io.js';
 import { sharedBytes, type WorkerPool } from './pool.js';
@@ -96,9 +98,6 @@ function sharedTensor(c: number, h: number, w: number): Tensor {
   return { c, h, w, data: new Float32Array(new SharedArrayBuffer(c * h * w * Float32Array.BYTES_PER_ELEMENT)) };
 }
 
-function sharedInt32Array(length: number): Int32Array {
-  return new Int32Array(new SharedArrayBuffer(length * Int32Array.BYTES_PER_ELEMENT));
-}
 
 /** f_m(x), tile by tile in the workers. Attention and the level's gains come after it, so every level shares it. */
 async function mainFeatures(image: RgbImage, w: Weights, weightBytes: Uint8Array, pool: WorkerPool, tile: number): Promise<Tensor> {
@@ -173,6 +172,24 @@ export async function encodeLevelsParallel(img: RgbImage, w: Weights, weightByte
   return files;
 }
 
+function sharedSymbols(kind: (typeof SYMBOL_KINDS)[number], length: number): Symbols {
+  const buffer = new SharedArrayBuffer(length * kind.BYTES_PER_ELEMENT);
+  return kind === Int16Array ? new Int16Array(buffer) : new Int32Array(buffer);
+}
+
+/** decodeSync's latents, one stream a task: in int16 symbols, or again in int32 when a stream's values need them. */
+async function decodeLatents(streams: Uint8Array[], width: number, height: number, level: number, w: Weights, weightBytes: Uint8Array,
+  pool: WorkerPool): Promise<{ y: Latent; z: Latent }> {
+  for (const kind of SYMBOL_KINDS) {
+    const { y, z } = latentShapes(width, height, w, (length) => sharedSymbols(kind, length));
+    const overflow = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
+    await pool.runAll(streams.map((stream, index): DecodeStreamTask =>
+      ({ kind: 'decodeStream', stream, y, z, level, index, overflow })), weightBytes);
+    if (Atomics.load(overflow, 0) === 0) return { y, z };
+  }
+  return fail('INTERNAL', 'int32 symbols did not fit a decoded value');
+}
+
 /** decodeSync on the pool: the same pixels (in shared memory). `w` must be the model of `weightBytes`. */
 export async function decodeParallel(bytes: Uint8Array, w: Weights, weightBytes: Uint8Array, opts: ParallelDecodeOptions): Promise<RgbImage> {
   const file = openFile(bytes, w, opts);
@@ -181,9 +198,7 @@ export async function decodeParallel(bytes: Uint8Array, w: Weights, weightBytes:
   // the streams view `bytes`: workers get the same ranges of one shared copy
   const shared = sharedBytes(bytes);
   const streams = file.streams.map((s) => shared.subarray(s.byteOffset - bytes.byteOffset, s.byteOffset - bytes.byteOffset + s.length));
-  const { y, z } = latentShapes(width, height, w, sharedInt32Array);
-  await opts.pool.runAll(streams.map((stream, index): DecodeStreamTask =>
-    ({ kind: 'decodeStream', stream, y, z, level, index })), weightBytes);
+  const { y, z } = await decodeLatents(streams, width, height, level, w, weightBytes, opts.pool);
   const out = { width, height, data: new Uint8Array(new SharedArrayBuffer(width * height * 3)) };
   await opts.pool.runAll(decodeTiles(y, tile).map((region): DecodeTileTask =>
     ({ kind: 'decodeTile', out, y, z, level, region })), weightBytes);

@@ -15,6 +15,7 @@
  * Symbols are decoded channel by channel (c0 … c1 − 1), in raster order inside a channel plane.
  */
 import { fail } from './errors.js';
+import type { Symbols } from './bottleneck.js';
 import { PROB_SCALE, RansDecoder, RansEncoder } from './rans.js';
 
 export interface CdfTables {
@@ -44,7 +45,7 @@ const EXPECTED_BYTES_PER_SYMBOL = 0.25;
 
 /** Code channels c0 … c1 − 1 of `symbols` ([C, planeSize], channel-major) as one rANS stream. */
 export function encodeChannels(
-  symbols: Int32Array,
+  symbols: Symbols,
   planeSize: number,
   c0: number,
   c1: number,
@@ -71,15 +72,18 @@ export function encodeChannels(
   return encoder.finish();
 }
 
-/** Decode a stream of `encodeChannels` into channels c0 … c1 − 1 of `out`; hostile bytes ⇒ CORRUPT. */
+/**
+ * Decode a stream of `encodeChannels` into channels c0 … c1 − 1 of `out`; hostile bytes ⇒ CORRUPT.
+ * Returns false, leaving `out` part-written, when a value does not fit `out` (int16 for a file that needs int32).
+ */
 export function decodeChannels(
   bytes: Uint8Array,
   planeSize: number,
   c0: number,
   c1: number,
   tables: CdfTables,
-  out: Int32Array,
-): void {
+  out: Symbols,
+): boolean {
   checkArguments(out, planeSize, c0, c1, tables);
   const { cdf, stride, length, offset } = tables;
   const decoder = new RansDecoder(bytes);
@@ -99,10 +103,13 @@ export function decodeChannels(
         else above = middle;
       }
       decoder.advance(cdf[row + index], cdf[row + index + 1] - cdf[row + index]);
-      out[plane + i] = index < escape ? index - zeroIndex : getEscapedValue(decoder, escape, zeroIndex);
+      const value = index < escape ? index - zeroIndex : getEscapedValue(decoder, escape, zeroIndex);
+      out[plane + i] = value;
+      if (out[plane + i] !== value) return false; // an Int16Array too narrow for this file: the caller widens
     }
   }
   decoder.finish();
+  return true;
 }
 
 /** Push the bypass payload of an out-of-table index, in reverse of the order `getEscapedValue` reads it. */
@@ -133,7 +140,7 @@ function getEscapedValue(decoder: RansDecoder, escape: number, offset: number): 
 }
 
 /** Shapes from the caller and the O(1)-per-row facts of the tables (src/weights.ts checks the rest). */
-function checkArguments(data: Int32Array, planeSize: number, c0: number, c1: number, t: CdfTables): void {
+function checkArguments(data: Symbols, planeSize: number, c0: number, c1: number, t: CdfTables): void {
   if (!(Number.isInteger(c0) && Number.isInteger(c1) && 0 <= c0 && c0 <= c1 && c1 <= t.channels)) {
     fail('INTERNAL', `channels ${c0}…${c1} of ${t.channels}`);
   }

@@ -48,7 +48,7 @@ export function cropTensor(t: Tensor, rows: Range, cols: Range): Tensor {
 export function cropLatent(l: Latent, rows: Range, cols: Range): Latent {
   const h = rows.end - rows.start;
   const w = cols.end - cols.start;
-  const symbols = new Int32Array(l.c * h * w);
+  const symbols = l.symbols instanceof Int16Array ? new Int16Array(l.c * h * w) : new Int32Array(l.c * h * w);
   for (let c = 0; c < l.c; c++) {
     for (let y = rows.start; y < rows.end; y++) {
       const src = (c * l.h + y) * l.w;

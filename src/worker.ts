@@ -37,7 +37,7 @@ export interface EncodeStreamTask {
   level: number;
   index: number;
 }
-/** Stream `index` of the file, decoded into its channel group of the shared ŷ or ẑ symbols. */
+/** Stream `index` of the file, decoded into its channel group of the shared ŷ or ẑ symbols; overflow[0] = 1 if they are too narrow. */
 export interface DecodeStreamTask {
   kind: 'decodeStream';
   stream: Uint8Array;
@@ -45,6 +45,7 @@ export interface DecodeStreamTask {
   z: Latent;
   level: number;
   index: number;
+  overflow: Int32Array;
 }
 /** One tile of x̂, written into the shared output pixels. */
 export interface DecodeTileTask {
@@ -104,7 +105,7 @@ function run(task: Task, w: Weights): Uint8Array | undefined {
     case 'encodeStream':
       return encodeFileStream(task.index, task.y, task.z, w, task.level);
     case 'decodeStream':
-      decodeFileStream(task.stream, task.index, task.y, task.z, w, task.level);
+      if (!decodeFileStream(task.stream, task.index, task.y, task.z, w, task.level)) Atomics.store(task.overflow, 0, 1);
       return undefined;
     case 'decodeTile':
       decodeTile(task.out, task.y, task.z, w, task.level, task.region);

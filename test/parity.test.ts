@@ -7,7 +7,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { attention } from '../src/attention.js';
-import { dequantize, levelRow, quantize, type Latent } from '../src/bottleneck.js';
+import { dequantize, levelRow, quantize, type Latent, type Symbols } from '../src/bottleneck.js';
 import { decodeRegion, fusionCorrection, mainReconstruction } from '../src/decoder.js';
 import { encodeLatents } from '../src/encoder.js';
 import { toPaddedPlanes } from '../src/preprocess.js';
@@ -48,7 +48,7 @@ function assertClose(actual: Tensor, ref: Fixture, what: string, absolute?: numb
   assert.ok(maxDiff <= tol, `${what}: max |diff| ${maxDiff} > ${tol}`);
 }
 
-function mismatches(a: Int32Array, b: Int32Array | Float32Array): number {
+function mismatches(a: Symbols, b: Int32Array | Float32Array): number {
   let n = 0;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) n++;
   return n;

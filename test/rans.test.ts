@@ -181,6 +181,31 @@ test('escapes on both sides, up to the int32 extremes', () => {
   assert.equal(codeGroups(symbols, plane.length, [0, 1, 3], tables), symbols);
 });
 
+test('int16 output: values that fit decode as in int32; a wider one (regular or escaped) returns false', () => {
+  const tables = laplacianTables(SCALES);
+  const planeSize = 41;
+  const symbols = laplacianSymbols(mulberry32(9), SCALES, planeSize);
+  symbols[5] = 32767;
+  symbols[6] = -32768;
+  const bytes = encodeChannels(symbols, planeSize, 0, SCALES.length, tables);
+  const narrow = new Int16Array(symbols.length);
+  assert.ok(decodeChannels(bytes, planeSize, 0, SCALES.length, tables, narrow));
+  assert.equal(Int32Array.from(narrow), symbols);
+  for (const wide of [32768, -32769, 2 ** 31 - 1]) {
+    symbols[3 * planeSize + 7] = wide;
+    const wideBytes = encodeChannels(symbols, planeSize, 0, SCALES.length, tables);
+    assert.not.ok(decodeChannels(wideBytes, planeSize, 0, SCALES.length, tables, new Int16Array(symbols.length)), `${wide}`);
+    const out = new Int32Array(symbols.length);
+    assert.ok(decodeChannels(wideBytes, planeSize, 0, SCALES.length, tables, out));
+    assert.equal(out, symbols);
+  }
+  // a table wide enough that a regular (not escaped) symbol overflows int16
+  const broad = tablesFromFrequencies([{ freqs: quantizeFrequencies(Array.from({ length: 40_000 }, () => 1)), offset: 0 }]);
+  const regular = Int32Array.from([0, 39_998, 5]); // 39,999 regular symbols, then the escape
+  const regularBytes = encodeChannels(regular, 3, 0, 1, broad);
+  assert.not.ok(decodeChannels(regularBytes, 3, 0, 1, broad, new Int16Array(3)));
+});
+
 test('same input ⇒ same bytes', () => {
   const tables = laplacianTables(SCALES);
   const symbols = laplacianSymbols(mulberry32(5), SCALES, 500);
