@@ -4,7 +4,7 @@
  * own code and come back the same way, so every codec is scored by the same metric code on the same pixels.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { accessSync, constants, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, rmSync, statSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { AaraError, fail } from './errors.js';
 import { readInput } from './files.js';
@@ -147,27 +147,32 @@ const TOOL_TIMEOUT_MS = 120_000;
 /**
  * Codes images with one classic codec in `workDir`. The source file is written once per image (kept for the
  * following settings); times are the wall time of each tool process, start-up included. Calls may overlap
- * (the eval runs a codec's settings side by side): each setting has its own output files.
+ * (the eval runs a codec's settings side by side): each call has its own output files, removed when it ends.
  */
 export class ClassicCoder {
   private source?: { image: RgbImage; path: string };
+  private jobs = 0;
 
   constructor(readonly codec: ClassicCodec, private readonly workDir: string) {}
 
   async code(image: RgbImage, setting: ClassicSetting): Promise<CodedImage> {
     const { codec } = this;
     const input = this.sourceFile(image);
-    const job = codec.settings.indexOf(setting);
+    const job = this.jobs++;
     const compressed = join(this.workDir, `${codec.encoder}-${job}.${codec.extension}`);
     const decodedPath = join(this.workDir, `${codec.decoder}-${job}.${codec.outputFormat}`);
-    const encodeSeconds = await runTool(codec.encoder, codec.encodeArgs(setting, input, compressed, image));
-    const decodeSeconds = await runTool(codec.decoder, codec.decodeArgs(compressed, decodedPath));
-    const decodedBytes = readInput(decodedPath);
-    const decoded = codec.outputFormat === 'ppm' ? readPpm(decodedBytes) : decodeImage(decodedBytes);
-    if (decoded.width !== image.width || decoded.height !== image.height) {
-      fail('BAD_IMAGE', `${codec.decoder} returned ${decoded.width}×${decoded.height} for a ${image.width}×${image.height} image`);
+    try {
+      const encodeSeconds = await runTool(codec.encoder, codec.encodeArgs(setting, input, compressed, image));
+      const decodeSeconds = await runTool(codec.decoder, codec.decodeArgs(compressed, decodedPath));
+      const decodedBytes = readInput(decodedPath);
+      const decoded = codec.outputFormat === 'ppm' ? readPpm(decodedBytes) : decodeImage(decodedBytes);
+      if (decoded.width !== image.width || decoded.height !== image.height) {
+        fail('BAD_IMAGE', `${codec.decoder} returned ${decoded.width}×${decoded.height} for a ${image.width}×${image.height} image`);
+      }
+      return { bytes: statSync(compressed).size, decoded, encodeSeconds, decodeSeconds };
+    } finally {
+      for (const path of [compressed, decodedPath]) rmSync(path, { force: true });
     }
-    return { bytes: statSync(compressed).size, decoded, encodeSeconds, decodeSeconds };
   }
 
   /** Written synchronously on the first call for an image, so overlapping calls find it there. */
