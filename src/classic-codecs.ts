@@ -3,12 +3,14 @@
  * libjpeg-turbo-progs, libopenjp2-tools, webp, libavif-bin). Images go to the tools as PPM or PNG written by our
  * own code and come back the same way, so every codec is scored by the same metric code on the same pixels.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { accessSync, constants, rmSync, statSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { AaraError, fail } from './errors.js';
+import { Worker } from 'node:worker_threads';
+import { fail } from './errors.js';
 import { readInput } from './files.js';
 import { decodeImage, encodePng, type RgbImage } from './image-io.js';
+import type { ToolReply, ToolRequest } from './tool-worker.js';
 
 type FileFormat = 'ppm' | 'png';
 
@@ -153,7 +155,7 @@ export class ClassicCoder {
   private source?: { image: RgbImage; path: string };
   private jobs = 0;
 
-  constructor(readonly codec: ClassicCodec, private readonly workDir: string) {}
+  constructor(readonly codec: ClassicCodec, private readonly workDir: string, private readonly tools: ToolRunner) {}
 
   async code(image: RgbImage, setting: ClassicSetting): Promise<CodedImage> {
     const { codec } = this;
@@ -162,8 +164,8 @@ export class ClassicCoder {
     const compressed = join(this.workDir, `${codec.encoder}-${job}.${codec.extension}`);
     const decodedPath = join(this.workDir, `${codec.decoder}-${job}.${codec.outputFormat}`);
     try {
-      const encodeSeconds = await runTool(codec.encoder, codec.encodeArgs(setting, input, compressed, image));
-      const decodeSeconds = await runTool(codec.decoder, codec.decodeArgs(compressed, decodedPath));
+      const encodeSeconds = await this.tools.run(codec.encoder, codec.encodeArgs(setting, input, compressed, image));
+      const decodeSeconds = await this.tools.run(codec.decoder, codec.decodeArgs(compressed, decodedPath));
       const decodedBytes = readInput(decodedPath);
       const decoded = codec.outputFormat === 'ppm' ? readPpm(decodedBytes) : decodeImage(decodedBytes);
       if (decoded.width !== image.width || decoded.height !== image.height) {
@@ -186,28 +188,64 @@ export class ClassicCoder {
   }
 }
 
-/** What is kept of a tool's stderr for the error message. */
-const STDERR_KEPT = 4096;
+const TOOL_WORKER = new URL('./tool-worker.js', import.meta.url);
 
-/** Runs a tool without a shell; resolves to its wall time in seconds, rejects with its stderr when it fails. */
-function runTool(program: string, args: string[]): Promise<number> {
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(program, args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: TOOL_TIMEOUT_MS });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr = (stderr + chunk).slice(-STDERR_KEPT);
-    });
-    const failed = (reason: string) => {
-      const tail = stderr.trim().split('\n').slice(-3).join(' / ');
-      reject(new AaraError('TOOL_FAILED', `${program} ${args.join(' ')} failed (${reason})${tail ? `: ${tail}` : ''}`));
-    };
-    child.on('error', (err) => failed(err.message));
-    child.on('close', (status, signal) => {
-      if (status === 0) resolve((performance.now() - started) / 1000);
-      else failed(signal ? `killed by ${signal}` : `exit status ${status}`);
-    });
-  });
+/**
+ * Runs tools without a shell, at most `size` at once, each from a worker thread that times it: the main
+ * thread may be busy meanwhile (scoring another step) without that delay counting as the tool's time.
+ */
+export class ToolRunner {
+  private readonly idle: Worker[] = [];
+  private readonly all: Worker[] = [];
+  private readonly waiting: ((worker: Worker) => void)[] = [];
+
+  constructor(private readonly size: number) {}
+
+  /** Resolves to the tool's wall time in seconds; fails with its stderr when it fails. */
+  async run(program: string, args: string[]): Promise<number> {
+    const worker = await this.acquire();
+    try {
+      const reply = await new Promise<ToolReply>((resolve, reject) => {
+        worker.once('message', (r: ToolReply) => {
+          worker.off('error', reject);
+          resolve(r);
+        });
+        worker.once('error', reject);
+        worker.postMessage({ program, args, timeoutMs: TOOL_TIMEOUT_MS } satisfies ToolRequest);
+      });
+      if (reply.error !== undefined || reply.status !== 0) {
+        const reason = reply.error ?? (reply.signal ? `killed by ${reply.signal}` : `exit status ${reply.status}`);
+        const tail = reply.stderr.trim().split('\n').slice(-3).join(' / ');
+        fail('TOOL_FAILED', `${program} ${args.join(' ')} failed (${reason})${tail ? `: ${tail}` : ''}`);
+      }
+      return reply.seconds;
+    } finally {
+      this.release(worker);
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.all.map((worker) => worker.terminate()));
+    this.all.length = 0;
+    this.idle.length = 0;
+  }
+
+  private acquire(): Promise<Worker> {
+    const worker = this.idle.pop();
+    if (worker) return Promise.resolve(worker);
+    if (this.all.length < this.size) {
+      const started = new Worker(TOOL_WORKER);
+      this.all.push(started);
+      return Promise.resolve(started);
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  private release(worker: Worker): void {
+    const next = this.waiting.shift();
+    if (next) next(worker);
+    else this.idle.push(worker);
+  }
 }
 
 /** Binary PPM (P6, 8-bit). */

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { arch, availableParallelism, cpus, platform, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bdRate, msSsimDecibels, type RdPoint } from './bd-rate.js';
-import { CLASSIC_CODECS, ClassicCoder, isInstalled, toolVersion, type CodedImage } from './classic-codecs.js';
+import { CLASSIC_CODECS, ClassicCoder, isInstalled, ToolRunner, toolVersion, type CodedImage } from './classic-codecs.js';
 import { checkLevel } from './codec.js';
 import { fail } from './errors.js';
 import { PUBLISHED_CURVES, renderRdSvg, type RdCurve } from './eval-plot.js';
@@ -84,6 +84,8 @@ export async function evalCommand(o: EvalOptions): Promise<void> {
   };
   const skipped: EvalResult['skipped'] = [];
   const workDir = mkdtempSync(join(tmpdir(), 'aara-eval-'));
+  // classic tools run one per core (each is single-threaded)
+  const tools = new ToolRunner(availableParallelism());
   try {
     const contenders = [aaraContender(w, levels, o.threads ?? availableParallelism())];
     const cores = availableParallelism();
@@ -95,7 +97,7 @@ export async function evalCommand(o: EvalOptions): Promise<void> {
         notice(`skipping ${codec.name}: ${reason}`);
         continue;
       }
-      const coder = new ClassicCoder(codec, workDir);
+      const coder = new ClassicCoder(codec, workDir, tools);
       const settings = o.quick ? spread(codec.settings, 3) : codec.settings;
       contenders.push({
         name: codec.name,
@@ -114,6 +116,7 @@ export async function evalCommand(o: EvalOptions): Promise<void> {
     writeResults(o.out ?? DEFAULT_OUT, result, measured.comparisons, sources.map((s) => s.path));
     report(o, result);
   } finally {
+    await tools.close();
     rmSync(workDir, { recursive: true, force: true });
     await close();
   }
