@@ -191,19 +191,17 @@ export class ClassicCoder {
 const TOOL_WORKER = new URL('./tool-worker.js', import.meta.url);
 
 /**
- * Runs tools without a shell, at most `size` at once, each from a worker thread that times it: the main
- * thread may be busy meanwhile (scoring another step) without that delay counting as the tool's time.
+ * Runs tools without a shell, each from a worker thread that times it: the main thread may be busy meanwhile
+ * (scoring another step) without that delay counting as the tool's time. One worker per call in flight, kept
+ * for the next call: the callers' concurrency bounds the workers.
  */
 export class ToolRunner {
   private readonly idle: Worker[] = [];
   private readonly all: Worker[] = [];
-  private readonly waiting: ((worker: Worker) => void)[] = [];
-
-  constructor(private readonly size: number) {}
 
   /** Resolves to the tool's wall time in seconds; fails with its stderr when it fails. */
   async run(program: string, args: string[]): Promise<number> {
-    const worker = await this.acquire();
+    const worker = this.idle.pop() ?? this.started();
     try {
       const reply = await new Promise<ToolReply>((resolve, reject) => {
         worker.once('message', (r: ToolReply) => {
@@ -220,7 +218,7 @@ export class ToolRunner {
       }
       return reply.seconds;
     } finally {
-      this.release(worker);
+      this.idle.push(worker);
     }
   }
 
@@ -230,21 +228,10 @@ export class ToolRunner {
     this.idle.length = 0;
   }
 
-  private acquire(): Promise<Worker> {
-    const worker = this.idle.pop();
-    if (worker) return Promise.resolve(worker);
-    if (this.all.length < this.size) {
-      const started = new Worker(TOOL_WORKER);
-      this.all.push(started);
-      return Promise.resolve(started);
-    }
-    return new Promise((resolve) => this.waiting.push(resolve));
-  }
-
-  private release(worker: Worker): void {
-    const next = this.waiting.shift();
-    if (next) next(worker);
-    else this.idle.push(worker);
+  private started(): Worker {
+    const worker = new Worker(TOOL_WORKER);
+    this.all.push(worker);
+    return worker;
   }
 }
 

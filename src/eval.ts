@@ -84,11 +84,10 @@ export async function evalCommand(o: EvalOptions): Promise<void> {
   };
   const skipped: EvalResult['skipped'] = [];
   const workDir = mkdtempSync(join(tmpdir(), 'aara-eval-'));
-  // classic tools run one per core (each is single-threaded)
-  const tools = new ToolRunner(availableParallelism());
+  const tools = new ToolRunner();
+  const cores = availableParallelism();
   try {
-    const contenders = [aaraContender(w, levels, o.threads ?? availableParallelism())];
-    const cores = availableParallelism();
+    const contenders = [aaraContender(w, levels, o.threads ?? cores)];
     for (const codec of CLASSIC_CODECS) {
       const missing = [codec.encoder, codec.decoder].filter((tool) => !isInstalled(tool));
       if (missing.length > 0) {
