@@ -152,8 +152,10 @@ const PNG_COLOR_TYPES: Record<number, { samples: number; depths: number[] }> = {
 function decodePng(bytes: Uint8Array, limits: Limits): RgbImage & { info: ReadInfo } {
   const layout = readPngLayout(bytes, limits);
   const { width, height, bitDepth, colorType, interlaced } = layout.header;
-  // pngjs inflates interlaced images without an output cap: bound it by the size the header implies.
-  if (interlaced) checkInflatedSize(layout.imageData, interlacedDataSize(layout.header));
+  // The image data must inflate to exactly the size the header implies. pngjs caps nothing for interlaced images,
+  // and for short non-interlaced data it returns its whole Buffer.allocUnsafe chunk: the missing rows would be
+  // whatever memory the process freed before (issue 14). Checking costs a second inflate (≈ 2 ms per MB).
+  checkInflatedSize(layout.imageData, interlaced ? interlacedDataSize(layout.header) : progressiveDataSize(layout.header));
   // pngjs scales 16-bit samples by round(v·255/65535) = round(v/257) and expands gray and palette to RGBA.
   const decoded = decodeWithLibrary('PNG', () => PNG.sync.read(pngForDecoder(bytes, layout)));
   const rgb = toRgb({ width, height, data: decoded.data });
@@ -249,12 +251,21 @@ function interlacedDataSize({ width, height, bitDepth, colorType }: PngHeader): 
   return size;
 }
 
+/** Size of the filtered scanlines of a non-interlaced image: one filter byte per row. */
+function progressiveDataSize({ width, height, bitDepth, colorType }: PngHeader): number {
+  return height * (1 + Math.ceil((width * PNG_COLOR_TYPES[colorType].samples * bitDepth) / 8));
+}
+
 function checkInflatedSize(imageData: Uint8Array[], expected: number): void {
+  let inflated: Buffer;
   try {
-    inflateSync(Buffer.concat(imageData), { maxOutputLength: expected });
+    inflated = inflateSync(Buffer.concat(imageData), { maxOutputLength: expected });
   } catch (err) {
     const tooLong = (err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE';
-    fail('BAD_IMAGE', tooLong ? 'PNG image data is larger than its header declares' : `corrupt PNG: ${(err as Error).message}`);
+    return fail('BAD_IMAGE', tooLong ? 'PNG image data is larger than its header declares' : `corrupt PNG: ${(err as Error).message}`);
+  }
+  if (inflated.length !== expected) {
+    fail('BAD_IMAGE', `PNG image data is shorter than its header declares (${inflated.length} of ${expected} bytes)`);
   }
 }
 

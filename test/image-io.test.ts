@@ -251,6 +251,44 @@ test('interlaced PNG whose data inflates past its declared size is refused', () 
   throwsCode(() => decodeImage(pngFile(ihdr(4, 4, 8, 2, 1), bomb)), ['BAD_IMAGE'], /larger than its header declares/);
 });
 
+test('issue 14 repro: IHDR 20000×1 RGB with one inflated byte is refused, not filled from freed memory', () => {
+  const png = pngFile(ihdr(20000, 1, 8, 2), chunk('IDAT', deflateSync(Uint8Array.of(0))));
+  throwsCode(() => decodeImage(png), ['BAD_IMAGE'], /shorter than its header declares \(1 of 60001 bytes\)/);
+  // a tiny file declaring 8192×8192 cannot hold 64 Mpixel of data: refused instead of read as a black image
+  const big = pngFile(ihdr(8192, 8192, 8, 2), chunk('IDAT', deflateSync(new Uint8Array(1 << 16))));
+  throwsCode(() => decodeImage(big), ['BAD_IMAGE'], /shorter than its header declares/);
+});
+
+test('image data one byte short or one byte long is refused for every colour type, bit depth and interlace', () => {
+  const kinds: Array<[number, number, number]> = [
+    [0, 1, 1], [0, 2, 1], [0, 4, 1], [0, 8, 1], [0, 16, 1],
+    [2, 8, 3], [2, 16, 3],
+    [3, 1, 1], [3, 2, 1], [3, 4, 1], [3, 8, 1],
+    [4, 8, 2], [4, 16, 2],
+    [6, 8, 4], [6, 16, 4],
+  ];
+  const palette = chunk('PLTE', Uint8Array.from({ length: 256 * 3 }, (_, i) => (i * 7) & 255));
+  for (const [colorType, depth, samples] of kinds) {
+    for (const interlaced of [false, true]) {
+      const [width, height] = [11, 7];
+      const at: SampleAt = (x, y, c) => (x * 5 + y * 3 + c) % (1 << Math.min(depth, 8));
+      const raw = interlaced
+        ? Buffer.concat(ADAM7.map((pass) => scanlines(width, height, samples, depth, at, pass)))
+        : Buffer.from(scanlines(width, height, samples, depth, at));
+      const head = colorType === 3 ? [ihdr(width, height, depth, colorType, +interlaced), palette] : [ihdr(width, height, depth, colorType, +interlaced)];
+      const what = `colour type ${colorType}, ${depth} bit${interlaced ? ', Adam7' : ''}`;
+      const exact = decodeImage(pngFile(...head, chunk('IDAT', deflateSync(raw))));
+      assert.is(exact.data.length, width * height * 3, what);
+      const short = pngFile(...head, chunk('IDAT', deflateSync(raw.subarray(0, raw.length - 1))));
+      throwsCode(() => decodeImage(short), ['BAD_IMAGE'], /shorter than its header declares/);
+      const empty = pngFile(...head, chunk('IDAT', deflateSync(new Uint8Array(0))));
+      throwsCode(() => decodeImage(empty), ['BAD_IMAGE'], /shorter than its header declares/);
+      const long = pngFile(...head, chunk('IDAT', deflateSync(Buffer.concat([raw, Uint8Array.of(0)]))));
+      throwsCode(() => decodeImage(long), ['BAD_IMAGE'], /larger than its header declares/);
+    }
+  }
+});
+
 test('bytes after IEND are ignored', () => {
   const png = Buffer.concat([encodePng(gradient(3, 3)), Buffer.from('trailing junk')]);
   assert.equal(decodeImage(png).data, gradient(3, 3).data);
