@@ -211,10 +211,11 @@ await tf.setBackend('cpu');
 const { img, name } = benchImage();
 const w = loadWeights();
 const level = DEFAULT_LEVEL;
-const { y, z } = encodeLatents(img, w, level);
+const latents = encodeLatents(img, w, level);
+const { y, z } = latents;
 const { M, Mr } = w.config;
-const yIn = dequantize(y, levelRow(w.gainY, level, M), levelRow(w.entropyY.median, level, M));
-const zIn = dequantize(z, levelRow(w.gainZ, level, Mr), levelRow(w.entropyZ.median, level, Mr));
+const yIn = dequantize(y, levelRow(w.gainY, level, M), w.entropyY && levelRow(w.entropyY.median, level, M));
+const zIn = dequantize(z, levelRow(w.gainZ, level, Mr), w.entropyZ && levelRow(w.entropyZ.median, level, Mr));
 const whole = { rows: { start: 0, end: 16 * y.h }, cols: { start: 0, end: 16 * y.w } };
 const macs = decoderMacs(w, y);
 console.log(`${name} ${img.width}×${img.height} (padded ${16 * y.w}×${16 * y.h}), level ${level}, weights ${w.idHex}; ` +
@@ -228,7 +229,7 @@ const engine: Runtime = {
   name: 'aara engine (decodeRegion)',
   threads: '1',
   iterations: FAST_ITERATIONS,
-  decode: async () => decodeRegion(y, z, w, level, whole).data,
+  decode: async () => decodeRegion(latents, w, level, whole).data,
 };
 const runtimes: Runtime[] = [engine];
 const onnxProblem = staleOnnxReason(w);

@@ -1,14 +1,14 @@
 /**
  * Paper step 4, entropy bottleneck with latent quantisation, at quality level q:
- *   symbols s = round(a ⊙ g_q − μ_q)   (a: attention output, g_q: gains, μ_q: learned medians)
- *   decoder input ŷ / g_q = (s + μ_q) / g_q
+ *   symbols s = round(a ⊙ g_q − μ)   (a: attention output, g_q: gains, μ: the factorized prior's learned
+ *                                     medians per channel, or the Gaussian conditional's predicted mean per element)
+ *   decoder input ŷ / g_q = (s + μ) / g_q
  * Symbols are coded with the integer CDF tables of the weight file, in independent streams of
  * CHANNELS_PER_STREAM channels each so that streams can be decoded in parallel.
  */
 import { roundHalfEven } from './preprocess.js';
-import { decodeChannels, encodeChannels } from './symbol-coder.js';
+import { decodeChannels, encodeChannels, type CdfTables } from './symbol-coder.js';
 import { tensor, type Tensor } from './tensor.js';
-import type { LatentEntropy } from './weights.js';
 
 /** 32 channels a stream: 4 streams for ŷ and 2 for ẑ at the default widths, each large enough to code well. */
 export const CHANNELS_PER_STREAM = 32;
@@ -24,36 +24,65 @@ export interface Latent {
   h: number;
   w: number;
   symbols: Symbols;
+  /** Gaussian conditional: the predicted mean μ of each element (gained); without it, μ = the channel's median */
+  means?: Float32Array;
+  /** Gaussian conditional: each element's row of the scale-indexed CDF tables; without it, row = channel */
+  indexes?: Uint8Array;
+}
+
+/** The latents of one file: ŷ and ẑ, and the hyper kind's hyper-latent ŵ. */
+export interface Latents {
+  y: Latent;
+  z: Latent;
+  hyper?: Latent;
+}
+
+/** A typed array in memory that worker threads can share when the host allows it (Node; isolated pages). */
+export function shareable<T>(make: (buffer: ArrayBufferLike) => T, bytes: number): T {
+  return make(typeof SharedArrayBuffer === 'function' ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
 }
 
 export function streamCount(channels: number): number {
   return Math.ceil(channels / CHANNELS_PER_STREAM);
 }
 
+/**
+ * Centres μ of a latent's symbols: the factorized prior's medians (one per channel), or the Gaussian
+ * conditional's means and table rows (one per element; see src/priors.ts).
+ */
+export type Centers = { medians: Float32Array } | { means: Float32Array; indexes: Uint8Array };
+
 /** `symbols` may view a's buffer: each element is read before its slot is written. */
-export function quantize(a: Tensor, gains: Float32Array, medians: Float32Array,
+export function quantize(a: Tensor, gains: Float32Array, centers: Centers,
   symbols: Int32Array = new Int32Array(a.c * a.h * a.w)): Latent {
   const planeSize = a.h * a.w;
+  const means = 'means' in centers ? centers.means : undefined;
   for (let c = 0; c < a.c; c++) {
     const g = gains[c];
-    const mu = medians[c];
+    const mu = means ? 0 : (centers as { medians: Float32Array }).medians[c];
     const base = c * planeSize;
     // float32 after each op, as the trainer computes y = a·g and y − μ in float32
     for (let p = 0; p < planeSize; p++) {
-      symbols[base + p] = roundHalfEven(Math.fround(Math.fround(a.data[base + p] * g) - mu));
+      const i = base + p;
+      symbols[i] = roundHalfEven(Math.fround(Math.fround(a.data[i] * g) - (means ? means[i] : mu)));
     }
   }
-  return { c: a.c, h: a.h, w: a.w, symbols };
+  return { c: a.c, h: a.h, w: a.w, symbols, ...(means && { means, indexes: (centers as { indexes: Uint8Array }).indexes }) };
 }
 
-export function dequantize(latent: Latent, gains: Float32Array, medians: Float32Array): Tensor {
+/** ŷ / g_q = (s + μ) / g_q, with μ the latent's means or else the channel medians. */
+export function dequantize(latent: Latent, gains: Float32Array, medians?: Float32Array): Tensor {
   const planeSize = latent.h * latent.w;
   const out = tensor(latent.c, latent.h, latent.w);
+  const means = latent.means;
   for (let c = 0; c < latent.c; c++) {
     const g = gains[c];
-    const mu = medians[c];
+    const mu = means ? 0 : medians![c];
     const base = c * planeSize;
-    for (let p = 0; p < planeSize; p++) out.data[base + p] = Math.fround(latent.symbols[base + p] + mu) / g;
+    for (let p = 0; p < planeSize; p++) {
+      const i = base + p;
+      out.data[i] = Math.fround(latent.symbols[i] + (means ? means[i] : mu)) / g;
+    }
   }
   return out;
 }
@@ -69,15 +98,17 @@ function streamChannels(index: number, channels: number): { c0: number; c1: numb
   return { c0, c1: Math.min(channels, c0 + CHANNELS_PER_STREAM) };
 }
 
-/** Stream `index` of a latent (its channel group only): streams are independent, so workers code them apart. */
-export function encodeLatentStream(latent: Latent, index: number, entropy: LatentEntropy, level: number): Uint8Array {
+/**
+ * Stream `index` of a latent (its channel group only): streams are independent, so workers code them apart.
+ * Table rows are the latent's indexes when it has them (Gaussian conditional), else its channels.
+ */
+export function encodeLatentStream(latent: Latent, index: number, tables: CdfTables): Uint8Array {
   const { c0, c1 } = streamChannels(index, latent.c);
-  return encodeChannels(latent.symbols, latent.h * latent.w, c0, c1, entropy.tables[level]);
+  return encodeChannels(latent.symbols, latent.h * latent.w, c0, c1, tables, latent.indexes);
 }
 
 /** Decodes stream `index` of a latent into `symbols` (its channel group only); false: a value does not fit them. */
-export function decodeLatentStream(stream: Uint8Array, index: number, latent: Latent, entropy: LatentEntropy,
-  level: number): boolean {
+export function decodeLatentStream(stream: Uint8Array, index: number, latent: Latent, tables: CdfTables): boolean {
   const { c0, c1 } = streamChannels(index, latent.c);
-  return decodeChannels(stream, latent.h * latent.w, c0, c1, entropy.tables[level], latent.symbols);
+  return decodeChannels(stream, latent.h * latent.w, c0, c1, tables, latent.symbols, latent.indexes);
 }

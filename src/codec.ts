@@ -2,12 +2,14 @@
  * The synchronous codec: image → .aara bytes → image. This is the truth; the worker pool only splits
  * the same work across threads and must give byte-identical results.
  */
-import { decodeLatentStream, encodeLatentStream, streamCount, type Latent, type Symbols } from './bottleneck.js';
+import { decodeLatentStream, encodeLatentStream, streamCount, type Latent, type Latents, type Symbols } from './bottleneck.js';
 import { DEFAULT_LIMITS, FLAG_GRAYSCALE, readContainer, writeContainer, type Container, type Limits } from './container.js';
 import { ENCODE_TILE, encodeLatents } from './encoder.js';
 import { fail } from './errors.js';
 import { paddedSize, TOTAL_STRIDE, writeRgbTile } from './preprocess.js';
 import { decodeRegion } from './decoder.js';
+import { hyperGrid, mainCenters, residualCenters, withCenters } from './priors.js';
+import type { CdfTables } from './symbol-coder.js';
 import { recycle } from './tensor.js';
 import { tileGrid, type Region } from './tiling.js';
 import type { RgbImage } from './image-io.js';
@@ -70,28 +72,70 @@ export function checkEncode(img: RgbImage, w: Weights, opts: EncodeOptions): voi
   checkTile(opts.tile ?? ENCODE_TILE);
 }
 
-/** A file's streams: the ŷ channel groups, then the ẑ ones. */
+/**
+ * A file's streams, in file order: the hyper kind's ŵ channel groups first, then ŷ's, then ẑ's. Each stream
+ * codes one channel group of one latent with that latent's tables at the file's level.
+ */
+interface StreamTarget {
+  latent: keyof Latents;
+  /** the stream's index among its latent's */
+  index: number;
+}
+
+function fileStreams(w: Weights): StreamTarget[] {
+  const { M, Mr, Nh } = w.config;
+  const groups: Array<[keyof Latents, number]> = w.hyper ? [['hyper', Nh], ['y', M], ['z', Mr]] : [['y', M], ['z', Mr]];
+  return groups.flatMap(([latent, channels]) => Array.from({ length: streamCount(channels) }, (_, index) => ({ latent, index })));
+}
+
 export function fileStreamCount(w: Weights): number {
-  return streamCount(w.config.M) + streamCount(w.config.Mr);
+  return fileStreams(w).length;
 }
 
-/** Which latent (and which of its streams) stream `index` of a file codes. */
-function streamTarget(index: number, y: Latent, z: Latent, w: Weights) {
-  const yStreams = streamCount(w.config.M);
-  return index < yStreams
-    ? { latent: y, entropy: w.entropyY, index }
-    : { latent: z, entropy: w.entropyZ, index: index - yStreams };
+/** The CDF tables a latent is coded with: its factorized prior's at this level, or the Gaussian conditional's. */
+function latentTables(latent: keyof Latents, w: Weights, level: number): CdfTables {
+  if (!w.hyper) return (latent === 'y' ? w.entropyY! : w.entropyZ!).tables[level];
+  return latent === 'hyper' ? w.hyper.entropyW.tables[level] : w.hyper.gaussian.tables;
 }
 
-export function encodeFileStream(index: number, y: Latent, z: Latent, w: Weights, level: number): Uint8Array {
-  const target = streamTarget(index, y, z, w);
-  return encodeLatentStream(target.latent, target.index, target.entropy, level);
+function streamLatent(index: number, latents: Latents, w: Weights): { latent: Latent; target: StreamTarget } {
+  const target = fileStreams(w)[index];
+  const latent = latents[target.latent];
+  if (!latent) return fail('INTERNAL', `stream ${index} codes a ${target.latent} latent this file has not got`);
+  return { latent, target };
+}
+
+export function encodeFileStream(index: number, latents: Latents, w: Weights, level: number): Uint8Array {
+  const { latent, target } = streamLatent(index, latents, w);
+  return encodeLatentStream(latent, target.index, latentTables(target.latent, w, level));
 }
 
 /** Decodes stream `index` of a file into its latent's symbols (its channel group only); false: a value does not fit them. */
-export function decodeFileStream(stream: Uint8Array, index: number, y: Latent, z: Latent, w: Weights, level: number): boolean {
-  const target = streamTarget(index, y, z, w);
-  return decodeLatentStream(stream, target.index, target.latent, target.entropy, level);
+export function decodeFileStream(stream: Uint8Array, index: number, latents: Latents, w: Weights, level: number): boolean {
+  const { latent, target } = streamLatent(index, latents, w);
+  return decodeLatentStream(stream, target.index, latent, latentTables(target.latent, w, level));
+}
+
+/**
+ * The decode plan, shared by decodeSync and the worker pool: stages of streams that can be decoded in any
+ * order, each after its `prepare` (on the calling thread) has given its latents what their tables need.
+ *   factorized: all streams at once.
+ *   hyper:      ŵ streams → h_s → ŷ's means and indexes → ŷ streams → c_z(g_m's first layer) → ẑ's → ẑ streams.
+ */
+export interface DecodeStage {
+  streams: number[];
+  prepare?: (latents: Latents, w: Weights, level: number) => void;
+}
+
+export function decodeStages(w: Weights): DecodeStage[] {
+  const streams = fileStreams(w).map((t, i) => ({ ...t, i }));
+  const of = (latent: keyof Latents) => streams.filter((t) => t.latent === latent).map((t) => t.i);
+  if (!w.hyper) return [{ streams: streams.map((t) => t.i) }];
+  return [
+    { streams: of('hyper') },
+    { streams: of('y'), prepare: (l, w, level) => withCenters(l.y, mainCenters(l.hyper!, w, level, l.y)) },
+    { streams: of('z'), prepare: (l, w, level) => withCenters(l.z, residualCenters(l.y, w, level)) },
+  ];
 }
 
 export function writeFile(img: RgbImage, w: Weights, opts: EncodeOptions, streams: Uint8Array[]): Uint8Array {
@@ -107,8 +151,8 @@ export function writeFile(img: RgbImage, w: Weights, opts: EncodeOptions, stream
 
 export function encodeSync(img: RgbImage, w: Weights, opts: EncodeOptions): Uint8Array {
   checkEncode(img, w, opts);
-  const { y, z } = encodeLatents(img, w, opts.level, opts.tile);
-  const streams = Array.from({ length: fileStreamCount(w) }, (_, i) => encodeFileStream(i, y, z, w, opts.level));
+  const latents = encodeLatents(img, w, opts.level, opts.tile);
+  const streams = Array.from({ length: fileStreamCount(w) }, (_, i) => encodeFileStream(i, latents, w, opts.level));
   return writeFile(img, w, opts, streams);
 }
 
@@ -116,14 +160,19 @@ export function encodeSync(img: RgbImage, w: Weights, opts: EncodeOptions): Uint
 export const SYMBOL_KINDS = [Int16Array, Int32Array] as const;
 
 /**
- * Latent shapes of a width × height image: ŷ at 1/16, ẑ at 1/8 of the padded size. `allocate` gives the
- * symbol arrays (the worker pool puts them in shared memory).
+ * Latent shapes of a width × height image: ŷ at 1/16, ẑ at 1/8 of the padded size, ŵ (hyper kind) at 1/64
+ * rounded up. `allocate` gives the symbol arrays (the worker pool puts them in shared memory).
  */
-export function latentShapes(width: number, height: number, w: Weights, allocate: (length: number) => Symbols): { y: Latent; z: Latent } {
-  const h = paddedSize(height);
-  const wd = paddedSize(width);
-  const latent = (c: number, s: number): Latent => ({ c, h: h / s, w: wd / s, symbols: allocate(c * (h / s) * (wd / s)) });
-  return { y: latent(w.config.M, TOTAL_STRIDE), z: latent(w.config.Mr, TOTAL_STRIDE / 2) };
+export function latentShapes(width: number, height: number, w: Weights, allocate: (length: number) => Symbols): Latents {
+  const h = paddedSize(height) / TOTAL_STRIDE;
+  const wd = paddedSize(width) / TOTAL_STRIDE;
+  const latent = (c: number, lh: number, lw: number): Latent => ({ c, h: lh, w: lw, symbols: allocate(c * lh * lw) });
+  const latents: Latents = { y: latent(w.config.M, h, wd), z: latent(w.config.Mr, 2 * h, 2 * wd) };
+  if (w.hyper) {
+    const grid = hyperGrid(h, wd);
+    latents.hyper = latent(w.config.Nh, grid.h, grid.w);
+  }
+  return latents;
 }
 
 /** The container, checked against the loaded model: everything decodeSync refuses before decoding. */
@@ -148,25 +197,29 @@ export function decodeTiles(y: Latent, tile = DECODE_TILE): Region[] {
 }
 
 /** Decodes one tile of x̂ straight into the output pixels. */
-export function decodeTile(out: RgbImage, y: Latent, z: Latent, w: Weights, level: number, region: Region): void {
-  const pixels = decodeRegion(y, z, w, level, region);
+export function decodeTile(out: RgbImage, latents: Latents, w: Weights, level: number, region: Region): void {
+  const pixels = decodeRegion(latents, w, level, region);
   writeRgbTile(out.data, out.width, out.height, pixels, region);
   recycle(pixels);
 }
 
-/** The file's ŷ and ẑ symbols, in the narrowest arrays that hold them. */
-function decodeLatents(file: Container, w: Weights): { y: Latent; z: Latent } {
+/** The file's latents' symbols, stage by stage, in the narrowest arrays that hold them. */
+function decodeLatents(file: Container, w: Weights): Latents {
   for (const kind of SYMBOL_KINDS) {
-    const { y, z } = latentShapes(file.width, file.height, w, (length) => new kind(length));
-    if (file.streams.every((s, i) => decodeFileStream(s, i, y, z, w, file.level))) return { y, z };
+    const latents = latentShapes(file.width, file.height, w, (length) => new kind(length));
+    const fits = decodeStages(w).every((stage) => {
+      stage.prepare?.(latents, w, file.level);
+      return stage.streams.every((i) => decodeFileStream(file.streams[i], i, latents, w, file.level));
+    });
+    if (fits) return latents;
   }
   return fail('INTERNAL', 'int32 symbols did not fit a decoded value'); // getEscapedValue checks the int32 range
 }
 
 export function decodeSync(bytes: Uint8Array, w: Weights, opts: DecodeOptions = {}): RgbImage {
   const file = openFile(bytes, w, opts);
-  const { y, z } = decodeLatents(file, w);
+  const latents = decodeLatents(file, w);
   const out = { width: file.width, height: file.height, data: new Uint8Array(file.width * file.height * 3) };
-  for (const region of decodeTiles(y, opts.tile)) decodeTile(out, y, z, w, file.level, region);
+  for (const region of decodeTiles(latents.y, opts.tile)) decodeTile(out, latents, w, file.level, region);
   return out;
 }

@@ -5,10 +5,10 @@
  * every machine. Decoding works on regions (tiles) of the padded image; see src/tiling.ts.
  */
 import { relu } from '../kernels/index.js';
-import { dequantize, levelRow, type Latent } from './bottleneck.js';
+import { dequantize, levelRow, type Latent, type Latents } from './bottleneck.js';
 import { convLayer, recycle, synthesis, tensor, type Tensor } from './tensor.js';
 import { clip, cropLatent, cropTensor, fusionInput, tconvInput, type Region } from './tiling.js';
-import type { Transform, Weights } from './weights.js';
+import type { LatentEntropy, Transform, Weights } from './weights.js';
 
 /** φ([x̂_m, r̂]) alone (the parity tests compare it layer by layer). */
 export function fusionCorrection(xMain: Tensor, rHat: Tensor, w: Weights): Tensor {
@@ -36,7 +36,7 @@ export function fuse(xMain: Tensor, rHat: Tensor, w: Weights): Tensor {
  * the next tconv reads (a 1-sample halo a side, clipped to the image); every layer computes just that,
  * so the halo never gets upsampled along with the tile.
  */
-function synthesizeRegion(latent: Latent, t: Transform, gains: Float32Array, medians: Float32Array, region: Region): Tensor {
+function synthesizeRegion(latent: Latent, t: Transform, gains: Float32Array, medians: Float32Array | undefined, region: Region): Tensor {
   const regions = [region];
   for (let scale = 2 ** (t.convs.length - 1); scale >= 1; scale /= 2) {
     const next = regions[0];
@@ -49,19 +49,22 @@ function synthesizeRegion(latent: Latent, t: Transform, gains: Float32Array, med
   return out;
 }
 
+/** The factorized prior's medians at a level (the Gaussian conditional's means travel with the latent). */
+const medians = (entropy: LatentEntropy | undefined, level: number, channels: number) => entropy && levelRow(entropy.median, level, channels);
+
 /** x̂_m = g_m(ŷ) over a pixel region. */
 export function mainReconstruction(y: Latent, w: Weights, level: number, region: Region): Tensor {
   const { M } = w.config;
-  return synthesizeRegion(y, w.mainDecoder, levelRow(w.gainY, level, M), levelRow(w.entropyY.median, level, M), region);
+  return synthesizeRegion(y, w.mainDecoder, levelRow(w.gainY, level, M), medians(w.entropyY, level, M), region);
 }
 
 /** x̂ = x̂_m + r̂ + φ([x̂_m, r̂]) over a pixel region. */
-export function decodeRegion(y: Latent, z: Latent, w: Weights, level: number, region: Region): Tensor {
+export function decodeRegion({ y, z }: Latents, w: Weights, level: number, region: Region): Tensor {
   const { Mr } = w.config;
   const size = { h: y.h * 16, w: y.w * 16 };
   const inner = { rows: clip(fusionInput(region.rows), size.h), cols: clip(fusionInput(region.cols), size.w) };
   const xMain = mainReconstruction(y, w, level, inner);
-  const rHat = synthesizeRegion(z, w.resDecoder, levelRow(w.gainZ, level, Mr), levelRow(w.entropyZ.median, level, Mr), inner);
+  const rHat = synthesizeRegion(z, w.resDecoder, levelRow(w.gainZ, level, Mr), medians(w.entropyZ, level, Mr), inner);
   const fused = fuse(xMain, rHat, w);
   recycle(xMain);
   recycle(rHat);

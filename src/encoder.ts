@@ -2,17 +2,19 @@
  * Paper step 2, the dual-branch encoder:
  *   main:     ŷ-symbols = Q(A_m(f_m(x)) ⊙ g_q),  x̂_m = g_m(ŷ)        (x̂_m exactly as the decoder will see it)
  *   residual: r = x − x̂_m,  ẑ-symbols = Q(A_r(f_r(r)) ⊙ h_q)
- * The convolutional parts run tile by tile (src/tiling.ts); attention needs global pools, so it runs on
- * the whole latent between the two tile passes.
+ * (Q subtracts the prior's centre μ; the hyper kind's μ comes from its priors, src/priors.ts, which also
+ * give ŵ.) The convolutional parts run tile by tile (src/tiling.ts); attention and the priors work on the
+ * whole latent, between the two tile passes.
  */
 import { attention } from './attention.js';
-import { levelRow, quantize, type Latent } from './bottleneck.js';
+import { levelRow, quantize, type Latent, type Latents } from './bottleneck.js';
 import type { RgbImage } from './image-io.js';
 import { paddedSize, toPaddedPlanes } from './preprocess.js';
 import { recycle, tensor, type Tensor } from './tensor.js';
 import { mainReconstruction } from './decoder.js';
+import { hyperAnalysis, mainCenters, residualCenters } from './priors.js';
 import { analyzeRegion, pasteTensor, tileGrid, type Region } from './tiling.js';
-import type { AttentionWeights, Weights } from './weights.js';
+import type { Weights } from './weights.js';
 
 /** Encoder tiles: 512 px keeps the halo recomputation (≈30 px a side) near 15 % of the work; a tile's activations peak near 40 MB. */
 export const ENCODE_TILE = 512;
@@ -60,32 +62,39 @@ export function latentTiles(size: PaddedSize, scale: number, tile: number): Regi
   return tileGrid(size.h / scale, size.w / scale, tile / scale);
 }
 
+/** Symbols in the features' own buffer (each element is read before its slot is written): no second whole-latent array. */
+const inPlace = (features: Tensor) => new Int32Array(features.data.buffer, features.data.byteOffset, features.data.length);
+
 /**
- * Attention and quantisation in place: the features' buffer becomes the symbols' (the features are consumed),
- * so a latent never needs a second whole-latent array; symbols of shared features are shared.
+ * ŷ (and the hyper kind's ŵ) from f_m(x): attention, then quantisation in place: the features are consumed
+ * and their buffer becomes ŷ's symbols.
  */
-function quantizeInPlace(features: Tensor, a: AttentionWeights, gains: Float32Array, medians: Float32Array): Latent {
-  const { buffer, byteOffset, length } = features.data;
-  return quantize(attention(features, a, features), gains, medians, new Int32Array(buffer, byteOffset, length));
+export function quantizeMain(features: Tensor, w: Weights, level: number): Pick<Latents, 'y' | 'hyper'> {
+  const { M, Nh } = w.config;
+  const a = attention(features, w.mainAttention, features);
+  const gains = levelRow(w.gainY, level, M);
+  if (!w.hyper) return { y: quantize(a, gains, { medians: levelRow(w.entropyY!.median, level, M) }, inPlace(a)) };
+  const hyperFeatures = hyperAnalysis(a, w, level);
+  const hyper = quantize(hyperFeatures, levelRow(w.hyper.gainW, level, Nh), { medians: levelRow(w.hyper.entropyW.median, level, Nh) });
+  recycle(hyperFeatures);
+  return { y: quantize(a, gains, mainCenters(hyper, w, level, a), inPlace(a)), hyper };
 }
 
-export function quantizeMain(features: Tensor, w: Weights, level: number): Latent {
-  const { M } = w.config;
-  return quantizeInPlace(features, w.mainAttention, levelRow(w.gainY, level, M), levelRow(w.entropyY.median, level, M));
-}
-
-export function quantizeResidual(features: Tensor, w: Weights, level: number): Latent {
+/** ẑ from f_r(x − x̂_m), likewise in place; the hyper kind's centres come from ŷ. */
+export function quantizeResidual(features: Tensor, y: Latent, w: Weights, level: number): Latent {
   const { Mr } = w.config;
-  return quantizeInPlace(features, w.resAttention, levelRow(w.gainZ, level, Mr), levelRow(w.entropyZ.median, level, Mr));
+  const a = attention(features, w.resAttention, features);
+  const centers = w.hyper ? residualCenters(y, w, level) : { medians: levelRow(w.entropyZ!.median, level, Mr) };
+  return quantize(a, levelRow(w.gainZ, level, Mr), centers, inPlace(a));
 }
 
-export function encodeLatents(img: RgbImage, w: Weights, level: number, tile?: number): { y: Latent; z: Latent } {
+export function encodeLatents(img: RgbImage, w: Weights, level: number, tile?: number): Latents {
   const size = paddedSizeOf(img);
   tile ??= encodeTile(size);
   const features = tensor(w.config.M, size.h / 16, size.w / 16);
   for (const region of latentTiles(size, 16, tile)) pasteTile(features, mainAnalysisTile(img, w, region), region);
-  const y = quantizeMain(features, w, level);
+  const { y, hyper } = quantizeMain(features, w, level);
   const resFeatures = tensor(w.config.Mr, size.h / 8, size.w / 8);
   for (const region of latentTiles(size, 8, tile)) pasteTile(resFeatures, residualAnalysisTile(img, y, w, level, region), region);
-  return { y, z: quantizeResidual(resFeatures, w, level) };
+  return { y, z: quantizeResidual(resFeatures, y, w, level), ...(hyper && { hyper }) };
 }

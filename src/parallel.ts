@@ -3,17 +3,19 @@
  * tiles and streams spread over workers, so the bytes are identical for any number of workers and any tile
  * size. The state the steps share lives in SharedArrayBuffers that the workers read and write in place:
  *
- *   encode: tiles of f_m → features ─ main thread: attention, quantise → ŷ symbols
- *           tiles of f_r(x − g_m(ŷ)) → features ─ main thread: attention, quantise → ẑ symbols
+ *   encode: tiles of f_m → features ─ main thread: attention, (priors,) quantise → ŷ (and ŵ) symbols
+ *           tiles of f_r(x − g_m(ŷ)) → features ─ main thread: attention, (prior,) quantise → ẑ symbols
  *           streams (one per channel group) → writeContainer
- *   decode: checks as decodeSync → streams → ŷ, ẑ symbols → tiles of x̂ → output pixels
+ *   decode: checks as decodeSync → decodeStages (codec.ts: each stage's prepare here, its streams in the
+ *           workers) → symbols → tiles of x̂ → output pixels
  *
- * Attention pools over the whole latent, so it stays on the main thread between the tile passes.
+ * Attention and the priors work on the whole latent, so they stay on the main thread between the tile passes.
  */
-import type { Latent, Symbols } from './bottleneck.js';
+import type { Latent, Latents, Symbols } from './bottleneck.js';
 import {
   checkEncode,
   DECODE_TILE,
+  decodeStages,
   decodeTiles,
   fileStreamCount,
   latentShapes,
@@ -115,16 +117,16 @@ async function residualLatent(image: RgbImage, y: Latent, w: Weights, weightByte
   const features = sharedTensor(w.config.Mr, size.h / 8, size.w / 8);
   await opts.pool.runAll(latentTiles(size, 8, tile).map((region): ResidualAnalysisTask =>
     ({ kind: 'residualAnalysis', image, y, level: opts.level, region, features })), weightBytes);
-  return quantizeResidual(features, w, opts.level);
+  return quantizeResidual(features, y, w, opts.level);
 }
 
 /** The rest of an encode once f_m(x) is there: attention and quantisation here (in place: ŷ takes over the features' buffer), ẑ, streams. */
 async function encodeFromFeatures(img: RgbImage, image: RgbImage, features: Tensor, w: Weights, weightBytes: Uint8Array,
   opts: ParallelEncodeOptions, tile: number): Promise<Uint8Array> {
-  const y = quantizeMain(features, w, opts.level);
-  const z = await residualLatent(image, y, w, weightBytes, opts, tile);
+  const { y, hyper } = quantizeMain(features, w, opts.level);
+  const latents: Latents = { y, z: await residualLatent(image, y, w, weightBytes, opts, tile), ...(hyper && { hyper }) };
   const streams = await opts.pool.runAll(Array.from({ length: fileStreamCount(w) }, (_, index): EncodeStreamTask =>
-    ({ kind: 'encodeStream', y, z, level: opts.level, index })), weightBytes);
+    ({ kind: 'encodeStream', latents, level: opts.level, index })), weightBytes);
   return writeFile(img, w, opts, streams);
 }
 
@@ -177,15 +179,19 @@ function sharedSymbols(kind: (typeof SYMBOL_KINDS)[number], length: number): Sym
   return kind === Int16Array ? new Int16Array(buffer) : new Int32Array(buffer);
 }
 
-/** decodeSync's latents, one stream a task: in int16 symbols, or again in int32 when a stream's values need them. */
+/** decodeSync's latents, stage by stage, one stream a task: in int16 symbols, or again in int32 when a stream's values need them. */
 async function decodeLatents(streams: Uint8Array[], width: number, height: number, level: number, w: Weights, weightBytes: Uint8Array,
-  pool: WorkerPool): Promise<{ y: Latent; z: Latent }> {
+  pool: WorkerPool): Promise<Latents> {
   for (const kind of SYMBOL_KINDS) {
-    const { y, z } = latentShapes(width, height, w, (length) => sharedSymbols(kind, length));
+    const latents = latentShapes(width, height, w, (length) => sharedSymbols(kind, length));
     const overflow = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
-    await pool.runAll(streams.map((stream, index): DecodeStreamTask =>
-      ({ kind: 'decodeStream', stream, y, z, level, index, overflow })), weightBytes);
-    if (Atomics.load(overflow, 0) === 0) return { y, z };
+    for (const stage of decodeStages(w)) {
+      stage.prepare?.(latents, w, level);
+      await pool.runAll(stage.streams.map((index): DecodeStreamTask =>
+        ({ kind: 'decodeStream', stream: streams[index], latents, level, index, overflow })), weightBytes);
+      if (Atomics.load(overflow, 0) !== 0) break;
+    }
+    if (Atomics.load(overflow, 0) === 0) return latents;
   }
   return fail('INTERNAL', 'int32 symbols did not fit a decoded value');
 }
@@ -198,9 +204,9 @@ export async function decodeParallel(bytes: Uint8Array, w: Weights, weightBytes:
   // the streams view `bytes`: workers get the same ranges of one shared copy
   const shared = sharedBytes(bytes);
   const streams = file.streams.map((s) => shared.subarray(s.byteOffset - bytes.byteOffset, s.byteOffset - bytes.byteOffset + s.length));
-  const { y, z } = await decodeLatents(streams, width, height, level, w, weightBytes, opts.pool);
+  const latents = await decodeLatents(streams, width, height, level, w, weightBytes, opts.pool);
   const out = { width, height, data: new Uint8Array(new SharedArrayBuffer(width * height * 3)) };
-  await opts.pool.runAll(decodeTiles(y, tile).map((region): DecodeTileTask =>
-    ({ kind: 'decodeTile', out, y, z, level, region })), weightBytes);
+  await opts.pool.runAll(decodeTiles(latents.y, tile).map((region): DecodeTileTask =>
+    ({ kind: 'decodeTile', out, latents, level, region })), weightBytes);
   return out;
 }

@@ -13,6 +13,9 @@
  *    A u ≥ 2^32 would need a 33rd bit: the encoder refuses it (BAD_WEIGHTS). Only int32 values within
  *    |offset| ≤ 2^24 of ±2^31 can get there — no latent of sane weights comes close.
  * Symbols are decoded channel by channel (c0 … c1 − 1), in raster order inside a channel plane.
+ *
+ * Table rows: row c for channel c (factorized priors), or, given `indexes` (CompressAI's encode_with_indexes),
+ * row indexes[i] for element i (the Gaussian conditional: one row per scale of its scale table).
  */
 import { fail } from './errors.js';
 import type { Symbols } from './bottleneck.js';
@@ -50,18 +53,19 @@ export function encodeChannels(
   c0: number,
   c1: number,
   tables: CdfTables,
+  indexes?: Uint8Array,
 ): Uint8Array {
-  checkArguments(symbols, planeSize, c0, c1, tables);
+  checkArguments(symbols, planeSize, c0, c1, tables, indexes);
   const { cdf, stride, length, offset } = tables;
   const encoder = new RansEncoder((c1 - c0) * planeSize * EXPECTED_BYTES_PER_SYMBOL);
   // rANS is LIFO: walk the symbols backwards so the decoder reads them forwards
   for (let c = c1 - 1; c >= c0; c--) {
-    const row = c * stride;
-    const escape = length[c];
-    const zeroIndex = offset[c];
     const plane = c * planeSize;
     for (let i = planeSize - 1; i >= 0; i--) {
-      let index = symbols[plane + i] + zeroIndex;
+      const r = indexes ? indexes[plane + i] : c;
+      const row = r * stride;
+      const escape = length[r];
+      let index = symbols[plane + i] + offset[r];
       if (index < 0 || index >= escape) {
         putEscapedIndex(encoder, index, escape); // the payload comes after the ESCAPE symbol: push it first
         index = escape;
@@ -83,16 +87,18 @@ export function decodeChannels(
   c1: number,
   tables: CdfTables,
   out: Symbols,
+  indexes?: Uint8Array,
 ): boolean {
-  checkArguments(out, planeSize, c0, c1, tables);
+  checkArguments(out, planeSize, c0, c1, tables, indexes);
   const { cdf, stride, length, offset } = tables;
   const decoder = new RansDecoder(bytes);
   for (let c = c0; c < c1; c++) {
-    const row = c * stride;
-    const escape = length[c];
-    const zeroIndex = offset[c];
     const plane = c * planeSize;
     for (let i = 0; i < planeSize; i++) {
+      const r = indexes ? indexes[plane + i] : c;
+      const row = r * stride;
+      const escape = length[r];
+      const zeroIndex = offset[r];
       // the symbol s owning the slot: the last s with cdf[s] ≤ slot (cdf[0] = 0 ≤ slot < cdf[escape + 1])
       const slot = decoder.peek();
       let index = 0;
@@ -139,16 +145,27 @@ function getEscapedValue(decoder: RansDecoder, escape: number, offset: number): 
   return value;
 }
 
-/** Shapes from the caller and the O(1)-per-row facts of the tables (src/weights.ts checks the rest). */
-function checkArguments(data: Symbols, planeSize: number, c0: number, c1: number, t: CdfTables): void {
-  if (!(Number.isInteger(c0) && Number.isInteger(c1) && 0 <= c0 && c0 <= c1 && c1 <= t.channels)) {
-    fail('INTERNAL', `channels ${c0}…${c1} of ${t.channels}`);
+/**
+ * Shapes from the caller and the O(1)-per-row facts of the tables (src/weights.ts checks the rest). With
+ * `indexes`, the channel count is the symbols' (planes of planeSize) and every index must name a row.
+ */
+function checkArguments(data: Symbols, planeSize: number, c0: number, c1: number, t: CdfTables, indexes?: Uint8Array): void {
+  const channels = indexes ? (planeSize > 0 ? data.length / planeSize : c1) : t.channels;
+  if (!(Number.isInteger(c0) && Number.isInteger(c1) && 0 <= c0 && c0 <= c1 && c1 <= channels)) {
+    fail('INTERNAL', `channels ${c0}…${c1} of ${channels}`);
   }
-  if (!(Number.isInteger(planeSize) && planeSize >= 0 && data.length === t.channels * planeSize)) {
-    fail('INTERNAL', `${data.length} symbols for ${t.channels} planes of ${planeSize}`);
+  if (!(Number.isInteger(planeSize) && planeSize >= 0 && data.length === channels * planeSize)) {
+    fail('INTERNAL', `${data.length} symbols for ${channels} planes of ${planeSize}`);
   }
   if (t.cdf.length < t.channels * t.stride || t.length.length < t.channels || t.offset.length < t.channels) {
     fail('BAD_WEIGHTS', 'CDF tables smaller than their channel count');
+  }
+  if (indexes) {
+    if (indexes.length !== data.length) fail('INTERNAL', `${indexes.length} table indexes for ${data.length} symbols`);
+    for (let i = c0 * planeSize; i < c1 * planeSize; i++) {
+      if (indexes[i] >= t.channels) fail('INTERNAL', `table index ${indexes[i]} of ${t.channels} rows`);
+    }
+    return; // every row was checked when the weights were read
   }
   for (let c = c0; c < c1; c++) {
     const n = t.length[c];

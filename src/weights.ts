@@ -1,16 +1,26 @@
 /**
  * The weight-file reader. It walks weights/aara.bin with one cursor in the order of train/export.py's
  * `tensors()`; this walk *is* the format (weights/FORMAT.md is its table). Tensors are zero-copy views.
+ * The payload's SHA-256 must match the weights ID in the header: a flipped bit is BAD_WEIGHTS, not garbage.
  */
 import { fail } from './errors.js';
+import { sha256 } from './sha256.js';
 import type { CdfTables } from './symbol-coder.js';
 
 export const WEIGHTS_MAGIC = 'AARAWGT\0';
+/** Version 1: the factorized kind (the layout before model kinds existed). Version 2: a model-kind field. */
 export const WEIGHTS_VERSION = 1;
+export const WEIGHTS_VERSION_KINDS = 2;
+/** Model kinds by their header id (train/export.py KIND_IDS). */
+const KIND_IDS: Record<number, ModelKind> = { 1: 'factorized', 2: 'hyper' };
+/** Gaussian conditional tables: more scales than 255 would not fit the Uint8Array of scale indexes. */
+const MAX_SCALES = 255;
 const HEADER_BYTES = 64;
 const CDF_TOTAL = 1 << 16; // the header's CDF precision must be 16: the rANS coder's PROB_BITS
 const MAX_WIDTH = 1024; // sanity bound on channel counts read from a (possibly hostile) header
 const MAX_LEVELS = 64;
+/** Bound on a CDF row stride read from the file (the exporter clips tables at 4096 symbols). */
+const MAX_TABLE_STRIDE = 1 << 16;
 
 export interface Conv {
   weight: Float32Array;
@@ -38,12 +48,37 @@ export interface LatentEntropy {
   median: Float32Array; // [L, C]
   tables: CdfTables[]; // per level
 }
+/**
+ * factorized: the paper's model, per-channel factorized priors for ŷ and ẑ.
+ * hyper: Gaussian conditionals for ŷ (mean-scale hyperprior, hyper-latent ŵ) and ẑ (from g_m's 1/8 features).
+ */
+export type ModelKind = 'factorized' | 'hyper';
 export interface ModelConfig {
+  kind: ModelKind;
   N: number;
   M: number;
   Nr: number;
   Mr: number;
   levels: number;
+  /** width of the hyper and context networks and channels of ŵ (hyper kind; 0 otherwise) */
+  Nh: number;
+}
+/** The Gaussian conditional's tables: row j codes a latent element whose scale σ ≤ scales[j] (first such j). */
+export interface GaussianTables {
+  scales: Float32Array;
+  tables: CdfTables;
+}
+/** What the hyper kind adds: see train/model.py's diagram. */
+export interface HyperWeights {
+  gainW: Float32Array; // [L, Nh]
+  /** h_a: conv3/1 M→Nh · ReLU · conv5/2 · ReLU · conv5/2 */
+  analysis: Conv[];
+  /** h_s: tconv5/2 · ReLU · tconv5/2 · ReLU · conv3/1 Nh→2M (μ, σ of ŷ / g_q) */
+  synthesis: Conv[];
+  /** c_z: conv3/1 N→Nh · ReLU · conv3/1 Nh→2Mr (μ, σ of ẑ / h_q) */
+  resContext: Conv[];
+  entropyW: LatentEntropy;
+  gaussian: GaussianTables;
 }
 export interface Weights {
   config: ModelConfig;
@@ -60,8 +95,11 @@ export interface Weights {
   fusion: { conv1: Conv; conv2: Conv };
   gainY: Float32Array; // [L, M]
   gainZ: Float32Array; // [L, Mr]
-  entropyY: LatentEntropy;
-  entropyZ: LatentEntropy;
+  /** factorized kind: the per-channel tables of ŷ and ẑ */
+  entropyY?: LatentEntropy;
+  entropyZ?: LatentEntropy;
+  /** hyper kind */
+  hyper?: HyperWeights;
 }
 
 class Cursor {
@@ -81,6 +119,12 @@ class Cursor {
   }
   i32(count: number, name: string): Int32Array {
     return new Int32Array(this.bytes.buffer, this.take(count, name), count);
+  }
+  /** A stored table size: bounded so that the tensor it sizes is checked against the file's end, not allocated. */
+  size(name: string, max: number): number {
+    const v = this.i32(1, name)[0];
+    if (v < 1 || v > max) fail('BAD_WEIGHTS', `${name} = ${v} out of range`);
+    return v;
   }
 }
 
@@ -135,6 +179,40 @@ function entropy(c: Cursor, name: string, levels: number, channels: number, stri
   return { median, tables };
 }
 
+function gaussian(c: Cursor): GaussianTables {
+  const shape = c.i32(2, 'gaussian.shape');
+  const [count, stride] = shape;
+  if (count < 1 || count > MAX_SCALES || stride < 3 || stride > MAX_TABLE_STRIDE) {
+    fail('BAD_WEIGHTS', `gaussian.shape = ${count} × ${stride} out of range`);
+  }
+  const scales = c.f32(count, 'gaussian.scale');
+  for (let j = 0; j < count; j++) {
+    if (!(scales[j] > 0 && Number.isFinite(scales[j])) || (j > 0 && !(scales[j] > scales[j - 1]))) {
+      fail('BAD_WEIGHTS', 'gaussian.scale must be positive, finite and increasing');
+    }
+  }
+  const offset = c.i32(count, 'gaussian.offset');
+  const length = c.i32(count, 'gaussian.length');
+  const tables: CdfTables = { channels: count, stride, cdf: c.i32(count * stride, 'gaussian.cdf'), length, offset };
+  validateTables(tables, 'gaussian');
+  return { scales, tables };
+}
+
+function layers(c: Cursor, name: string, specs: Array<[number, number, number, boolean?]>): Conv[] {
+  // the networks' ReLUs sit between convolutions and are numbered like them (0, 2, 4 …), as in the trainer
+  return specs.map(([inC, outC, k, transposed], i) => conv(c, `${name}.${2 * i}`, inC, outC, k, transposed));
+}
+
+function hyperWeights(c: Cursor, config: ModelConfig): HyperWeights {
+  const { N, M, Mr, Nh, levels } = config;
+  const gainW = c.f32(levels * Nh, 'gain_w');
+  const analysis = layers(c, 'hyper_analysis', [[M, Nh, 3], [Nh, Nh, 5], [Nh, Nh, 5]]);
+  const synthesis = layers(c, 'hyper_synthesis', [[Nh, Nh, 5, true], [Nh, Nh, 5, true], [Nh, 2 * M, 3]]);
+  const resContext = layers(c, 'res_context', [[N, Nh, 3], [Nh, 2 * Mr, 3]]);
+  const strideW = c.size('entropy_w.stride', MAX_TABLE_STRIDE);
+  return { gainW, analysis, synthesis, resContext, entropyW: entropy(c, 'entropy_w', levels, Nh, strideW), gaussian: gaussian(c) };
+}
+
 /** A table the coder can trust: 0 = cdf[0] < cdf[1] < … < cdf[length+1] = 2^16, offsets in range. */
 function validateTables(t: CdfTables, name: string): void {
   for (let ch = 0; ch < t.channels; ch++) {
@@ -166,20 +244,31 @@ export function readWeights(input: Uint8Array): Weights {
   if (magic !== WEIGHTS_MAGIC) fail('BAD_WEIGHTS', 'bad magic (not an aara weight file)');
   const u32 = (offset: number) => view.getUint32(offset, true);
   const version = u32(8);
-  if (version !== WEIGHTS_VERSION) fail('BAD_WEIGHTS', `unsupported weight file version ${version}`);
-  const config: ModelConfig = { N: u32(12), M: u32(16), Nr: u32(20), Mr: u32(24), levels: u32(28) };
+  if (version !== WEIGHTS_VERSION && version !== WEIGHTS_VERSION_KINDS) fail('BAD_WEIGHTS', `unsupported weight file version ${version}`);
+  // version 1 has no kind field: its fields sit 4 bytes earlier, and its ŷ, ẑ table strides follow the precision
+  const at = version === WEIGHTS_VERSION ? 12 : 16;
+  const kind = version === WEIGHTS_VERSION ? 'factorized' : KIND_IDS[u32(12)];
+  if (kind === undefined) fail('BAD_WEIGHTS', `unknown model kind ${u32(12)} (this engine reads ${Object.values(KIND_IDS).join(', ')})`);
+  const config: ModelConfig = {
+    kind, N: u32(at), M: u32(at + 4), Nr: u32(at + 8), Mr: u32(at + 12), levels: u32(at + 16),
+    Nh: kind === 'factorized' ? 0 : u32(at + 20),
+  };
   for (const [key, v] of Object.entries(config)) {
+    if (key === 'kind' || (key === 'Nh' && kind === 'factorized')) continue;
     const max = key === 'levels' ? MAX_LEVELS : MAX_WIDTH;
-    if (v < 1 || v > max) fail('BAD_WEIGHTS', `config ${key} = ${v} out of range`);
+    if (!(v >= 1 && v <= max)) fail('BAD_WEIGHTS', `config ${key} = ${v} out of range`);
   }
-  if (u32(32) !== 16) fail('BAD_WEIGHTS', `CDF precision ${u32(32)} (expected 16)`);
-  const strideY = u32(36);
-  const strideZ = u32(40);
+  const precisionAt = version === WEIGHTS_VERSION ? 32 : 40;
+  if (u32(precisionAt) !== 16) fail('BAD_WEIGHTS', `CDF precision ${u32(precisionAt)} (expected 16)`);
   const payload = u32(44);
   if (payload !== bytes.length - HEADER_BYTES) {
     fail('BAD_WEIGHTS', `payload is ${bytes.length - HEADER_BYTES} bytes, header says ${payload}`);
   }
   const id = bytes.slice(48, 64);
+  const digest = sha256(bytes.subarray(HEADER_BYTES));
+  for (let i = 0; i < id.length; i++) {
+    if (digest[i] !== id[i]) fail('BAD_WEIGHTS', `payload does not match its weights ID ${hexBytes(id)} (the file is damaged)`);
+  }
   const { N, M, Nr, Mr, levels } = config;
   const c = new Cursor(bytes);
   const weights: Weights = {
@@ -196,11 +285,15 @@ export function readWeights(input: Uint8Array): Weights {
     fusion: { conv1: conv(c, 'fusion.conv1', 6, 16, 3), conv2: conv(c, 'fusion.conv2', 16, 3, 3) },
     gainY: c.f32(levels * M, 'gain_y'),
     gainZ: c.f32(levels * Mr, 'gain_z'),
-    entropyY: entropy(c, 'entropy_y', levels, M, strideY),
-    entropyZ: entropy(c, 'entropy_z', levels, Mr, strideZ),
   };
+  if (kind === 'factorized') {
+    weights.entropyY = entropy(c, 'entropy_y', levels, M, u32(36));
+    weights.entropyZ = entropy(c, 'entropy_z', levels, Mr, u32(40));
+  } else {
+    weights.hyper = hyperWeights(c, config);
+  }
   if (c.offset !== bytes.length) fail('BAD_WEIGHTS', `${bytes.length - c.offset} unexpected bytes after the last tensor`);
-  for (const g of [weights.gainY, weights.gainZ]) {
+  for (const g of [weights.gainY, weights.gainZ, weights.hyper?.gainW ?? []]) {
     for (const v of g) if (!(v > 0 && Number.isFinite(v))) fail('BAD_WEIGHTS', 'gains must be positive and finite');
   }
   return weights;

@@ -4,7 +4,7 @@
  * only an encoded stream comes back, transferred. The work itself is the synchronous codec's own functions.
  */
 import { parentPort } from 'node:worker_threads';
-import type { Latent } from './bottleneck.js';
+import type { Latent, Latents } from './bottleneck.js';
 import { decodeFileStream, decodeTile, encodeFileStream } from './codec.js';
 import { mainAnalysisTile, pasteTile, residualAnalysisTile } from './encoder.js';
 import { AaraError, type ErrorCode } from './errors.js';
@@ -32,8 +32,7 @@ export interface ResidualAnalysisTask {
 /** Stream `index` of the file, returned. */
 export interface EncodeStreamTask {
   kind: 'encodeStream';
-  y: Latent;
-  z: Latent;
+  latents: Latents;
   level: number;
   index: number;
 }
@@ -41,8 +40,7 @@ export interface EncodeStreamTask {
 export interface DecodeStreamTask {
   kind: 'decodeStream';
   stream: Uint8Array;
-  y: Latent;
-  z: Latent;
+  latents: Latents;
   level: number;
   index: number;
   overflow: Int32Array;
@@ -51,8 +49,7 @@ export interface DecodeStreamTask {
 export interface DecodeTileTask {
   kind: 'decodeTile';
   out: RgbImage;
-  y: Latent;
-  z: Latent;
+  latents: Latents;
   level: number;
   region: Region;
 }
@@ -103,12 +100,12 @@ function run(task: Task, w: Weights): Uint8Array | undefined {
       return undefined;
     }
     case 'encodeStream':
-      return encodeFileStream(task.index, task.y, task.z, w, task.level);
+      return encodeFileStream(task.index, task.latents, w, task.level);
     case 'decodeStream':
-      if (!decodeFileStream(task.stream, task.index, task.y, task.z, w, task.level)) Atomics.store(task.overflow, 0, 1);
+      if (!decodeFileStream(task.stream, task.index, task.latents, w, task.level)) Atomics.store(task.overflow, 0, 1);
       return undefined;
     case 'decodeTile':
-      decodeTile(task.out, task.y, task.z, w, task.level, task.region);
+      decodeTile(task.out, task.latents, w, task.level, task.region);
       return undefined;
   }
 }

@@ -180,13 +180,14 @@ test('library encode/decode equal the sync ones; the process exits with or witho
 test('latents beyond int16 (decoded narrow by default) decode, sync and on the pool, as their int32 symbols say', async () => {
   const w = tiny.weights;
   const img = syntheticImage(40, 24, 11);
-  const { y, z } = encodeLatents(img, w, TINY_LEVEL);
+  const latents = encodeLatents(img, w, TINY_LEVEL);
+  const { y, z } = latents;
   y.symbols[3] = 40_000;
   z.symbols[z.symbols.length - 1] = -50_000;
-  const streams = Array.from({ length: fileStreamCount(w) }, (_, i) => encodeFileStream(i, y, z, w, TINY_LEVEL));
+  const streams = Array.from({ length: fileStreamCount(w) }, (_, i) => encodeFileStream(i, latents, w, TINY_LEVEL));
   const file = writeFile(img, w, { level: TINY_LEVEL }, streams);
   const expected = { width: img.width, height: img.height, data: new Uint8Array(img.width * img.height * 3) };
-  for (const region of decodeTiles(y)) decodeTile(expected, y, z, w, TINY_LEVEL, region);
+  for (const region of decodeTiles(y)) decodeTile(expected, latents, w, TINY_LEVEL, region);
   assertSameBytes(decodeSync(file, w).data, expected.data, 'sync');
   for (const size of POOL_SIZES) {
     assertSameBytes((await decodeParallel(file, w, tiny.bytes, { pool: poolOf(size) })).data, expected.data, `${size} workers`);

@@ -77,11 +77,11 @@ test('CBAM attention A_m and A_r on PyTorch encoder outputs', () => {
 test('main decoder g_m and residual decoder g_r: every tconv and IGDN output', () => {
   const q = fx.layerLevel;
   const { M, Mr } = w.config;
-  const yHat = dequantize(asLatent(fx.get('layers.sy')), levelRow(w.gainY, q, M), levelRow(w.entropyY.median, q, M));
+  const yHat = dequantize(asLatent(fx.get('layers.sy')), levelRow(w.gainY, q, M), levelRow(w.entropyY!.median, q, M));
   const outs: Tensor[] = [];
   synthesis(yHat, w.mainDecoder, (t) => outs.push(t));
   outs.forEach((t, i) => assertClose(t, fx.get(`layers.main_decoder.${i}`), `main_decoder.${i}`));
-  const zHat = dequantize(asLatent(fx.get('layers.sz')), levelRow(w.gainZ, q, Mr), levelRow(w.entropyZ.median, q, Mr));
+  const zHat = dequantize(asLatent(fx.get('layers.sz')), levelRow(w.gainZ, q, Mr), levelRow(w.entropyZ!.median, q, Mr));
   const res: Tensor[] = [];
   synthesis(zHat, w.resDecoder, (t) => res.push(t));
   res.forEach((t, i) => assertClose(t, fx.get(`layers.res_decoder.${i}`), `res_decoder.${i}`));
@@ -113,7 +113,7 @@ for (const [tag, level] of [['crop', 0], ['crop', 4], ['odd', 2]] as const) {
     const z = asLatent(sz);
     const whole = { rows: { start: 0, end: y.h * 16 }, cols: { start: 0, end: y.w * 16 } };
     assertClose(mainReconstruction(y, w, level, whole), fx.get(`${tag}.level${level}.x_main`), 'x_main', 1e-4);
-    assertClose(decodeRegion(y, z, w, level, whole), fx.get(`${tag}.level${level}.x_hat`), 'x_hat', 1e-4);
+    assertClose(decodeRegion({ y, z }, w, level, whole), fx.get(`${tag}.level${level}.x_hat`), 'x_hat', 1e-4);
   });
 }
 
@@ -135,7 +135,7 @@ test('quantize reproduces the fixture symbols from the fixture latents', () => {
   const sy = fx.get(`crop.level${q}.sy`);
   const ones = new Float32Array(w.config.M).fill(1);
   const zeros = new Float32Array(w.config.M);
-  const lat = quantize(asTensor(yc), ones, zeros);
+  const lat = quantize(asTensor(yc), ones, { medians: zeros });
   assert.is(mismatches(lat.symbols, sy.data), 0);
 });
 

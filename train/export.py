@@ -19,11 +19,15 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from model import AARA, LAMBDAS, pad_to_stride  # noqa: E402
+from model import AARA, LAMBDAS, SCALE_COUNT, pad_to_stride, scale_table  # noqa: E402
 
 MAGIC = b"AARAWGT\0"
-VERSION = 1
+VERSION = 1  # factorized kind: the layout of weight files before model kinds existed, unchanged
+VERSION_KINDS = 2  # a model-kind field in the header (KIND_IDS), then the kind's tensors
+KIND_IDS = {"factorized": 1, "hyper": 2}
 HEADER_BYTES = 64
+# Gaussian conditional tables cover ±TAIL_STDS·σ (two-sided tail mass 1e-9, CompressAI's), the rest escapes
+TAIL_STDS = 6.109410204869
 CDF_PRECISION = 16  # table entries sum to 2^16: the rANS coder's PROB_BITS
 MAX_SYMBOLS = 4096  # regular symbols per channel table; wider quantile ranges are clipped (escape codes the rest)
 
@@ -67,6 +71,25 @@ def cdf_tensors(density, levels):
     return medians, offset, length, cdf
 
 
+def gaussian_tensors():
+    """One CDF table per scale of model.scale_table(): v ∈ [−c, c], c = ⌈TAIL_STDS·σ⌉, index v + c; escape last."""
+    scales = scale_table()
+    centers = [int(math.ceil(float(s) * TAIL_STDS)) for s in scales]
+    stride = 2 * max(centers) + 1 + 2
+    cdf = np.full((len(scales), stride), 1 << CDF_PRECISION, np.int32)
+    for j, (s, c) in enumerate(zip(scales.tolist(), centers)):
+        v = torch.arange(-c, c + 1, dtype=torch.float64).abs()
+        upper = 0.5 * torch.erfc(-(0.5 - v) / (s * math.sqrt(2)))
+        lower = 0.5 * torch.erfc(-(-0.5 - v) / (s * math.sqrt(2)))
+        tail = float(torch.erfc(torch.tensor((c + 0.5) / (s * math.sqrt(2)), dtype=torch.float64)))
+        table = quantized_cdf((upper - lower).numpy(), tail)
+        cdf[j, :len(table)] = table
+    centers = np.array(centers, np.int32)
+    return [("gaussian.shape", np.array([len(scales), stride], np.int32)),
+            ("gaussian.scale", scales.float().numpy()),
+            ("gaussian.offset", centers), ("gaussian.length", 2 * centers + 1), ("gaussian.cdf", cdf)]
+
+
 def conv_block(prefix, conv):
     return [(prefix + ".weight", conv.weight), (prefix + ".bias", conv.bias)]
 
@@ -90,9 +113,17 @@ def attention(prefix, a):
     return conv_block(prefix + ".fc1", a.fc1) + conv_block(prefix + ".fc2", a.fc2) + conv_block(prefix + ".spatial", a.spatial)
 
 
+def layers(prefix, seq):
+    """The convolutions of a Sequential with ReLUs between (hyper and context networks), by their index."""
+    return [b for i, layer in enumerate(seq) if not isinstance(layer, torch.nn.ReLU)
+            for b in conv_block(f"{prefix}.{i}", layer)]
+
+
 def tensors(model):
     """Every tensor of the weight file, in file order: (name, array)."""
     levels = model.config["levels"]
+    if model.kind == "hyper":
+        return hyper_tensors(model)
     out = (sequence("main_encoder", model.main_encoder) + attention("main_attention", model.main_attention)
            + sequence("main_decoder", model.main_decoder)
            + sequence("res_encoder", model.res_encoder) + attention("res_attention", model.res_attention)
@@ -107,6 +138,29 @@ def tensors(model):
     return arrays
 
 
+def transform_tensors(model):
+    return (sequence("main_encoder", model.main_encoder) + attention("main_attention", model.main_attention)
+            + sequence("main_decoder", model.main_decoder)
+            + sequence("res_encoder", model.res_encoder) + attention("res_attention", model.res_attention)
+            + sequence("res_decoder", model.res_decoder)
+            + conv_block("fusion.conv1", model.fusion.conv1) + conv_block("fusion.conv2", model.fusion.conv2))
+
+
+def hyper_tensors(model):
+    """Kind "hyper": the transforms, gains of ŷ, ẑ, ŵ, the hyper and context networks, ŵ's factorized tables
+    (their row stride first), then the Gaussian conditional's scale table and CDF tables."""
+    out = (transform_tensors(model)
+           + [("gain_y", torch.exp(model.log_gain_y)), ("gain_z", torch.exp(model.log_gain_z)),
+              ("gain_w", torch.exp(model.log_gain_w))]
+           + layers("hyper_analysis", model.hyper_analysis) + layers("hyper_synthesis", model.hyper_synthesis)
+           + layers("res_context", model.res_context))
+    arrays = [(n, t.detach().cpu().float().numpy()) for n, t in out]
+    medians, offset, length, cdf = cdf_tensors(model.density_w, model.config["levels"])
+    arrays += [("entropy_w.stride", np.array([cdf.shape[2]], np.int32)), ("entropy_w.median", medians),
+               ("entropy_w.offset", offset), ("entropy_w.length", length), ("entropy_w.cdf", cdf)]
+    return arrays + gaussian_tensors()
+
+
 def dtype_name(a):
     return {np.dtype(np.float32): "f32", np.dtype(np.int32): "i32"}[a.dtype]
 
@@ -116,22 +170,54 @@ def write_weights(model, path, format_md=None, note=""):
     payload = b"".join(np.ascontiguousarray(a).astype(a.dtype.newbyteorder("<")).tobytes() for _, a in arrays)
     weights_id = hashlib.sha256(payload).digest()[:16]
     cfg = model.config
-    # strides of the CDF tables are the only shapes the config does not imply; store them in the header
-    stride_y = next(a for n, a in arrays if n == "entropy_y.cdf").shape[2]
-    stride_z = next(a for n, a in arrays if n == "entropy_z.cdf").shape[2]
-    header = struct.pack("<8s10I16s", MAGIC, VERSION, cfg["N"], cfg["M"], cfg["Nr"], cfg["Mr"], cfg["levels"],
-                         CDF_PRECISION, stride_y, stride_z, len(payload), weights_id)
+    if model.kind == "factorized":
+        # strides of the CDF tables are the only shapes the config does not imply; store them in the header
+        stride_y = next(a for n, a in arrays if n == "entropy_y.cdf").shape[2]
+        stride_z = next(a for n, a in arrays if n == "entropy_z.cdf").shape[2]
+        header = struct.pack("<8s10I16s", MAGIC, VERSION, cfg["N"], cfg["M"], cfg["Nr"], cfg["Mr"], cfg["levels"],
+                             CDF_PRECISION, stride_y, stride_z, len(payload), weights_id)
+    else:  # the other kinds store their table strides in the payload (entropy_w.stride, gaussian.shape)
+        header = struct.pack("<8s10I16s", MAGIC, VERSION_KINDS, KIND_IDS[model.kind], cfg["N"], cfg["M"], cfg["Nr"],
+                             cfg["Mr"], cfg["levels"], cfg["Nh"], CDF_PRECISION, len(payload), weights_id)
     header += b"\0" * (HEADER_BYTES - len(header))
     tmp = path + ".tmp"
     with open(tmp, "wb") as f:
         f.write(header + payload)
     os.replace(tmp, path)
     if format_md:
-        write_format(format_md, arrays, note)
+        write_format(format_md, arrays, note, model.kind)
     return weights_id.hex()
 
 
-def write_format(path, arrays, note):
+HEADER_ROWS = {
+    "factorized": [
+        "| 8 | version (1) | u32 |",
+        "| 12 | N, M, Nr, Mr, L | 5 × u32 |",
+        "| 32 | CDF precision (16) | u32 |",
+        "| 36 | SY, SZ: CDF row strides of ŷ and ẑ | 2 × u32 |",
+    ],
+    "hyper": [
+        "| 8 | version (2) | u32 |",
+        "| 12 | model kind: 1 factorized (always written as version 1), 2 hyper | u32 |",
+        "| 16 | N, M, Nr, Mr, L, Nh | 6 × u32 |",
+        "| 40 | CDF precision (16) | u32 |",
+    ],
+}
+KIND_NOTES = {
+    "factorized": [],
+    "hyper": [
+        "",
+        "Kind hyper (train/model.py): ŵ (the hyper-latent, Nh channels at 1/64) has factorized tables as above, with",
+        "row stride entropy_w.stride; ŷ and ẑ are coded with the Gaussian conditional: gaussian.shape = (S scales,",
+        "row stride), gaussian.scale the S table scales (f32, increasing), and per scale j a CDF row of",
+        "gaussian.length[j] symbols + escape; value v has index v + gaussian.offset[j]. A latent element of predicted",
+        "scale σ (f32, gained) uses the first j with σ ≤ scale[j] (j = S−1 if none): comparisons only.",
+        "res_context / hyper_synthesis output μ then σ of the un-gained latent: the engine multiplies both by the gains.",
+    ],
+}
+
+
+def write_format(path, arrays, note, kind):
     lines = [
         "# weights/aara.bin — flat weight file format (written by train/export.py, read by src/weights.ts)",
         "",
@@ -146,12 +232,10 @@ def write_format(path, arrays, note):
         "| offset | field | type |",
         "|---|---|---|",
         "| 0 | magic `AARAWGT\\0` | 8 bytes |",
-        "| 8 | version (1) | u32 |",
-        "| 12 | N, M, Nr, Mr, L | 5 × u32 |",
-        "| 32 | CDF precision (16) | u32 |",
-        "| 36 | SY, SZ: CDF row strides of ŷ and ẑ | 2 × u32 |",
+        *HEADER_ROWS[kind],
         "| 44 | payload bytes (everything after the header) | u32 |",
         "| 48 | weights ID: first 16 bytes of SHA-256(payload) | 16 bytes |",
+        *KIND_NOTES[kind],
         "",
         "Tensors" + (f" ({note})" if note else "") + ":",
         "",
@@ -217,7 +301,10 @@ def write_fixtures(model, folder, kodak, weights_id):
         x = pad_to_stride(torch.from_numpy(img.copy()).permute(2, 0, 1)[None].float() / 255)
         for level in levels:
             out = model.compress_symbols(x, level)
-            for key in ("sy", "sz", "y", "z", "x_main", "r_hat", "x_hat"):
+            keys = ("sy", "sz", "y", "z", "x_main", "r_hat", "x_hat")
+            if model.kind == "hyper":  # the priors' inputs and outputs: symbols of ŵ, μ and σ (gained) of ŷ, ẑ
+                keys += ("sw", "mu_y", "sigma_y", "mu_z", "sigma_z", "f8")
+            for key in keys:
                 fx.add(f"{tag}.level{level}.{key}", out[key])
             fx.add(f"{tag}.level{level}.estimated_bits", np.array([out["bits"]], np.float32))
 
@@ -232,15 +319,13 @@ def write_fixtures(model, folder, kodak, weights_id):
         fx.add(f"layers.main_encoder.{i}", t)
     fx.add("layers.main_attention", model.main_attention(fe[-1]))
     gy, gz = model.gains(level)
-    my = model.density_y.medians(level)[None, :, None, None]
-    for i, t in enumerate(layer_outputs(model.main_decoder, (out["sy"] + my) / gy[None, :, None, None])):
+    for i, t in enumerate(layer_outputs(model.main_decoder, out["y_hat"] / gy[None, :, None, None])):
         fx.add(f"layers.main_decoder.{i}", t)
     fr = layer_outputs(model.res_encoder, x - out["x_main"])
     for i, t in enumerate(fr):
         fx.add(f"layers.res_encoder.{i}", t)
     fx.add("layers.res_attention", model.res_attention(fr[-1]))
-    mz = model.density_z.medians(level)[None, :, None, None]
-    for i, t in enumerate(layer_outputs(model.res_decoder, (out["sz"] + mz) / gz[None, :, None, None])):
+    for i, t in enumerate(layer_outputs(model.res_decoder, out["z_hat"] / gz[None, :, None, None])):
         fx.add(f"layers.res_decoder.{i}", t)
     fx.save(folder, dict(weights_id=weights_id, layer_level=level,
                          note="written by train/export.py for weights/aara.bin; crop = kodim23.png rows 200-247, cols 300-363"))
@@ -256,17 +341,20 @@ def main():
                                                            "datasets", "kodak", "kodim23.png"))
     ap.add_argument("--tiny-test-weights", action="store_true",
                     help="export a seeded, untrained tiny model (N=8,M=16,Nr=8,Mr=8, 2 levels) for golden tests")
+    ap.add_argument("--kind", default="factorized", help="model kind of --tiny-test-weights")
     args = ap.parse_args()
     torch.set_num_threads(1)
     if args.tiny_test_weights:
         torch.manual_seed(1234)
-        model = AARA(N=8, M=16, Nr=8, Mr=8, levels=2)
+        model = AARA(N=8, M=16, Nr=8, Mr=8, levels=2, kind=args.kind, Nh=8)
         with torch.no_grad():
             # gains of 30–60 make the untrained encoder's small outputs into non-zero symbols, and a non-zero
             # φ exercises the fusion: golden files then cover analysis, coding, synthesis and fusion
             gains = torch.log(torch.tensor([30.0, 60.0]))[:, None]  # levels differ, as real ones do
             model.log_gain_y.copy_(gains.expand_as(model.log_gain_y))
             model.log_gain_z.copy_(gains.expand_as(model.log_gain_z))
+            if args.kind == "hyper":
+                model.log_gain_w.copy_(gains.expand_as(model.log_gain_w))
             model.fusion.conv2.weight.normal_(0, 0.05)
         note = "tiny untrained test model"
     else:

@@ -461,7 +461,7 @@ class AARA(nn.Module):
         bits_w = float(-torch.log2(self.density_w.likelihood(w_hat, level)).sum())
         bits_y = float(-torch.log2(gaussian_likelihood(y_hat, mu_y, sigma_y)).sum())
         bits_z = float(-torch.log2(gaussian_likelihood(z_hat, mu_z, sigma_z)).sum())
-        return dict(sw=w_hat - mw, sy=sy, sz=sz, y=y - mu_y, z=z - mu_z, mu_y=mu_y, sigma_y=sigma_y, mu_z=mu_z,
+        return dict(sw=w_hat - mw, sy=sy, sz=sz, y_hat=y_hat, z_hat=z_hat, y=y - mu_y, z=z - mu_z, mu_y=mu_y, sigma_y=sigma_y, mu_z=mu_z,
                     sigma_z=sigma_z, f8=f8, x_main=xm, residual=r, r_hat=rh, x_hat=self.fuse(xm, rh),
                     bits=bits_w + bits_y + bits_z, bits_w=bits_w, bits_y=bits_y, bits_z=bits_z)
 
@@ -481,7 +481,7 @@ class AARA(nn.Module):
         rh = self.decode_residual(sz + mz, level)
         bits_y = float(-torch.log2(self.density_y.likelihood(sy + my, level)).sum())
         bits_z = float(-torch.log2(self.density_z.likelihood(sz + mz, level)).sum())
-        return dict(sy=sy, sz=sz, y=y - my, z=z - mz, x_main=xm, residual=r, r_hat=rh, x_hat=self.fuse(xm, rh),
+        return dict(sy=sy, sz=sz, y_hat=sy + my, z_hat=sz + mz, y=y - my, z=z - mz, x_main=xm, residual=r, r_hat=rh, x_hat=self.fuse(xm, rh),
                     bits=bits_y + bits_z, bits_y=bits_y, bits_z=bits_z, bits_w=0.0)
 
 
