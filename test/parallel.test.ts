@@ -75,6 +75,11 @@ test('tiles and workers give the bytes of the synchronous codec (test weights)',
   await checkIdentical(tiny, TINY_LEVEL, SIZES, TILES, POOL_SIZES);
 });
 
+test('tiles and workers give the bytes of the synchronous codec (hyper test weights: staged decode)', async () => {
+  const hyper = weightFile(readFileSync(repoPath('weights/test-tiny-hyper.bin')));
+  await checkIdentical(hyper, 0, [[37, 29], [1, 1], [100, 70]], [16, 48, 1024], [1, 3]);
+});
+
 test('tiles and workers give the bytes of the synchronous codec (shipped weights)', async () => {
   const shipped = weightFile(readFileSync(repoPath('weights/aara.bin')));
   await checkIdentical(shipped, 3, [[70, 45]], [16, 48], [2]);

@@ -1,0 +1,146 @@
+/**
+ * The hyper model kind (weights/test-tiny-hyper.bin, seeded and untrained) and the weight reader's checks: the
+ * decoder rebuilds exactly the means and scale indexes the encoder used, every scale index is the first table
+ * scale ≥ σ, and a damaged weight file is BAD_WEIGHTS before any tensor is used.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFileSync } from 'node:fs';
+import { decodeSync, decodeTile, decodeTiles, encodeSync } from '../src/codec.js';
+import { encodeLatents } from '../src/encoder.js';
+import { AaraError, type ErrorCode } from '../src/errors.js';
+import { hyperGrid, mainCenters, residualCenters, scaleIndex } from '../src/priors.js';
+import { readWeights } from '../src/weights.js';
+import { repoPath } from './helpers/fixtures.js';
+import { syntheticImage } from './helpers/images.js';
+
+const hyperBytes = new Uint8Array(readFileSync(repoPath('weights/test-tiny-hyper.bin')));
+const factorizedBytes = new Uint8Array(readFileSync(repoPath('weights/test-tiny.bin')));
+const w = readWeights(hyperBytes);
+
+function throwsCode(run: () => unknown, code: ErrorCode, message?: RegExp): void {
+  try {
+    run();
+  } catch (err) {
+    assert.instance(err, AaraError);
+    assert.is((err as AaraError).code, code, (err as Error).message);
+    if (message) assert.match((err as Error).message, message);
+    return;
+  }
+  assert.unreachable(`expected ${code}`);
+}
+
+test('the hyper test weights: kind, widths and tables from the version-2 header', () => {
+  assert.equal(w.config, { kind: 'hyper', N: 8, M: 16, Nr: 8, Mr: 8, levels: 2, Nh: 8 });
+  assert.is(w.entropyY, undefined);
+  const g = w.hyper!.gaussian;
+  assert.is(g.scales.length, 64);
+  assert.ok(Math.abs(g.scales[0] - 0.11) < 1e-6 && Math.abs(g.scales[63] - 256) < 1e-3);
+  assert.is(readWeights(factorizedBytes).config.kind, 'factorized');
+});
+
+test('every Gaussian table is symmetric and falls away from 0, and wider scales spread further', () => {
+  const { tables } = w.hyper!.gaussian;
+  let previousZero = Infinity;
+  for (let j = 0; j < tables.channels; j++) {
+    const row = j * tables.stride;
+    const center = tables.offset[j];
+    const freq = (v: number) => tables.cdf[row + center + v + 1] - tables.cdf[row + center + v];
+    assert.is(tables.length[j], 2 * center + 1, `row ${j}`);
+    for (let v = 1; v <= center; v++) {
+      assert.ok(Math.abs(freq(v) - freq(-v)) <= 1, `row ${j}: symmetric at ±${v}`);
+      assert.ok(freq(v) <= freq(v - 1), `row ${j}: falls at ${v}`);
+    }
+    assert.ok(freq(0) <= previousZero, `row ${j}: P(0) shrinks as σ grows`);
+    previousZero = freq(0);
+  }
+});
+
+test('scaleIndex: the first table scale ≥ σ; below the table the first, above it the last', () => {
+  const scales = w.hyper!.gaussian.scales;
+  for (let j = 0; j < scales.length; j++) {
+    assert.is(scaleIndex(scales[j], scales), j);
+    if (j + 1 < scales.length) assert.is(scaleIndex(Math.fround(scales[j] * (1 + 2 ** -20)), scales), j + 1);
+  }
+  assert.is(scaleIndex(0, scales), 0);
+  assert.is(scaleIndex(-5, scales), 0);
+  assert.is(scaleIndex(1e9, scales), scales.length - 1);
+});
+
+test('the encoder codes non-trivial symbols of ŵ, ŷ and ẑ, with their means and indexes', () => {
+  const img = syntheticImage(100, 70, 3);
+  for (const level of [0, 1]) {
+    const latents = encodeLatents(img, w, level);
+    const { y, z, hyper } = latents;
+    assert.ok(hyper, 'ŵ');
+    assert.equal([hyper!.c, hyper!.h, hyper!.w], [8, hyperGrid(y.h, y.w).h, hyperGrid(y.h, y.w).w]);
+    for (const [name, l] of [['ŵ', hyper!], ['ŷ', y], ['ẑ', z]] as const) {
+      assert.ok(l.symbols.some((s) => s !== 0), `${name} level ${level}: some symbols are not 0`);
+    }
+    for (const l of [y, z]) {
+      assert.is(l.means!.length, l.symbols.length);
+      assert.ok(new Set(l.indexes).size > 1, 'several scales in use');
+    }
+  }
+});
+
+test('the decoder rebuilds the encoder’s means and indexes from the symbols alone, bit for bit', () => {
+  for (const [width, height, level] of [[37, 29, 0], [100, 70, 1], [1, 1, 1], [130, 20, 0]] as const) {
+    const img = syntheticImage(width, height, width + height);
+    const latents = encodeLatents(img, w, level);
+    const { y, hyper } = latents;
+    const yAgain = { ...y, means: undefined, indexes: undefined };
+    const fromHyper = mainCenters(hyper!, w, level, y) as { means: Float32Array; indexes: Uint8Array };
+    assert.equal(fromHyper.means, y.means, 'ŷ means');
+    assert.equal(fromHyper.indexes, y.indexes, 'ŷ indexes');
+    const fromY = residualCenters({ ...yAgain, means: fromHyper.means }, w, level) as { means: Float32Array; indexes: Uint8Array };
+    assert.equal(fromY.means, latents.z.means, 'ẑ means');
+    assert.equal(fromY.indexes, latents.z.indexes, 'ẑ indexes');
+    // and the whole file: decodeSync gives the pixels of the encoder's own latents
+    const file = encodeSync(img, w, { level });
+    const expected = { width, height, data: new Uint8Array(width * height * 3) };
+    for (const region of decodeTiles(y)) decodeTile(expected, latents, w, level, region);
+    assert.equal(decodeSync(file, w).data, expected.data, `${width}×${height}`);
+  }
+});
+
+test('a file of one kind with weights of the other is WEIGHTS_MISMATCH', () => {
+  const img = syntheticImage(20, 20, 1);
+  const factorized = readWeights(factorizedBytes);
+  throwsCode(() => decodeSync(encodeSync(img, w, { level: 0 }), factorized), 'WEIGHTS_MISMATCH');
+  throwsCode(() => decodeSync(encodeSync(img, factorized, { level: 0 }), w), 'WEIGHTS_MISMATCH');
+});
+
+/** Offsets of a few tensors of each test file: its first weight, something in the middle, its CDF tables, its last byte. */
+const DAMAGE_POINTS = [64, 1000, 0.5, 0.9, -1];
+
+test('a flipped bit anywhere in the payload, or a NaN written into a tensor, is BAD_WEIGHTS', () => {
+  for (const [name, bytes] of [['hyper', hyperBytes], ['factorized', factorizedBytes]] as const) {
+    for (const point of DAMAGE_POINTS) {
+      const at = point < 0 ? bytes.length + point : point < 1 ? Math.floor(bytes.length * point) : point;
+      for (const bit of [0, 6]) {
+        const damaged = bytes.slice();
+        damaged[at] ^= 1 << bit;
+        throwsCode(() => readWeights(damaged), 'BAD_WEIGHTS', /does not match its weights ID/);
+      }
+    }
+    const nan = bytes.slice();
+    new DataView(nan.buffer).setFloat32(64 + 4 * 17, NaN, true);
+    throwsCode(() => readWeights(nan), 'BAD_WEIGHTS', /does not match its weights ID/);
+    assert.is(readWeights(bytes.slice()).idHex.length, 32, `${name}: the intact file still reads`);
+  }
+});
+
+test('version-2 header: an unknown model kind and out-of-range widths are BAD_WEIGHTS', () => {
+  const kind = hyperBytes.slice();
+  new DataView(kind.buffer).setUint32(12, 9, true);
+  throwsCode(() => readWeights(kind), 'BAD_WEIGHTS', /unknown model kind 9/);
+  const width = hyperBytes.slice();
+  new DataView(width.buffer).setUint32(36, 0, true); // Nh
+  throwsCode(() => readWeights(width), 'BAD_WEIGHTS', /config Nh = 0/);
+  const version = hyperBytes.slice();
+  new DataView(version.buffer).setUint32(8, 3, true);
+  throwsCode(() => readWeights(version), 'BAD_WEIGHTS', /version 3/);
+});
+
+test.run();
