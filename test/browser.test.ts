@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { BrowserResult } from './browser/golden-page.js';
 import { repoPath } from './helpers/fixtures.js';
-import { readGoldenManifest } from './golden/sources.js';
+import { GOLDEN_SETS, readGoldenManifest } from './golden/sources.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const TIMEOUT_MS = 60_000;
@@ -92,7 +92,8 @@ if (skip) {
     assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium, or set AARA_SKIP_BROWSER=1 to skip`);
     console.log(execFileSync(CHROMIUM, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
     const server = serveRepository();
-    const chromium = launchChromium(`${await server.url}/test/browser/golden.html`);
+    const sets = GOLDEN_SETS.map((set) => `set=${encodeURIComponent(set.dir)}`).join('&');
+    const chromium = launchChromium(`${await server.url}/test/browser/golden.html?${sets}`);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no result after ${TIMEOUT_MS / 1000} s; Chromium said:\n${chromium.stderr()}`)), TIMEOUT_MS);
@@ -108,11 +109,14 @@ if (skip) {
     console.log(report.userAgent);
     assert.is(report.error, undefined, `${report.error}\nnot served: ${server.missing.join(', ') || 'none'}`);
     const byFile = new Map(report.results!.map((r) => [r.file, r]));
-    for (const expected of readGoldenManifest().files) {
-      const got = byFile.get(expected.file);
-      assert.ok(got, `${expected.file} was not decoded`);
-      assert.equal([got.width, got.height, got.sha256], [expected.width, expected.height, expected.sha256], expected.file);
-      console.log(`${expected.file}: same pixels (${got.ms.toFixed(0)} ms)`);
+    for (const set of GOLDEN_SETS) {
+      for (const expected of readGoldenManifest(set).files) {
+        const name = `${set.dir}/${expected.file}`;
+        const got = byFile.get(name);
+        assert.ok(got, `${name} was not decoded`);
+        assert.equal([got.width, got.height, got.sha256], [expected.width, expected.height, expected.sha256], name);
+        console.log(`${name}: same pixels (${got.ms.toFixed(0)} ms)`);
+      }
     }
   });
 }

@@ -1,5 +1,5 @@
 /**
- * Golden bitstreams (test/golden/, made by make-golden.mjs with weights/test-tiny.bin): every decoding path must
+ * Golden bitstreams (one set per model kind, made by make-golden.mjs with their test weights): every decoding path must
  * give the recorded pixels, and encoding the reproducible sources again must give the committed bytes. A change
  * here means the format or the codec's arithmetic changed: old files would decode differently.
  */
@@ -13,51 +13,54 @@ import { decodeParallel } from '../src/parallel.js';
 import { WorkerPool } from '../src/pool.js';
 import { readWeights, type Weights } from '../src/weights.js';
 import { repoPath } from './helpers/fixtures.js';
-import { GOLDEN_SOURCES, GOLDEN_WEIGHTS, readGoldenManifest } from './golden/sources.js';
+import { GOLDEN_SETS, readGoldenManifest } from './golden/sources.js';
 
-/** Every way of decoding a file; each must reproduce the golden pixels exactly. */
-const weightBytes = new Uint8Array(readFileSync(repoPath(GOLDEN_WEIGHTS)));
 const pools = [new WorkerPool(1), new WorkerPool(3)];
-const DECODERS: { name: string; decode: (bytes: Uint8Array, w: Weights) => RgbImage | Promise<RgbImage> }[] = [
-  { name: 'decodeSync', decode: (bytes, w) => decodeSync(bytes, w) },
-  ...[16, 32, 256].map((tile) => ({ name: `decodeSync tile ${tile}`, decode: (bytes: Uint8Array, w: Weights) => decodeSync(bytes, w, { tile }) })),
-  ...pools.map((pool) => ({
-    name: `decodeParallel, ${pool.size} worker${pool.size > 1 ? 's' : ''}, tile 16`,
-    decode: (bytes: Uint8Array, w: Weights) => decodeParallel(bytes, w, weightBytes, { pool, tile: 16 }),
-  })),
-];
-
-const manifest = readGoldenManifest();
-const weights = readWeights(weightBytes);
-const goldenFile = (name: string) => new Uint8Array(readFileSync(repoPath(`test/golden/${name}`)));
 const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 
-test('golden.json, the sources and the .aara files agree', () => {
-  assert.is(manifest.weightsId, weights.idHex, `${GOLDEN_WEIGHTS} is not the file the golden bitstreams were made with`);
-  const listed = manifest.files.map((f) => f.file).sort();
-  assert.equal(listed, GOLDEN_SOURCES.map((s) => s.file).sort());
-  assert.equal(readdirSync(repoPath('test/golden')).filter((f) => f.endsWith('.aara')).sort(), listed);
-  // the gray PNG source must have come through as grayscale: the flag (byte 6, bit 0) records it
-  for (const entry of manifest.files) assert.is((goldenFile(entry.file)[6] & 1) === 1, entry.grayscale, entry.file);
-  assert.ok(manifest.files.some((entry) => entry.grayscale));
-});
+for (const set of GOLDEN_SETS) {
+  const weightBytes = new Uint8Array(readFileSync(repoPath(set.weights)));
+  /** Every way of decoding a file; each must reproduce the golden pixels exactly. */
+  const decoders: { name: string; decode: (bytes: Uint8Array, w: Weights) => RgbImage | Promise<RgbImage> }[] = [
+    { name: 'decodeSync', decode: (bytes, w) => decodeSync(bytes, w) },
+    ...[16, 32, 256].map((tile) => ({ name: `decodeSync tile ${tile}`, decode: (bytes: Uint8Array, w: Weights) => decodeSync(bytes, w, { tile }) })),
+    ...pools.map((pool) => ({
+      name: `decodeParallel, ${pool.size} worker${pool.size > 1 ? 's' : ''}, tile 16`,
+      decode: (bytes: Uint8Array, w: Weights) => decodeParallel(bytes, w, weightBytes, { pool, tile: 16 }),
+    })),
+  ];
+  const manifest = readGoldenManifest(set);
+  const weights = readWeights(weightBytes);
+  const goldenFile = (name: string) => new Uint8Array(readFileSync(repoPath(`${set.dir}/${name}`)));
 
-for (const entry of manifest.files) {
-  for (const { name, decode } of DECODERS) {
-    test(`${entry.file}: ${name} gives the golden pixels`, async () => {
-      const img = await decode(goldenFile(entry.file), weights);
-      assert.is(img.width, entry.width);
-      assert.is(img.height, entry.height);
-      assert.is(img.data.length, entry.width * entry.height * 3);
-      assert.is(sha256(img.data), entry.sha256);
+  test(`${set.dir}: golden.json, the sources and the .aara files agree`, () => {
+    assert.is(manifest.weightsId, weights.idHex, `${set.weights} is not the file the golden bitstreams were made with`);
+    assert.is(manifest.weights, set.weights);
+    const listed = manifest.files.map((f) => f.file).sort();
+    assert.equal(listed, set.sources.map((s) => s.file).sort());
+    assert.equal(readdirSync(repoPath(set.dir)).filter((f) => f.endsWith('.aara')).sort(), listed);
+    // the gray PNG source must have come through as grayscale: the flag (byte 6, bit 0) records it
+    for (const entry of manifest.files) assert.is((goldenFile(entry.file)[6] & 1) === 1, entry.grayscale, entry.file);
+    assert.ok(manifest.files.some((entry) => entry.grayscale));
+  });
+
+  for (const entry of manifest.files) {
+    for (const { name, decode } of decoders) {
+      test(`${set.dir}/${entry.file}: ${name} gives the golden pixels`, async () => {
+        const img = await decode(goldenFile(entry.file), weights);
+        assert.is(img.width, entry.width);
+        assert.is(img.height, entry.height);
+        assert.is(img.data.length, entry.width * entry.height * 3);
+        assert.is(sha256(img.data), entry.sha256);
+      });
+    }
+  }
+
+  for (const source of set.sources.filter((s) => s.reproducible)) {
+    test(`${set.dir}/${source.file}: encoding its source again gives the committed bytes`, () => {
+      assert.ok(Buffer.from(source.encode(weights)).equals(goldenFile(source.file)), 'the encoder output changed');
     });
   }
-}
-
-for (const source of GOLDEN_SOURCES.filter((s) => s.reproducible)) {
-  test(`${source.file}: encoding its source again gives the committed bytes`, () => {
-    assert.ok(Buffer.from(source.encode(weights)).equals(goldenFile(source.file)), 'the encoder output changed');
-  });
 }
 
 test.after(async () => {

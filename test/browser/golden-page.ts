@@ -25,18 +25,21 @@ function hex(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-export async function decodeGoldenFiles(): Promise<BrowserResult[]> {
-  const manifest = JSON.parse(new TextDecoder().decode(await fetchBytes('/test/golden/golden.json'))) as { weights: string; files: GoldenEntry[] };
-  const weights = readWeights(await fetchBytes(`/${manifest.weights}`));
+/** Decodes the golden files of the sets in `dirs` (folders from the repository root); results are keyed `dir/file`. */
+export async function decodeGoldenFiles(dirs: string[]): Promise<BrowserResult[]> {
   const results: BrowserResult[] = [];
-  for (const { file } of manifest.files) {
-    const bytes = await fetchBytes(`/test/golden/${file}`);
-    const started = performance.now();
-    const img = decodeSync(bytes, weights);
-    const ms = performance.now() - started;
-    // digest() takes only ArrayBuffer-backed views (not shared memory): hash a plain copy
-    const digest = await crypto.subtle.digest('SHA-256', Uint8Array.from(img.data));
-    results.push({ file, width: img.width, height: img.height, sha256: hex(new Uint8Array(digest)), ms });
+  for (const dir of dirs) {
+    const manifest = JSON.parse(new TextDecoder().decode(await fetchBytes(`/${dir}/golden.json`))) as { weights: string; files: GoldenEntry[] };
+    const weights = readWeights(await fetchBytes(`/${manifest.weights}`));
+    for (const { file } of manifest.files) {
+      const bytes = await fetchBytes(`/${dir}/${file}`);
+      const started = performance.now();
+      const img = decodeSync(bytes, weights);
+      const ms = performance.now() - started;
+      // digest() takes only ArrayBuffer-backed views (not shared memory): hash a plain copy
+      const digest = await crypto.subtle.digest('SHA-256', Uint8Array.from(img.data));
+      results.push({ file: `${dir}/${file}`, width: img.width, height: img.height, sha256: hex(new Uint8Array(digest)), ms });
+    }
   }
   return results;
 }

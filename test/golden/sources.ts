@@ -1,6 +1,7 @@
 /**
- * What the golden bitstreams in test/golden/ were made from (with weights/test-tiny.bin). make-golden.mjs writes
- * them; golden.test.ts re-encodes the reproducible (synthetic) sources and expects the committed bytes.
+ * What the golden bitstreams were made from: one set per model kind, each pinned to its small test weights
+ * (test/golden/ with weights/test-tiny.bin, test/golden/hyper/ with weights/test-tiny-hyper.bin). make-golden.mjs
+ * writes them; golden.test.ts re-encodes the reproducible (synthetic) sources and expects the committed bytes.
  * The Kodak crop needs ../shared/datasets/kodak only to be regenerated: the committed .aara file is the artifact.
  */
 import { readFileSync } from 'node:fs';
@@ -22,7 +23,6 @@ export interface GoldenSource {
   encode(w: Weights): Uint8Array;
 }
 
-export const GOLDEN_WEIGHTS = 'weights/test-tiny.bin';
 const KODAK_23 = '../shared/datasets/kodak/kodim23.png';
 /** the red parrot's eye and beak: feathers, a white face, a hard edge */
 const KODAK_CROP = { x: 400, y: 112, width: 96, height: 64 };
@@ -93,16 +93,36 @@ function latentNoise(width: number, height: number, level: number, seed: number,
   };
 }
 
-export const GOLDEN_SOURCES: GoldenSource[] = [
-  synthetic(1, 1, 1, 0),
-  synthetic(8, 8, 2, 1),
-  synthetic(37, 29, 3, 0),
-  synthetic(37, 29, 3, 1),
-  grayPng(40, 24, 4, 1),
-  kodakCrop(0),
-  kodakCrop(1),
-  latentNoise(37, 29, 0, 5, 3),
-  latentNoise(96, 64, 1, 6, 3),
+export interface GoldenSet {
+  /** folder of the .aara files and golden.json, from the repository root */
+  dir: string;
+  weights: string;
+  sources: GoldenSource[];
+}
+
+export const GOLDEN_SETS: GoldenSet[] = [
+  {
+    dir: 'test/golden',
+    weights: 'weights/test-tiny.bin',
+    sources: [
+      synthetic(1, 1, 1, 0),
+      synthetic(8, 8, 2, 1),
+      synthetic(37, 29, 3, 0),
+      synthetic(37, 29, 3, 1),
+      grayPng(40, 24, 4, 1),
+      kodakCrop(0),
+      kodakCrop(1),
+      latentNoise(37, 29, 0, 5, 3),
+      latentNoise(96, 64, 1, 6, 3),
+    ],
+  },
+  {
+    // the hyper test weights' priors vary from element to element, so images alone exercise ŵ, the means and
+    // many scale indexes (test/hyper.test.ts checks the symbols are not all 0)
+    dir: 'test/golden/hyper',
+    weights: 'weights/test-tiny-hyper.bin',
+    sources: [synthetic(1, 1, 1, 0), synthetic(37, 29, 3, 0), synthetic(100, 70, 7, 1), grayPng(40, 24, 4, 1), kodakCrop(0), kodakCrop(1)],
+  },
 ];
 
 /** One line of golden.json. */
@@ -118,6 +138,6 @@ export interface GoldenEntry {
   sha256: string;
 }
 
-export function readGoldenManifest(): { weights: string; weightsId: string; files: GoldenEntry[] } {
-  return JSON.parse(readFileSync(repoPath('test/golden/golden.json'), 'utf8'));
+export function readGoldenManifest(set: GoldenSet): { weights: string; weightsId: string; files: GoldenEntry[] } {
+  return JSON.parse(readFileSync(repoPath(`${set.dir}/golden.json`), 'utf8'));
 }
