@@ -35,7 +35,7 @@ JPEG_QUALITIES = [1, 3, 5, 10, 15, 20, 25, 30, 40, 50, 60, 70, 80, 90, 95]
 
 def container_overhead_bytes(config):
     """Header of a .aara file (src/container.ts): 24 fixed + 4 per stream + CRC, 32 channels a stream."""
-    streams = math.ceil(config["M"] / 32) + math.ceil(config["Mr"] / 32)
+    streams = math.ceil(config["M"] / 32) + math.ceil(config["Mr"] / 32) + math.ceil(config.get("Nh", 0) / 32)
     return 24 + 4 * streams + 4
 
 
@@ -58,7 +58,8 @@ def eval_aara(model, images, levels, overhead):
             rec = torch.round(255 * out["x_hat"][0, :, :h, :w]).clamp(0, 255).byte().permute(1, 2, 0).numpy()
             psnr, msssim = metrics(img, rec)
             bpp = (out["bits"] + 8 * overhead) / (h * w)
-            rows[q].append(dict(image=name, bpp=bpp, psnr=psnr, ms_ssim=msssim))
+            rows[q].append(dict(image=name, bpp=bpp, psnr=psnr, ms_ssim=msssim,
+                                **{f"bpp_{k}": out[f"bits_{k}"] / (h * w) for k in "wyz"}))
         print(f"  aara {name} done", flush=True)
     return rows
 
@@ -82,7 +83,7 @@ def eval_jpeg(images, qualities):
 
 
 def average(rows):
-    return {k: float(np.mean([r[k] for r in rows])) for k in ("bpp", "psnr", "ms_ssim")}
+    return {k: float(np.mean([r[k] for r in rows])) for k in rows[0] if k != "image"}
 
 
 def interpolate(curve, bpp):
@@ -107,8 +108,9 @@ def main():
     ap.add_argument("--no-jpeg", action="store_true")
     ap.add_argument("--results", help="write this markdown file (train/RESULTS.md)")
     ap.add_argument("--json", help="write per-image results as JSON")
+    ap.add_argument("--threads", type=int, default=os.cpu_count())
     args = ap.parse_args()
-    torch.set_num_threads(os.cpu_count())
+    torch.set_num_threads(args.threads)
 
     paths = sorted(glob.glob(os.path.join(args.kodak, "kodim*.png")))
     if not paths:
@@ -133,13 +135,15 @@ def main():
 
     lines = [f"Kodak ({len(images)} images), checkpoint step {ck['step']}, {ck['hours']:.2f} h of training; "
              f"eval took {time.time() - started:.0f} s.", "",
-             "| level | λ | bpp (estimated) | PSNR dB | MS-SSIM | JPEG PSNR at same bpp | Δ PSNR |",
-             "|---|---|---|---|---|---|---|"]
+             f"Model kind: {model.kind}. Bits per latent (bpp of ŵ / ŷ / ẑ) are the estimated rates of each.", "",
+             "| level | λ | bpp (estimated) | ŵ / ŷ / ẑ bpp | PSNR dB | MS-SSIM | JPEG PSNR at same bpp | Δ PSNR |",
+             "|---|---|---|---|---|---|---|---|"]
     for q, v in aara_avg.items():
         j = interpolate(jpeg_curve, v["bpp"]) if jpeg_curve else None
         jtxt = f"{j:.2f}" if j is not None else "outside JPEG's range"
         dtxt = f"{v['psnr'] - j:+.2f}" if j is not None else "—"
-        lines.append(f"| {q} | {LAMBDAS[q]} | {v['bpp']:.4f} | {v['psnr']:.2f} | {v['ms_ssim']:.4f} | {jtxt} | {dtxt} |")
+        split = " / ".join(f"{v[f'bpp_{k}']:.4f}" for k in "wyz")
+        lines.append(f"| {q} | {ck['lambdas'][q]} | {v['bpp']:.4f} | {split} | {v['psnr']:.2f} | {v['ms_ssim']:.4f} | {jtxt} | {dtxt} |")
     if jpeg_avg:
         lines += ["", "JPEG (cjpeg -optimize, 4:2:0), same images, same metric code:", "",
                   "| quality | bpp | PSNR dB | MS-SSIM |", "|---|---|---|---|"]
@@ -158,7 +162,7 @@ def main():
         os.replace(args.results + ".tmp", args.results)
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(dict(step=ck["step"], hours=ck["hours"], aara=aara, jpeg=jpeg,
+            json.dump(dict(step=ck["step"], hours=ck["hours"], kind=model.kind, aara=aara, jpeg=jpeg,
                            aara_avg=aara_avg, jpeg_avg=jpeg_avg), f, indent=1)
 
 

@@ -305,7 +305,8 @@ def write_fixtures(model, folder, kodak, weights_id):
     from PIL import Image
     fx = FixtureWriter()
     crop = np.asarray(Image.open(kodak).convert("RGB"))[200:248, 300:364]  # 64×48 crop of a Kodak image
-    images = [("crop", crop, [0, 4]), ("odd", synthetic_image(29, 37), [2])]
+    crop_levels = [0, 4] if model.kind == "factorized" else [0, 5, model.config["levels"] - 1]
+    images = [("crop", crop, crop_levels), ("odd", synthetic_image(29, 37), [2])]
     for tag, img, levels in images:
         fx.add(f"{tag}.pixels", img.transpose(2, 0, 1))
         x = pad_to_stride(torch.from_numpy(img.copy()).permute(2, 0, 1)[None].float() / 255)
@@ -313,11 +314,15 @@ def write_fixtures(model, folder, kodak, weights_id):
             out = model.compress_symbols(x, level)
             keys = ("sy", "sz", "y", "z", "x_main", "r_hat", "x_hat")
             if model.kind == "hyper":  # the priors' inputs and outputs: symbols of ŵ, μ and σ (gained) of ŷ, ẑ
-                keys += ("sw", "mu_y", "sigma_y", "mu_z", "sigma_z", "f8")
+                keys += ("sw", "w", "mu_y", "sigma_y", "mu_z", "sigma_z", "f8")
             for key in keys:
                 fx.add(f"{tag}.level{level}.{key}", out[key])
             fx.add(f"{tag}.level{level}.estimated_bits", np.array([out["bits"]], np.float32))
 
+    if model.kind == "hyper":  # the layers of the transforms are the factorized kind's: its fixtures check them
+        fx.save(folder, dict(weights_id=weights_id, kind=model.kind, layer_level=None,
+                             note="written by train/export.py; crop = kodim23.png rows 200-247, cols 300-363"))
+        return
     # every layer's output for one input (the crop's top-left 32×32 at level 3), fed what the engine feeds it
     level = 3
     x = torch.from_numpy(crop[:32, :32].copy()).permute(2, 0, 1)[None].float() / 255

@@ -449,6 +449,9 @@ class AARA(nn.Module):
         y = self.main_latent(x, level)
         w_hat, _, mu_y, sigma_y = self.y_prior(y, level, "round")
         mw = self.density_w.medians(level)[None, :, None, None]
+        gw = torch.exp(self.log_gain_w[level])[None, :, None, None]
+        gy = self.gains(level)[0][None, :, None, None]
+        w_centred = self.hyper_analysis(y / gy) * gw - mw
         sy = torch.round(y - mu_y)
         y_hat = sy + mu_y
         f8, xm = self.main_decode_split(y_hat, level)
@@ -461,7 +464,7 @@ class AARA(nn.Module):
         bits_w = float(-torch.log2(self.density_w.likelihood(w_hat, level)).sum())
         bits_y = float(-torch.log2(gaussian_likelihood(y_hat, mu_y, sigma_y)).sum())
         bits_z = float(-torch.log2(gaussian_likelihood(z_hat, mu_z, sigma_z)).sum())
-        return dict(sw=w_hat - mw, sy=sy, sz=sz, y_hat=y_hat, z_hat=z_hat, y=y - mu_y, z=z - mu_z, mu_y=mu_y, sigma_y=sigma_y, mu_z=mu_z,
+        return dict(sw=torch.round(w_centred), w=w_centred, sy=sy, sz=sz, y_hat=y_hat, z_hat=z_hat, y=y - mu_y, z=z - mu_z, mu_y=mu_y, sigma_y=sigma_y, mu_z=mu_z,
                     sigma_z=sigma_z, f8=f8, x_main=xm, residual=r, r_hat=rh, x_hat=self.fuse(xm, rh),
                     bits=bits_w + bits_y + bits_z, bits_w=bits_w, bits_y=bits_y, bits_z=bits_z)
 

@@ -1,0 +1,110 @@
+/**
+ * Engine ↔ PyTorch parity of the hyper kind, on fixtures train/export.py writes next to its weights
+ * (test/fixtures/hyper/; the weight file is the one of weights/ whose ID the fixtures name). The transforms are
+ * the factorized kind's and parity.test.ts checks them layer by layer; this file checks what the hyper kind adds.
+ * Tolerances: the priors' means within 1e-4·(1 + max|ref|); symbols of ŵ, ŷ, ẑ equal except at rounding ties
+ * (PyTorch's unrounded value within 1e-3 of k + ½), which are counted and listed; scale indexes equal except where
+ * PyTorch's σ lies within 1e-4 (relative) of a table scale; x̂_m and x̂ within 1e-4 absolute.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readdirSync, readFileSync } from 'node:fs';
+import type { Latent, Symbols } from '../src/bottleneck.js';
+import { decodeRegion, mainReconstruction } from '../src/decoder.js';
+import { encodeLatents } from '../src/encoder.js';
+import { mainCenters, residualCenters, scaleIndex } from '../src/priors.js';
+import { readWeights, type Weights } from '../src/weights.js';
+import { ParityFixtures, repoPath, type Fixture } from './helpers/fixtures.js';
+
+const fx = new ParityFixtures(repoPath('test/fixtures/hyper'));
+const w: Weights = (() => {
+  for (const file of readdirSync(repoPath('weights')).filter((f) => f.endsWith('.bin'))) {
+    const weights = readWeights(new Uint8Array(readFileSync(repoPath(`weights/${file}`))));
+    if (weights.idHex === fx.weightsId) return weights;
+  }
+  throw new Error(`no weight file in weights/ has the fixtures' ID ${fx.weightsId}`);
+})();
+
+const latentOf = (f: Fixture): Latent => ({ c: f.shape[0], h: f.shape[1], w: f.shape[2], symbols: Int32Array.from(f.data) });
+
+/** Interleaved RGB bytes from the CHW uint8 fixture. */
+function pixels(name: string): { rgb: Uint8Array; width: number; height: number } {
+  const f = fx.get(name);
+  const [, height, width] = f.shape;
+  const rgb = new Uint8Array(width * height * 3);
+  for (let c = 0; c < 3; c++) for (let p = 0; p < width * height; p++) rgb[p * 3 + c] = f.data[c * width * height + p];
+  return { rgb, width, height };
+}
+
+function assertClose(actual: ArrayLike<number>, ref: Fixture, what: string, absolute?: number): void {
+  assert.is(actual.length, ref.data.length, `${what}: size`);
+  let maxRef = 0;
+  let maxDiff = 0;
+  for (let i = 0; i < ref.data.length; i++) {
+    maxRef = Math.max(maxRef, Math.abs(ref.data[i]));
+    maxDiff = Math.max(maxDiff, Math.abs(actual[i] - ref.data[i]));
+  }
+  const tol = absolute ?? 1e-4 * (1 + maxRef);
+  assert.ok(maxDiff <= tol, `${what}: max |diff| ${maxDiff} > ${tol}`);
+}
+
+/** Symbols that differ from PyTorch's; every one must be a rounding tie of PyTorch's unrounded value. */
+function assertSymbols(actual: Symbols, ref: Fixture, unrounded: Fixture, what: string): number {
+  let ties = 0;
+  for (let i = 0; i < actual.length; i++) {
+    if (actual[i] === ref.data[i]) continue;
+    const v = unrounded.data[i];
+    assert.ok(Math.abs(Math.abs(v - Math.floor(v)) - 0.5) < 1e-3, `${what}[${i}]: ${actual[i]} ≠ ${ref.data[i]} (unrounded ${v}, not a tie)`);
+    ties++;
+  }
+  return ties;
+}
+
+/** Scale indexes against PyTorch's σ: equal unless σ sits on a table boundary. */
+function assertIndexes(indexes: Uint8Array, sigma: Fixture, what: string): void {
+  const scales = w.hyper!.gaussian.scales;
+  for (let i = 0; i < indexes.length; i++) {
+    const expected = scaleIndex(sigma.data[i], scales);
+    if (indexes[i] === expected) continue;
+    const boundary = scales[Math.min(indexes[i], expected)];
+    assert.ok(Math.abs(sigma.data[i] - boundary) <= 1e-4 * boundary, `${what}[${i}]: index ${indexes[i]} ≠ ${expected} (σ ${sigma.data[i]})`);
+  }
+}
+
+test('the fixtures belong to a hyper-kind weight file of weights/', () => {
+  assert.is(w.config.kind, 'hyper');
+});
+
+const cases: Array<[string, number]> = [];
+for (const tag of ['crop', 'odd']) {
+  for (let level = 0; level < w.config.levels; level++) if (fx.has(`${tag}.level${level}.sy`)) cases.push([tag, level]);
+}
+
+for (const [tag, level] of cases) {
+  const key = (name: string) => fx.get(`${tag}.level${level}.${name}`);
+  test(`${tag} at level ${level}: ŵ, ŷ, ẑ symbols and the priors match PyTorch; x̂_m and x̂ within 1e-4`, () => {
+    const { rgb, width, height } = pixels(`${tag}.pixels`);
+    const enc = encodeLatents({ width, height, data: rgb }, w, level);
+    const ties = assertSymbols(enc.hyper!.symbols, key('sw'), key('w'), 'ŵ');
+    // ŷ's symbols depend on ŵ through μ: compare them only when ŵ agreed everywhere
+    if (ties === 0) assertSymbols(enc.y.symbols, key('sy'), key('y'), 'ŷ');
+
+    // the decoder's side, fed PyTorch's symbols: the priors it computes are PyTorch's
+    const hyper = latentOf(key('sw'));
+    const y = latentOf(key('sy'));
+    const yCenters = mainCenters(hyper, w, level, y) as { means: Float32Array; indexes: Uint8Array };
+    assertClose(yCenters.means, key('mu_y'), 'μ_y');
+    assertIndexes(yCenters.indexes, key('sigma_y'), 'ŷ scale index');
+    y.means = yCenters.means;
+    const z = latentOf(key('sz'));
+    const zCenters = residualCenters(y, w, level) as { means: Float32Array; indexes: Uint8Array };
+    assertClose(zCenters.means, key('mu_z'), 'μ_z');
+    assertIndexes(zCenters.indexes, key('sigma_z'), 'ẑ scale index');
+    z.means = zCenters.means;
+    const whole = { rows: { start: 0, end: y.h * 16 }, cols: { start: 0, end: y.w * 16 } };
+    assertClose(mainReconstruction(y, w, level, whole).data, key('x_main'), 'x_main', 1e-4);
+    assertClose(decodeRegion({ y, z }, w, level, whole).data, key('x_hat'), 'x_hat', 1e-4);
+  });
+}
+
+test.run();
