@@ -28,6 +28,11 @@ export interface Latent {
   means?: Float32Array;
   /** Gaussian conditional: each element's row of the scale-indexed CDF tables; without it, row = channel */
   indexes?: Uint8Array;
+  /**
+   * ŷ of the hyper kind: g_m's first layer (tconv · IGDN) over the whole latent, which ẑ's prior computes anyway,
+   * kept when small: tiles crop it instead of computing it again (the same values, see src/tiling.ts).
+   */
+  head?: Tensor;
 }
 
 /** The latents of one file: ŷ and ẑ, and the hyper kind's hyper-latent ŵ. */

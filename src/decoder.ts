@@ -36,15 +36,18 @@ export function fuse(xMain: Tensor, rHat: Tensor, w: Weights): Tensor {
  * the next tconv reads (a 1-sample halo a side, clipped to the image); every layer computes just that,
  * so the halo never gets upsampled along with the tile.
  */
-function synthesizeRegion(latent: Latent, t: Transform, gains: Float32Array, medians: Float32Array | undefined, region: Region): Tensor {
+function synthesizeRegion(latent: Latent, t: Transform, gains: Float32Array, medians: Float32Array | undefined, region: Region,
+  head?: Tensor): Tensor {
   const regions = [region];
   for (let scale = 2 ** (t.convs.length - 1); scale >= 1; scale /= 2) {
     const next = regions[0];
     regions.unshift({ rows: clip(tconvInput(next.rows), latent.h * scale), cols: clip(tconvInput(next.cols), latent.w * scale) });
   }
-  const lat = regions[0];
-  const x = dequantize(cropLatent(latent, lat.rows, lat.cols), gains, medians);
-  const out = synthesis(x, t, undefined, regions);
+  const from = head ? 1 : 0;
+  const x = head
+    ? cropTensor(head, regions[1].rows, regions[1].cols)
+    : dequantize(cropLatent(latent, regions[0].rows, regions[0].cols), gains, medians);
+  const out = synthesis(x, t, undefined, regions, from);
   recycle(x);
   return out;
 }
@@ -55,7 +58,7 @@ const medians = (entropy: LatentEntropy | undefined, level: number, channels: nu
 /** x̂_m = g_m(ŷ) over a pixel region. */
 export function mainReconstruction(y: Latent, w: Weights, level: number, region: Region): Tensor {
   const { M } = w.config;
-  return synthesizeRegion(y, w.mainDecoder, levelRow(w.gainY, level, M), medians(w.entropyY, level, M), region);
+  return synthesizeRegion(y, w.mainDecoder, levelRow(w.gainY, level, M), medians(w.entropyY, level, M), region, y.head);
 }
 
 /** x̂ = x̂_m + r̂ + φ([x̂_m, r̂]) over a pixel region. */

@@ -7,7 +7,7 @@
  * whole latent, between the two tile passes.
  */
 import { attention } from './attention.js';
-import { levelRow, quantize, type Latent, type Latents } from './bottleneck.js';
+import { levelRow, quantize, type Centers, type Latent, type Latents } from './bottleneck.js';
 import type { RgbImage } from './image-io.js';
 import { paddedSize, toPaddedPlanes } from './preprocess.js';
 import { recycle, tensor, type Tensor } from './tensor.js';
@@ -80,12 +80,18 @@ export function quantizeMain(features: Tensor, w: Weights, level: number): Pick<
   return { y: quantize(a, gains, mainCenters(hyper, w, level, a), inPlace(a)), hyper };
 }
 
-/** ẑ from f_r(x − x̂_m), likewise in place; the hyper kind's centres come from ŷ. */
-export function quantizeResidual(features: Tensor, y: Latent, w: Weights, level: number): Latent {
-  const { Mr } = w.config;
+/**
+ * The centres ẑ will be quantised with: the factorized medians, or the hyper kind's prior from ŷ. Computed before
+ * the residual pass, which then reuses g_m's first layer (ŷ's `head`) that the prior computes anyway.
+ */
+export function residualCentersOf(y: Latent, w: Weights, level: number): Centers {
+  return w.hyper ? residualCenters(y, w, level) : { medians: levelRow(w.entropyZ!.median, level, w.config.Mr) };
+}
+
+/** ẑ from f_r(x − x̂_m), likewise in place. */
+export function quantizeResidual(features: Tensor, centers: Centers, w: Weights, level: number): Latent {
   const a = attention(features, w.resAttention, features);
-  const centers = w.hyper ? residualCenters(y, w, level) : { medians: levelRow(w.entropyZ!.median, level, Mr) };
-  return quantize(a, levelRow(w.gainZ, level, Mr), centers, inPlace(a));
+  return quantize(a, levelRow(w.gainZ, level, w.config.Mr), centers, inPlace(a));
 }
 
 export function encodeLatents(img: RgbImage, w: Weights, level: number, tile?: number): Latents {
@@ -94,7 +100,8 @@ export function encodeLatents(img: RgbImage, w: Weights, level: number, tile?: n
   const features = tensor(w.config.M, size.h / 16, size.w / 16);
   for (const region of latentTiles(size, 16, tile)) pasteTile(features, mainAnalysisTile(img, w, region), region);
   const { y, hyper } = quantizeMain(features, w, level);
+  const centers = residualCentersOf(y, w, level);
   const resFeatures = tensor(w.config.Mr, size.h / 8, size.w / 8);
   for (const region of latentTiles(size, 8, tile)) pasteTile(resFeatures, residualAnalysisTile(img, y, w, level, region), region);
-  return { y, z: quantizeResidual(resFeatures, y, w, level), ...(hyper && { hyper }) };
+  return { y, z: quantizeResidual(resFeatures, centers, w, level), ...(hyper && { hyper }) };
 }

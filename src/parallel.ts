@@ -26,7 +26,7 @@ import {
   type EncodeOptions,
 } from './codec.js';
 import { DEFAULT_WEIGHTS_PATH } from './default-weights.js';
-import { encodeTile, latentTiles, paddedSizeOf, quantizeMain, quantizeResidual } from './encoder.js';
+import { encodeTile, latentTiles, paddedSizeOf, quantizeMain, quantizeResidual, residualCentersOf } from './encoder.js';
 import { fail } from './errors.js';
 import { readInput } from './files.js';
 import type { RgbImage } from './image-io.js';
@@ -114,10 +114,11 @@ async function mainFeatures(image: RgbImage, w: Weights, weightBytes: Uint8Array
 async function residualLatent(image: RgbImage, y: Latent, w: Weights, weightBytes: Uint8Array, opts: ParallelEncodeOptions,
   tile: number): Promise<Latent> {
   const size = paddedSizeOf(image);
+  const centers = residualCentersOf(y, w, opts.level);
   const features = sharedTensor(w.config.Mr, size.h / 8, size.w / 8);
   await opts.pool.runAll(latentTiles(size, 8, tile).map((region): ResidualAnalysisTask =>
     ({ kind: 'residualAnalysis', image, y, level: opts.level, region, features })), weightBytes);
-  return quantizeResidual(features, y, w, opts.level);
+  return quantizeResidual(features, centers, w, opts.level);
 }
 
 /** The rest of an encode once f_m(x) is there: attention and quantisation here (in place: ŷ takes over the features' buffer), ẑ, streams. */

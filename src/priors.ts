@@ -106,7 +106,13 @@ export function mainCenters(hyper: Latent, w: Weights, level: number, y: { h: nu
   return centers;
 }
 
-/** ẑ's means and scale indexes from ŷ (which must carry its means): c_z over g_m's first layer. */
+/** g_m's first layer over the whole of ŷ is kept for the tiles (ŷ's `head`) up to this size: 8 Mpixel at N = 64. */
+const MAX_HEAD_BYTES = 32 << 20;
+
+/**
+ * ẑ's means and scale indexes from ŷ (which must carry its means): c_z over f₈, g_m's first layer. Also sets
+ * ŷ's `head` to f₈ (in memory workers can share) when it is small enough, so the tiles need not compute it again.
+ */
 export function residualCenters(y: Latent, w: Weights, level: number): Centers {
   const hw = hyperOf(w);
   const { M, Mr } = w.config;
@@ -115,6 +121,10 @@ export function residualCenters(y: Latent, w: Weights, level: number): Centers {
   recycle(x);
   gdnLayer(f8, w.mainDecoder.gdns[0], true, f8);
   const params = network(f8, hw.resContext, (h, layer) => convLayer(h, layer, 1));
+  if (f8.data.byteLength <= MAX_HEAD_BYTES) {
+    y.head = { c: f8.c, h: f8.h, w: f8.w, data: shareable((b) => new Float32Array(b), f8.data.byteLength) };
+    y.head.data.set(f8.data);
+  }
   recycle(f8);
   const centers = gaussianCenters(params, Mr, 2 * y.h, 2 * y.w, levelRow(w.gainZ, level, Mr), hw.gaussian.scales);
   recycle(params);

@@ -120,7 +120,7 @@ export function gdnLayer(x: Tensor, layer: Gdn, inverse: boolean, out: Tensor = 
  * (x stays the caller's).
  */
 function chain(x: Tensor, t: Transform, layer: (h: Tensor, c: Conv, i: number) => Tensor, inverse: boolean,
-  each?: (out: Tensor) => void): Tensor {
+  each?: (out: Tensor) => void, from = 0): Tensor {
   let h = x;
   const step = (next: Tensor): void => {
     if (each) each(next);
@@ -128,6 +128,7 @@ function chain(x: Tensor, t: Transform, layer: (h: Tensor, c: Conv, i: number) =
     h = next;
   };
   t.convs.forEach((c, i) => {
+    if (i < from) return;
     step(layer(h, c, i));
     if (i < t.gdns.length) step(gdnLayer(h, t.gdns[i], inverse, each ? undefined : h));
   });
@@ -141,8 +142,9 @@ export function analysis(x: Tensor, t: Transform, each?: (out: Tensor) => void):
 
 /**
  * g_m / g_r: tconv5/2 · IGDN · … · tconv5/2. Whole tensors, or with `regions` (one per scale, the input's
- * first) each layer computes only regions[i + 1] of its output from x = regions[0] of the latent.
+ * first) each layer computes only regions[i + 1] of its output from x = regions[0] of the latent. With
+ * `from` = k, x is what layer k − 1 (and its IGDN) gave, over regions[k], and the layers before k are skipped.
  */
-export function synthesis(x: Tensor, t: Transform, each?: (out: Tensor) => void, regions?: Region[]): Tensor {
-  return chain(x, t, (h, c, i) => transposedConvLayer(h, c, regions && { input: regions[i], output: regions[i + 1] }), true, each);
+export function synthesis(x: Tensor, t: Transform, each?: (out: Tensor) => void, regions?: Region[], from = 0): Tensor {
+  return chain(x, t, (h, c, i) => transposedConvLayer(h, c, regions && { input: regions[i], output: regions[i + 1] }), true, each, from);
 }
