@@ -8,22 +8,14 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readdirSync, readFileSync } from 'node:fs';
 import type { Latent, Symbols } from '../src/bottleneck.js';
 import { decodeRegion, mainReconstruction } from '../src/decoder.js';
 import { encodeLatents } from '../src/encoder.js';
 import { mainCenters, residualCenters, scaleIndex } from '../src/priors.js';
-import { readWeights, type Weights } from '../src/weights.js';
-import { ParityFixtures, repoPath, type Fixture } from './helpers/fixtures.js';
+import { ParityFixtures, repoPath, weightsOfFixtures, type Fixture } from './helpers/fixtures.js';
 
 const fx = new ParityFixtures(repoPath('test/fixtures/hyper'));
-const w: Weights = (() => {
-  for (const file of readdirSync(repoPath('weights')).filter((f) => f.endsWith('.bin'))) {
-    const weights = readWeights(new Uint8Array(readFileSync(repoPath(`weights/${file}`))));
-    if (weights.idHex === fx.weightsId) return weights;
-  }
-  throw new Error(`no weight file in weights/ has the fixtures' ID ${fx.weightsId}`);
-})();
+const w = weightsOfFixtures(fx);
 
 const latentOf = (f: Fixture): Latent => ({ c: f.shape[0], h: f.shape[1], w: f.shape[2], symbols: Int32Array.from(f.data) });
 

@@ -1,5 +1,6 @@
 /**
- * Engine ↔ PyTorch parity on fixtures written by train/export.py for the shipped weights/aara.bin.
+ * Engine ↔ PyTorch parity of the factorized kind, on fixtures written by train/export.py (test/fixtures/; the
+ * weight file is the one of weights/ whose ID they name).
  * Tolerances: each layer's output within 1e-4·(1 + max|ref|) of PyTorch's (float32 sums in another order);
  * x̂_m and x̂ within 1e-4 absolute; quantised symbols equal, except rounding ties (an element within float
  * noise of k+½) which are counted and must stay under 0.5 % of the symbols.
@@ -12,10 +13,10 @@ import { decodeRegion, fusionCorrection, mainReconstruction } from '../src/decod
 import { encodeLatents } from '../src/encoder.js';
 import { toPaddedPlanes } from '../src/preprocess.js';
 import { analysis, synthesis, type Tensor } from '../src/tensor.js';
-import { loadTestWeights, ParityFixtures, type Fixture } from './helpers/fixtures.js';
+import { ParityFixtures, weightsOfFixtures, type Fixture } from './helpers/fixtures.js';
 
 const fx = new ParityFixtures();
-const w = loadTestWeights('aara.bin');
+const w = weightsOfFixtures(fx);
 
 function asTensor(f: Fixture): Tensor {
   const [c, h, wd] = f.shape;
@@ -54,8 +55,9 @@ function mismatches(a: Symbols, b: Int32Array | Float32Array): number {
   return n;
 }
 
-test('fixtures belong to the shipped weights', () => {
+test('fixtures belong to a factorized-kind weight file of weights/', () => {
   assert.is(w.idHex, fx.weightsId);
+  assert.is(w.config.kind, 'factorized');
 });
 
 test('main encoder f_m, 32×32 input: every conv and GDN output', () => {

@@ -1,5 +1,5 @@
 /** Loads test/fixtures/parity.{json,bin} written by train/export.py, and the weights they belong to. */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { readWeights, type Weights } from '../../src/weights.js';
 
@@ -47,4 +47,13 @@ export class ParityFixtures {
 
 export function loadTestWeights(file: string): Weights {
   return readWeights(new Uint8Array(readFileSync(repoPath(`weights/${file}`))));
+}
+
+/** The weight file of weights/ that fixtures were written for (found by its ID: files may be renamed). */
+export function weightsOfFixtures(fx: ParityFixtures): Weights {
+  for (const file of readdirSync(repoPath('weights')).filter((f) => f.endsWith('.bin'))) {
+    const weights = loadTestWeights(file);
+    if (weights.idHex === fx.weightsId) return weights;
+  }
+  throw new Error(`no weight file in weights/ has the fixtures' ID ${fx.weightsId}`);
 }
