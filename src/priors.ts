@@ -18,6 +18,7 @@
 import { relu } from '../kernels/index.js';
 import { dequantize, levelRow, shareable, type Centers, type Latent } from './bottleneck.js';
 import { convLayer, gdnLayer, recycle, tensor, transposedConvLayer, type Tensor } from './tensor.js';
+import { clip, cropLatent, cropTensor, pasteTensor, tconvInput } from './tiling.js';
 import type { Conv, HyperWeights, Weights } from './weights.js';
 
 /** The hyper kind's extra weights: a model of another kind reaching here is a bug. */
@@ -56,27 +57,31 @@ export function scaleIndex(sigma: number, scales: Float32Array): number {
   return lo;
 }
 
+/** Whole-latent means and indexes, in memory workers can share. */
+function allocateCenters(n: number): { means: Float32Array; indexes: Uint8Array } {
+  return { means: shareable((b) => new Float32Array(b), n * Float32Array.BYTES_PER_ELEMENT), indexes: shareable((b) => new Uint8Array(b), n) };
+}
+
 /**
- * μ ⊙ gains and table rows of σ ⊙ gains, from a network output [μ' (C), σ' (C), …] cropped to h × w.
- * Gains, means and σ are float32, like the trainer's.
+ * Rows [row0, row0 + rows) of a latent's centres (h × w a channel) from a network output [μ' (C), σ' (C), …]
+ * whose row `from` is latent row `row0`: μ ⊙ gains, and the table rows of σ ⊙ gains. Gains, means and σ are
+ * float32, like the trainer's.
  */
-function gaussianCenters(params: Tensor, channels: number, h: number, w: number, gains: Float32Array, scales: Float32Array): Centers {
-  const n = channels * h * w;
-  const means = shareable((b) => new Float32Array(b), n * Float32Array.BYTES_PER_ELEMENT);
-  const indexes = shareable((b) => new Uint8Array(b), n);
+function writeGaussianCenters(out: { means: Float32Array; indexes: Uint8Array }, h: number, w: number, row0: number, rows: number,
+  params: Tensor, from: number, gains: Float32Array, scales: Float32Array): void {
+  const channels = gains.length;
   for (let c = 0; c < channels; c++) {
     const g = gains[c];
-    for (let row = 0; row < h; row++) {
-      const mean = (c * params.h + row) * params.w;
-      const sigma = ((channels + c) * params.h + row) * params.w;
-      const at = (c * h + row) * w;
+    for (let row = 0; row < rows; row++) {
+      const mean = (c * params.h + from + row) * params.w;
+      const sigma = ((channels + c) * params.h + from + row) * params.w;
+      const at = (c * h + row0 + row) * w;
       for (let col = 0; col < w; col++) {
-        means[at + col] = Math.fround(params.data[mean + col] * g);
-        indexes[at + col] = scaleIndex(Math.fround(params.data[sigma + col] * g), scales);
+        out.means[at + col] = Math.fround(params.data[mean + col] * g);
+        out.indexes[at + col] = scaleIndex(Math.fround(params.data[sigma + col] * g), scales);
       }
     }
   }
-  return { means, indexes };
 }
 
 /** Encoder: the hyper-latent's features h_a(y / g_q), from the attention output a (y = a ⊙ g_q in float32). */
@@ -101,33 +106,58 @@ export function mainCenters(hyper: Latent, w: Weights, level: number, y: { h: nu
   const x = dequantize(hyper, levelRow(hw.gainW, level, Nh), levelRow(hw.entropyW.median, level, Nh));
   const params = network(x, hw.synthesis, (h, layer) => (layer.k === 5 ? transposedConvLayer(h, layer) : convLayer(h, layer, 1)));
   recycle(x);
-  const centers = gaussianCenters(params, M, y.h, y.w, levelRow(w.gainY, level, M), hw.gaussian.scales);
+  const centers = allocateCenters(M * y.h * y.w);
+  writeGaussianCenters(centers, y.h, y.w, 0, y.h, params, 0, levelRow(w.gainY, level, M), hw.gaussian.scales);
   recycle(params);
   return centers;
 }
 
 /** g_m's first layer over the whole of ŷ is kept for the tiles (ŷ's `head`) up to this size: 8 Mpixel at N = 64. */
 const MAX_HEAD_BYTES = 32 << 20;
+/**
+ * ẑ's prior is computed in bands of this many rows of its grid (512 image rows): a 6000×4000 image's f₈ and
+ * c_z activations would take ≈ 290 MB at once, a band ≈ 7 MB. c_z is two 3×3 convolutions, so a band also
+ * computes 2 rows a side, which it then drops (their zero padding is wrong there); the rows kept are exact.
+ */
+const PRIOR_BAND_ROWS = 64;
+/** Rows of halo c_z needs: two 3×3 convolutions. */
+const CONTEXT_HALO = 2;
 
 /**
- * ẑ's means and scale indexes from ŷ (which must carry its means): c_z over f₈, g_m's first layer. Also sets
- * ŷ's `head` to f₈ (in memory workers can share) when it is small enough, so the tiles need not compute it again.
+ * ẑ's means and scale indexes from ŷ (which must carry its means): c_z over f₈, g_m's first layer, band by band.
+ * Also sets ŷ's `head` to f₈ (in memory workers can share) when it is small enough, so the tiles need not compute
+ * it again. `bandRows` only changes how the work is cut (the tests compare band sizes).
  */
-export function residualCenters(y: Latent, w: Weights, level: number): Centers {
+export function residualCenters(y: Latent, w: Weights, level: number, bandRows = PRIOR_BAND_ROWS): Centers {
   const hw = hyperOf(w);
-  const { M, Mr } = w.config;
-  const x = dequantize(y, levelRow(w.gainY, level, M));
-  const f8 = transposedConvLayer(x, w.mainDecoder.convs[0]);
-  recycle(x);
-  gdnLayer(f8, w.mainDecoder.gdns[0], true, f8);
-  const params = network(f8, hw.resContext, (h, layer) => convLayer(h, layer, 1));
-  if (f8.data.byteLength <= MAX_HEAD_BYTES) {
-    y.head = { c: f8.c, h: f8.h, w: f8.w, data: shareable((b) => new Float32Array(b), f8.data.byteLength) };
-    y.head.data.set(f8.data);
+  const { N, M, Mr } = w.config;
+  const [h, wd] = [2 * y.h, 2 * y.w];
+  const centers = allocateCenters(Mr * h * wd);
+  const head = N * h * wd * Float32Array.BYTES_PER_ELEMENT <= MAX_HEAD_BYTES
+    ? { c: N, h, w: wd, data: shareable((b) => new Float32Array(b), N * h * wd * Float32Array.BYTES_PER_ELEMENT) }
+    : undefined;
+  const yCols = { start: 0, end: y.w };
+  const cols = { start: 0, end: wd };
+  for (let row0 = 0; row0 < h; row0 += bandRows) {
+    const rows = { start: row0, end: Math.min(h, row0 + bandRows) };
+    const bandRowsOut = clip({ start: rows.start - CONTEXT_HALO, end: rows.end + CONTEXT_HALO }, h);
+    const yRows = clip(tconvInput(bandRowsOut), y.h);
+    const x = dequantize(cropLatent(y, yRows, yCols), levelRow(w.gainY, level, M));
+    const f8 = transposedConvLayer(x, w.mainDecoder.convs[0], { input: { rows: yRows, cols: yCols }, output: { rows: bandRowsOut, cols } });
+    recycle(x);
+    gdnLayer(f8, w.mainDecoder.gdns[0], true, f8);
+    const from = rows.start - bandRowsOut.start;
+    if (head) {
+      const kept = cropTensor(f8, { start: from, end: from + rows.end - rows.start }, cols);
+      pasteTensor(head.data, h, wd, kept, { rows, cols });
+      recycle(kept);
+    }
+    const params = network(f8, hw.resContext, (t, layer) => convLayer(t, layer, 1));
+    recycle(f8);
+    writeGaussianCenters(centers, h, wd, rows.start, rows.end - rows.start, params, from, levelRow(w.gainZ, level, Mr), hw.gaussian.scales);
+    recycle(params);
   }
-  recycle(f8);
-  const centers = gaussianCenters(params, Mr, 2 * y.h, 2 * y.w, levelRow(w.gainZ, level, Mr), hw.gaussian.scales);
-  recycle(params);
+  if (head) y.head = head;
   return centers;
 }
 

@@ -6,6 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
+import type { Latent } from '../src/bottleneck.js';
 import { decodeSync, decodeTile, decodeTiles, encodeSync } from '../src/codec.js';
 import { encodeLatents } from '../src/encoder.js';
 import { AaraError, type ErrorCode } from '../src/errors.js';
@@ -101,6 +102,20 @@ test('the decoder rebuilds the encoder’s means and indexes from the symbols al
     const expected = { width, height, data: new Uint8Array(width * height * 3) };
     for (const region of decodeTiles(y)) decodeTile(expected, latents, w, level, region);
     assert.equal(decodeSync(file, w).data, expected.data, `${width}×${height}`);
+  }
+});
+
+test('ẑ\'s prior computed in bands of any height equals the one-band result, head (g_m\'s first layer) included', () => {
+  const img = syntheticImage(70, 150, 5);
+  const { y } = encodeLatents(img, w, 1);
+  const one: Latent = { ...y, head: undefined };
+  const whole = residualCenters(one, w, 1, 1 << 20) as { means: Float32Array; indexes: Uint8Array };
+  for (const bandRows of [1, 2, 3, 7]) {
+    const banded: Latent = { ...y, head: undefined };
+    const centers = residualCenters(banded, w, 1, bandRows) as { means: Float32Array; indexes: Uint8Array };
+    assert.equal(centers.means, whole.means, `means, bands of ${bandRows}`);
+    assert.equal(centers.indexes, whole.indexes, `indexes, bands of ${bandRows}`);
+    assert.equal(banded.head!.data, one.head!.data, `head, bands of ${bandRows}`);
   }
 });
 
