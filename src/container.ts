@@ -67,12 +67,36 @@ export interface Limits {
   maxPixels: number;
 }
 
-/** 65535 per side as in JPEG; 64 Mpx lets a 6000×4000 photo through but not a decompression bomb. */
+/**
+ * 65535 per side as in JPEG; 24 Mpx lets a 6000×4000 photo through, and bounds one call's work at minutes of
+ * CPU and a few hundred MB (README, Limits: the per-megapixel cost). A server should set its own, lower.
+ */
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxWidth: 65535,
   maxHeight: 65535,
-  maxPixels: 64 * 1024 * 1024,
+  maxPixels: 24 * 1024 * 1024,
 });
+
+const LIMIT_FIELDS = ['maxWidth', 'maxHeight', 'maxPixels'] as const;
+
+/**
+ * A caller's limits merged field by field over DEFAULT_LIMITS (`{ maxWidth, maxHeight }` keeps the default
+ * maxPixels). Each given field must be an integer ≥ 1; anything else, or an unknown field, is BAD_ARGUMENT.
+ */
+export function resolveLimits(limits?: Partial<Limits>): Limits {
+  if (limits === undefined || limits === DEFAULT_LIMITS) return DEFAULT_LIMITS;
+  if (typeof limits !== 'object' || limits === null || Array.isArray(limits)) return fail('BAD_ARGUMENT', `limits must be an object, got ${String(limits)}`);
+  const unknown = Object.keys(limits).filter((key) => !(LIMIT_FIELDS as readonly string[]).includes(key));
+  if (unknown.length > 0) fail('BAD_ARGUMENT', `unknown limits ${unknown.join(', ')} (known: ${LIMIT_FIELDS.join(', ')})`);
+  const resolved = { ...DEFAULT_LIMITS };
+  for (const field of LIMIT_FIELDS) {
+    const value: unknown = limits[field];
+    if (value === undefined) continue;
+    if (!Number.isSafeInteger(value) || (value as number) < 1) fail('BAD_ARGUMENT', `limits.${field} must be an integer ≥ 1, got ${String(value)}`);
+    resolved[field] = value as number;
+  }
+  return resolved;
+}
 
 function streamsStart(streamCount: number): number {
   return FIXED_HEADER_BYTES + STREAM_LENGTH_BYTES * streamCount;
@@ -121,7 +145,8 @@ export function writeContainer(c: Omit<Container, 'version'>): Uint8Array {
 }
 
 /** The fixed header only (the first 24 bytes suffice), validated: for `info` and as readContainer's first step. */
-export function readHeader(bytes: Uint8Array, limits: Limits = DEFAULT_LIMITS): Header {
+export function readHeader(bytes: Uint8Array, partialLimits?: Partial<Limits>): Header {
+  const limits = resolveLimits(partialLimits);
   for (let i = 0; i < MAGIC.length; i++) {
     if (i === bytes.length) fail('TRUNCATED', `${bytes.length} bytes`); // a prefix of the magic: truncated
     if (bytes[i] !== MAGIC.charCodeAt(i)) fail('BAD_MAGIC');
@@ -154,7 +179,7 @@ export function readHeader(bytes: Uint8Array, limits: Limits = DEFAULT_LIMITS): 
 }
 
 /** A whole, validated file; its streams are views into `bytes`. */
-export function readContainer(bytes: Uint8Array, limits: Limits = DEFAULT_LIMITS): Container {
+export function readContainer(bytes: Uint8Array, limits?: Partial<Limits>): Container {
   const { streamCount, ...header } = readHeader(bytes, limits);
   const start = streamsStart(streamCount);
   if (bytes.length < start + CRC_BYTES) fail('TRUNCATED', `${bytes.length} bytes, ${streamCount} streams`);

@@ -24,10 +24,16 @@ export const ERRORS = {
   FILE_NOT_FOUND: { exit: 5, message: 'file not found' },
   OUTPUT_EXISTS: { exit: 5, message: 'output exists (use --force to replace it)' },
   OUTPUT_IS_INPUT: { exit: 5, message: 'output would overwrite the input' },
+  OUTPUT_COLLISION: { exit: 5, message: 'two inputs would write the same output' },
   IO_ERROR: { exit: 5, message: 'file system error' },
   USAGE: { exit: 2, message: 'invalid command line' },
   // an external program (a classic codec CLI used by `aara eval`) failed
   TOOL_FAILED: { exit: 1, message: 'external tool failed' },
+  // a library caller's budget ran out (options `signal` and `deadline`; the CLI never stops itself)
+  ABORTED: { exit: 1, message: 'stopped: the signal was aborted' },
+  DEADLINE_EXCEEDED: { exit: 1, message: 'stopped: the deadline passed' },
+  // a library caller passed an argument or option of the wrong type or range
+  BAD_ARGUMENT: { exit: 2, message: 'invalid argument' },
   // a caller broke an API contract (e.g. wrong buffer length): a bug, not bad data
   INTERNAL: { exit: 1, message: 'internal error' },
 } as const;

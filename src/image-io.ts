@@ -12,7 +12,7 @@ import { PNG } from 'pngjs';
 import { decode as decodeJpegPixels } from 'jpeg-js';
 import { AaraError, fail } from './errors.js';
 // One set of size limits for images and bitstreams alike.
-import { DEFAULT_LIMITS, type Limits } from './container.js';
+import { resolveLimits, type Limits } from './container.js';
 
 export interface RgbImage {
   width: number;
@@ -32,7 +32,10 @@ export interface ReadInfo {
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 const JPEG_SIGNATURE = [0xff, 0xd8, 0xff];
 
-export function decodeImage(bytes: Uint8Array, limits: Limits = DEFAULT_LIMITS): RgbImage & { info: ReadInfo } {
+/** `limits` are merged field by field over DEFAULT_LIMITS (resolveLimits). */
+export function decodeImage(bytes: Uint8Array, partialLimits?: Partial<Limits>): RgbImage & { info: ReadInfo } {
+  if (!(bytes instanceof Uint8Array)) fail('BAD_ARGUMENT', 'image bytes must be a Uint8Array');
+  const limits = resolveLimits(partialLimits);
   if (startsWith(bytes, PNG_SIGNATURE)) return decodePng(bytes, limits);
   if (startsWith(bytes, JPEG_SIGNATURE)) return decodeJpeg(bytes, limits);
   return fail('UNSUPPORTED_IMAGE', `expected a PNG or JPEG file, found ${describeContent(bytes)}`);
@@ -279,6 +282,8 @@ interface JpegFrame {
   width: number;
   height: number;
   components: number;
+  /** each component's horizontal and vertical sampling factors (1–4) */
+  sampling: Array<[number, number]>;
 }
 
 /** Frame kinds jpeg-js cannot decode, by SOF marker. */
@@ -296,7 +301,7 @@ const UNSUPPORTED_JPEG_CODING: Record<number, string> = {
 };
 
 function decodeJpeg(bytes: Uint8Array, limits: Limits): RgbImage & { info: ReadInfo } {
-  const frame = readJpegFrame(bytes);
+  const { frame, scanBytes } = readJpegFrame(bytes);
   const coding = UNSUPPORTED_JPEG_CODING[frame.marker];
   if (coding) fail('UNSUPPORTED_IMAGE', `${coding} JPEG is not supported; only baseline and progressive`);
   if (frame.components === 4) fail('UNSUPPORTED_IMAGE', 'CMYK JPEG is not supported; convert to RGB');
@@ -305,6 +310,7 @@ function decodeJpeg(bytes: Uint8Array, limits: Limits): RgbImage & { info: ReadI
   }
   if (frame.precision !== 8) fail('UNSUPPORTED_IMAGE', `${frame.precision}-bit JPEG is not supported; only 8-bit`);
   checkDimensions(frame.width, frame.height, limits, 'JPEG');
+  checkScanData(frame, scanBytes);
   const decoded = decodeWithLibrary('JPEG', () =>
     decodeJpegPixels(bytes, {
       useTArray: true,
@@ -330,13 +336,14 @@ function jpegMemoryBudgetMB(maxPixels: number): number {
  * header. The whole walk matters: jpeg-js fills missing scan data with gray instead of failing, so truncation
  * must be caught here.
  */
-function readJpegFrame(bytes: Uint8Array): JpegFrame {
+function readJpegFrame(bytes: Uint8Array): { frame: JpegFrame; scanBytes: number } {
   let frame: JpegFrame | undefined;
+  let scanBytes = 0;
   let offset = 2; // past SOI
   for (;;) {
     const marker = nextJpegMarker(bytes, offset);
     offset = marker.end;
-    if (marker.code === 0xd9) return frame ?? fail('BAD_IMAGE', 'JPEG has no frame header');
+    if (marker.code === 0xd9) return { frame: frame ?? fail('BAD_IMAGE', 'JPEG has no frame header'), scanBytes };
     if (!hasSegment(marker.code)) continue;
     const length = segmentLength(bytes, offset);
     if (isStartOfFrame(marker.code) && frame === undefined) frame = parseFrameHeader(bytes, offset, marker.code, length);
@@ -346,6 +353,7 @@ function readJpegFrame(bytes: Uint8Array): JpegFrame {
       fail('BAD_IMAGE', 'JPEG scan comes before its frame header');
     } else {
       offset = endOfEntropyCodedData(bytes, offset + length);
+      scanBytes += offset - (marker.end + length);
     }
   }
 }
@@ -378,13 +386,40 @@ function isStartOfFrame(code: number): boolean {
 
 function parseFrameHeader(bytes: Uint8Array, offset: number, marker: number, length: number): JpegFrame {
   if (length < 8) fail('BAD_IMAGE', 'JPEG frame header is too short');
+  const components = bytes[offset + 7];
+  if (length < 8 + 3 * components) fail('BAD_IMAGE', `JPEG frame header is too short for ${components} components`);
+  const sampling = Array.from({ length: components }, (_, c): [number, number] => {
+    const factors = bytes[offset + 9 + 3 * c];
+    const [h, v] = [factors >> 4, factors & 15];
+    if (h < 1 || h > 4 || v < 1 || v > 4) fail('BAD_IMAGE', `JPEG component ${c} has sampling factors ${h}×${v}`);
+    return [h, v];
+  });
   return {
     marker,
     precision: bytes[offset + 2],
     height: (bytes[offset + 3] << 8) | bytes[offset + 4],
     width: (bytes[offset + 5] << 8) | bytes[offset + 6],
-    components: bytes[offset + 7],
+    components,
+    sampling,
   };
+}
+
+/**
+ * Every 8×8 block of every component has its DC coefficient Huffman-coded in some scan (baseline or progressive),
+ * and a Huffman code is at least one bit: scan data shorter than a bit a block cannot be the declared image.
+ * jpeg-js would first allocate the whole image's coefficients (≈ 1 GB for a 3.5 KB file declaring 8192×8192)
+ * and then fill the missing blocks with gray or fail: such files are refused here, before it runs.
+ */
+function checkScanData(frame: JpegFrame, scanBytes: number): void {
+  const hMax = Math.max(...frame.sampling.map(([h]) => h));
+  const vMax = Math.max(...frame.sampling.map(([, v]) => v));
+  let blocks = 0;
+  for (const [h, v] of frame.sampling) {
+    blocks += Math.ceil(Math.ceil((frame.width * h) / hMax) / 8) * Math.ceil(Math.ceil((frame.height * v) / vMax) / 8);
+  }
+  if (scanBytes * 8 < blocks) {
+    fail('BAD_IMAGE', `JPEG scan data of ${scanBytes} bytes is too short for ${frame.width}×${frame.height} (${blocks} blocks need ≥ ${Math.ceil(blocks / 8)} bytes)`);
+  }
 }
 
 /** Inside entropy-coded data 0xFF is followed only by 0x00 (stuffing), RSTn or fill bytes: any other marker ends it. */

@@ -104,7 +104,7 @@ test('huge declared dimensions are refused from the header alone', () => {
 });
 
 test('limits are the caller’s to tighten', () => {
-  assert.is(DEFAULT_LIMITS.maxPixels, 64 * 1024 * 1024);
+  assert.is(DEFAULT_LIMITS.maxPixels, 24 * 1024 * 1024);
   assert.ok(6000 * 4000 <= DEFAULT_LIMITS.maxPixels);
   assert.throws(() => readContainer(file, { ...DEFAULT_LIMITS, maxWidth: 69 }), failsWith('TOO_LARGE'));
   assert.throws(() => readContainer(file, { ...DEFAULT_LIMITS, maxHeight: 44 }), failsWith('TOO_LARGE'));

@@ -256,7 +256,8 @@ test('issue 14 repro: IHDR 20000×1 RGB with one inflated byte is refused, not f
   throwsCode(() => decodeImage(png), ['BAD_IMAGE'], /shorter than its header declares \(1 of 60001 bytes\)/);
   // a tiny file declaring 8192×8192 cannot hold 64 Mpixel of data: refused instead of read as a black image
   const big = pngFile(ihdr(8192, 8192, 8, 2), chunk('IDAT', deflateSync(new Uint8Array(1 << 16))));
-  throwsCode(() => decodeImage(big), ['BAD_IMAGE'], /shorter than its header declares/);
+  throwsCode(() => decodeImage(big, { maxPixels: 64 * 1024 * 1024 }), ['BAD_IMAGE'], /shorter than its header declares/);
+  throwsCode(() => decodeImage(big), ['TOO_LARGE']); // past the default 24 Mpixel
 });
 
 test('image data one byte short or one byte long is refused for every colour type, bit depth and interlace', () => {
@@ -344,6 +345,20 @@ test('declared sizes are checked before decoding', () => {
   throwsCode(() => decodeImage(small, { maxWidth: 100, maxHeight: 100, maxPixels: 99 }), ['TOO_LARGE']);
   throwsCode(() => decodeImage(small, { maxWidth: 9, maxHeight: 100, maxPixels: 1000 }), ['TOO_LARGE']);
   assert.is(decodeImage(small, { maxWidth: 10, maxHeight: 10, maxPixels: 100 }).width, 10);
+});
+
+test('a JPEG whose scan data is too short for its declared size is refused before jpeg-js allocates the image', () => {
+  const jpeg = Uint8Array.from(encodeJpeg({ width: 16, height: 16, data: rgbaOf(gradient(16, 16), () => 255) }, 90).data);
+  const sof = jpeg.findIndex((b, i) => b === 0xff && jpeg[i + 1] === 0xc0);
+  const declaring = (width: number, height: number) => {
+    const bytes = Uint8Array.from(jpeg);
+    bytes.set([height >> 8, height & 255, width >> 8, width & 255], sof + 5);
+    return bytes;
+  };
+  assert.is(decodeImage(declaring(16, 16)).width, 16);
+  // within the default limits, but 3 × 393216 blocks need ≥ 147456 bytes of scan data (a bit a block), and there are < 1000
+  throwsCode(() => decodeImage(declaring(6144, 4096)), ['BAD_IMAGE'], /scan data of \d+ bytes is too short for 6144×4096/);
+  throwsCode(() => decodeImage(declaring(400, 400)), ['BAD_IMAGE'], /too short/);
 });
 
 test('other formats are named in the error', () => {
