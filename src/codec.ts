@@ -3,7 +3,8 @@
  * the same work across threads and must give byte-identical results.
  */
 import { decodeLatentStream, encodeLatentStream, streamCount, type Latent, type Latents, type Symbols } from './bottleneck.js';
-import { DEFAULT_LIMITS, FLAG_GRAYSCALE, readContainer, writeContainer, type Container, type Limits } from './container.js';
+import { checkBudget, type Budget } from './budget.js';
+import { FLAG_GRAYSCALE, readContainer, resolveLimits, writeContainer, type Container, type Limits } from './container.js';
 import { ENCODE_TILE, encodeLatents } from './encoder.js';
 import { fail } from './errors.js';
 import { paddedSize, TOTAL_STRIDE, writeRgbTile } from './preprocess.js';
@@ -23,7 +24,9 @@ export function defaultLevel(w: Weights): number {
   return Math.min(DEFAULT_LEVEL, w.config.levels - 1);
 }
 
-export interface EncodeOptions {
+export interface EncodeOptions extends Budget {
+  /** size limits of the image (merged over DEFAULT_LIMITS) */
+  limits?: Partial<Limits>;
   /** quality level, 0 (smallest file) … levels−1 (best quality) */
   level: number;
   /** informative flag stored in the file */
@@ -32,8 +35,9 @@ export interface EncodeOptions {
   tile?: number;
 }
 
-export interface DecodeOptions {
-  limits?: Limits;
+export interface DecodeOptions extends Budget {
+  /** size limits of the declared image (merged over DEFAULT_LIMITS) */
+  limits?: Partial<Limits>;
   /** tile size in pixels (a multiple of 16); any size gives the same bytes */
   tile?: number;
 }
@@ -68,8 +72,9 @@ function checkImage(img: RgbImage, limits: Limits): void {
 /** Everything encodeSync refuses before it starts. */
 export function checkEncode(img: RgbImage, w: Weights, opts: EncodeOptions): void {
   checkLevel(opts.level, w);
-  checkImage(img, DEFAULT_LIMITS);
+  checkImage(img, resolveLimits(opts.limits));
   checkTile(opts.tile ?? ENCODE_TILE);
+  checkBudget(opts);
 }
 
 /**
@@ -151,9 +156,19 @@ export function writeFile(img: RgbImage, w: Weights, opts: EncodeOptions, stream
 
 export function encodeSync(img: RgbImage, w: Weights, opts: EncodeOptions): Uint8Array {
   checkEncode(img, w, opts);
-  const latents = encodeLatents(img, w, opts.level, opts.tile);
-  const streams = Array.from({ length: fileStreamCount(w) }, (_, i) => encodeFileStream(i, latents, w, opts.level));
+  const latents = encodeLatents(withBudget(img, opts), w, opts.level, opts.tile);
+  const streams = Array.from({ length: fileStreamCount(w) }, (_, i) => (checkBudget(opts), encodeFileStream(i, latents, w, opts.level)));
   return writeFile(img, w, opts, streams);
+}
+
+/**
+ * The image as encodeLatents sees it, the budget checked each time a tile reads its pixels (every analysis tile
+ * reads `data` once): the sync encoder's tile loops stop between tiles without a parameter of their own.
+ */
+function withBudget(img: RgbImage, budget: Budget): RgbImage {
+  if (budget.signal === undefined && budget.deadline === undefined) return img;
+  const { width, height, data } = img;
+  return { width, height, get data() { checkBudget(budget); return data; } };
 }
 
 /** Kinds of symbol arrays, narrow first: a decoder tries them in turn until every stream fits. */
@@ -178,7 +193,8 @@ export function latentShapes(width: number, height: number, w: Weights, allocate
 /** The container, checked against the loaded model: everything decodeSync refuses before decoding. */
 export function openFile(bytes: Uint8Array, w: Weights, opts: DecodeOptions): Container {
   checkTile(opts.tile ?? DECODE_TILE);
-  const file = readContainer(bytes, opts.limits ?? DEFAULT_LIMITS);
+  const file = readContainer(bytes, opts.limits);
+  checkBudget(opts);
   for (let i = 0; i < 8; i++) {
     if (file.weightsId[i] !== w.id[i]) {
       fail('WEIGHTS_MISMATCH', `file needs weights ${hexBytes(file.weightsId)}, loaded ${w.idHex.slice(0, 16)}`);
@@ -220,6 +236,9 @@ export function decodeSync(bytes: Uint8Array, w: Weights, opts: DecodeOptions = 
   const file = openFile(bytes, w, opts);
   const latents = decodeLatents(file, w);
   const out = { width: file.width, height: file.height, data: new Uint8Array(file.width * file.height * 3) };
-  for (const region of decodeTiles(latents.y, opts.tile)) decodeTile(out, latents, w, file.level, region);
+  for (const region of decodeTiles(latents.y, opts.tile)) {
+    checkBudget(opts);
+    decodeTile(out, latents, w, file.level, region);
+  }
   return out;
 }

@@ -11,7 +11,8 @@
  */
 import { DEFAULT_LEVEL, decodeSync as decodeWith, defaultLevel, encodeSync as encodeWith } from './codec.js';
 export { DEFAULT_LEVEL };
-import type { Limits } from './container.js';
+import { budgetOf } from './budget.js';
+import { resolveLimits, type Limits } from './container.js';
 import { fail } from './errors.js';
 import { decodeImage, toRgb, type RgbImage } from './image-io.js';
 import { decodeParallel, encodeLevelsParallel, encodeParallel, loadWeightFile, weightFile, type LevelFile, type WeightFile } from './parallel.js';
@@ -22,6 +23,7 @@ import { releaseSpares } from './tensor.js';
 
 export { AaraError, ERRORS, type ErrorCode } from './errors.js';
 export { DEFAULT_LIMITS, type Limits } from './container.js';
+export type { Budget } from './budget.js';
 export type { RgbImage } from './image-io.js';
 export type { Weights } from './weights.js';
 
@@ -33,8 +35,15 @@ export interface Options {
   level?: number;
   /** a loaded model, the bytes of a weight file, or its path; default: the packaged weights/aara.bin */
   weights?: Weights | Uint8Array | string;
-  /** decoding limits against decompression bombs */
-  limits?: Limits;
+  /**
+   * size limits of the image read or decoded, against decompression bombs and runaway work: merged field by
+   * field over DEFAULT_LIMITS (65535 × 65535, 24 Mpixel); each an integer ≥ 1
+   */
+  limits?: Partial<Limits>;
+  /** stops the work (between tiles) with the AaraError ABORTED once aborted; AbortSignal.timeout(ms) gives DEADLINE_EXCEEDED */
+  signal?: AbortSignal;
+  /** stops the work (between tiles) with the AaraError DEADLINE_EXCEEDED once Date.now() reaches it */
+  deadline?: number;
 }
 
 export interface AsyncOptions extends Options {
@@ -56,6 +65,7 @@ function registered(file: WeightFile): WeightFile {
 
 function resolveWeightFile(weights: Options['weights']): WeightFile {
   if (weights === undefined || typeof weights === 'string') return registered(loadWeightFile(weights));
+  if (!isModel(weights) && !(weights instanceof Uint8Array)) return badWeights(weights);
   if (weights instanceof Uint8Array) {
     let file = filesOfBytes.get(weights);
     if (!file) {
@@ -64,7 +74,7 @@ function resolveWeightFile(weights: Options['weights']): WeightFile {
     }
     return file;
   }
-  return filesOfModels.get(weights) ?? fail('INTERNAL', 'a model not read by readWeights/loadWeights of this module: pass the weight file bytes or path');
+  return filesOfModels.get(weights) ?? fail('BAD_ARGUMENT', 'a model not read by readWeights/loadWeights of this module: pass the weight file bytes or path');
 }
 
 /** Parses a weight file (its tensors view a shared copy of `bytes`). */
@@ -78,25 +88,68 @@ export function loadWeights(path?: string): Weights {
 }
 
 export function resolveWeights(weights: Options['weights']): Weights {
-  return typeof weights === 'object' && !(weights instanceof Uint8Array) ? weights : resolveWeightFile(weights).weights;
+  if (isModel(weights)) return weights;
+  return resolveWeightFile(weights).weights;
 }
 
-export function toImage(input: ImageInput): RgbImage & { grayscale: boolean } {
+/** A loaded model (readWeights / loadWeights), as far as a plain object can tell. */
+function isModel(weights: unknown): weights is Weights {
+  return typeof weights === 'object' && weights !== null && !(weights instanceof Uint8Array) &&
+    'config' in weights && 'id' in weights && (weights as Weights).id instanceof Uint8Array;
+}
+
+function badWeights(weights: unknown): never {
+  return fail('BAD_ARGUMENT', `weights must be a model from readWeights/loadWeights, the bytes of a weight file or its path, got ${describe(weights)}`);
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return `a ${value.constructor?.name ?? 'plain object'}`;
+  return typeof value;
+}
+
+/** The caller's options, checked: an object or nothing, each known field of the right type (BAD_ARGUMENT otherwise). */
+function checkedOptions<T extends AsyncOptions>(opts: T | undefined): T {
+  if (opts === undefined) return {} as T;
+  if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) fail('BAD_ARGUMENT', `options must be an object, got ${describe(opts)}`);
+  if (opts.level !== undefined && !Number.isInteger(opts.level)) fail('BAD_LEVEL', `level ${String(opts.level)}`);
+  if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 1)) {
+    fail('BAD_ARGUMENT', `threads must be an integer ≥ 1, got ${String(opts.threads)}`);
+  }
+  const { weights } = opts;
+  if (weights !== undefined && typeof weights !== 'string' && !(weights instanceof Uint8Array) && !isModel(weights)) badWeights(weights);
+  resolveLimits(opts.limits);
+  budgetOf(opts);
+  return opts;
+}
+
+export function toImage(input: ImageInput, limits?: Partial<Limits>): RgbImage & { grayscale: boolean } {
   if (input instanceof Uint8Array) {
-    const img = decodeImage(input);
+    const img = decodeImage(input, limits);
     return { width: img.width, height: img.height, data: img.data, grayscale: img.info.grayscale };
+  }
+  if (typeof input !== 'object' || input === null) {
+    return fail('BAD_ARGUMENT', `an image must be PNG/JPEG bytes or { width, height, data }, got ${describe(input)}`);
   }
   return { ...toRgb(input), grayscale: false };
 }
 
-export function encodeSync(input: ImageInput, opts: Options = {}): Uint8Array {
-  const img = toImage(input);
-  const w = resolveWeights(opts.weights);
-  return encodeWith(img, w, { level: opts.level ?? defaultLevel(w), grayscale: img.grayscale });
+function checkedBytes(bytes: unknown): Uint8Array {
+  if (!(bytes instanceof Uint8Array)) return fail('BAD_ARGUMENT', `an .aara file must be a Uint8Array, got ${describe(bytes)}`);
+  return bytes;
 }
 
-export function decodeSync(bytes: Uint8Array, opts: Options = {}): RgbImage {
-  return decodeWith(bytes, resolveWeights(opts.weights), { limits: opts.limits });
+export function encodeSync(input: ImageInput, options?: Options): Uint8Array {
+  const opts = checkedOptions(options);
+  const img = toImage(input, opts.limits);
+  const w = resolveWeights(opts.weights);
+  return encodeWith(img, w, { level: opts.level ?? defaultLevel(w), grayscale: img.grayscale, limits: opts.limits, ...budgetOf(opts) });
+}
+
+export function decodeSync(bytes: Uint8Array, options?: Options): RgbImage {
+  const opts = checkedOptions(options);
+  return decodeWith(checkedBytes(bytes), resolveWeights(opts.weights), { limits: opts.limits, ...budgetOf(opts) });
 }
 
 let pool: WorkerPool | undefined;
@@ -106,26 +159,32 @@ function sharedPool(threads?: number): WorkerPool {
 }
 
 /** encodeSync on worker threads: the same bytes. */
-export async function encode(input: ImageInput, opts: AsyncOptions = {}): Promise<Uint8Array> {
-  const img = toImage(input);
+export async function encode(input: ImageInput, options?: AsyncOptions): Promise<Uint8Array> {
+  const opts = checkedOptions(options);
+  const img = toImage(input, opts.limits);
   const { weights, bytes } = resolveWeightFile(opts.weights);
-  return encodeParallel(img, weights, bytes, { level: opts.level ?? defaultLevel(weights), grayscale: img.grayscale, pool: sharedPool(opts.threads) });
+  return encodeParallel(img, weights, bytes, {
+    level: opts.level ?? defaultLevel(weights), grayscale: img.grayscale, limits: opts.limits, ...budgetOf(opts), pool: sharedPool(opts.threads),
+  });
 }
 
 /**
  * One image at several levels on worker threads, the main analysis f_m(x) computed once (it comes before
  * the level's gains): each file is encode()'s at its level, in less time than separate calls.
  */
-export async function encodeLevels(input: ImageInput, levels: number[], opts: Omit<AsyncOptions, 'level'> = {}): Promise<LevelFile[]> {
-  const img = toImage(input);
+export async function encodeLevels(input: ImageInput, levels: number[], options?: Omit<AsyncOptions, 'level'>): Promise<LevelFile[]> {
+  const opts = checkedOptions<AsyncOptions>(options);
+  if (!Array.isArray(levels) || levels.length === 0) fail('BAD_ARGUMENT', `levels must be a non-empty array, got ${describe(levels)}`);
+  const img = toImage(input, opts.limits);
   const { weights, bytes } = resolveWeightFile(opts.weights);
-  return encodeLevelsParallel(img, weights, bytes, levels, { grayscale: img.grayscale, pool: sharedPool(opts.threads) });
+  return encodeLevelsParallel(img, weights, bytes, levels, { grayscale: img.grayscale, limits: opts.limits, ...budgetOf(opts), pool: sharedPool(opts.threads) });
 }
 
 /** decodeSync on worker threads: the same pixels (`data` views shared memory). */
-export async function decode(bytes: Uint8Array, opts: AsyncOptions = {}): Promise<RgbImage> {
+export async function decode(bytes: Uint8Array, options?: AsyncOptions): Promise<RgbImage> {
+  const opts = checkedOptions(options);
   const { weights, bytes: weightBytes } = resolveWeightFile(opts.weights);
-  return decodeParallel(bytes, weights, weightBytes, { limits: opts.limits, pool: sharedPool(opts.threads) });
+  return decodeParallel(checkedBytes(bytes), weights, weightBytes, { limits: opts.limits, ...budgetOf(opts), pool: sharedPool(opts.threads) });
 }
 
 /**

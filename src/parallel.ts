@@ -12,6 +12,7 @@
  * Attention and the priors work on the whole latent, so they stay on the main thread between the tile passes.
  */
 import type { Latent, Latents, Symbols } from './bottleneck.js';
+import { checkBudget, type Budget } from './budget.js';
 import {
   checkEncode,
   DECODE_TILE,
@@ -102,11 +103,11 @@ function sharedTensor(c: number, h: number, w: number): Tensor {
 
 
 /** f_m(x), tile by tile in the workers. Attention and the level's gains come after it, so every level shares it. */
-async function mainFeatures(image: RgbImage, w: Weights, weightBytes: Uint8Array, pool: WorkerPool, tile: number): Promise<Tensor> {
+async function mainFeatures(image: RgbImage, w: Weights, weightBytes: Uint8Array, pool: WorkerPool, tile: number, budget: Budget): Promise<Tensor> {
   const size = paddedSizeOf(image);
   const features = sharedTensor(w.config.M, size.h / 16, size.w / 16);
   await pool.runAll(latentTiles(size, 16, tile).map((region): MainAnalysisTask =>
-    ({ kind: 'mainAnalysis', image, region, features })), weightBytes);
+    ({ kind: 'mainAnalysis', image, region, features })), weightBytes, budget);
   return features;
 }
 
@@ -117,17 +118,18 @@ async function residualLatent(image: RgbImage, y: Latent, w: Weights, weightByte
   const centers = residualCentersOf(y, w, opts.level);
   const features = sharedTensor(w.config.Mr, size.h / 8, size.w / 8);
   await opts.pool.runAll(latentTiles(size, 8, tile).map((region): ResidualAnalysisTask =>
-    ({ kind: 'residualAnalysis', image, y, level: opts.level, region, features })), weightBytes);
+    ({ kind: 'residualAnalysis', image, y, level: opts.level, region, features })), weightBytes, opts);
   return quantizeResidual(features, centers, w, opts.level);
 }
 
 /** The rest of an encode once f_m(x) is there: attention and quantisation here (in place: ŷ takes over the features' buffer), ẑ, streams. */
 async function encodeFromFeatures(img: RgbImage, image: RgbImage, features: Tensor, w: Weights, weightBytes: Uint8Array,
   opts: ParallelEncodeOptions, tile: number): Promise<Uint8Array> {
+  checkBudget(opts);
   const { y, hyper } = quantizeMain(features, w, opts.level);
   const latents: Latents = { y, z: await residualLatent(image, y, w, weightBytes, opts, tile), ...(hyper && { hyper }) };
   const streams = await opts.pool.runAll(Array.from({ length: fileStreamCount(w) }, (_, index): EncodeStreamTask =>
-    ({ kind: 'encodeStream', latents, level: opts.level, index })), weightBytes);
+    ({ kind: 'encodeStream', latents, level: opts.level, index })), weightBytes, opts);
   return writeFile(img, w, opts, streams);
 }
 
@@ -143,7 +145,7 @@ function poolInput(img: RgbImage, pool: WorkerPool, tile?: number): { image: Rgb
 export async function encodeParallel(img: RgbImage, w: Weights, weightBytes: Uint8Array, opts: ParallelEncodeOptions): Promise<Uint8Array> {
   checkEncode(img, w, opts);
   const { image, tile } = poolInput(img, opts.pool, opts.tile);
-  return encodeFromFeatures(img, image, await mainFeatures(image, w, weightBytes, opts.pool, tile), w, weightBytes, opts, tile);
+  return encodeFromFeatures(img, image, await mainFeatures(image, w, weightBytes, opts.pool, tile, opts), w, weightBytes, opts, tile);
 }
 
 export interface LevelFile {
@@ -162,7 +164,7 @@ export async function encodeLevelsParallel(img: RgbImage, w: Weights, weightByte
   levels.forEach((level) => checkEncode(img, w, { ...opts, level }));
   const { image, tile } = poolInput(img, opts.pool, opts.tile);
   const sharedStarted = performance.now();
-  const features = await mainFeatures(image, w, weightBytes, opts.pool, tile);
+  const features = await mainFeatures(image, w, weightBytes, opts.pool, tile, opts);
   const sharedSeconds = (performance.now() - sharedStarted) / 1000;
   const files: LevelFile[] = [];
   for (const level of levels) {
@@ -182,14 +184,14 @@ function sharedSymbols(kind: (typeof SYMBOL_KINDS)[number], length: number): Sym
 
 /** decodeSync's latents, stage by stage, one stream a task: in int16 symbols, or again in int32 when a stream's values need them. */
 async function decodeLatents(streams: Uint8Array[], width: number, height: number, level: number, w: Weights, weightBytes: Uint8Array,
-  pool: WorkerPool): Promise<Latents> {
+  pool: WorkerPool, budget: Budget): Promise<Latents> {
   for (const kind of SYMBOL_KINDS) {
     const latents = latentShapes(width, height, w, (length) => sharedSymbols(kind, length));
     const overflow = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
     for (const stage of decodeStages(w)) {
       stage.prepare?.(latents, w, level);
       await pool.runAll(stage.streams.map((index): DecodeStreamTask =>
-        ({ kind: 'decodeStream', stream: streams[index], latents, level, index, overflow })), weightBytes);
+        ({ kind: 'decodeStream', stream: streams[index], latents, level, index, overflow })), weightBytes, budget);
       if (Atomics.load(overflow, 0) !== 0) break;
     }
     if (Atomics.load(overflow, 0) === 0) return latents;
@@ -205,9 +207,9 @@ export async function decodeParallel(bytes: Uint8Array, w: Weights, weightBytes:
   // the streams view `bytes`: workers get the same ranges of one shared copy
   const shared = sharedBytes(bytes);
   const streams = file.streams.map((s) => shared.subarray(s.byteOffset - bytes.byteOffset, s.byteOffset - bytes.byteOffset + s.length));
-  const latents = await decodeLatents(streams, width, height, level, w, weightBytes, opts.pool);
+  const latents = await decodeLatents(streams, width, height, level, w, weightBytes, opts.pool, opts);
   const out = { width, height, data: new Uint8Array(new SharedArrayBuffer(width * height * 3)) };
   await opts.pool.runAll(decodeTiles(latents.y, tile).map((region): DecodeTileTask =>
-    ({ kind: 'decodeTile', out, latents, level, region })), weightBytes);
+    ({ kind: 'decodeTile', out, latents, level, region })), weightBytes, opts);
   return out;
 }

@@ -10,6 +10,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { checkBudget, type Budget } from './budget.js';
 import { AaraError, fail } from './errors.js';
 import type { Reply, Request, Task, TaskError, TaskResult } from './worker.js';
 
@@ -40,6 +41,7 @@ interface Model {
 interface Job {
   task: Task;
   model: Model;
+  budget?: Budget;
   resolve: (result: Uint8Array | undefined) => void;
   reject: (error: Error) => void;
 }
@@ -72,18 +74,43 @@ export class WorkerPool {
     this.size = size;
   }
 
-  /** Runs `task` on a worker with the model of `weightBytes` (a weight file; pass the same array each time). */
-  run<T extends Task>(task: T, weightBytes: Uint8Array): Promise<TaskResult<T>> {
+  /**
+   * Runs `task` on a worker with the model of `weightBytes` (a weight file; pass the same array each time).
+   * With a budget, the task is not started once it is spent (checkBudget's error instead).
+   */
+  run<T extends Task>(task: T, weightBytes: Uint8Array, budget?: Budget): Promise<TaskResult<T>> {
     return new Promise<TaskResult<T>>((resolve, reject) => {
-      const job: Job = { task, model: this.modelOf(weightBytes), resolve: resolve as Job['resolve'], reject };
+      const job: Job = { task, model: this.modelOf(weightBytes), budget, resolve: resolve as Job['resolve'], reject };
       this.queue.push(job);
       this.dispatch();
     });
   }
 
-  /** Runs every task; the results in the tasks' order. */
-  runAll<T extends Task>(tasks: T[], weightBytes: Uint8Array): Promise<TaskResult<T>[]> {
-    return Promise.all(tasks.map((task) => this.run(task, weightBytes)));
+  /**
+   * Runs every task; the results in the tasks' order. With a budget, tasks still queued when it is spent are
+   * not started (those running finish): at once when its signal aborts, else when a worker would take them.
+   */
+  runAll<T extends Task>(tasks: T[], weightBytes: Uint8Array, budget?: Budget): Promise<TaskResult<T>[]> {
+    const all = Promise.all(tasks.map((task) => this.run(task, weightBytes, budget)));
+    const signal = budget?.signal;
+    if (signal === undefined) return all;
+    const onAbort = () => this.dropQueued(budget!);
+    signal.addEventListener('abort', onAbort, { once: true });
+    return all.finally(() => signal.removeEventListener('abort', onAbort));
+  }
+
+  /** Rejects the queued jobs of a spent budget. */
+  private dropQueued(budget: Budget): void {
+    for (let i = this.queue.length - 1; i >= 0; i--) {
+      const job = this.queue[i];
+      if (job.budget !== budget) continue;
+      try {
+        checkBudget(budget);
+      } catch (error) {
+        this.queue.splice(i, 1);
+        job.reject(error as Error);
+      }
+    }
   }
 
   /** Terminates the workers; tasks still queued or running reject. The pool restarts on its next task. */
@@ -113,7 +140,15 @@ export class WorkerPool {
     while (this.queue.length > 0) {
       const slot = this.idle.pop() ?? (this.slots.size < this.size ? this.spawn() : undefined);
       if (!slot) return;
-      this.start(slot, this.queue.shift()!);
+      const job = this.queue.shift()!;
+      try {
+        checkBudget(job.budget);
+      } catch (error) {
+        this.idle.push(slot); // the slot stays free for the next job
+        job.reject(error as Error);
+        continue;
+      }
+      this.start(slot, job);
     }
   }
 
