@@ -5,9 +5,9 @@
 import { availableParallelism } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import { decodeSync, defaultLevel, encodeSync, type EncodeOptions } from './codec.js';
-import { FLAG_GRAYSCALE, readHeader } from './container.js';
+import { FLAG_GRAYSCALE, readHeader, type Limits } from './container.js';
 import { AaraError, fail } from './errors.js';
-import { readInput, writeOutputAtomic } from './files.js';
+import { checkOutputs, readInput, writeOutput } from './files.js';
 import { decodeImage, encodePng, type RgbImage } from './image-io.js';
 import { bpp, psnr } from './metrics.js';
 import { decodeParallel, encodeParallel, loadWeightFile } from './parallel.js';
@@ -29,6 +29,7 @@ Options:
       --target-bpp X   pick the best level whose file is at most X bits per pixel
       --weights FILE   weight file (default: the packaged weights/aara.bin)
       --threads N      worker threads (default: number of cores; 1 codes on the main thread)
+      --max-pixels N   refuse images (in and out) above N pixels (default 25165824 = 24 Mpixel)
   -f, --force          replace an existing output file (an input is never replaced)
       --quiet          print nothing on success
       --json           print one JSON object per file
@@ -49,6 +50,7 @@ interface Options {
   targetBpp?: number;
   weights?: string;
   threads?: number;
+  maxPixels?: number;
   force: boolean;
   quiet: boolean;
   json: boolean;
@@ -59,7 +61,7 @@ interface Options {
 
 const VALUE_FLAGS: Record<string, keyof Options> = {
   '-o': 'output', '--output': 'output', '-d': 'outdir', '--outdir': 'outdir', '-q': 'level', '--level': 'level',
-  '--target-bpp': 'targetBpp', '--weights': 'weights', '--threads': 'threads', '--levels': 'levels', '--out': 'out',
+  '--target-bpp': 'targetBpp', '--weights': 'weights', '--threads': 'threads', '--max-pixels': 'maxPixels', '--levels': 'levels', '--out': 'out',
 };
 const BOOLEAN_FLAGS: Record<string, 'force' | 'quiet' | 'json' | 'quick'> = {
   '-f': 'force', '--force': 'force', '--quiet': 'quiet', '--json': 'json', '--quick': 'quick',
@@ -86,6 +88,7 @@ export function parseArgs(argv: string[]): Options {
       const key = VALUE_FLAGS[flag];
       if (key === 'level') o.level = number(flag, value, true, 0);
       else if (key === 'threads') o.threads = number(flag, value, true, 1);
+      else if (key === 'maxPixels') o.maxPixels = number(flag, value, true, 1);
       else if (key === 'targetBpp') o.targetBpp = number(flag, value, false, Number.MIN_VALUE);
       else if (key === 'levels') o.levels = value.split(',').map((v) => number(flag, v, true, 0));
       else (o as unknown as Record<string, string>)[key] = value;
@@ -106,17 +109,26 @@ function outputFor(o: Options, input: string, ext: string): string {
   return fail('USAGE', `no output: give -o FILE or -d DIR`);
 }
 
-function checkOutputs(o: Options): void {
+/** The command line's outputs, one per input, every one checked before any work (files.ts: checkOutputs). */
+function plannedOutputs(o: Options, ext: string): string[] {
   if (o.inputs.length === 0) fail('USAGE', `${o.command} needs at least one input file`);
   if (o.output && o.outdir) fail('USAGE', '-o and -d exclude each other');
   if (o.output && o.inputs.length > 1) fail('USAGE', '-o takes one input; use -d DIR for several');
+  const outputs = o.inputs.map((input) => outputFor(o, input, ext));
+  checkOutputs(outputs, { force: o.force, inputs: o.inputs });
+  return outputs;
+}
+
+/** --max-pixels, over the default limits. */
+function limitsOf(o: Options): Partial<Limits> | undefined {
+  return o.maxPixels === undefined ? undefined : { maxPixels: o.maxPixels };
 }
 
 /** The codec a command runs: the synchronous one for --threads 1, else the worker pool (the same bytes). */
 interface Codec {
   weights: Weights;
   encode(img: RgbImage, opts: EncodeOptions): Promise<Uint8Array>;
-  decode(bytes: Uint8Array): Promise<RgbImage>;
+  decode(bytes: Uint8Array, limits?: Partial<Limits>): Promise<RgbImage>;
   /** stops the workers, so that the process can exit */
   close(): Promise<void>;
 }
@@ -127,7 +139,7 @@ function openCodec(o: Options): Codec {
     return {
       weights,
       encode: async (img, opts) => encodeSync(img, weights, opts),
-      decode: async (bytes) => decodeSync(bytes, weights),
+      decode: async (bytes, limits) => decodeSync(bytes, weights, { limits }),
       close: async () => {},
     };
   }
@@ -135,7 +147,7 @@ function openCodec(o: Options): Codec {
   return {
     weights,
     encode: (img, opts) => encodeParallel(img, weights, weightBytes, { ...opts, pool }),
-    decode: (bytes) => decodeParallel(bytes, weights, weightBytes, { pool }),
+    decode: (bytes, limits) => decodeParallel(bytes, weights, weightBytes, { limits, pool }),
     close: () => pool.close(),
   };
 }
@@ -151,13 +163,13 @@ async function withCodec(o: Options, command: (codec: Codec) => Promise<void>): 
 }
 
 /** Highest level whose file fits the target bpp (bpp grows with the level); the lowest if none fits. */
-async function encodeToTarget(img: RgbImage, codec: Codec, target: number, grayscale: boolean) {
+async function encodeToTarget(img: RgbImage, codec: Codec, target: number, grayscale: boolean, limits?: Partial<Limits>) {
   let lo = 0;
   let hi = codec.weights.config.levels - 1;
-  let best = { level: 0, bytes: await codec.encode(img, { level: 0, grayscale }) };
+  let best = { level: 0, bytes: await codec.encode(img, { level: 0, grayscale, limits }) };
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
-    const bytes = mid === 0 ? best.bytes : await codec.encode(img, { level: mid, grayscale });
+    const bytes = mid === 0 ? best.bytes : await codec.encode(img, { level: mid, grayscale, limits });
     if (bpp(bytes.length, img.width, img.height) <= target) {
       best = { level: mid, bytes };
       lo = mid + 1;
@@ -188,26 +200,27 @@ function report(o: Options, text: string, fields: Record<string, unknown>): void
 }
 
 async function encodeCommand(o: Options): Promise<void> {
-  checkOutputs(o);
   if (o.level !== undefined && o.targetBpp !== undefined) fail('USAGE', '-q and --target-bpp exclude each other');
-  await withCodec(o, (codec) => encodeFiles(o, codec));
+  const outputs = plannedOutputs(o, '.aara');
+  await withCodec(o, (codec) => encodeFiles(o, codec, outputs));
 }
 
-async function encodeFiles(o: Options, codec: Codec): Promise<void> {
+async function encodeFiles(o: Options, codec: Codec, outputs: string[]): Promise<void> {
   const progress = new Progress(o.inputs.length, o.quiet || o.json);
+  const limits = limitsOf(o);
   for (const [i, input] of o.inputs.entries()) {
-    const output = outputFor(o, input, '.aara');
-    const img = decodeImage(readInput(input));
+    const output = outputs[i];
+    const img = decodeImage(readInput(input), limits);
     const started = performance.now();
     const grayscale = img.info.grayscale;
-    const encodeAt = async (level: number) => ({ level, bytes: await codec.encode(img, { level, grayscale }) });
+    const encodeAt = async (level: number) => ({ level, bytes: await codec.encode(img, { level, grayscale, limits }) });
     const { level, bytes } = o.targetBpp !== undefined
-      ? await encodeToTarget(img, codec, o.targetBpp, grayscale)
+      ? await encodeToTarget(img, codec, o.targetBpp, grayscale, limits)
       : await encodeAt(o.level ?? defaultLevel(codec.weights));
     const encodeSeconds = (performance.now() - started) / 1000;
-    writeOutputAtomic(output, bytes, { force: o.force, inputs: o.inputs });
+    await writeOutput(output, bytes, { force: o.force, inputs: o.inputs });
     // the quality reported is that of the file as written: decode it back
-    const decoded = await codec.decode(bytes);
+    const decoded = await codec.decode(bytes, limits);
     const rate = bpp(bytes.length, img.width, img.height);
     const quality = psnr(img.data, decoded.data);
     progress.tick(i + 1, input);
@@ -220,19 +233,19 @@ async function encodeFiles(o: Options, codec: Codec): Promise<void> {
 }
 
 async function decodeCommand(o: Options): Promise<void> {
-  checkOutputs(o);
-  await withCodec(o, (codec) => decodeFiles(o, codec));
+  const outputs = plannedOutputs(o, '.png');
+  await withCodec(o, (codec) => decodeFiles(o, codec, outputs));
 }
 
-async function decodeFiles(o: Options, codec: Codec): Promise<void> {
+async function decodeFiles(o: Options, codec: Codec, outputs: string[]): Promise<void> {
   const progress = new Progress(o.inputs.length, o.quiet || o.json);
   for (const [i, input] of o.inputs.entries()) {
-    const output = outputFor(o, input, '.png');
+    const output = outputs[i];
     const bytes = readInput(input);
     const started = performance.now();
-    const img = await codec.decode(bytes);
+    const img = await codec.decode(bytes, limitsOf(o));
     const decodeSeconds = (performance.now() - started) / 1000;
-    writeOutputAtomic(output, encodePng(img), { force: o.force, inputs: o.inputs });
+    await writeOutput(output, encodePng(img), { force: o.force, inputs: o.inputs });
     progress.tick(i + 1, input);
     report(o, `${input} → ${output}: ${img.width}×${img.height}, decode ${decodeSeconds.toFixed(2)} s`,
       { input, output, width: img.width, height: img.height, decodeSeconds });
@@ -242,7 +255,7 @@ async function decodeFiles(o: Options, codec: Codec): Promise<void> {
 function infoCommand(o: Options): void {
   if (o.inputs.length !== 1) fail('USAGE', 'info takes one .aara file');
   const bytes = readInput(o.inputs[0]);
-  const h = readHeader(bytes);
+  const h = readHeader(bytes, limitsOf(o));
   const weightsId = hexBytes(h.weightsId);
   const rate = bpp(bytes.length, h.width, h.height);
   report(o,

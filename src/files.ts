@@ -1,6 +1,9 @@
 /**
  * File handling for the CLI: read an input whole, write an output atomically (a temp file in the target's
  * directory, fsynced, then renamed over it) so a crash or an error never leaves a partial file behind.
+ * Outputs are checked before any work (checkOutputs: exists, is an input, missing folder, two inputs onto one
+ * output); SIGINT/SIGTERM/SIGHUP during a write let it finish and then end the process (writeOutput); a temp
+ * file left by a killed run of this tool is removed by the next write to the same output.
  */
 import {
   closeSync,
@@ -9,6 +12,7 @@ import {
   fsyncSync,
   lstatSync,
   openSync,
+  readdirSync,
   readSync,
   realpathSync,
   renameSync,
@@ -55,13 +59,10 @@ export function readInput(path: string): Uint8Array {
  * `.<name>.<pid>.<random>.tmp` next to the real target, is fsynced and renamed over it; on any failure the temp
  * file is removed. A symbolic link as output is written through: its target is replaced, the link kept.
  */
-export function writeOutputAtomic(path: string, bytes: Uint8Array, opts: { force: boolean; inputs: string[] }): void {
-  const target = resolveOutput(path);
-  const targetStats = statOrUndefined(target);
-  if (opts.inputs.some((input) => isSameFile(target, targetStats, input))) fail('OUTPUT_IS_INPUT', path);
-  if (targetStats?.isDirectory()) fail('IO_ERROR', `${path} is a directory`);
-  if ((targetStats !== undefined || isDanglingLink(target)) && !opts.force) fail('OUTPUT_EXISTS', path);
-  const temp = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+export function writeOutputAtomic(path: string, bytes: Uint8Array, opts: OutputOptions): void {
+  const target = checkOutput(path, opts);
+  removeStaleTemps(target);
+  const temp = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(TEMP_RANDOM_BYTES).toString('hex')}.tmp`);
   let fd: number | undefined;
   try {
     fd = openSync(temp, 'wx', 0o666);
@@ -77,6 +78,113 @@ export function writeOutputAtomic(path: string, bytes: Uint8Array, opts: { force
     fail('IO_ERROR', `cannot write ${path}: ${(err as Error).message}`);
   }
   syncDirectory(dirname(target));
+}
+
+export interface OutputOptions {
+  force: boolean;
+  inputs: string[];
+}
+
+/**
+ * What writeOutputAtomic refuses, checked without writing: the output is an input (even with force), a
+ * directory, exists (without force), or its folder is missing. Returns the real path it would land on.
+ */
+export function checkOutput(path: string, opts: OutputOptions): string {
+  const target = resolveOutput(path);
+  const targetStats = statOrUndefined(target);
+  if (opts.inputs.some((input) => isSameFile(target, targetStats, input))) fail('OUTPUT_IS_INPUT', path);
+  if (targetStats?.isDirectory()) fail('IO_ERROR', `${path} is a directory`);
+  if ((targetStats !== undefined || isDanglingLink(target)) && !opts.force) fail('OUTPUT_EXISTS', path);
+  return target;
+}
+
+/**
+ * checkOutput for every output of a run, before any work, and no two outputs the same file (`encode a.png a.jpg
+ * -d out` would write both to out/a.aara): OUTPUT_COLLISION, even with force.
+ */
+export function checkOutputs(paths: string[], opts: OutputOptions): void {
+  const seen = new Map<string, string>();
+  for (const path of paths) {
+    const target = checkOutput(path, opts);
+    const stats = statOrUndefined(target);
+    const key = stats ? `${stats.dev}:${stats.ino}` : target;
+    const earlier = seen.get(key) ?? seen.get(target);
+    if (earlier !== undefined) fail('OUTPUT_COLLISION', `${earlier} and ${path} are the same file`);
+    seen.set(key, path);
+    seen.set(target, path);
+  }
+}
+
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * writeOutputAtomic for a process that may be interrupted: a SIGINT, SIGTERM or SIGHUP that arrives during the
+ * write (Node's default would end the process at once, leaving the temp file) waits until the output is renamed
+ * into place, then ends the process by that signal. Outside writes, signals keep their default effect.
+ */
+export async function writeOutput(path: string, bytes: Uint8Array, opts: OutputOptions): Promise<void> {
+  let caught: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => void (caught ??= signal);
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
+  try {
+    writeOutputAtomic(path, bytes, opts);
+  } finally {
+    // two turns of the event loop: a full poll phase between them delivers a signal that came during the write
+    await new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
+    for (const signal of STOP_SIGNALS) process.removeListener(signal, onSignal);
+  }
+  if (caught !== undefined) {
+    process.kill(process.pid, caught); // the default action now: the process ends as the signal asked
+    await new Promise(() => {});
+  }
+}
+
+/** Temp files: `.<output name>.<pid>.<12 hex digits>.tmp` beside the output. */
+const TEMP_RANDOM_BYTES = 6;
+/** A temp file whose process is gone is stale after a minute (another host or container may share the folder)… */
+const STALE_DEAD_MS = 60_000;
+/** …and after an hour whatever its pid says (a write takes seconds; the pid may have been reused). */
+const STALE_ANY_MS = 3_600_000;
+
+/**
+ * Removes temp files a killed run of this tool left for `target`: only regular files of this user named like
+ * this tool's temps for that very output, whose process no longer runs here and that are a minute old, or
+ * that are an hour old. Anything else in the folder is left alone; failures are ignored.
+ */
+export function removeStaleTemps(target: string, now = Date.now()): void {
+  const directory = dirname(target);
+  const prefix = `.${basename(target)}.`;
+  let names: string[];
+  try {
+    names = readdirSync(directory);
+  } catch {
+    return;
+  }
+  const pattern = new RegExp(`^(\\d+)\\.[0-9a-f]{${2 * TEMP_RANDOM_BYTES}}\\.tmp$`);
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const match = pattern.exec(name.slice(prefix.length));
+    if (!match) continue;
+    const path = join(directory, name);
+    try {
+      const stats = lstatSync(path);
+      if (!stats.isFile() || (process.getuid !== undefined && stats.uid !== process.getuid())) continue;
+      const age = now - stats.mtimeMs;
+      if (age > STALE_ANY_MS || (age > STALE_DEAD_MS && !isRunning(Number(match[1])))) unlinkSync(path);
+    } catch {
+      // gone already, or not ours to remove
+    }
+  }
+}
+
+function isRunning(pid: number): boolean {
+  if (!Number.isSafeInteger(pid) || pid < 1) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // runs, as another user
+  }
 }
 
 /** The real path the output lands on: the existing file's, or its real directory's plus the file name. */

@@ -187,6 +187,49 @@ test('without -q the level is DEFAULT_LEVEL, or the best level of a model that h
   assert.is(shipped.level, DEFAULT_LEVEL);
 });
 
+test('outputs that would collide (in.png and in.jpg into one folder) are refused before any work, even with --force', () => {
+  const dir = workspace();
+  writeFileSync(join(dir, 'in.jpg'), readFileSync(join(dir, 'in.png'))); // the reader sniffs the content
+  mkdirSync(join(dir, 'out'));
+  for (const force of [[], ['-f']]) {
+    const { stderr } = expectExit(5, dir, 'encode', 'in.png', 'in.jpg', '-d', 'out', ...force, ...ENCODE_TINY);
+    assert.match(stderr, /OUTPUT_COLLISION/);
+  }
+  assert.equal(listing(join(dir, 'out')), []);
+  writeFileSync(join(dir, 'out', 'x.aara'), readFileSync(join(dir, 'in.png')));
+  mkdirSync(join(dir, 'other'));
+  writeFileSync(join(dir, 'other', 'x.aara'), readFileSync(join(dir, 'in.png')));
+  expectExit(5, dir, 'decode', 'out/x.aara', 'other/x.aara', '-d', 'out', '-f', ...TINY);
+  assert.equal(listing(join(dir, 'out')), ['x.aara']);
+});
+
+test('every output is checked before the first input is read or coded', () => {
+  const dir = workspace();
+  writeFileSync(join(dir, 'second.png'), readFileSync(join(dir, 'in.png')));
+  mkdirSync(join(dir, 'out'));
+  writeFileSync(join(dir, 'out', 'second.aara'), 'precious');
+  // the second output exists: nothing is written for the first either
+  assert.match(expectExit(5, dir, 'encode', 'in.png', 'second.png', '-d', 'out', ...ENCODE_TINY).stderr, /OUTPUT_EXISTS/);
+  assert.equal(listing(join(dir, 'out')), ['second.aara']);
+  // a missing folder, an output that is the input: refused before the (unreadable) input is looked at
+  writeFileSync(join(dir, 'garbage.png'), 'not an image');
+  assert.match(expectExit(5, dir, 'encode', 'garbage.png', '-o', 'missing/x.aara', ...ENCODE_TINY).stderr, /does not exist/);
+  assert.match(expectExit(5, dir, 'decode', 'garbage.png', '-o', 'garbage.png', '-f', ...TINY).stderr, /OUTPUT_IS_INPUT/);
+  assert.equal(listing(dir), ['garbage.png', 'in.png', 'out', 'second.png']);
+});
+
+test('--max-pixels caps the image read, encoded and decoded (exit 3); a bad value is exit 2', () => {
+  const { dir } = encodedWorkspace();
+  const pixels = SOURCE.width * SOURCE.height;
+  assert.match(expectExit(3, dir, 'encode', 'in.png', '-o', 'x.aara', '--max-pixels', String(pixels - 1), ...ENCODE_TINY).stderr, /TOO_LARGE/);
+  assert.match(expectExit(3, dir, 'decode', 'in.aara', '-o', 'x.png', '--max-pixels', String(pixels - 1), ...TINY).stderr, /TOO_LARGE/);
+  assert.match(expectExit(3, dir, 'info', 'in.aara', '--max-pixels', String(pixels - 1)).stderr, /TOO_LARGE/);
+  expectExit(0, dir, 'encode', 'in.png', '-o', 'x.aara', `--max-pixels=${pixels}`, ...ENCODE_TINY);
+  expectExit(0, dir, 'decode', 'x.aara', '-o', 'x.png', '--max-pixels', String(pixels), ...TINY);
+  for (const value of ['0', '-5', '1.5', 'many', '']) expectExit(2, dir, 'decode', 'in.aara', '-o', 'y.png', '--max-pixels', value, ...TINY);
+  assert.equal(listing(dir), ['in.aara', 'in.png', 'x.aara', 'x.png']);
+});
+
 test.after(() => rmSync(root, { recursive: true, force: true }));
 
 test.run();
