@@ -4,10 +4,15 @@
  * the peak RSS — and exits 1 if any input gave something other than an AaraError or a valid image.
  * Every case draws from its own generator, seeded from (seed, case number), so the label reproduces it.
  *
- *   node dist/bench/fuzz.js [--cases N] [--seed S]        (default 1 000 000 cases, seed 1)
+ * Then the image readers (issue 14): seeded mutations of small PNGs of every kind and of baseline and progressive
+ * JPEGs (test/helpers/image-fuzz.ts), each decoded by decodeImage with the default limits; the only acceptable
+ * outcomes are an AaraError or an image of the size the file declares.
+ *
+ *   node dist/bench/fuzz.js [--cases N] [--image-cases N] [--seed S]   (default 1 000 000 and 200 000 cases, seed 1)
  */
 import { readFileSync } from 'node:fs';
 import { decodeSync, encodeSync } from '../src/codec.js';
+import { decodeImage } from '../src/image-io.js';
 import { readWeights } from '../src/weights.js';
 import {
   decodeOutcome,
@@ -24,6 +29,7 @@ import {
   withShiftedStreamBoundary,
 } from '../test/helpers/bitstream-fuzz.js';
 import { loadTestWeights, repoPath } from '../test/helpers/fixtures.js';
+import { IMAGE_CATEGORIES, imageDeclaredSize, imageSeeds } from '../test/helpers/image-fuzz.js';
 import { mulberry32, randomBytes, randomInt, type Rng } from '../test/helpers/prng.js';
 import { syntheticImage } from '../test/helpers/synthetic-images.js';
 
@@ -36,6 +42,7 @@ function option(name: string, fallback: number): number {
 }
 
 const cases = option('--cases', 1_000_000);
+const imageCases = option('--image-cases', 200_000);
 const seed = option('--seed', 1);
 
 const tiny = loadTestWeights('test-tiny.bin');
@@ -103,6 +110,19 @@ for (let i = 0; i < cases; i++) {
 }
 const seconds = (performance.now() - started) / 1000;
 
+const seeds = imageSeeds(mulberry32(seed));
+const imageTally = new FuzzTally((bytes) => decodeImage(bytes), 20, imageDeclaredSize);
+const imagesStarted = performance.now();
+for (let i = 0; i < imageCases; i++) {
+  const rng = mulberry32((seed + 0x5bd1e995) ^ Math.imul(i, 0x9e3779b1));
+  const category = IMAGE_CATEGORIES[randomInt(rng, IMAGE_CATEGORIES.length)];
+  const pool = seeds[category.format];
+  const file = pool[randomInt(rng, pool.length)];
+  imageTally.run(category.name, `seed ${seed} image case ${i} (${file.name})`, category.make(rng, file.bytes));
+  if ((i + 1) % PROGRESS_EVERY === 0) process.stderr.write(`${i + 1} image cases, ${((performance.now() - imagesStarted) / 1000).toFixed(0)} s\n`);
+}
+const imageSeconds = (performance.now() - imagesStarted) / 1000;
+
 console.log(`### aara fuzz run
 
 - ${cases} cases, seed ${seed}, weights/test-tiny.bin; files: ${files.map((f) => `${f.name} (${f.bytes.length} bytes)`).join(', ')}
@@ -114,4 +134,16 @@ console.log(`### aara fuzz run
 
 ${tally.markdown()}`);
 for (const problem of tally.problems) console.log(`- ${problem}`);
-process.exitCode = tally.problemCount === 0 && wrongWeightsOutcome === 'WEIGHTS_MISMATCH' ? 0 : 1;
+
+console.log(`
+### image readers (decodeImage, default limits)
+
+- ${imageCases} cases, seed ${seed}; seeds: ${[...seeds.png, ...seeds.jpeg].map((f) => `${f.name} (${f.bytes.length} bytes)`).join(', ')}
+- ${imageSeconds.toFixed(1)} s on one thread (${(imageCases / imageSeconds).toFixed(0)} cases/s)
+- slowest case: ${imageTally.maxMs.toFixed(2)} ms (${imageTally.slowest})
+- peak RSS (whole run): ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB
+- unexpected outcomes (neither an AaraError nor an image of the declared size): ${imageTally.problemCount}
+
+${imageTally.markdown()}`);
+for (const problem of imageTally.problems) console.log(`- ${problem}`);
+process.exitCode = tally.problemCount === 0 && imageTally.problemCount === 0 && wrongWeightsOutcome === 'WEIGHTS_MISMATCH' ? 0 : 1;

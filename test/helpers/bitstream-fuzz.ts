@@ -123,7 +123,14 @@ export function withRandomTail(file: Uint8Array, prefix: number, tail: Uint8Arra
 }
 
 /** The decoder's verdict on one input: an error code, VALID_IMAGE, or UNEXPECTED with what went wrong. */
-export function decodeOutcome(decode: (bytes: Uint8Array) => RgbImage, bytes: Uint8Array): { outcome: string; problem?: string } {
+/** The size an .aara file declares (its header): what a decoded image must measure. */
+export function aaraDeclaredSize(bytes: Uint8Array): { width: number; height: number } {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return { width: view.getUint32(HEADER.width, true), height: view.getUint32(HEADER.height, true) };
+}
+
+export function decodeOutcome(decode: (bytes: Uint8Array) => RgbImage, bytes: Uint8Array,
+  declaredSize: (bytes: Uint8Array) => { width: number; height: number } = aaraDeclaredSize): { outcome: string; problem?: string } {
   let img: RgbImage;
   try {
     img = decode(bytes);
@@ -132,9 +139,7 @@ export function decodeOutcome(decode: (bytes: Uint8Array) => RgbImage, bytes: Ui
     return { outcome: UNEXPECTED, problem: `threw ${(err as Error)?.stack ?? String(err)}` };
   }
   // a decoded file has a valid header: the image must be the size it declares
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const width = view.getUint32(HEADER.width, true);
-  const height = view.getUint32(HEADER.height, true);
+  const { width, height } = declaredSize(bytes);
   if (img.width !== width || img.height !== height || !(img.data instanceof Uint8Array) || img.data.length !== width * height * 3) {
     return { outcome: UNEXPECTED, problem: `image ${img.width}×${img.height} with ${img.data?.length} bytes, header says ${width}×${height}` };
   }
@@ -150,12 +155,13 @@ export class FuzzTally {
   maxMs = 0;
   slowest = '';
 
-  constructor(private readonly decode: (bytes: Uint8Array) => RgbImage, private readonly keepProblems = 20) {}
+  constructor(private readonly decode: (bytes: Uint8Array) => RgbImage, private readonly keepProblems = 20,
+    private readonly declaredSize = aaraDeclaredSize) {}
 
   /** Decode `bytes`, time it and count its outcome; `label` names the case for the report. */
   run(category: string, label: string, bytes: Uint8Array): string {
     const started = performance.now();
-    const { outcome, problem } = decodeOutcome(this.decode, bytes);
+    const { outcome, problem } = decodeOutcome(this.decode, bytes, this.declaredSize);
     const ms = performance.now() - started;
     this.cases++;
     if (ms > this.maxMs) {
