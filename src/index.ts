@@ -11,8 +11,10 @@
  */
 import { DEFAULT_LEVEL, decodeSync as decodeWith, defaultLevel, encodeSync as encodeWith } from './codec.js';
 export { DEFAULT_LEVEL };
-import { budgetOf } from './budget.js';
-import { resolveLimits, type Limits } from './container.js';
+import { totalmem } from 'node:os';
+import { budgetOf, type Budget } from './budget.js';
+import { readHeader, resolveLimits, type Limits } from './container.js';
+import { DECODE_BYTES_PER_PIXEL, ENCODE_BYTES_PER_PIXEL, MemoryGate } from './memory-gate.js';
 import { fail } from './errors.js';
 import { decodeImage, toRgb, type RgbImage } from './image-io.js';
 import { decodeParallel, encodeLevelsParallel, encodeParallel, loadWeightFile, weightFile, type LevelFile, type WeightFile } from './parallel.js';
@@ -49,6 +51,12 @@ export interface Options {
 export interface AsyncOptions extends Options {
   /** worker threads, read when the shared pool starts (the first async call after import or close()); default: the cores */
   threads?: number;
+  /**
+   * bytes of whole-image memory the async calls may hold at once (≈ 12 B/pixel to decode, 16 to encode): a call
+   * that does not fit beside those running waits its turn; one larger than this runs alone. Read when the shared
+   * pool starts, like `threads`; default a quarter of the machine's memory.
+   */
+  memory?: number;
 }
 
 /**
@@ -117,6 +125,9 @@ function checkedOptions<T extends AsyncOptions>(opts: T | undefined): T {
   if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 1)) {
     fail('BAD_ARGUMENT', `threads must be an integer ≥ 1, got ${String(opts.threads)}`);
   }
+  if (opts.memory !== undefined && !(Number.isSafeInteger(opts.memory) && opts.memory >= 1)) {
+    fail('BAD_ARGUMENT', `memory must be an integer ≥ 1 (bytes), got ${String(opts.memory)}`);
+  }
   const { weights } = opts;
   if (weights !== undefined && typeof weights !== 'string' && !(weights instanceof Uint8Array) && !isModel(weights)) badWeights(weights);
   resolveLimits(opts.limits);
@@ -153,9 +164,24 @@ export function decodeSync(bytes: Uint8Array, options?: Options): RgbImage {
 }
 
 let pool: WorkerPool | undefined;
+let gate: MemoryGate | undefined;
 
-function sharedPool(threads?: number): WorkerPool {
-  return (pool ??= new WorkerPool(threads));
+function sharedPool(opts: AsyncOptions): WorkerPool {
+  if (!pool) {
+    pool = new WorkerPool(opts.threads);
+    gate = new MemoryGate(opts.memory ?? Math.floor(totalmem() / 4));
+  }
+  return pool;
+}
+
+/** Runs one call on the shared pool once its whole-image memory fits the gate (sharedPool first). */
+async function gated<T>(pixels: number, bytesPerPixel: number, budget: Budget, run: () => Promise<T>): Promise<T> {
+  const release = await gate!.acquire(pixels * bytesPerPixel, budget);
+  try {
+    return await run();
+  } finally {
+    release();
+  }
 }
 
 /** encodeSync on worker threads: the same bytes. */
@@ -163,9 +189,11 @@ export async function encode(input: ImageInput, options?: AsyncOptions): Promise
   const opts = checkedOptions(options);
   const img = toImage(input, opts.limits);
   const { weights, bytes } = resolveWeightFile(opts.weights);
-  return encodeParallel(img, weights, bytes, {
-    level: opts.level ?? defaultLevel(weights), grayscale: img.grayscale, limits: opts.limits, ...budgetOf(opts), pool: sharedPool(opts.threads),
-  });
+  const budget = budgetOf(opts);
+  const shared = sharedPool(opts);
+  return gated(img.width * img.height, ENCODE_BYTES_PER_PIXEL, budget, () => encodeParallel(img, weights, bytes, {
+    level: opts.level ?? defaultLevel(weights), grayscale: img.grayscale, limits: opts.limits, ...budget, pool: shared,
+  }));
 }
 
 /**
@@ -177,14 +205,22 @@ export async function encodeLevels(input: ImageInput, levels: number[], options?
   if (!Array.isArray(levels) || levels.length === 0) fail('BAD_ARGUMENT', `levels must be a non-empty array, got ${describe(levels)}`);
   const img = toImage(input, opts.limits);
   const { weights, bytes } = resolveWeightFile(opts.weights);
-  return encodeLevelsParallel(img, weights, bytes, levels, { grayscale: img.grayscale, limits: opts.limits, ...budgetOf(opts), pool: sharedPool(opts.threads) });
+  const budget = budgetOf(opts);
+  const shared = sharedPool(opts);
+  return gated(img.width * img.height, ENCODE_BYTES_PER_PIXEL, budget, () =>
+    encodeLevelsParallel(img, weights, bytes, levels, { grayscale: img.grayscale, limits: opts.limits, ...budget, pool: shared }));
 }
 
 /** decodeSync on worker threads: the same pixels (`data` views shared memory). */
 export async function decode(bytes: Uint8Array, options?: AsyncOptions): Promise<RgbImage> {
   const opts = checkedOptions(options);
   const { weights, bytes: weightBytes } = resolveWeightFile(opts.weights);
-  return decodeParallel(checkedBytes(bytes), weights, weightBytes, { limits: opts.limits, ...budgetOf(opts), pool: sharedPool(opts.threads) });
+  const file = checkedBytes(bytes);
+  const { width, height } = readHeader(file, opts.limits); // the size, checked, before the call waits for memory
+  const budget = budgetOf(opts);
+  const shared = sharedPool(opts);
+  return gated(width * height, DECODE_BYTES_PER_PIXEL, budget, () =>
+    decodeParallel(file, weights, weightBytes, { limits: opts.limits, ...budget, pool: shared }));
 }
 
 /**
@@ -195,5 +231,6 @@ export async function close(): Promise<void> {
   releaseSpares();
   const stopping = pool;
   pool = undefined;
+  gate = undefined;
   await stopping?.close();
 }
