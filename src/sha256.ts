@@ -18,42 +18,44 @@ const K = Int32Array.from([
 /** The first 32 bits of the fractional parts of the square roots of the first 8 primes. */
 const H0 = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
 
-const rotr = (x: number, n: number): number => (x >>> n) | (x << (32 - n));
-
-/** Compresses the 64-byte block at `at` of `bytes` into the state h. */
-function block(h: Int32Array, bytes: Uint8Array, at: number, w: Int32Array): void {
-  for (let t = 0; t < 16; t++) {
-    const i = at + 4 * t;
-    w[t] = (bytes[i] << 24) | (bytes[i + 1] << 16) | (bytes[i + 2] << 8) | bytes[i + 3];
+/** Compresses the 64-byte blocks [from, to) of `bytes` into the state h (locals inside: no allocation per block). */
+function blocks(h: Int32Array, bytes: Uint8Array, from: number, to: number, w: Int32Array): void {
+  let h0 = h[0], h1 = h[1], h2 = h[2], h3 = h[3], h4 = h[4], h5 = h[5], h6 = h[6], h7 = h[7];
+  for (let at = from; at < to; at += 64) {
+    for (let t = 0, i = at; t < 16; t++, i += 4) w[t] = (bytes[i] << 24) | (bytes[i + 1] << 16) | (bytes[i + 2] << 8) | bytes[i + 3];
+    for (let t = 16; t < 64; t++) {
+      const x = w[t - 15];
+      const y = w[t - 2];
+      const s0 = ((x >>> 7) | (x << 25)) ^ ((x >>> 18) | (x << 14)) ^ (x >>> 3);
+      const s1 = ((y >>> 17) | (y << 15)) ^ ((y >>> 19) | (y << 13)) ^ (y >>> 10);
+      w[t] = (w[t - 16] + s0 + w[t - 7] + s1) | 0;
+    }
+    let a = h0, b = h1, c = h2, d = h3, e = h4, f = h5, g = h6, hh = h7;
+    for (let t = 0; t < 64; t++) {
+      const s1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
+      const t1 = (hh + s1 + ((e & f) ^ (~e & g)) + K[t] + w[t]) | 0;
+      const s0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10));
+      const t2 = (s0 + ((a & b) ^ (a & c) ^ (b & c))) | 0;
+      hh = g;
+      g = f;
+      f = e;
+      e = (d + t1) | 0;
+      d = c;
+      c = b;
+      b = a;
+      a = (t1 + t2) | 0;
+    }
+    h0 = (h0 + a) | 0; h1 = (h1 + b) | 0; h2 = (h2 + c) | 0; h3 = (h3 + d) | 0;
+    h4 = (h4 + e) | 0; h5 = (h5 + f) | 0; h6 = (h6 + g) | 0; h7 = (h7 + hh) | 0;
   }
-  for (let t = 16; t < 64; t++) {
-    const a = w[t - 15];
-    const b = w[t - 2];
-    const s0 = rotr(a, 7) ^ rotr(a, 18) ^ (a >>> 3);
-    const s1 = rotr(b, 17) ^ rotr(b, 19) ^ (b >>> 10);
-    w[t] = (w[t - 16] + s0 + w[t - 7] + s1) | 0;
-  }
-  let [a, b, c, d, e, f, g, hh] = h;
-  for (let t = 0; t < 64; t++) {
-    const t1 = (hh + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + K[t] + w[t]) | 0;
-    const t2 = ((rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c))) | 0;
-    hh = g;
-    g = f;
-    f = e;
-    e = (d + t1) | 0;
-    d = c;
-    c = b;
-    b = a;
-    a = (t1 + t2) | 0;
-  }
-  h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e; h[5] += f; h[6] += g; h[7] += hh;
+  h[0] = h0; h[1] = h1; h[2] = h2; h[3] = h3; h[4] = h4; h[5] = h5; h[6] = h6; h[7] = h7;
 }
 
 export function sha256(bytes: Uint8Array): Uint8Array {
   const h = Int32Array.from(H0);
   const w = new Int32Array(64);
   const whole = bytes.length - (bytes.length % 64);
-  for (let at = 0; at < whole; at += 64) block(h, bytes, at, w);
+  blocks(h, bytes, 0, whole, w);
   // the tail: the rest, a 1 bit, zeros, and the message length in bits (64-bit big-endian)
   const tail = new Uint8Array(bytes.length % 64 < 56 ? 64 : 128);
   tail.set(bytes.subarray(whole));
@@ -62,7 +64,7 @@ export function sha256(bytes: Uint8Array): Uint8Array {
   const view = new DataView(tail.buffer);
   view.setUint32(tail.length - 8, Math.floor(bits / 2 ** 32));
   view.setUint32(tail.length - 4, bits >>> 0);
-  for (let at = 0; at < tail.length; at += 64) block(h, tail, at, w);
+  blocks(h, tail, 0, tail.length, w);
   const out = new Uint8Array(32);
   const outView = new DataView(out.buffer);
   for (let i = 0; i < 8; i++) outView.setInt32(4 * i, h[i]);
