@@ -36,9 +36,9 @@ Options:
   -h, --help           this help
   -v, --version        print the version
 
-Exit status: 0 success; 1 internal error; 2 bad command line or option value; 3 unreadable, corrupt or
-unsupported input (image or .aara); 4 invalid weight file; 5 file system error (missing input,
-output exists, output would replace an input).
+Exit status: 0 success; 1 internal error; 2 bad command line or option value; 3 unreadable, corrupt,
+unsupported or too large input (image or .aara); 4 invalid weight file; 5 file system error (missing
+input, output exists, output would replace an input, two inputs would write one output).
 `;
 
 interface Options {
