@@ -15,3 +15,4 @@ export { globalAvgMaxPool } from './global-pool.js';
 export { channelMlp } from './channel-mlp.js';
 export { channelMeanMax } from './channel-mean-max.js';
 export { channelGate, sigmoid, spatialGate } from './sigmoid-gate.js';
+export { exp } from './exp.js';

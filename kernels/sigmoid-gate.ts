@@ -1,10 +1,11 @@
 /**
- * CBAM's gates: multiply a CHW image by the sigmoid of per-channel or per-pixel logits. Attention
- * runs only in the encoder, so Math.exp (not bit-identical across engines) is acceptable here.
+ * CBAM's gates: multiply a CHW image by the sigmoid of per-channel or per-pixel logits. Attention runs only in
+ * the encoder; its e^x is the engine-independent one of exp.ts, so an image encodes to the same bytes everywhere.
  */
+import { exp } from './exp.js';
 
 export function sigmoid(v: number): number {
-  return 1 / (1 + Math.exp(-v));
+  return 1 / (1 + exp(-v));
 }
 
 /** out[c, p] = x[c, p] · σ(logits[c]). out may alias x. */

@@ -14,6 +14,7 @@ import {
   packTransposedConv2dWeights,
   relu,
   sigmoid,
+  exp,
   spatialGate,
   transposedConv2d,
   transposedConv2dScatter,
@@ -371,6 +372,24 @@ test('channelMlp: 4 channels, hidden 2 (hand-computed)', () => {
   const out = new Float32Array(4);
   channelMlp(out, v, w1, b1, w2, b2, 2, new Float32Array(2));
   assert.equal(Array.from(out), [1.5, 0, 4, -1.5]);
+});
+
+test('exp: within 2 ulp of Math.exp over the range the gates see, exact at 0, 0 and Infinity beyond the range', () => {
+  let worst = 0;
+  for (let i = -200_000; i <= 200_000; i++) {
+    const x = i / 1000 + 1e-7 * ((i * 7919) % 1000);
+    const expected = Math.exp(x);
+    worst = Math.max(worst, Math.abs(exp(x) - expected) / expected);
+  }
+  assert.ok(worst <= 2 * 2 ** -52, `max relative error ${worst}`);
+  assert.is(exp(0), 1);
+  assert.ok(Math.abs(exp(1) - Math.E) <= 2 ** -51, 'e within 1 ulp');
+  assert.is(exp(800), Infinity);
+  assert.is(exp(-800), 0);
+  assert.ok(Number.isNaN(exp(NaN)));
+  // σ(x) + σ(−x) = 1 and σ(0) = ½, whatever e^x's last bits
+  for (const v of [0.1, 1, 3.7, 20]) assert.ok(Math.abs(sigmoid(v) + sigmoid(-v) - 1) < 1e-15, `σ(±${v})`);
+  assert.ok(Math.abs(sigmoid(2) - 0.8807970779778823) < 1e-16, 'σ(2), from an independent table');
 });
 
 test('sigmoid gates: 2 channels × 3 pixels, in place and out of place', () => {
