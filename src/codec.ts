@@ -156,19 +156,9 @@ export function writeFile(img: RgbImage, w: Weights, opts: EncodeOptions, stream
 
 export function encodeSync(img: RgbImage, w: Weights, opts: EncodeOptions): Uint8Array {
   checkEncode(img, w, opts);
-  const latents = encodeLatents(withBudget(img, opts), w, opts.level, opts.tile);
+  const latents = encodeLatents(img, w, opts.level, opts.tile, () => checkBudget(opts));
   const streams = Array.from({ length: fileStreamCount(w) }, (_, i) => (checkBudget(opts), encodeFileStream(i, latents, w, opts.level)));
   return writeFile(img, w, opts, streams);
-}
-
-/**
- * The image as encodeLatents sees it, the budget checked each time a tile reads its pixels (every analysis tile
- * reads `data` once): the sync encoder's tile loops stop between tiles without a parameter of their own.
- */
-function withBudget(img: RgbImage, budget: Budget): RgbImage {
-  if (budget.signal === undefined && budget.deadline === undefined) return img;
-  const { width, height, data } = img;
-  return { width, height, get data() { checkBudget(budget); return data; } };
 }
 
 /** Kinds of symbol arrays, narrow first: a decoder tries them in turn until every stream fits. */

@@ -94,14 +94,21 @@ export function quantizeResidual(features: Tensor, centers: Centers, w: Weights,
   return quantize(a, levelRow(w.gainZ, level, w.config.Mr), centers, inPlace(a));
 }
 
-export function encodeLatents(img: RgbImage, w: Weights, level: number, tile?: number): Latents {
+/** `beforeTile` runs before each tile (the caller's budget check: it may throw to stop the encode). */
+export function encodeLatents(img: RgbImage, w: Weights, level: number, tile?: number, beforeTile: () => void = () => {}): Latents {
   const size = paddedSizeOf(img);
   tile ??= encodeTile(size);
   const features = tensor(w.config.M, size.h / 16, size.w / 16);
-  for (const region of latentTiles(size, 16, tile)) pasteTile(features, mainAnalysisTile(img, w, region), region);
+  for (const region of latentTiles(size, 16, tile)) {
+    beforeTile();
+    pasteTile(features, mainAnalysisTile(img, w, region), region);
+  }
   const { y, hyper } = quantizeMain(features, w, level);
   const centers = residualCentersOf(y, w, level);
   const resFeatures = tensor(w.config.Mr, size.h / 8, size.w / 8);
-  for (const region of latentTiles(size, 8, tile)) pasteTile(resFeatures, residualAnalysisTile(img, y, w, level, region), region);
+  for (const region of latentTiles(size, 8, tile)) {
+    beforeTile();
+    pasteTile(resFeatures, residualAnalysisTile(img, y, w, level, region), region);
+  }
   return { y, z: quantizeResidual(resFeatures, centers, w, level), ...(hyper && { hyper }) };
 }
