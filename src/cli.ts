@@ -4,12 +4,14 @@
  */
 import { availableParallelism } from 'node:os';
 import { basename, extname, join } from 'node:path';
+import { parseArgs as parseNodeArgs } from 'node:util';
+import { msSsimDecibels } from './bd-rate.js';
 import { decodeSync, defaultLevel, encodeSync, type EncodeOptions } from './codec.js';
-import { FLAG_GRAYSCALE, readHeader, type Limits } from './container.js';
+import { FLAG_GRAYSCALE, readHeader, resolveLimits, type Limits } from './container.js';
 import { AaraError, fail } from './errors.js';
-import { checkOutputs, readInput, writeOutput } from './files.js';
+import { checkOutputs, createDirectory, inputByteLimit, readSource, refuseTerminalOutput, STDIO, writeOutput, writeStdout } from './files.js';
 import { decodeImage, encodePng, type RgbImage } from './image-io.js';
-import { bpp, psnr } from './metrics.js';
+import { bpp, msSsim, psnr } from './metrics.js';
 import { decodeParallel, encodeParallel, loadWeightFile } from './parallel.js';
 import { WorkerPool } from './pool.js';
 import { hexBytes, type Weights } from './weights.js';
@@ -54,17 +56,39 @@ interface Options {
   force: boolean;
   quiet: boolean;
   json: boolean;
+  psnr: boolean;
   levels?: number[];
   out?: string;
   quick: boolean;
 }
 
-const VALUE_FLAGS: Record<string, keyof Options> = {
-  '-o': 'output', '--output': 'output', '-d': 'outdir', '--outdir': 'outdir', '-q': 'level', '--level': 'level',
-  '--target-bpp': 'targetBpp', '--weights': 'weights', '--threads': 'threads', '--max-pixels': 'maxPixels', '--levels': 'levels', '--out': 'out',
-};
-const BOOLEAN_FLAGS: Record<string, 'force' | 'quiet' | 'json' | 'quick'> = {
-  '-f': 'force', '--force': 'force', '--quiet': 'quiet', '--json': 'json', '--quick': 'quick',
+/** Every option of every command, for node:util parseArgs (numbers are checked by parseOptions). */
+const OPTIONS = {
+  output: { type: 'string', short: 'o' },
+  outdir: { type: 'string', short: 'd' },
+  level: { type: 'string', short: 'q' },
+  'target-bpp': { type: 'string' },
+  weights: { type: 'string' },
+  threads: { type: 'string' },
+  'max-pixels': { type: 'string' },
+  levels: { type: 'string' },
+  out: { type: 'string' },
+  force: { type: 'boolean', short: 'f' },
+  quiet: { type: 'boolean' },
+  json: { type: 'boolean' },
+  psnr: { type: 'boolean' },
+  quick: { type: 'boolean' },
+} as const satisfies Record<string, { type: 'string' | 'boolean'; short?: string }>;
+
+type OptionName = keyof typeof OPTIONS;
+
+/** The options each command takes; any other is a usage error (`info f.aara -q 3`: exit 2). */
+const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
+  encode: ['output', 'outdir', 'level', 'target-bpp', 'weights', 'threads', 'max-pixels', 'force', 'quiet', 'json', 'psnr'],
+  decode: ['output', 'outdir', 'weights', 'threads', 'max-pixels', 'force', 'quiet', 'json'],
+  info: ['max-pixels', 'quiet', 'json'],
+  compare: ['max-pixels', 'json'],
+  eval: ['levels', 'out', 'quick', 'weights', 'threads', 'quiet', 'json'],
 };
 
 function number(flag: string, text: string, integer: boolean, min: number): number {
@@ -75,53 +99,89 @@ function number(flag: string, text: string, integer: boolean, min: number): numb
   return v;
 }
 
+/**
+ * The command line (without -h/--help/-v/--version, which main answers) as Options: node:util parseArgs, then
+ * each option checked against its command and each number against its range. Every problem is USAGE.
+ */
 export function parseArgs(argv: string[]): Options {
-  const o: Options = { command: '', inputs: [], force: false, quiet: false, json: false, quick: false };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    if (flag in BOOLEAN_FLAGS) {
-      o[BOOLEAN_FLAGS[flag]] = true;
-    } else if (flag in VALUE_FLAGS) {
-      const value = inline ?? argv[++i];
-      if (value === undefined) fail('USAGE', `${flag} needs a value`);
-      const key = VALUE_FLAGS[flag];
-      if (key === 'level') o.level = number(flag, value, true, 0);
-      else if (key === 'threads') o.threads = number(flag, value, true, 1);
-      else if (key === 'maxPixels') o.maxPixels = number(flag, value, true, 1);
-      else if (key === 'targetBpp') o.targetBpp = number(flag, value, false, Number.MIN_VALUE);
-      else if (key === 'levels') o.levels = value.split(',').map((v) => number(flag, v, true, 0));
-      else (o as unknown as Record<string, string>)[key] = value;
-    } else if (flag.startsWith('-') && flag !== '-') {
-      fail('USAGE', `unknown option ${flag} (see --help)`);
-    } else if (!o.command) {
-      o.command = arg;
-    } else {
-      o.inputs.push(arg);
+  let parsed: ReturnType<typeof parseWithNode>;
+  try {
+    parsed = parseWithNode(argv);
+  } catch (e) {
+    return fail('USAGE', `${(e as Error).message.split('\n')[0]} (see --help)`);
+  }
+  const { values: v, positionals, tokens } = parsed;
+  const [command = '', ...inputs] = positionals;
+  const o: Options = {
+    command, inputs, output: v.output, outdir: v.outdir, weights: v.weights, out: v.out,
+    force: v.force ?? false, quiet: v.quiet ?? false, json: v.json ?? false, psnr: v.psnr ?? false, quick: v.quick ?? false,
+  };
+  const allowed = COMMAND_OPTIONS[command];
+  if (allowed !== undefined) {
+    for (const token of tokens) {
+      if (token.kind === 'option' && !allowed.includes(token.name as OptionName)) fail('USAGE', `${token.rawName} does not apply to ${command} (see --help)`);
     }
   }
+  const flag = (name: OptionName) => {
+    const token = tokens.find((t) => t.kind === 'option' && t.name === name);
+    return token?.kind === 'option' ? token.rawName : `--${name}`;
+  };
+  if (v.level !== undefined) o.level = number(flag('level'), v.level, true, 0);
+  if (v.threads !== undefined) o.threads = number(flag('threads'), v.threads, true, 1);
+  if (v['max-pixels'] !== undefined) o.maxPixels = number(flag('max-pixels'), v['max-pixels'], true, 1);
+  if (v['target-bpp'] !== undefined) o.targetBpp = number(flag('target-bpp'), v['target-bpp'], false, Number.MIN_VALUE);
+  if (v.levels !== undefined) o.levels = v.levels.split(',').map((level) => number(flag('levels'), level, true, 0));
   return o;
+}
+
+function parseWithNode(argv: string[]) {
+  return parseNodeArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true, tokens: true });
 }
 
 function outputFor(o: Options, input: string, ext: string): string {
   if (o.output) return o.output;
+  if (input === STDIO) return fail('USAGE', 'standard input (-) needs -o FILE (or -o - for standard output)');
   if (o.outdir) return join(o.outdir, basename(input, extname(input)) + ext);
   return fail('USAGE', `no output: give -o FILE or -d DIR`);
 }
 
-/** The command line's outputs, one per input, every one checked before any work (files.ts: checkOutputs). */
+/**
+ * The command line's outputs, one per input, every one checked before any work (files.ts: checkOutputs); `-d`
+ * creates its folder (removed again if a check fails). `-` is standard input / output.
+ */
 function plannedOutputs(o: Options, ext: string): string[] {
   if (o.inputs.length === 0) fail('USAGE', `${o.command} needs at least one input file`);
   if (o.output && o.outdir) fail('USAGE', '-o and -d exclude each other');
   if (o.output && o.inputs.length > 1) fail('USAGE', '-o takes one input; use -d DIR for several');
+  if (o.inputs.filter((input) => input === STDIO).length > 1) fail('USAGE', 'standard input (-) can be read once');
   const outputs = o.inputs.map((input) => outputFor(o, input, ext));
-  checkOutputs(outputs, { force: o.force, inputs: o.inputs });
+  if (o.output === STDIO) {
+    refuseTerminalOutput();
+    return outputs;
+  }
+  const undo = o.outdir !== undefined ? createDirectory(o.outdir) : () => {};
+  try {
+    checkOutputs(outputs, { force: o.force, inputs: fileInputs(o) });
+  } catch (e) {
+    undo();
+    throw e;
+  }
   return outputs;
+}
+
+/** The inputs that are files (not standard input): what an output may never replace. */
+function fileInputs(o: Options): string[] {
+  return o.inputs.filter((input) => input !== STDIO);
 }
 
 /** --max-pixels, over the default limits. */
 function limitsOf(o: Options): Partial<Limits> | undefined {
   return o.maxPixels === undefined ? undefined : { maxPixels: o.maxPixels };
+}
+
+/** The most bytes an input file or standard input may have under those limits (files.ts: inputByteLimit). */
+function maxInputBytes(o: Options): number {
+  return inputByteLimit(resolveLimits(limitsOf(o)).maxPixels);
 }
 
 /** The codec a command runs: the synchronous one for --threads 1, else the worker pool (the same bytes). */
@@ -194,67 +254,117 @@ class Progress {
   }
 }
 
+/** Reports go to stdout, or to stderr when stdout carries the output (`-o -`). */
 function report(o: Options, text: string, fields: Record<string, unknown>): void {
   if (o.quiet) return;
-  console.log(o.json ? JSON.stringify(fields) : text);
+  const line = (o.json ? JSON.stringify(fields) : text) + '\n';
+  if (o.output === STDIO) process.stderr.write(line);
+  else process.stdout.write(line);
 }
 
-async function encodeCommand(o: Options): Promise<void> {
+/**
+ * The files of one encode or decode: a file that fails (unreadable, corrupt, too large, not writable) is
+ * reported on stderr (`aara: error CODE: input: message`, and with --json an object with its code) and the
+ * batch goes on; the outputs written stay. The exit status is that of the first failure, 0 if none.
+ */
+class Batch {
+  private failures = 0;
+  private firstExit = 0;
+  private done = 0;
+  private readonly progress: Progress;
+  constructor(private readonly o: Options) {
+    this.progress = new Progress(o.inputs.length, o.quiet || o.json);
+  }
+
+  async run(input: string, work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (e) {
+      if (!(e instanceof AaraError)) throw e; // a bug: not the input's fault
+      this.failures++;
+      if (this.firstExit === 0) this.firstExit = e.exitCode;
+      console.error(`aara: error ${e.code}: ${input}: ${e.message}`);
+      report(this.o, '', { input, error: e.code, exit: e.exitCode, message: e.message });
+    }
+    this.progress.tick(++this.done, input);
+  }
+
+  /** The exit status; a summary on stderr when some of several files failed. */
+  finish(): number {
+    if (this.failures > 0 && this.o.inputs.length > 1) console.error(`aara: ${this.failures} of ${this.o.inputs.length} files failed`);
+    return this.firstExit;
+  }
+}
+
+/** Writes a command's output: standard output for `-`, else atomically to its file. */
+async function writeTo(o: Options, output: string, bytes: Uint8Array): Promise<void> {
+  if (output === STDIO) await writeStdout(bytes);
+  else await writeOutput(output, bytes, { force: o.force, inputs: fileInputs(o) });
+}
+
+async function encodeCommand(o: Options): Promise<number> {
   if (o.level !== undefined && o.targetBpp !== undefined) fail('USAGE', '-q and --target-bpp exclude each other');
   const outputs = plannedOutputs(o, '.aara');
-  await withCodec(o, (codec) => encodeFiles(o, codec, outputs));
+  let status = 0;
+  await withCodec(o, async (codec) => void (status = await encodeFiles(o, codec, outputs)));
+  return status;
 }
 
-async function encodeFiles(o: Options, codec: Codec, outputs: string[]): Promise<void> {
-  const progress = new Progress(o.inputs.length, o.quiet || o.json);
+async function encodeFiles(o: Options, codec: Codec, outputs: string[]): Promise<number> {
+  const batch = new Batch(o);
   const limits = limitsOf(o);
   for (const [i, input] of o.inputs.entries()) {
-    const output = outputs[i];
-    const img = decodeImage(readInput(input), limits);
-    const started = performance.now();
-    const grayscale = img.info.grayscale;
-    const encodeAt = async (level: number) => ({ level, bytes: await codec.encode(img, { level, grayscale, limits }) });
-    const { level, bytes } = o.targetBpp !== undefined
-      ? await encodeToTarget(img, codec, o.targetBpp, grayscale, limits)
-      : await encodeAt(o.level ?? defaultLevel(codec.weights));
-    const encodeSeconds = (performance.now() - started) / 1000;
-    await writeOutput(output, bytes, { force: o.force, inputs: o.inputs });
-    // the quality reported is that of the file as written: decode it back
-    const decoded = await codec.decode(bytes, limits);
-    const rate = bpp(bytes.length, img.width, img.height);
-    const quality = psnr(img.data, decoded.data);
-    progress.tick(i + 1, input);
-    report(o,
-      `${input} → ${output}: ${img.width}×${img.height}, level ${level}, ${bytes.length} bytes, ${rate.toFixed(4)} bpp, ` +
-      `PSNR ${quality.toFixed(2)} dB, encode ${encodeSeconds.toFixed(2)} s` +
-      (img.info.droppedAlpha ? ' (alpha channel dropped)' : ''),
-      { input, output, width: img.width, height: img.height, level, bytes: bytes.length, bpp: rate, psnr: quality, encodeSeconds, droppedAlpha: img.info.droppedAlpha });
+    await batch.run(input, async () => {
+      const output = outputs[i];
+      const img = decodeImage(await readSource(input, maxInputBytes(o)), limits);
+      const started = performance.now();
+      const grayscale = img.info.grayscale;
+      const encodeAt = async (level: number) => ({ level, bytes: await codec.encode(img, { level, grayscale, limits }) });
+      const { level, bytes } = o.targetBpp !== undefined
+        ? await encodeToTarget(img, codec, o.targetBpp, grayscale, limits)
+        : await encodeAt(o.level ?? defaultLevel(codec.weights));
+      const encodeSeconds = (performance.now() - started) / 1000;
+      await writeTo(o, output, bytes);
+      const rate = bpp(bytes.length, img.width, img.height);
+      // --psnr: the quality of the file as written, decoded back (a second decode: only on request)
+      const quality = o.psnr ? psnr(img.data, (await codec.decode(bytes, limits)).data) : undefined;
+      report(o,
+        `${input} → ${output}: ${img.width}×${img.height}, level ${level}, ${bytes.length} bytes, ${rate.toFixed(4)} bpp, ` +
+        (quality !== undefined ? `PSNR ${quality.toFixed(2)} dB, ` : '') + `encode ${encodeSeconds.toFixed(2)} s` +
+        (img.info.droppedAlpha ? ' (alpha channel dropped)' : ''),
+        { input, output, width: img.width, height: img.height, level, bytes: bytes.length, bpp: rate, ...(quality !== undefined ? { psnr: quality } : {}), encodeSeconds, droppedAlpha: img.info.droppedAlpha });
+    });
   }
+  return batch.finish();
 }
 
-async function decodeCommand(o: Options): Promise<void> {
+async function decodeCommand(o: Options): Promise<number> {
   const outputs = plannedOutputs(o, '.png');
-  await withCodec(o, (codec) => decodeFiles(o, codec, outputs));
+  let status = 0;
+  await withCodec(o, async (codec) => void (status = await decodeFiles(o, codec, outputs)));
+  return status;
 }
 
-async function decodeFiles(o: Options, codec: Codec, outputs: string[]): Promise<void> {
-  const progress = new Progress(o.inputs.length, o.quiet || o.json);
+async function decodeFiles(o: Options, codec: Codec, outputs: string[]): Promise<number> {
+  const batch = new Batch(o);
   for (const [i, input] of o.inputs.entries()) {
-    const output = outputs[i];
-    const bytes = readInput(input);
-    const started = performance.now();
-    const img = await codec.decode(bytes, limitsOf(o));
-    const decodeSeconds = (performance.now() - started) / 1000;
-    await writeOutput(output, encodePng(img), { force: o.force, inputs: o.inputs });
-    progress.tick(i + 1, input);
-    report(o, `${input} → ${output}: ${img.width}×${img.height}, decode ${decodeSeconds.toFixed(2)} s`,
-      { input, output, width: img.width, height: img.height, decodeSeconds });
+    await batch.run(input, async () => {
+      const output = outputs[i];
+      const bytes = await readSource(input, maxInputBytes(o));
+      const started = performance.now();
+      const img = await codec.decode(bytes, limitsOf(o));
+      const decodeSeconds = (performance.now() - started) / 1000;
+      await writeTo(o, output, encodePng(img));
+      report(o, `${input} → ${output}: ${img.width}×${img.height}, decode ${decodeSeconds.toFixed(2)} s`,
+        { input, output, width: img.width, height: img.height, decodeSeconds });
+    });
   }
+  return batch.finish();
 }
 
-function infoCommand(o: Options): void {
+async function infoCommand(o: Options): Promise<void> {
   if (o.inputs.length !== 1) fail('USAGE', 'info takes one .aara file');
-  const bytes = readInput(o.inputs[0]);
+  const bytes = await readSource(o.inputs[0], maxInputBytes(o));
   const h = readHeader(bytes, limitsOf(o));
   const weightsId = hexBytes(h.weightsId);
   const rate = bpp(bytes.length, h.width, h.height);
@@ -263,6 +373,28 @@ function infoCommand(o: Options): void {
     `${rate.toFixed(4)} bpp, ${h.streamCount} streams, weights ${weightsId}${h.flags & FLAG_GRAYSCALE ? ', grayscale source' : ''}`,
     { file: o.inputs[0], version: h.version, width: h.width, height: h.height, level: h.level, bytes: bytes.length, bpp: rate, streams: h.streamCount, weightsId, grayscale: Boolean(h.flags & FLAG_GRAYSCALE) });
 }
+
+/** `aara compare a b`: PSNR and MS-SSIM of two PNG/JPEG images of one size (RGB; alpha dropped as on encode). */
+async function compareCommand(o: Options): Promise<void> {
+  if (o.inputs.length !== 2) fail('USAGE', 'compare takes two images (PNG or JPEG)');
+  if (o.inputs.every((input) => input === STDIO)) fail('USAGE', 'standard input (-) can be read once');
+  const limits = limitsOf(o);
+  const [a, b] = o.inputs;
+  const first = decodeImage(await readSource(a, maxInputBytes(o)), limits);
+  const second = decodeImage(await readSource(b, maxInputBytes(o)), limits);
+  if (first.width !== second.width || first.height !== second.height) {
+    fail('BAD_DIMENSIONS', `${a} is ${first.width}×${first.height}, ${b} is ${second.width}×${second.height}`);
+  }
+  const quality = psnr(first.data, second.data);
+  const structural = msSsim(first, second);
+  const decibels = msSsimDecibels(structural);
+  const dB = (x: number) => (Number.isFinite(x) ? `${x.toFixed(2)} dB` : 'inf dB (identical)');
+  report(o, `${a} vs ${b}: ${first.width}×${first.height}, PSNR ${dB(quality)}, MS-SSIM ${structural.toFixed(6)} (${dB(decibels)})`,
+    // JSON has no Infinity: identical images give null for the decibels
+    { a, b, width: first.width, height: first.height, psnr: finiteOrNull(quality), msSsim: structural, msSsimDb: finiteOrNull(decibels) });
+}
+
+const finiteOrNull = (x: number) => (Number.isFinite(x) ? x : null);
 
 /** Answered by main() before any command runs (`aara encode --help` is help): not parseArgs' business. */
 const HELP_AND_VERSION_FLAGS = ['-h', '--help', '-v', '--version'];
@@ -281,14 +413,14 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     switch (o.command) {
-      case 'encode': await encodeCommand(o); break;
-      case 'decode': await decodeCommand(o); break;
-      case 'info': infoCommand(o); break;
-      case 'eval': { const { evalCommand } = await import('./eval.js'); await evalCommand(o); break; }
-      case '': fail('USAGE', 'no command (try --help)');
-      default: fail('USAGE', `unknown command '${o.command}' (try --help)`);
+      case 'encode': return await encodeCommand(o);
+      case 'decode': return await decodeCommand(o);
+      case 'info': await infoCommand(o); return 0;
+      case 'compare': await compareCommand(o); return 0;
+      case 'eval': { const { evalCommand } = await import('./eval.js'); await evalCommand(o); return 0; }
+      case '': return fail('USAGE', 'no command (try --help)');
+      default: return fail('USAGE', `unknown command '${o.command}' (try --help)`);
     }
-    return 0;
   } catch (e) {
     if (e instanceof AaraError) {
       console.error(`aara: error ${e.code}: ${e.message}`);

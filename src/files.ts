@@ -11,11 +11,13 @@ import {
   fstatSync,
   fsyncSync,
   lstatSync,
+  mkdirSync,
   openSync,
   readdirSync,
   readSync,
   realpathSync,
   renameSync,
+  rmdirSync,
   statSync,
   unlinkSync,
   writeSync,
@@ -25,8 +27,23 @@ import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import { AaraError, fail } from './errors.js';
 
-/** The whole content of a regular file. Devices and pipes are refused: they could stream without end. */
-export function readInput(path: string): Uint8Array {
+/** The name that stands for standard input (as an input) or standard output (as an output). */
+export const STDIO = '-';
+
+/**
+ * The most bytes an input may have when images are limited to `maxPixels`: 16 per pixel (a 16-bit RGBA PNG
+ * stored without compression needs 8) plus 4 MiB for headers and metadata (an ICC profile, EXIF). A file above
+ * it is refused before it is read, standard input as soon as it passes it: TOO_LARGE.
+ */
+export function inputByteLimit(maxPixels: number): number {
+  return 16 * maxPixels + 4 * 1024 * 1024;
+}
+
+/**
+ * The whole content of a regular file. Devices and pipes are refused: they could stream without end. Above
+ * `maxBytes`, TOO_LARGE before anything is read.
+ */
+export function readInput(path: string, maxBytes = Infinity): Uint8Array {
   let fd: number;
   try {
     // Non-blocking so that opening a FIFO returns at once (and is then refused) instead of waiting for a writer.
@@ -38,6 +55,7 @@ export function readInput(path: string): Uint8Array {
     const stats = fstatSync(fd);
     if (stats.isDirectory()) fail('IO_ERROR', `${path} is a directory`);
     if (!stats.isFile()) fail('IO_ERROR', `${path} is not a regular file`);
+    if (stats.size > maxBytes) fail('TOO_LARGE', `${path} has ${stats.size} bytes, the limit is ${maxBytes} (see --max-pixels)`);
     const bytes = new Uint8Array(stats.size);
     let filled = 0;
     while (filled < bytes.length) {
@@ -51,6 +69,87 @@ export function readInput(path: string): Uint8Array {
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * An input named on the command line: `-` is standard input, read to its end but never past `maxBytes` (then
+ * TOO_LARGE, and the rest is not read); any other name is a regular file (readInput).
+ */
+export async function readSource(path: string, maxBytes = Infinity): Promise<Uint8Array> {
+  if (path !== STDIO) return readInput(path, maxBytes);
+  const stdin = process.stdin;
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for await (const chunk of stdin as AsyncIterable<Buffer>) {
+      total += chunk.length;
+      if (total > maxBytes) fail('TOO_LARGE', `standard input exceeds ${maxBytes} bytes (see --max-pixels)`);
+      chunks.push(chunk);
+    }
+  } catch (err) {
+    stdin.destroy(); // stop reading: the writer gets EPIPE
+    if (err instanceof AaraError) throw err;
+    fail('IO_ERROR', `cannot read standard input: ${(err as Error).message}`);
+  }
+  const bytes = new Uint8Array(total);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.length;
+  }
+  return bytes;
+}
+
+/**
+ * Writes `bytes` whole to standard output (a pipe or a file, never a terminal: USAGE, checked by the caller with
+ * refuseTerminalOutput). A reader that went away is IO_ERROR.
+ */
+export async function writeStdout(bytes: Uint8Array): Promise<void> {
+  const stdout = process.stdout;
+  let failure: Error | undefined;
+  const onError = (err: Error) => void (failure ??= err);
+  stdout.on('error', onError);
+  try {
+    await new Promise<void>((resolve) => stdout.write(bytes, (err) => {
+      if (err) failure ??= err;
+      resolve();
+    }));
+  } finally {
+    stdout.removeListener('error', onError);
+  }
+  if (failure !== undefined) fail('IO_ERROR', `cannot write standard output: ${failure.message}`);
+}
+
+/** `-o -` onto a terminal would print binary data: refused before any work. */
+export function refuseTerminalOutput(): void {
+  if (process.stdout.isTTY) fail('USAGE', 'standard output is a terminal: redirect it (> file, | program) to write to it');
+}
+
+/**
+ * Creates folder `path` and any missing parents (`-d DIR`); returns an undo that removes what it created, if
+ * still empty (for a command refused by the checks that follow). A file in the way is IO_ERROR.
+ */
+export function createDirectory(path: string): () => void {
+  let first: string | undefined;
+  try {
+    first = mkdirSync(path, { recursive: true });
+    if (!statSync(path).isDirectory()) fail('IO_ERROR', `${path} is not a folder`);
+  } catch (err) {
+    if (err instanceof AaraError) throw err;
+    fail('IO_ERROR', `cannot create folder ${path}: ${(err as Error).message}`);
+  }
+  return () => {
+    if (first === undefined) return;
+    const top = resolve(first);
+    for (let dir = resolve(path); ; dir = dirname(dir)) {
+      try {
+        rmdirSync(dir);
+      } catch {
+        return; // not empty any more, or gone: leave it
+      }
+      if (dir === top || dirname(dir) === dir) return;
+    }
+  };
 }
 
 /**

@@ -10,6 +10,8 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeSync } from '../src/codec.js';
+import { inputByteLimit } from '../src/files.js';
+import { msSsim, psnr } from '../src/metrics.js';
 import { decodeImage, encodePng } from '../src/image-io.js';
 import { fixCrc, streamBytes, withBitFlipped } from './helpers/bitstream-fuzz.js';
 import { DEFAULT_LEVEL } from '../src/codec.js';
@@ -151,6 +153,8 @@ test('a bad command line is exit 2', () => {
     ['encode', 'in.png', '-o', 'out.aara', '-q', '99', ...TINY],
     ['encode', 'in.png', 'in.png', '-o', 'out.aara'],
     ['encode', 'in.png'],
+    ['encode', 'in.png', '-o', 'out.aara', '--max-pixels', '-5'],
+    ['encode', 'in.png', '-o', 'out.aara', '--quiet=yes'],
     ['decode'],
   ];
   for (const args of usage) expectExit(2, dir, ...args);
@@ -173,7 +177,7 @@ test('info prints size and level; --json prints parseable JSON for every command
   assert.equal([info.width, info.height, info.level, info.bytes], [24, 16, 1, file.length]);
   const encoded = JSON.parse(expectExit(0, dir, 'encode', 'in.png', '-o', 'again.aara', '-q', '0', '--json', ...TINY).stdout);
   assert.equal([encoded.width, encoded.height, encoded.level], [24, 16, 0]);
-  assert.ok(encoded.bpp > 0 && Number.isFinite(encoded.psnr));
+  assert.ok(encoded.bpp > 0);
   const decoded = JSON.parse(expectExit(0, dir, 'decode', 'in.aara', '-o', 'out.png', '--json', ...TINY).stdout);
   assert.equal([decoded.width, decoded.height], [24, 16]);
 });
@@ -228,6 +232,151 @@ test('--max-pixels caps the image read, encoded and decoded (exit 3); a bad valu
   expectExit(0, dir, 'decode', 'x.aara', '-o', 'x.png', '--max-pixels', String(pixels), ...TINY);
   for (const value of ['0', '-5', '1.5', 'many', '']) expectExit(2, dir, 'decode', 'in.aara', '-o', 'y.png', '--max-pixels', value, ...TINY);
   assert.equal(listing(dir), ['in.aara', 'in.png', 'x.aara', 'x.png']);
+});
+
+/** Runs the CLI with `input` on stdin (nothing: an empty stdin); stdout comes back as bytes. */
+function piped(cwd: string, input: Uint8Array | undefined, ...args: string[]): { status: number | null; stdout: Buffer; stderr: string } {
+  const run = spawnSync(process.execPath, [CLI, ...args], { cwd, input: input ?? new Uint8Array(0), timeout: 120_000 });
+  return { status: run.status, stdout: run.stdout, stderr: run.stderr.toString('utf8') };
+}
+
+function expectPiped(status: number, cwd: string, input: Uint8Array | undefined, ...args: string[]): { stdout: Buffer; stderr: string } {
+  const run = piped(cwd, input, ...args);
+  assert.is(run.status, status, `aara ${args.join(' ')} → ${run.status}\n${run.stderr}`);
+  return run;
+}
+
+test('- reads standard input and writes standard output; with -o - the report goes to stderr and stdout holds only the file', () => {
+  const { dir, file } = encodedWorkspace(); // in.aara: in.png at level 1
+  const png = bytesOf(join(dir, 'in.png'));
+  // encode - -o out.aara < in.png
+  const fromStdin = expectPiped(0, dir, png, 'encode', '-', '-o', 'out.aara', ...ENCODE_TINY);
+  assert.ok(Buffer.from(bytesOf(join(dir, 'out.aara'))).equals(file));
+  assert.match(fromStdin.stdout.toString(), /^- → out\.aara: 24×16, level 1/);
+  // encode in.png -o - > out
+  const toStdout = expectPiped(0, dir, undefined, 'encode', 'in.png', '-o', '-', ...ENCODE_TINY);
+  assert.ok(toStdout.stdout.equals(file), 'stdout is the .aara file and nothing else');
+  assert.match(toStdout.stderr, /in\.png → -: 24×16, level 1/);
+  const json = expectPiped(0, dir, undefined, 'encode', 'in.png', '-o', '-', '--json', ...ENCODE_TINY);
+  assert.ok(json.stdout.equals(file));
+  assert.is(JSON.parse(json.stderr).bytes, file.length);
+  // decode - -o - : a PNG of the library's pixels
+  const decoded = expectPiped(0, dir, file, 'decode', '-', '-o', '-', ...TINY);
+  assert.ok(decoded.stdout.equals(Buffer.from(encodePng(decodeSync(file, tiny)))));
+  assert.match(decoded.stderr, /- → -: 24×16/);
+  // the whole pipe: encode - -o - | decode - -o -
+  const encoded = expectPiped(0, dir, png, 'encode', '-', '-o', '-', '--quiet', ...ENCODE_TINY).stdout;
+  const back = expectPiped(0, dir, encoded, 'decode', '-', '-o', '-', '--quiet', ...TINY);
+  assert.ok(back.stdout.equals(decoded.stdout));
+  assert.is(back.stderr, '');
+  // info and compare read stdin too
+  assert.match(expectPiped(0, dir, file, 'info', '-').stdout.toString(), /^-: aara v\d+, 24×16, level 1/);
+  assert.equal(listing(dir), ['in.aara', 'in.png', 'out.aara'], 'no file named -');
+});
+
+test('- as input needs -o and is read once; a bad image on stdin is exit 3', () => {
+  const dir = workspace();
+  const png = bytesOf(join(dir, 'in.png'));
+  mkdirSync(join(dir, 'out'));
+  assert.match(expectPiped(2, dir, png, 'encode', '-', '-d', 'out', ...ENCODE_TINY).stderr, /needs -o/);
+  assert.match(expectPiped(2, dir, png, 'compare', '-', '-').stderr, /once/);
+  assert.match(expectPiped(3, dir, new TextEncoder().encode('not an image'), 'encode', '-', '-o', 'x.aara', ...ENCODE_TINY).stderr, /error (BAD_IMAGE|UNSUPPORTED_IMAGE)/);
+  assert.match(expectPiped(3, dir, undefined, 'decode', '-', '-o', 'x.png', ...TINY).stderr, /error TRUNCATED/);
+  assert.equal(listing(dir), ['in.png', 'out']);
+  assert.equal(listing(join(dir, 'out')), []);
+});
+
+test('an input above the byte limit of --max-pixels is TOO_LARGE (exit 3): a file unread, an endless stdin cut off', () => {
+  const dir = workspace();
+  const limit = inputByteLimit(1000);
+  // a PNG within the pixel limit, padded past the byte limit
+  writeFileSync(join(dir, 'padded.png'), Buffer.concat([readFileSync(join(dir, 'in.png')), Buffer.alloc(limit)]));
+  assert.match(expectExit(3, dir, 'encode', 'padded.png', '-o', 'x.aara', '--max-pixels', '1000', ...ENCODE_TINY).stderr, /TOO_LARGE/);
+  // /dev/zero never ends: only the limit stops the read
+  const run = spawnSync('bash', ['-c', 'cat /dev/zero | "$0" "$@"', process.execPath, CLI, 'encode', '-', '-o', 'x.aara', '--max-pixels', '1000', ...ENCODE_TINY],
+    { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+  assert.is(run.status, 3, `${run.status} ${run.signal} ${run.stderr}`);
+  assert.match(run.stderr, /TOO_LARGE: .*standard input exceeds \d+ bytes/);
+  assert.equal(listing(dir), ['in.png', 'padded.png']);
+});
+
+test('-d creates its folder; a batch goes on past bad files, names each with its code, and exits with the first failure', () => {
+  const dir = workspace();
+  writeFileSync(join(dir, 'second.png'), readFileSync(join(dir, 'in.png')));
+  writeFileSync(join(dir, 'garbage.png'), 'not an image');
+  const first = expectExit(3, dir, 'encode', 'garbage.png', 'in.png', 'missing.png', 'second.png', '-d', 'new/sub', ...ENCODE_TINY);
+  assert.match(first.stderr, /error (BAD_IMAGE|UNSUPPORTED_IMAGE): garbage\.png/);
+  assert.match(first.stderr, /error FILE_NOT_FOUND: missing\.png/);
+  assert.match(first.stderr, /2 of 4 files failed/);
+  assert.match(first.stdout, /in\.png → new\/sub\/in\.aara/);
+  assert.match(first.stdout, /second\.png → new\/sub\/second\.aara/);
+  assert.equal(listing(join(dir, 'new', 'sub')), ['in.aara', 'second.aara']);
+  // the first failure decides the status: a missing file first is 5
+  const again = expectExit(5, dir, 'encode', 'missing.png', 'in.png', 'garbage.png', '-d', 'new/sub', '-f', '--json', ...ENCODE_TINY);
+  const reports = again.stdout.trim().split('\n').map((line) => JSON.parse(line));
+  assert.equal(reports.map((r) => [r.input, r.error ?? 'ok']), [['missing.png', 'FILE_NOT_FOUND'], ['in.png', 'ok'], ['garbage.png', reports[2].error]]);
+  assert.equal([reports[0].exit, reports[2].exit], [5, 3]);
+  // decode: a corrupt file among good ones
+  writeFileSync(join(dir, 'bad.aara'), 'AARA and then nonsense');
+  assert.match(expectExit(3, dir, 'decode', 'new/sub/in.aara', 'bad.aara', 'new/sub/second.aara', '-d', 'png', ...TINY).stderr, /bad\.aara/);
+  assert.equal(listing(join(dir, 'png')), ['in.png', 'second.png']);
+});
+
+test('-d: a command refused by the output checks leaves no folder behind; a file in the way is exit 5', () => {
+  const dir = workspace();
+  writeFileSync(join(dir, 'in.jpg'), readFileSync(join(dir, 'in.png')));
+  assert.match(expectExit(5, dir, 'encode', 'in.png', 'in.jpg', '-d', 'fresh/deep', ...ENCODE_TINY).stderr, /OUTPUT_COLLISION/);
+  writeFileSync(join(dir, 'file'), 'a file, not a folder');
+  expectExit(5, dir, 'encode', 'in.png', '-d', 'file', ...ENCODE_TINY);
+  assert.equal(listing(dir), ['file', 'in.jpg', 'in.png']);
+});
+
+test('PSNR only on request: --psnr reports the PSNR of the file as written, without it there is none', () => {
+  const dir = workspace();
+  const plain = expectExit(0, dir, 'encode', 'in.png', '-o', 'a.aara', ...ENCODE_TINY).stdout;
+  assert.not.match(plain, /PSNR/);
+  assert.not.ok('psnr' in JSON.parse(expectExit(0, dir, 'encode', 'in.png', '-o', 'b.aara', '--json', ...ENCODE_TINY).stdout));
+  const file = bytesOf(join(dir, 'a.aara'));
+  const expected = psnr(SOURCE.data, decodeSync(file, tiny).data);
+  assert.match(expectExit(0, dir, 'encode', 'in.png', '-o', 'c.aara', '--psnr', ...ENCODE_TINY).stdout, new RegExp(`PSNR ${expected.toFixed(2)} dB`));
+  const report = JSON.parse(expectExit(0, dir, 'encode', 'in.png', '-o', 'd.aara', '--psnr', '--json', ...ENCODE_TINY).stdout);
+  assert.is(report.psnr, expected);
+  expectExit(2, dir, 'decode', 'a.aara', '-o', 'x.png', '--psnr', ...TINY);
+});
+
+test('compare prints PSNR and MS-SSIM of two images (--json: one object); other sizes are exit 3', () => {
+  const { dir, file } = encodedWorkspace();
+  expectExit(0, dir, 'decode', 'in.aara', '-o', 'back.png', ...TINY);
+  const back = decodeSync(file, tiny);
+  const expected = { psnr: psnr(SOURCE.data, back.data), msSsim: msSsim(SOURCE, back) };
+  const text = expectExit(0, dir, 'compare', 'in.png', 'back.png').stdout;
+  assert.match(text, new RegExp(`24×16, PSNR ${expected.psnr.toFixed(2)} dB, MS-SSIM ${expected.msSsim.toFixed(6)}`));
+  const json = JSON.parse(expectExit(0, dir, 'compare', 'in.png', 'back.png', '--json').stdout);
+  assert.equal([json.width, json.height, json.psnr, json.msSsim], [24, 16, expected.psnr, expected.msSsim]);
+  const same = JSON.parse(expectExit(0, dir, 'compare', 'in.png', 'in.png', '--json').stdout);
+  assert.equal([same.psnr, same.msSsim, same.msSsimDb], [null, 1, null]);
+  assert.match(expectExit(0, dir, 'compare', 'in.png', 'in.png').stdout, /PSNR inf dB/);
+  assert.match(expectPiped(0, dir, bytesOf(join(dir, 'back.png')), 'compare', 'in.png', '-').stdout.toString(), /PSNR/);
+  writeFileSync(join(dir, 'small.png'), encodePng(syntheticImage(16, 16, 9)));
+  assert.match(expectExit(3, dir, 'compare', 'in.png', 'small.png').stderr, /BAD_DIMENSIONS/);
+  expectExit(2, dir, 'compare', 'in.png');
+  expectExit(5, dir, 'compare', 'in.png', 'nowhere.png');
+});
+
+test('an option its command does not take is exit 2, before any file is read', () => {
+  const { dir } = encodedWorkspace();
+  const misplaced: string[][] = [
+    ['info', 'in.aara', '-q', '3'],
+    ['info', 'in.aara', '--force'],
+    ['info', 'in.aara', '-o', 'x'],
+    ['decode', 'in.aara', '-o', 'x.png', '--target-bpp', '0.5', ...TINY],
+    ['decode', 'in.aara', '-o', 'x.png', '--quick', ...TINY],
+    ['encode', 'in.png', '-o', 'x.aara', '--levels', '0,1', ...TINY],
+    ['compare', 'in.png', 'in.png', '--threads', '2'],
+    ['eval', dir, '--max-pixels', '100'],
+  ];
+  for (const args of misplaced) assert.match(expectExit(2, dir, ...args).stderr, /does not apply to/);
+  assert.equal(listing(dir), ['in.aara', 'in.png']);
 });
 
 test.after(() => rmSync(root, { recursive: true, force: true }));

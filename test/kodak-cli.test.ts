@@ -15,14 +15,14 @@ import { repoPath } from './helpers/fixtures.js';
 
 const KODAK = repoPath('../shared/datasets/kodak/kodim23.png');
 
-test('kodim23 (768×512) → .aara → PNG through the CLI, 2 threads, level 2', () => {
+test('kodim23 (768×512) → .aara → PNG through the CLI, 2 threads, level 2, --psnr', () => {
   assert.ok(existsSync(KODAK), `evaluation image missing: ${KODAK} (../shared must be beside the repo)`);
   const dir = mkdtempSync(join(tmpdir(), 'aara-kodak-'));
   try {
     const file = join(dir, 'k.aara');
     const png = join(dir, 'k.png');
     const cli = repoPath('dist/cli.js');
-    const report = JSON.parse(execFileSync(process.execPath, [cli, 'encode', KODAK, '-o', file, '-q', '2', '--threads', '2', '--json'], { encoding: 'utf8' })) as
+    const report = JSON.parse(execFileSync(process.execPath, [cli, 'encode', KODAK, '-o', file, '-q', '2', '--threads', '2', '--json', '--psnr'], { encoding: 'utf8' })) as
       { width: number; height: number; bytes: number; bpp: number; psnr: number };
     assert.equal([report.width, report.height], [768, 512]);
     assert.is(report.bytes, statSync(file).size);
