@@ -19,28 +19,44 @@ import { hexBytes, type Weights } from './weights.js';
 export const HELP = `aara — learned image codec (AARA: dual-branch attention residual autoencoder)
 
 Usage:
-  aara encode <in.png|in.jpg>... (-o out.aara | -d outdir) [-q N | --target-bpp X]
-  aara decode <in.aara>... (-o out.png | -d outdir)
-  aara info <in.aara>
+  aara encode <in.png|in.jpg|->... (-o out.aara | -o - | -d outdir) [-q N | --target-bpp X] [--psnr]
+  aara decode <in.aara|->... (-o out.png | -o - | -d outdir)
+  aara info <in.aara|->
+  aara compare <a.png|a.jpg|-> <b.png|b.jpg|->
   aara eval <dir-of-images> [--levels 0,2,4] [--out results/] [--quick]
 
-Options:
-  -o, --output FILE    output file (one input only)
-  -d, --outdir DIR     output folder for several inputs (names: input name + .aara / .png)
+  -  as input reads standard input (once, with -o); -o - writes standard output (never a terminal), and then
+     every report goes to stderr.
+
+Options (a command refuses, exit 2, an option it does not take):
+ encode and decode:
+  -o, --output FILE    output file (one input only); - for standard output
+  -d, --outdir DIR     output folder for several inputs, created if missing (input name + .aara / .png)
+  -f, --force          replace an existing output file (an input is never replaced)
+      --weights FILE   weight file (default: the packaged weights/aara.bin; eval takes it too)
+      --threads N      worker threads (default: number of cores; 1 codes on the main thread; eval too)
+ encode only:
   -q, --level N        quality level 0 (smallest) … L−1 (best); default 5 (≈ 0.7 bpp)
       --target-bpp X   pick the best level whose file is at most X bits per pixel
-      --weights FILE   weight file (default: the packaged weights/aara.bin)
-      --threads N      worker threads (default: number of cores; 1 codes on the main thread)
-      --max-pixels N   refuse images (in and out) above N pixels (default 25165824 = 24 Mpixel)
-  -f, --force          replace an existing output file (an input is never replaced)
-      --quiet          print nothing on success
+      --psnr           decode the file written and report its PSNR (costs a second decode)
+ encode, decode, info, compare:
+      --max-pixels N   refuse images (in and out) above N pixels (default 25165824 = 24 Mpixel), and
+                       input files or stdin above 16 bytes per pixel of it + 4 MiB
+ eval only: --levels, --out, --quick (see README)
+ every command:
       --json           print one JSON object per file
+      --quiet          print nothing on success (not compare)
   -h, --help           this help
   -v, --version        print the version
 
+Several inputs: a file that fails is reported (aara: error CODE: file: message; with --json also an
+object with its code) and the others go on; the outputs written stay, and the exit status is the first
+failure's. compare prints PSNR and MS-SSIM of two images of one size (PSNR inf / null in JSON when equal).
+
 Exit status: 0 success; 1 internal error; 2 bad command line or option value; 3 unreadable, corrupt,
-unsupported or too large input (image or .aara); 4 invalid weight file; 5 file system error (missing
-input, output exists, output would replace an input, two inputs would write one output).
+unsupported or too large input (image or .aara), images of different sizes (compare); 4 invalid weight
+file; 5 file system error (missing input, output exists, output would replace an input, two inputs would
+write one output, folder cannot be created).
 `;
 
 interface Options {

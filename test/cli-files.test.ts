@@ -164,6 +164,7 @@ test('a bad command line is exit 2', () => {
 test('--help prints the usage (after a command too), --version the version', () => {
   assert.match(expectExit(0, root, '--help').stdout, /Usage:/);
   assert.match(expectExit(0, root, 'encode', '-h').stdout, /Usage:/);
+  assert.match(expectExit(0, root, '--help').stdout, /aara compare[\s\S]*--psnr/);
   const { version } = JSON.parse(readFileSync(repoPath('package.json'), 'utf8'));
   assert.is(expectExit(0, root, '--version').stdout.trim(), version);
 });
