@@ -1,5 +1,6 @@
-// Runs every compiled uvu suite (dist/test/*.test.js) and ends with one line "N passed, N failed".
-// Fails when a suite fails, when a suite crashes, or when no test ran at all.
+// Runs every compiled uvu suite (dist/test/*.test.js) and ends with one line "N passed, N failed" (", K skipped"
+// when tests were skipped, each with its reason). Fails when a suite fails, crashes or outlives SUITE_TIMEOUT_MS,
+// when a filter matches no suite, or when no test ran at all.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,15 +10,25 @@ if (!existsSync(dir)) {
   console.error('test/run.mjs: dist/test is missing; run `npm run build` first');
   process.exit(1);
 }
+/** The slowest suite (parallel) takes ≈ 30 s on 2 busy cores: 10 minutes means a hang (a leftover timer, a worker). */
+const SUITE_TIMEOUT_MS = 10 * 60 * 1000;
 const only = process.argv[2];
 const files = readdirSync(dir).filter((f) => f.endsWith('.test.js') && (!only || f.includes(only))).sort();
+if (files.length === 0) {
+  console.error(`test/run.mjs: no suite in ${dir} matches ${JSON.stringify(only)}`);
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+}
 let passed = 0;
 let failed = 0;
 let skipped = 0;
 const reasons = [];
 for (const file of files) {
-  const run = spawnSync(process.execPath, [join(dir, file)], { encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });
-  const out = (run.stdout ?? '') + (run.stderr ?? '');
+  const run = spawnSync(process.execPath, [join(dir, file)], {
+    encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' }, timeout: SUITE_TIMEOUT_MS, killSignal: 'SIGKILL',
+  });
+  const timedOut = run.error?.code === 'ETIMEDOUT';
+  const out = (run.stdout ?? '') + (run.stderr ?? '') + (timedOut ? `\n${file} still running after ${SUITE_TIMEOUT_MS / 1000} s: killed\n` : '');
   const total = Number(/Total:\s+(\d+)/.exec(out)?.[1] ?? 0);
   const ok = Number(/Passed:\s+(\d+)/.exec(out)?.[1] ?? 0);
   // uvu's test.skip: not in Total; a suite says why on a line "skipped: <reason>" (test/helpers/system-tools.ts)
