@@ -256,6 +256,16 @@ async function encodeToTarget(img: RgbImage, codec: Codec, target: number, grays
   return best;
 }
 
+/** Whether a progress bar stands, unfinished, on stderr's terminal line: any other line erases it first. */
+let barDrawn = false;
+
+function eraseBar(): void {
+  if (!barDrawn) return;
+  process.stderr.write('\r\x1b[K');
+  barDrawn = false;
+}
+
+/** A bar on stderr for several files, on a terminal only; a report or error line erases it, the next file redraws it. */
 class Progress {
   private readonly enabled: boolean;
   constructor(private readonly total: number, quiet: boolean) {
@@ -266,13 +276,15 @@ class Progress {
     const width = 30;
     const filled = Math.round((width * done) / this.total);
     process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${this.total} ${label.slice(0, 40).padEnd(40)}`);
-    if (done === this.total) process.stderr.write('\n');
+    barDrawn = done !== this.total;
+    if (!barDrawn) process.stderr.write('\n');
   }
 }
 
 /** Reports go to stdout, or to stderr when stdout carries the output (`-o -`). */
 function report(o: Options, text: string, fields: Record<string, unknown>): void {
   if (o.quiet) return;
+  eraseBar();
   const line = (o.json ? JSON.stringify(fields) : text) + '\n';
   if (o.output === STDIO) process.stderr.write(line);
   else process.stdout.write(line);
@@ -299,8 +311,9 @@ class Batch {
       if (!(e instanceof AaraError)) throw e; // a bug: not the input's fault
       this.failures++;
       if (this.firstExit === 0) this.firstExit = e.exitCode;
+      eraseBar();
       console.error(`aara: error ${e.code}: ${input}: ${e.message}`);
-      report(this.o, '', { input, error: e.code, exit: e.exitCode, message: e.message });
+      if (this.o.json) report(this.o, '', { input, error: e.code, exit: e.exitCode, message: e.message });
     }
     this.progress.tick(++this.done, input);
   }

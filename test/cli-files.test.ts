@@ -17,6 +17,7 @@ import { fixCrc, streamBytes, withBitFlipped } from './helpers/bitstream-fuzz.js
 import { DEFAULT_LEVEL } from '../src/codec.js';
 import { loadTestWeights, repoPath } from './helpers/fixtures.js';
 import { syntheticImage } from './helpers/synthetic-images.js';
+import { skipWithout } from './helpers/system-tools.js';
 
 const CLI = repoPath('dist/cli.js');
 const TINY = ['--weights', repoPath('weights/test-tiny.bin')];
@@ -311,6 +312,7 @@ test('-d creates its folder; a batch goes on past bad files, names each with its
   assert.match(first.stderr, /2 of 4 files failed/);
   assert.match(first.stdout, /in\.png → new\/sub\/in\.aara/);
   assert.match(first.stdout, /second\.png → new\/sub\/second\.aara/);
+  assert.is(first.stdout.split('\n').length, 3, `a line per file that succeeded, nothing else on stdout: ${JSON.stringify(first.stdout)}`);
   assert.equal(listing(join(dir, 'new', 'sub')), ['in.aara', 'second.aara']);
   // the first failure decides the status: a missing file first is 5
   const again = expectExit(5, dir, 'encode', 'missing.png', 'in.png', 'garbage.png', '-d', 'new/sub', '-f', '--json', ...ENCODE_TINY);
@@ -379,6 +381,28 @@ test('an option its command does not take is exit 2, before any file is read', (
   for (const args of misplaced) assert.match(expectExit(2, dir, ...args).stderr, /does not apply to/);
   assert.equal(listing(dir), ['in.aara', 'in.png']);
 });
+
+const PROGRESS_TEST = 'on a terminal the progress bar of a batch never shares a line with a report or an error';
+if (spawnSync('script', ['--version']).status === 0) {
+  test(PROGRESS_TEST, () => {
+    const dir = workspace();
+    writeFileSync(join(dir, 'second.png'), readFileSync(join(dir, 'in.png')));
+    writeFileSync(join(dir, 'garbage.png'), 'not an image');
+    const quote = (arg: string) => `'${arg.replace(/'/g, `'\\''`)}'`;
+    const command = [process.execPath, CLI, 'encode', 'in.png', 'garbage.png', 'second.png', '-d', 'out', ...ENCODE_TINY].map(quote).join(' ');
+    // script(1) runs the command on a pseudo-terminal: stdout and stderr are a TTY, as for a person typing it
+    const run = spawnSync('script', ['-qec', command, '/dev/null'], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+    assert.is(run.status, 3, `${run.status}\n${run.stdout}${run.stderr}`);
+    // what each terminal line shows: the text after its last carriage return, erase-line codes removed
+    const shown = run.stdout.split('\n').map((line) => line.replace(/\r$/, '')).map((line) => line.slice(line.lastIndexOf('\r') + 1).replace(/\x1b\[K/g, ''));
+    assert.ok(shown.some((line) => /^\[#+\] 3\/3 second\.png/.test(line)), shown.join('\n'));
+    assert.ok(shown.some((line) => /^second\.png → out\/second\.aara/.test(line)), shown.join('\n'));
+    assert.ok(shown.some((line) => /^aara: error \w+: garbage\.png/.test(line)), shown.join('\n'));
+    for (const line of shown) assert.not.ok(/\] \d\/3/.test(line) && /→|error/.test(line), `bar and message on one line: ${JSON.stringify(line)}`);
+  });
+} else {
+  skipWithout(PROGRESS_TEST, 'script (util-linux) is not installed');
+}
 
 test.after(() => rmSync(root, { recursive: true, force: true }));
 
