@@ -78,7 +78,7 @@ interface Options {
   quick: boolean;
 }
 
-/** Every option of every command, for node:util parseArgs (numbers are checked by parseOptions). */
+/** Every option of every command, for node:util parseArgs (numbers are checked after it, by parseArgs below). */
 const OPTIONS = {
   output: { type: 'string', short: 'o' },
   outdir: { type: 'string', short: 'd' },
