@@ -400,6 +400,14 @@ if (spawnSync('script', ['--version']).status === 0) {
     assert.ok(shown.some((line) => /^aara: error \w+: garbage\.png/.test(line)), shown.join('\n'));
     for (const line of shown) assert.not.ok(/\] \d\/3/.test(line) && /→|error/.test(line), `bar and message on one line: ${JSON.stringify(line)}`);
   });
+  test('-o - onto a terminal is refused (exit 2): binary data is not printed on a screen', () => {
+    const dir = workspace();
+    const command = [process.execPath, CLI, 'encode', 'in.png', '-o', '-', ...ENCODE_TINY].map((arg) => `'${arg}'`).join(' ');
+    const run = spawnSync('script', ['-qec', command, '/dev/null'], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+    assert.is(run.status, 2, `${run.status}\n${run.stdout}${run.stderr}`);
+    assert.match(run.stdout, /standard output is a terminal/);
+    assert.equal(listing(dir), ['in.png']);
+  });
 } else {
   skipWithout(PROGRESS_TEST, 'script (util-linux) is not installed');
 }
