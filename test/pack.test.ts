@@ -33,7 +33,7 @@ test('npm pack → install in an empty folder → CLI and API work', () => {
     // a 40×24 gradient as PNG, through the installed CLI
     const data = new Uint8Array(40 * 24 * 3).map((_, i) => (i * 7) % 256);
     writeFileSync(join(app, 'in.png'), encodePng({ width: 40, height: 24, data }));
-    const out = execFileSync(process.execPath, ['node_modules/aara/dist/cli.js', 'encode', 'in.png', '-o', 'in.aara', '--json'], { cwd: app, encoding: 'utf8' });
+    const out = execFileSync(process.execPath, ['node_modules/aara/dist/cli.js', 'encode', 'in.png', '-o', 'in.aara', '--json', '--psnr'], { cwd: app, encoding: 'utf8' });
     const report = JSON.parse(out) as { bytes: number; psnr: number };
     assert.ok(report.bytes > 0 && Number.isFinite(report.psnr));
     execFileSync(process.execPath, ['node_modules/aara/dist/cli.js', 'decode', 'in.aara', '-o', 'out.png', '--quiet'], { cwd: app });
