@@ -195,7 +195,7 @@ def write_weights(model, path, format_md=None, note=""):
         f.write(header + payload)
     os.replace(tmp, path)
     if format_md:
-        write_format(format_md, arrays, note, model.kind)
+        write_format(format_md, arrays, note, model.kind, os.path.basename(path))
     return weights_id.hex()
 
 
@@ -227,9 +227,9 @@ KIND_NOTES = {
 }
 
 
-def write_format(path, arrays, note, kind):
+def write_format(path, arrays, note, kind, weights_name):
     lines = [
-        "# weights/aara.bin — flat weight file format (written by train/export.py, read by src/weights.ts)",
+        f"# weights/{weights_name} — flat weight file format, {kind} kind (written by train/export.py, read by src/weights.ts)",
         "",
         "All numbers little-endian. A 64-byte header, then the tensors below back to back, in this order, with no",
         "per-tensor headers: the reader walks this list with one cursor. Shapes use the header's config",
