@@ -2,13 +2,14 @@
  * The decoder's synthesis (x̂ = g_m(ŷ) + g_r(ẑ) + φ) on one image's latents, run by aara's engine and by two
  * peer runtimes on the same network and inputs:
  *   - onnxruntime-node (CPU EP) on bench/peers/aara-decoder.onnx, written by train/export_onnx.py;
- *   - tfjs-core with its pure-JS cpu backend, the same graph built here from weights/aara.bin.
+ *   - tfjs-core with its pure-JS cpu backend, the same graph built here from weights/aara-factorized.bin (the
+ *     factorized kind's decoder: the transforms the ONNX export covers).
  * Every runtime's x̂ is checked against the engine's (max abs diff ≤ 1e-3), so the times are of the same
  * computation. Prints a markdown table of wall time per decode and GFLOP/s = 2·MACs / time (MACs of the
  * convolutions and of the IGDN γ products; elementwise ops not counted).
  *
- * The ONNX file holds its own copy of the weights: it must be regenerated whenever weights/aara.bin changes
- *   python3 train/export_onnx.py --weights weights/aara.bin    (or --checkpoint train/checkpoints/aara.pt)
+ * The ONNX file holds its own copy of the weights: it must be regenerated whenever weights/aara-factorized.bin changes
+ *   python3 train/export_onnx.py --weights weights/aara-factorized.bin    (or --checkpoint train/checkpoints/aara.pt)
  * and the bench refuses (skips onnxruntime, exit code 1) an export whose sidecar weights ID is not the weight file's.
  * Run: npm run build && node dist/bench/peers.bench.js
  */
@@ -33,7 +34,7 @@ import { syntheticImage } from '../test/helpers/images.js';
 const KODAK = repoPath('../shared/datasets/kodak/kodim23.png');
 const ONNX_MODEL = repoPath('bench/peers/aara-decoder.onnx');
 const ONNX_SIDECAR = repoPath('bench/peers/aara-decoder.json');
-const REGENERATE = 'python3 train/export_onnx.py --weights weights/aara.bin';
+const REGENERATE = 'python3 train/export_onnx.py --weights weights/aara-factorized.bin';
 const TOLERANCE = 1e-3;
 // a decode takes the engine seconds, onnxruntime under one, tfjs-cpu tens of seconds: few iterations suffice
 const FAST_ITERATIONS = 3;
@@ -86,7 +87,7 @@ function staleOnnxReason(w: Weights): string | null {
   }
   const exportedId = (JSON.parse(readFileSync(ONNX_SIDECAR, 'utf8')) as { weights_id: string }).weights_id;
   if (exportedId !== w.idHex) {
-    return `bench/peers/aara-decoder.onnx was exported from weights ${exportedId}, but weights/aara.bin is ` +
+    return `bench/peers/aara-decoder.onnx was exported from weights ${exportedId}, but weights/aara-factorized.bin is ` +
       `${w.idHex}: the export is stale, regenerate it with \`${REGENERATE}\``;
   }
   return null;
@@ -209,7 +210,7 @@ async function seconds(runtime: Runtime): Promise<number> {
 
 await tf.setBackend('cpu');
 const { img, name } = benchImage();
-const w = loadWeights();
+const w = loadWeights(repoPath('weights/aara-factorized.bin'));
 const level = DEFAULT_LEVEL;
 const latents = encodeLatents(img, w, level);
 const { y, z } = latents;

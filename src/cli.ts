@@ -36,7 +36,7 @@ Options (a command refuses, exit 2, an option it does not take):
       --weights FILE   weight file (default: the packaged weights/aara.bin; eval takes it too)
       --threads N      worker threads (default: number of cores; 1 codes on the main thread; eval too)
  encode only:
-  -q, --level N        quality level 0 (smallest) … L−1 (best); default 5 (≈ 0.7 bpp)
+  -q, --level N        quality level 0 (smallest) … L−1 (best); default 5 (≈ 0.64 bpp on Kodak)
       --target-bpp X   pick the best level whose file is at most X bits per pixel
       --psnr           decode the file written and report its PSNR (costs a second decode)
  encode, decode, info, compare:
