@@ -163,12 +163,15 @@ def main():
             print(f"λ ladder changed {ck['lambdas']} → {LAMBDAS}: new levels start from old levels {source}; "
                   "optimizer states start afresh", flush=True)
         model.load_state_dict(ck["model"])
-        if same_ladder and len(ck["opt"]["param_groups"]) == len(opt.param_groups):
-            opt.load_state_dict(ck["opt"])
+        # the Adam states live beside the checkpoint (git-ignored: they would double the committed file); older
+        # checkpoints hold them inside; a clone without them resumes with fresh optimizer states
+        opt_path = args.checkpoint + ".opt"
+        states = torch.load(opt_path, map_location=device) if os.path.exists(opt_path) else ck
+        if same_ladder and "opt" in states and len(states["opt"]["param_groups"]) == len(opt.param_groups):
+            opt.load_state_dict(states["opt"])
+            aux_opt.load_state_dict(states["aux_opt"])
         elif same_ladder:
-            print("optimizer layout changed: its state starts afresh", flush=True)
-        if same_ladder:
-            aux_opt.load_state_dict(ck["aux_opt"])
+            print("no optimizer state for this layout: it starts afresh", flush=True)
         step, hours, warm_start_step = ck["step"], ck["hours"], ck.get("warm_start_step")
         rng.setstate(ck["rng"])
         torch.set_rng_state(ck["torch_rng"])
@@ -192,7 +195,8 @@ def main():
         log.writerow(fields)
 
     def save():
-        atomic_save(dict(model=model.state_dict(), opt=opt.state_dict(), aux_opt=aux_opt.state_dict(),
+        atomic_save(dict(opt=opt.state_dict(), aux_opt=aux_opt.state_dict()), args.checkpoint + ".opt")
+        atomic_save(dict(model=model.state_dict(),
                          step=step, hours=hours, warm_start_step=warm_start_step, rng=rng.getstate(),
                          torch_rng=torch.get_rng_state(),
                          config=model.config, lambdas=LAMBDAS, args=vars(args)), args.checkpoint)
