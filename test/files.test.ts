@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { checkOutputs, readInput, writeOutputAtomic } from '../src/files.js';
-import { AaraError, type ErrorCode } from '../src/errors.js';
+import { failsWith } from './helpers/assert-code.js';
 
 const root = mkdtempSync(join(tmpdir(), 'aara-files-'));
 let caseNumber = 0;
@@ -23,17 +23,6 @@ function workspace(): { dir: string; input: string } {
 const bytes = (text: string) => new TextEncoder().encode(text);
 const text = (path: string) => readFileSync(path, 'utf8');
 
-function failsWith(code: ErrorCode, run: () => unknown, message?: RegExp): void {
-  try {
-    run();
-  } catch (err) {
-    assert.instance(err, AaraError);
-    assert.is((err as AaraError).code, code, (err as Error).message);
-    if (message) assert.match((err as Error).message, message);
-    return;
-  }
-  assert.unreachable(`expected ${code}`);
-}
 
 test('writes the file and leaves no temp file', () => {
   const { dir, input } = workspace();

@@ -10,10 +10,10 @@ import { readFileSync } from 'node:fs';
 import type { Latent } from '../src/bottleneck.js';
 import { decodeSync, decodeTile, decodeTiles, encodeSync } from '../src/codec.js';
 import { encodeLatents } from '../src/encoder.js';
-import { AaraError, type ErrorCode } from '../src/errors.js';
 import { hyperGrid, mainCenters, residualCenters, scaleIndex } from '../src/priors.js';
 import { sha256, sha256Portable } from '../src/sha256.js';
 import { readWeights } from '../src/weights.js';
+import { failsWith } from './helpers/assert-code.js';
 import { repoPath } from './helpers/fixtures.js';
 import { syntheticImage } from './helpers/images.js';
 
@@ -21,17 +21,6 @@ const hyperBytes = new Uint8Array(readFileSync(repoPath('weights/test-tiny-hyper
 const factorizedBytes = new Uint8Array(readFileSync(repoPath('weights/test-tiny.bin')));
 const w = readWeights(hyperBytes);
 
-function throwsCode(run: () => unknown, code: ErrorCode, message?: RegExp): void {
-  try {
-    run();
-  } catch (err) {
-    assert.instance(err, AaraError);
-    assert.is((err as AaraError).code, code, (err as Error).message);
-    if (message) assert.match((err as Error).message, message);
-    return;
-  }
-  assert.unreachable(`expected ${code}`);
-}
 
 test('the hyper test weights: kind, widths and tables from the version-2 header', () => {
   assert.equal(w.config, { kind: 'hyper', N: 8, M: 16, Nr: 8, Mr: 8, levels: 2, Nh: 8 });
@@ -124,8 +113,8 @@ test('ẑ\'s prior computed in bands of any height equals the one-band result, h
 test('a file of one kind with weights of the other is WEIGHTS_MISMATCH', () => {
   const img = syntheticImage(20, 20, 1);
   const factorized = readWeights(factorizedBytes);
-  throwsCode(() => decodeSync(encodeSync(img, w, { level: 0 }), factorized), 'WEIGHTS_MISMATCH');
-  throwsCode(() => decodeSync(encodeSync(img, factorized, { level: 0 }), w), 'WEIGHTS_MISMATCH');
+  failsWith('WEIGHTS_MISMATCH', () => decodeSync(encodeSync(img, w, { level: 0 }), factorized));
+  failsWith('WEIGHTS_MISMATCH', () => decodeSync(encodeSync(img, factorized, { level: 0 }), w));
 });
 
 /** Offsets of a few tensors of each test file: its first weight, something in the middle, its CDF tables, its last byte. */
@@ -138,12 +127,12 @@ test('a flipped bit anywhere in the payload, or a NaN written into a tensor, is 
       for (const bit of [0, 6]) {
         const damaged = bytes.slice();
         damaged[at] ^= 1 << bit;
-        throwsCode(() => readWeights(damaged), 'BAD_WEIGHTS', /does not match its weights ID/);
+        failsWith('BAD_WEIGHTS', () => readWeights(damaged), /does not match its weights ID/);
       }
     }
     const nan = bytes.slice();
     new DataView(nan.buffer).setFloat32(64 + 4 * 17, NaN, true);
-    throwsCode(() => readWeights(nan), 'BAD_WEIGHTS', /does not match its weights ID/);
+    failsWith('BAD_WEIGHTS', () => readWeights(nan), /does not match its weights ID/);
     assert.is(readWeights(bytes.slice()).idHex.length, 32, `${name}: the intact file still reads`);
   }
 });
@@ -165,13 +154,13 @@ test('sha256 (native and portable): the FIPS 180-4 examples, and node:crypto on 
 test('version-2 header: an unknown model kind and out-of-range widths are BAD_WEIGHTS', () => {
   const kind = hyperBytes.slice();
   new DataView(kind.buffer).setUint32(12, 9, true);
-  throwsCode(() => readWeights(kind), 'BAD_WEIGHTS', /unknown model kind 9/);
+  failsWith('BAD_WEIGHTS', () => readWeights(kind), /unknown model kind 9/);
   const width = hyperBytes.slice();
   new DataView(width.buffer).setUint32(36, 0, true); // Nh
-  throwsCode(() => readWeights(width), 'BAD_WEIGHTS', /config Nh = 0/);
+  failsWith('BAD_WEIGHTS', () => readWeights(width), /config Nh = 0/);
   const version = hyperBytes.slice();
   new DataView(version.buffer).setUint32(8, 3, true);
-  throwsCode(() => readWeights(version), 'BAD_WEIGHTS', /version 3/);
+  failsWith('BAD_WEIGHTS', () => readWeights(version), /version 3/);
 });
 
 test.run();

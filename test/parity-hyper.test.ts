@@ -12,7 +12,7 @@ import type { Latent, Symbols } from '../src/bottleneck.js';
 import { decodeRegion, mainReconstruction } from '../src/decoder.js';
 import { encodeLatents } from '../src/encoder.js';
 import { mainCenters, residualCenters, scaleIndex } from '../src/priors.js';
-import { ParityFixtures, repoPath, weightsOfFixtures, type Fixture } from './helpers/fixtures.js';
+import { assertCloseValues, ParityFixtures, repoPath, weightsOfFixtures, type Fixture } from './helpers/fixtures.js';
 
 const fx = new ParityFixtures(repoPath('test/fixtures/hyper'));
 const w = weightsOfFixtures(fx);
@@ -28,17 +28,6 @@ function pixels(name: string): { rgb: Uint8Array; width: number; height: number 
   return { rgb, width, height };
 }
 
-function assertClose(actual: ArrayLike<number>, ref: Fixture, what: string, absolute?: number): void {
-  assert.is(actual.length, ref.data.length, `${what}: size`);
-  let maxRef = 0;
-  let maxDiff = 0;
-  for (let i = 0; i < ref.data.length; i++) {
-    maxRef = Math.max(maxRef, Math.abs(ref.data[i]));
-    maxDiff = Math.max(maxDiff, Math.abs(actual[i] - ref.data[i]));
-  }
-  const tol = absolute ?? 1e-4 * (1 + maxRef);
-  assert.ok(maxDiff <= tol, `${what}: max |diff| ${maxDiff} > ${tol}`);
-}
 
 /** Symbols that differ from PyTorch's; every one must be a rounding tie of PyTorch's unrounded value. */
 function assertSymbols(actual: Symbols, ref: Fixture, unrounded: Fixture, what: string): number {
@@ -85,17 +74,17 @@ for (const [tag, level] of cases) {
     const hyper = latentOf(key('sw'));
     const y = latentOf(key('sy'));
     const yCenters = mainCenters(hyper, w, level, y) as { means: Float32Array; indexes: Uint8Array };
-    assertClose(yCenters.means, key('mu_y'), 'μ_y');
+    assertCloseValues(yCenters.means, key('mu_y'), 'μ_y');
     assertIndexes(yCenters.indexes, key('sigma_y'), 'ŷ scale index');
     y.means = yCenters.means;
     const z = latentOf(key('sz'));
     const zCenters = residualCenters(y, w, level) as { means: Float32Array; indexes: Uint8Array };
-    assertClose(zCenters.means, key('mu_z'), 'μ_z');
+    assertCloseValues(zCenters.means, key('mu_z'), 'μ_z');
     assertIndexes(zCenters.indexes, key('sigma_z'), 'ẑ scale index');
     z.means = zCenters.means;
     const whole = { rows: { start: 0, end: y.h * 16 }, cols: { start: 0, end: y.w * 16 } };
-    assertClose(mainReconstruction(y, w, level, whole).data, key('x_main'), 'x_main', 1e-4);
-    assertClose(decodeRegion({ y, z }, w, level, whole).data, key('x_hat'), 'x_hat', 1e-4);
+    assertCloseValues(mainReconstruction(y, w, level, whole).data, key('x_main'), 'x_main', 1e-4);
+    assertCloseValues(decodeRegion({ y, z }, w, level, whole).data, key('x_hat'), 'x_hat', 1e-4);
   });
 }
 

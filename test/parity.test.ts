@@ -13,7 +13,7 @@ import { decodeRegion, fusionCorrection, mainReconstruction } from '../src/decod
 import { encodeLatents } from '../src/encoder.js';
 import { toPaddedPlanes } from '../src/preprocess.js';
 import { analysis, synthesis, type Tensor } from '../src/tensor.js';
-import { ParityFixtures, weightsOfFixtures, type Fixture } from './helpers/fixtures.js';
+import { assertCloseValues, ParityFixtures, weightsOfFixtures, type Fixture } from './helpers/fixtures.js';
 
 const fx = new ParityFixtures();
 const w = weightsOfFixtures(fx);
@@ -39,14 +39,7 @@ function pixels(name: string): { rgb: Uint8Array; width: number; height: number 
 
 function assertClose(actual: Tensor, ref: Fixture, what: string, absolute?: number): void {
   assert.equal([actual.c, actual.h, actual.w], ref.shape, `${what}: shape`);
-  let maxRef = 0;
-  let maxDiff = 0;
-  for (let i = 0; i < ref.data.length; i++) {
-    maxRef = Math.max(maxRef, Math.abs(ref.data[i]));
-    maxDiff = Math.max(maxDiff, Math.abs(actual.data[i] - ref.data[i]));
-  }
-  const tol = absolute ?? 1e-4 * (1 + maxRef);
-  assert.ok(maxDiff <= tol, `${what}: max |diff| ${maxDiff} > ${tol}`);
+  assertCloseValues(actual.data, ref, what, absolute);
 }
 
 function mismatches(a: Symbols, b: Int32Array | Float32Array): number {

@@ -1,5 +1,6 @@
 /** Loads test/fixtures/parity.{json,bin} written by train/export.py, and the weights they belong to. */
 import { readdirSync, readFileSync } from 'node:fs';
+import * as assert from 'uvu/assert';
 import { fileURLToPath } from 'node:url';
 import { readWeights, type Weights } from '../../src/weights.js';
 
@@ -56,4 +57,17 @@ export function weightsOfFixtures(fx: ParityFixtures): Weights {
     if (weights.idHex === fx.weightsId) return weights;
   }
   throw new Error(`no weight file in weights/ has the fixtures' ID ${fx.weightsId}`);
+}
+
+/** Every value within `absolute`, or else 1e-4·(1 + max|ref|), of the fixture's (the parity tolerance). */
+export function assertCloseValues(actual: ArrayLike<number>, ref: Fixture, what: string, absolute?: number): void {
+  assert.is(actual.length, ref.data.length, `${what}: size`);
+  let maxRef = 0;
+  let maxDiff = 0;
+  for (let i = 0; i < ref.data.length; i++) {
+    maxRef = Math.max(maxRef, Math.abs(ref.data[i]));
+    maxDiff = Math.max(maxDiff, Math.abs(actual[i] - ref.data[i]));
+  }
+  const tol = absolute ?? 1e-4 * (1 + maxRef);
+  assert.ok(maxDiff <= tol, `${what}: max |diff| ${maxDiff} > ${tol}`);
 }
