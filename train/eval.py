@@ -23,6 +23,7 @@ import torch
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from formats import container_overhead_bytes  # noqa: E402
 from model import AARA, LAMBDAS, ms_ssim, pad_to_stride  # noqa: E402
 
 METHOD = ("Written by `train/eval.py`. bpp of aara is the model's estimated rate (−Σ log₂ p of the quantised "
@@ -31,12 +32,6 @@ METHOD = ("Written by `train/eval.py`. bpp of aara is the model's estimated rate
           "weights) on RGB, averaged over the images. JPEG: libjpeg-turbo cjpeg -optimize (4:2:0), real file sizes; "
           "its PSNR at aara's bpp is interpolated linearly in log(bpp).")
 JPEG_QUALITIES = [1, 3, 5, 10, 15, 20, 25, 30, 40, 50, 60, 70, 80, 90, 95]
-
-
-def container_overhead_bytes(config):
-    """Header of a .aara file (src/container.ts): 24 fixed + 4 per stream + CRC, 32 channels a stream."""
-    streams = math.ceil(config["M"] / 32) + math.ceil(config["Mr"] / 32) + math.ceil(config.get("Nh", 0) / 32)
-    return 24 + 4 * streams + 4
 
 
 def metrics(original, decoded):

@@ -8,27 +8,20 @@ The file is a 64-byte header followed by tensors in the order of `tensors()` bel
 with no per-tensor headers (llama2.c style: the reader walks the same list with a cursor).
 """
 import argparse
-import hashlib
 import json
 import math
 import os
-import struct
 import sys
 
 import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from formats import CDF_PRECISION, COMMON_ROWS, HEADER_BYTES, HEADER_ROWS, pack_header, payload_bytes, weights_id_of  # noqa: E402
 from model import AARA, LAMBDAS, SCALE_COUNT, pad_to_stride, scale_table  # noqa: E402
 
-MAGIC = b"AARAWGT\0"
-VERSION = 1  # factorized kind: the layout of weight files before model kinds existed, unchanged
-VERSION_KINDS = 2  # a model-kind field in the header (KIND_IDS), then the kind's tensors
-KIND_IDS = {"factorized": 1, "hyper": 2}
-HEADER_BYTES = 64
 # Gaussian conditional tables cover ±TAIL_STDS·σ (two-sided tail mass 1e-9, CompressAI's), the rest escapes
 TAIL_STDS = 6.109410204869
-CDF_PRECISION = 16  # table entries sum to 2^16: the rANS coder's PROB_BITS
 MAX_SYMBOLS = 4096  # regular symbols per channel table; wider quantile ranges are clipped (escape codes the rest)
 
 
@@ -134,11 +127,7 @@ def tensors(model):
     levels = model.config["levels"]
     if model.kind == "hyper":
         return hyper_tensors(model)
-    out = (sequence("main_encoder", model.main_encoder) + attention("main_attention", model.main_attention)
-           + sequence("main_decoder", model.main_decoder)
-           + sequence("res_encoder", model.res_encoder) + attention("res_attention", model.res_attention)
-           + sequence("res_decoder", model.res_decoder)
-           + conv_block("fusion.conv1", model.fusion.conv1) + conv_block("fusion.conv2", model.fusion.conv2)
+    out = (transform_tensors(model)
            + [("gain_y", torch.exp(model.log_gain_y)), ("gain_z", torch.exp(model.log_gain_z))])
     arrays = [(n, t.detach().cpu().float().numpy()) for n, t in out]
     for latent, density in (("y", model.density_y), ("z", model.density_z)):
@@ -177,42 +166,20 @@ def dtype_name(a):
 
 def write_weights(model, path, format_md=None, note=""):
     arrays = tensors(model)
-    payload = b"".join(np.ascontiguousarray(a).astype(a.dtype.newbyteorder("<")).tobytes() for _, a in arrays)
-    weights_id = hashlib.sha256(payload).digest()[:16]
-    cfg = model.config
-    if model.kind == "factorized":
-        # strides of the CDF tables are the only shapes the config does not imply; store them in the header
-        stride_y = next(a for n, a in arrays if n == "entropy_y.cdf").shape[2]
-        stride_z = next(a for n, a in arrays if n == "entropy_z.cdf").shape[2]
-        header = struct.pack("<8s10I16s", MAGIC, VERSION, cfg["N"], cfg["M"], cfg["Nr"], cfg["Mr"], cfg["levels"],
-                             CDF_PRECISION, stride_y, stride_z, len(payload), weights_id)
-    else:  # the other kinds store their table strides in the payload (entropy_w.stride, gaussian.shape)
-        header = struct.pack("<8s10I16s", MAGIC, VERSION_KINDS, KIND_IDS[model.kind], cfg["N"], cfg["M"], cfg["Nr"],
-                             cfg["Mr"], cfg["levels"], cfg["Nh"], CDF_PRECISION, len(payload), weights_id)
-    header += b"\0" * (HEADER_BYTES - len(header))
+    payload = payload_bytes(arrays)
+    strides = None
+    if model.kind == "factorized":  # its CDF row strides are the only shapes the config does not imply
+        strides = [next(a for n, a in arrays if n == f"entropy_{v}.cdf").shape[2] for v in ("y", "z")]
+    header = pack_header(model.kind, model.config, payload, strides)
     tmp = path + ".tmp"
     with open(tmp, "wb") as f:
         f.write(header + payload)
     os.replace(tmp, path)
     if format_md:
         write_format(format_md, arrays, note, model.kind, os.path.basename(path))
-    return weights_id.hex()
+    return weights_id_of(payload).hex()
 
 
-HEADER_ROWS = {
-    "factorized": [
-        "| 8 | version (1) | u32 |",
-        "| 12 | N, M, Nr, Mr, L | 5 × u32 |",
-        "| 32 | CDF precision (16) | u32 |",
-        "| 36 | SY, SZ: CDF row strides of ŷ and ẑ | 2 × u32 |",
-    ],
-    "hyper": [
-        "| 8 | version (2) | u32 |",
-        "| 12 | model kind: 1 factorized (always written as version 1), 2 hyper | u32 |",
-        "| 16 | N, M, Nr, Mr, L, Nh | 6 × u32 |",
-        "| 40 | CDF precision (16) | u32 |",
-    ],
-}
 KIND_NOTES = {
     "factorized": [],
     "hyper": [
@@ -243,8 +210,7 @@ def write_format(path, arrays, note, kind, weights_name):
         "|---|---|---|",
         "| 0 | magic `AARAWGT\\0` | 8 bytes |",
         *HEADER_ROWS[kind],
-        "| 44 | payload bytes (everything after the header) | u32 |",
-        "| 48 | weights ID: first 16 bytes of SHA-256(payload) | 16 bytes |",
+        *COMMON_ROWS,
         *KIND_NOTES[kind],
         "",
         "Tensors" + (f" ({note})" if note else "") + ":",

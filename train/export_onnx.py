@@ -11,10 +11,8 @@ The ONNX file holds its own copy of the weights: REGENERATE IT WHENEVER weights/
 refuses an export whose ID differs from the weight file's.
 """
 import argparse
-import hashlib
 import json
 import os
-import struct
 import sys
 
 import numpy as np
@@ -23,7 +21,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from export import HEADER_BYTES, MAGIC, VERSION, tensors  # noqa: E402
+from export import tensors, transform_tensors  # noqa: E402
+from formats import HEADER_BYTES, payload_bytes, unpack_header, weights_id_of  # noqa: E402
 from model import AARA  # noqa: E402
 
 OPSET = 13
@@ -89,9 +88,7 @@ def from_checkpoint(path):
     model.load_state_dict(ck["model"])
     model.eval()
     arrays = tensors(model)
-    # the ID export.write_weights puts in the header: SHA-256 of the little-endian payload, first 16 bytes
-    payload = b"".join(np.ascontiguousarray(a).astype(a.dtype.newbyteorder("<")).tobytes() for _, a in arrays)
-    weights_id = hashlib.sha256(payload).digest()[:16].hex()
+    weights_id = weights_id_of(payload_bytes(arrays)).hex()  # the ID export.py's file would carry
     return {n: torch.from_numpy(a.copy()) for n, a in arrays}, weights_id, model
 
 
@@ -99,19 +96,17 @@ def from_weight_file(path):
     """The decoder tensors of a flat weight file and its header's weights ID."""
     with open(path, "rb") as f:
         data = f.read()
-    magic, version, N, M, Nr, Mr, levels, _, _, _, _, weights_id = struct.unpack_from("<8s10I16s", data)
-    if magic != MAGIC or version != VERSION:
-        sys.exit(f"export_onnx.py: {path} is not a version-{VERSION} aara weight file")
-    # the file is export.tensors() back to back; every tensor before the entropy tables has a shape the
-    # config fixes, so an untrained model of the same config gives the layout
-    layout = tensors(AARA(N=N, M=M, Nr=Nr, Mr=Mr, levels=levels))
+    try:
+        header = unpack_header(data)
+    except ValueError as e:
+        sys.exit(f"export_onnx.py: {path}: {e}")
+    # every kind's file starts with export.transform_tensors(), whose shapes the config fixes: an untrained
+    # model of the same config gives the layout
     t, offset = {}, HEADER_BYTES
-    for name, a in layout:
-        if name.startswith("entropy_"):
-            break
-        t[name] = torch.from_numpy(np.frombuffer(data, "<f4", a.size, offset).reshape(a.shape).copy())
-        offset += a.nbytes
-    return t, weights_id.hex()
+    for name, a in transform_tensors(AARA(**header["config"])):
+        t[name] = torch.from_numpy(np.frombuffer(data, "<f4", a.numel(), offset).reshape(a.shape).copy())
+        offset += 4 * a.numel()
+    return t, header["weights_id"]
 
 
 @torch.no_grad()

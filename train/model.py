@@ -195,13 +195,24 @@ class Fusion(nn.Module):
         return self.conv2(F.relu(self.conv1(torch.cat([xm, rh], dim=1))))
 
 
-class FactorizedDensity(nn.Module):
+class EntropyModel:
+    """Base of every entropy-side network (mixed into an nn.Module): train.py puts its parameters in the Adam
+    group LR_GROUP and those of aux_parameters() under the auxiliary loss, so a new entropy model is one subclass."""
+
+    LR_GROUP = "entropy"  # "density": the factorized densities (--density-lr-scale × lr); "entropy": --entropy-lr
+
+    def aux_parameters(self):
+        return []
+
+
+class FactorizedDensity(EntropyModel, nn.Module):
     """Ballé 2018 factorized prior (CompressAI EntropyBottleneck), one independent density per level.
 
     c(v) = sigmoid(logits_cumulative(v)); likelihood of integer-centred v = c(v+½) − c(v−½).
     Quantiles (tail 1e-9, median) are learned by an auxiliary loss and fix the CDF table ranges.
     """
 
+    LR_GROUP = "density"
     FILTERS = (3, 3, 3)
     INIT_SCALE = 10.0
     TAIL_MASS = 1e-9
@@ -238,6 +249,9 @@ class FactorizedDensity(nn.Module):
                     f = f.detach()
                 logits = logits + torch.tanh(f) * torch.tanh(logits)
         return logits
+
+    def aux_parameters(self):
+        return [self.quantiles]
 
     def medians(self, level):
         return self.quantiles[level, :, 0, 1]
@@ -301,12 +315,12 @@ def gaussian_likelihood(v, mean, scale):
     return lower_bound(upper - lower, FactorizedDensity.LIKELIHOOD_BOUND)
 
 
-class HyperAnalysis(nn.Sequential):
+class HyperAnalysis(EntropyModel, nn.Sequential):
     def __init__(self, M, Nh):
         super().__init__(conv(M, Nh, 3, 1), nn.ReLU(), conv(Nh, Nh), nn.ReLU(), conv(Nh, Nh))
 
 
-class HyperSynthesis(nn.Sequential):
+class HyperSynthesis(EntropyModel, nn.Sequential):
     """Output [μ (M), σ (M)] of the un-gained latent; σ's bias starts at 1 so early rates stay finite."""
 
     def __init__(self, M, Nh):
@@ -315,7 +329,7 @@ class HyperSynthesis(nn.Sequential):
             self[-1].bias[M:] = 1.0
 
 
-class ResidualContext(nn.Sequential):
+class ResidualContext(EntropyModel, nn.Sequential):
     """g_m's 1/8-resolution features → [μ (Mr), σ (Mr)] of the un-gained residual latent."""
 
     def __init__(self, N, Nh, Mr):
@@ -359,6 +373,21 @@ class AARA(nn.Module):
             self.res_context = ResidualContext(N, Nh, Mr)
             self.log_gain_w = nn.Parameter(init[:, None].repeat(1, Nh))
             self.density_w = FactorizedDensity(levels, Nh)
+
+    def parameter_groups(self):
+        """The parameters by optimizer (train.py), in model order: "network" (transforms, gains of ŷ and ẑ),
+        each EntropyModel's LR_GROUP, and "aux" (the quantiles of the auxiliary loss)."""
+        owner = {}
+        for module in self.modules():  # parents first: a nested entropy model's own group wins
+            if isinstance(module, EntropyModel):
+                aux = {id(p) for p in module.aux_parameters()}
+                owner.update({id(p): "aux" if id(p) in aux else module.LR_GROUP for p in module.parameters()})
+        if self.kind != "factorized":
+            owner[id(self.log_gain_w)] = "entropy"  # ŵ's gains are as new as the hyper networks they scale for
+        groups = dict(network=[], density=[], entropy=[], aux=[])
+        for p in self.parameters():
+            groups[owner.get(id(p), "network")].append(p)
+        return groups
 
     def densities(self):
         return [self.density_y, self.density_z] if self.kind == "factorized" else [self.density_w]

@@ -1,8 +1,13 @@
 """Checks of the trainer's building blocks: python3 train/test_model.py"""
+import os
+
 import torch
 import torch.nn.functional as F
 
-from model import AARA, TConv, ms_ssim
+from formats import HEADER_BYTES, pack_header, unpack_header, weights_id_of
+from model import AARA, EntropyModel, TConv, ms_ssim
+
+WEIGHTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "weights")
 
 
 def test_tconv_equals_conv_transpose():
@@ -37,7 +42,49 @@ def test_forward_shapes():
     print("forward shapes: ok")
 
 
+def test_parameter_groups():
+    for kind in ("factorized", "hyper"):
+        m = AARA(kind=kind)
+        groups = m.parameter_groups()
+        ids = [id(p) for g in groups.values() for p in g]
+        assert sorted(ids) == sorted(id(p) for p in m.parameters()), "every parameter in exactly one group"
+        names = {id(p): n for n, p in m.named_parameters()}
+        for group, params in groups.items():
+            for p in params:
+                n = names[id(p)]
+                owner = m.get_submodule(n.split(".")[0]) if "." in n else None
+                if group == "aux":
+                    assert n.endswith("quantiles"), n
+                elif group == "network":
+                    assert not isinstance(owner, EntropyModel) and n != "log_gain_w", n
+                else:
+                    assert n == "log_gain_w" or owner.LR_GROUP == group, (n, group)
+        assert [names[id(p)] for p in groups["network"]] == [n for n, p in m.named_parameters()
+                                                             if id(p) in {id(q) for q in groups["network"]}]
+    print("parameter groups: ok")
+
+
+def test_weight_header_round_trip():
+    for name, kind in (("test-tiny.bin", "factorized"), ("test-tiny-hyper.bin", "hyper")):
+        with open(os.path.join(WEIGHTS, name), "rb") as f:
+            data = f.read()
+        header = unpack_header(data)
+        assert header["kind"] == kind
+        assert header["weights_id"] == weights_id_of(data[HEADER_BYTES:]).hex()
+        strides = [int.from_bytes(data[o:o + 4], "little") for o in (36, 40)] if kind == "factorized" else None
+        assert pack_header(kind, header["config"], data[HEADER_BYTES:], strides) == data[:HEADER_BYTES]
+    for bad in (b"", b"AARAWGT\0" + bytes(56), b"NOTAARA\0" + bytes(56)):
+        try:
+            unpack_header(bad)
+        except ValueError:
+            continue
+        raise AssertionError(f"accepted {bad[:8]!r}")
+    print("weight header: ok")
+
+
 if __name__ == "__main__":
     test_tconv_equals_conv_transpose()
     test_ms_ssim_identity_and_order()
     test_forward_shapes()
+    test_parameter_groups()
+    test_weight_header_round_trip()

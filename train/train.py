@@ -129,11 +129,7 @@ def main():
     print(f"{len(images)} training images from {args.data}; device {device}", flush=True)
 
     model = AARA(kind=args.kind).to(device)
-    entropy_nets = ("hyper_analysis", "hyper_synthesis", "res_context", "log_gain_w")
-    quantiles = [p for n, p in model.named_parameters() if n.endswith("quantiles")]
-    density = [p for n, p in model.named_parameters() if n.startswith("density_") and not n.endswith("quantiles")]
-    entropy = [p for n, p in model.named_parameters() if n.startswith(entropy_nets)]
-    network = [p for n, p in model.named_parameters() if not n.startswith(("density_",) + entropy_nets)]
+    network, density, entropy, quantiles = model.parameter_groups().values()
     main_params = network + density + entropy
     # the factorized densities start ±10 wide and must sharpen to ±1: a 10× rate gets them there in
     # hundreds of steps instead of thousands (they are a few thousand well-conditioned parameters)
