@@ -6,10 +6,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Bench } from 'tinybench';
-import { DEFAULT_LEVEL, decodeSync, encodeSync } from '../src/codec.js';
-import { decodeImage, type RgbImage } from '../src/image-io.js';
-import { decodeParallel, encodeParallel, loadWeightFile } from '../src/parallel.js';
-import { WorkerPool } from '../src/pool.js';
+import { DEFAULT_LEVEL, decodeSync, encodeSync } from '../src/codec/codec.js';
+import { decodeImage, type RgbImage } from '../src/io/image-io.js';
+import { decodeParallel, encodeParallel, loadWeightFile } from '../src/parallel/parallel.js';
+import { WorkerPool } from '../src/parallel/pool.js';
 import { repoPath } from '../test/helpers/fixtures.js';
 import { syntheticImage } from '../test/helpers/images.js';
 

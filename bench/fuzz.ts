@@ -11,9 +11,9 @@
  *   node dist/bench/fuzz.js [--cases N] [--image-cases N] [--seed S]   (default 1 000 000 and 200 000 cases, seed 1)
  */
 import { readFileSync } from 'node:fs';
-import { decodeSync, encodeSync } from '../src/codec.js';
-import { decodeImage } from '../src/image-io.js';
-import { readWeights } from '../src/weights.js';
+import { decodeSync, encodeSync } from '../src/codec/codec.js';
+import { decodeImage } from '../src/io/image-io.js';
+import { readWeights } from '../src/format/weights.js';
 import {
   decodeOutcome,
   fixCrc,

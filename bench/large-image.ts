@@ -13,10 +13,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_LEVEL, decodeSync, encodeSync } from '../src/codec.js';
-import { decodeParallel, encodeParallel, loadWeightFile } from '../src/parallel.js';
-import { WorkerPool } from '../src/pool.js';
-import { paddedSize } from '../src/preprocess.js';
+import { DEFAULT_LEVEL, decodeSync, encodeSync } from '../src/codec/codec.js';
+import { decodeParallel, encodeParallel, loadWeightFile } from '../src/parallel/parallel.js';
+import { WorkerPool } from '../src/parallel/pool.js';
+import { paddedSize } from '../src/model/preprocess.js';
 import { syntheticImage } from '../test/helpers/images.js';
 
 const MB = 1024 * 1024;

@@ -3,7 +3,7 @@
  * with discretised Laplace tables, as one stream. Run: node dist/bench/rans.bench.js
  */
 import { Bench } from 'tinybench';
-import { decodeChannels, encodeChannels } from '../src/symbol-coder.js';
+import { decodeChannels, encodeChannels } from '../src/entropy/symbol-coder.js';
 import { laplacianSymbols, laplacianTables, mulberry32 } from '../test/helpers/prng.js';
 
 const CHANNELS = 64;

@@ -1,20 +1,20 @@
 /**
- * aara command line: encode, decode, info (and eval, see src/eval.ts). Conventions follow cwebp/avifenc.
+ * aara command line: encode, decode, info (and eval, see src/eval/eval.ts). Conventions follow cwebp/avifenc.
  * Every failure is an AaraError with a documented exit status; nothing is written unless complete.
  */
 import { availableParallelism } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import { parseArgs as parseNodeArgs } from 'node:util';
-import { msSsimDecibels } from './bd-rate.js';
-import { decodeSync, defaultLevel, encodeSync, type EncodeOptions } from './codec.js';
-import { FLAG_GRAYSCALE, readHeader, resolveLimits, type Limits } from './container.js';
-import { AaraError, fail } from './errors.js';
-import { checkOutputs, createDirectory, inputByteLimit, readSource, refuseTerminalOutput, STDIO, writeOutput, writeStdout } from './files.js';
-import { decodeImage, encodePng, type RgbImage } from './image-io.js';
-import { bpp, msSsim, psnr } from './metrics.js';
-import { decodeParallel, encodeParallel, loadWeightFile } from './parallel.js';
-import { WorkerPool } from './pool.js';
-import { hexBytes, type Weights } from './weights.js';
+import { msSsimDecibels } from './eval/bd-rate.js';
+import { decodeSync, defaultLevel, encodeSync, type EncodeOptions } from './codec/codec.js';
+import { FLAG_GRAYSCALE, readHeader, resolveLimits, type Limits } from './format/container.js';
+import { AaraError, fail } from './core/errors.js';
+import { checkOutputs, createDirectory, inputByteLimit, readSource, refuseTerminalOutput, STDIO, writeOutput, writeStdout } from './io/files.js';
+import { decodeImage, encodePng, type RgbImage } from './io/image-io.js';
+import { bpp, msSsim, psnr } from './eval/metrics.js';
+import { decodeParallel, encodeParallel, loadWeightFile } from './parallel/parallel.js';
+import { WorkerPool } from './parallel/pool.js';
+import { hexBytes, type Weights } from './format/weights.js';
 
 export const HELP = `aara — learned image codec (AARA: dual-branch attention residual autoencoder)
 
@@ -446,7 +446,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'decode': return await decodeCommand(o);
       case 'info': await infoCommand(o); return 0;
       case 'compare': await compareCommand(o); return 0;
-      case 'eval': { const { evalCommand } = await import('./eval.js'); await evalCommand(o); return 0; }
+      case 'eval': { const { evalCommand } = await import('./eval/eval.js'); await evalCommand(o); return 0; }
       case '': return fail('USAGE', 'no command (try --help)');
       default: return fail('USAGE', `unknown command '${o.command}' (try --help)`);
     }

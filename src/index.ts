@@ -9,25 +9,25 @@
  *   const sweep = await encodeLevels(pngBytes, [0, 4, 7]);           // several levels, the main analysis shared
  *   await close();                                                     // stops the workers, frees reused buffers (optional)
  */
-import { DEFAULT_LEVEL, decodeSync as decodeWith, defaultLevel, encodeSync as encodeWith } from './codec.js';
+import { DEFAULT_LEVEL, decodeSync as decodeWith, defaultLevel, encodeSync as encodeWith } from './codec/codec.js';
 export { DEFAULT_LEVEL };
 import { totalmem } from 'node:os';
-import { budgetOf, type Budget } from './budget.js';
-import { readHeader, resolveLimits, type Limits } from './container.js';
-import { DECODE_BYTES_PER_PIXEL, ENCODE_BYTES_PER_PIXEL, MemoryGate } from './memory-gate.js';
-import { fail } from './errors.js';
-import { decodeImage, toRgb, type RgbImage } from './image-io.js';
-import { decodeParallel, encodeLevelsParallel, encodeParallel, loadWeightFile, weightFile, type LevelFile, type WeightFile } from './parallel.js';
-export type { LevelFile } from './parallel.js';
-import { WorkerPool } from './pool.js';
-import type { Weights } from './weights.js';
-import { releaseSpares } from './tensor.js';
+import { budgetOf, type Budget } from './core/budget.js';
+import { readHeader, resolveLimits, type Limits } from './format/container.js';
+import { DECODE_BYTES_PER_PIXEL, ENCODE_BYTES_PER_PIXEL, MemoryGate } from './parallel/memory-gate.js';
+import { fail } from './core/errors.js';
+import { decodeImage, toRgb, type RgbImage } from './io/image-io.js';
+import { decodeParallel, encodeLevelsParallel, encodeParallel, loadWeightFile, weightFile, type LevelFile, type WeightFile } from './parallel/parallel.js';
+export type { LevelFile } from './parallel/parallel.js';
+import { WorkerPool } from './parallel/pool.js';
+import type { Weights } from './format/weights.js';
+import { releaseSpares } from './model/tensor.js';
 
-export { AaraError, ERRORS, type ErrorCode } from './errors.js';
-export { DEFAULT_LIMITS, type Limits } from './container.js';
-export type { Budget } from './budget.js';
-export type { RgbImage } from './image-io.js';
-export type { Weights } from './weights.js';
+export { AaraError, ERRORS, type ErrorCode } from './core/errors.js';
+export { DEFAULT_LIMITS, type Limits } from './format/container.js';
+export type { Budget } from './core/budget.js';
+export type { RgbImage } from './io/image-io.js';
+export type { Weights } from './format/weights.js';
 
 /** Raw pixels (RGB or RGBA, row-major, 8-bit) or the bytes of a PNG or JPEG file. */
 export type ImageInput = { width: number; height: number; data: Uint8Array | Uint8ClampedArray } | Uint8Array;

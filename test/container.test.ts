@@ -1,8 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readContainer, readHeader, writeContainer, DEFAULT_LIMITS, FLAG_GRAYSCALE } from '../src/container.js';
-import { crc32 } from '../src/crc32.js';
-import { AaraError, type ErrorCode } from '../src/errors.js';
+import { readContainer, readHeader, writeContainer, DEFAULT_LIMITS, FLAG_GRAYSCALE } from '../src/format/container.js';
+import { crc32 } from '../src/format/crc32.js';
+import { AaraError, type ErrorCode } from '../src/core/errors.js';
 import { mulberry32, randomBytes } from './helpers/prng.js';
 
 const failsWith = (code: ErrorCode) => (e: unknown) => e instanceof AaraError && e.code === code;

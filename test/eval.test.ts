@@ -3,14 +3,14 @@ import * as assert from 'uvu/assert';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { bdRate, msSsimDecibels, type RdPoint } from '../src/bd-rate.js';
+import { bdRate, msSsimDecibels, type RdPoint } from '../src/eval/bd-rate.js';
 import { SYSTEM_TOOLS_REQUIRED } from './helpers/system-tools.js';
-import { CLASSIC_CODECS, isInstalled, readPpm, writePpm } from '../src/classic-codecs.js';
-import { loadWeights } from '../src/default-weights.js';
-import { evalCommand } from '../src/eval.js';
-import { niceAxis, PUBLISHED_CURVES, renderRdSvg, type RdCurve } from '../src/eval-plot.js';
-import { averageOf, renderCompareHtml, renderMarkdown, type EvalResult, type Measurement } from '../src/eval-report.js';
-import { encodePng, type RgbImage } from '../src/image-io.js';
+import { CLASSIC_CODECS, isInstalled, readPpm, writePpm } from '../src/eval/classic-codecs.js';
+import { loadWeights } from '../src/io/default-weights.js';
+import { evalCommand } from '../src/eval/eval.js';
+import { niceAxis, PUBLISHED_CURVES, renderRdSvg, type RdCurve } from '../src/eval/eval-plot.js';
+import { averageOf, renderCompareHtml, renderMarkdown, type EvalResult, type Measurement } from '../src/eval/eval-report.js';
+import { encodePng, type RgbImage } from '../src/io/image-io.js';
 import { mulberry32 } from './helpers/prng.js';
 
 /** A curve whose log-rate is exactly a cubic in quality, so the BD fit reproduces it without error. */

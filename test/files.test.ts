@@ -5,7 +5,7 @@ import { existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, r
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { checkOutputs, readInput, writeOutputAtomic } from '../src/files.js';
+import { checkOutputs, readInput, writeOutputAtomic } from '../src/io/files.js';
 import { failsWith } from './helpers/assert-code.js';
 
 const root = mkdtempSync(join(tmpdir(), 'aara-files-'));

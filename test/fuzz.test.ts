@@ -8,9 +8,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
-import { decodeSync, encodeSync } from '../src/codec.js';
-import { AaraError, type ErrorCode } from '../src/errors.js';
-import { readWeights } from '../src/weights.js';
+import { decodeSync, encodeSync } from '../src/codec/codec.js';
+import { AaraError, type ErrorCode } from '../src/core/errors.js';
+import { readWeights } from '../src/format/weights.js';
 import {
   decodeOutcome,
   fixCrc,

@@ -7,11 +7,11 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { decodeSync } from '../src/codec.js';
-import type { RgbImage } from '../src/image-io.js';
-import { decodeParallel } from '../src/parallel.js';
-import { WorkerPool } from '../src/pool.js';
-import { readWeights, type Weights } from '../src/weights.js';
+import { decodeSync } from '../src/codec/codec.js';
+import type { RgbImage } from '../src/io/image-io.js';
+import { decodeParallel } from '../src/parallel/parallel.js';
+import { WorkerPool } from '../src/parallel/pool.js';
+import { readWeights, type Weights } from '../src/format/weights.js';
 import { repoPath } from './helpers/fixtures.js';
 import { GOLDEN_SETS, readGoldenManifest } from './golden/sources.js';
 

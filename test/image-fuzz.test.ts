@@ -6,7 +6,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { decodeImage } from '../src/image-io.js';
+import { decodeImage } from '../src/io/image-io.js';
 import { FuzzTally, UNEXPECTED, VALID_IMAGE } from './helpers/bitstream-fuzz.js';
 import { IMAGE_CATEGORIES, imageDeclaredSize, imageSeeds } from './helpers/image-fuzz.js';
 import { mulberry32, randomInt } from './helpers/prng.js';

@@ -5,9 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { crc32, deflateSync } from 'node:zlib';
 import { PNG, type ColorType } from 'pngjs';
 import { encode as encodeJpeg } from 'jpeg-js';
-import { decodeImage, encodePng, toRgb, type RgbImage } from '../src/image-io.js';
-import { psnr } from '../src/metrics.js';
-import { AaraError, type ErrorCode } from '../src/errors.js';
+import { decodeImage, encodePng, toRgb, type RgbImage } from '../src/io/image-io.js';
+import { psnr } from '../src/eval/metrics.js';
+import { AaraError, type ErrorCode } from '../src/core/errors.js';
 import { mulberry32, randomBytes, randomInt } from './helpers/prng.js';
 
 const fixture = (name: string) => new Uint8Array(readFileSync(fileURLToPath(new URL(`../../test/fixtures/${name}`, import.meta.url))));

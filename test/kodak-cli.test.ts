@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { decodeImage } from '../src/image-io.js';
-import { psnr } from '../src/metrics.js';
+import { decodeImage } from '../src/io/image-io.js';
+import { psnr } from '../src/eval/metrics.js';
 import { repoPath } from './helpers/fixtures.js';
 
 const KODAK = repoPath('../shared/datasets/kodak/kodim23.png');

@@ -5,10 +5,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
-import { encodeSync as encodeWith } from '../src/codec.js';
-import { AaraError } from '../src/errors.js';
+import { encodeSync as encodeWith } from '../src/codec/codec.js';
+import { AaraError } from '../src/core/errors.js';
 import { close, decode, decodeSync, readWeights } from '../src/index.js';
-import { MemoryGate } from '../src/memory-gate.js';
+import { MemoryGate } from '../src/parallel/memory-gate.js';
 import { repoPath } from './helpers/fixtures.js';
 import { syntheticImage } from './helpers/synthetic-images.js';
 

@@ -2,9 +2,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { bpp, msSsim, psnr } from '../src/metrics.js';
-import type { RgbImage } from '../src/image-io.js';
-import { AaraError } from '../src/errors.js';
+import { bpp, msSsim, psnr } from '../src/eval/metrics.js';
+import type { RgbImage } from '../src/io/image-io.js';
+import { AaraError } from '../src/core/errors.js';
 import { mulberry32 } from './helpers/prng.js';
 
 interface Pair {

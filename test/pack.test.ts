@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { encodePng } from '../src/image-io.js';
+import { encodePng } from '../src/io/image-io.js';
 import { repoPath } from './helpers/fixtures.js';
 
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';

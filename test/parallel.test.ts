@@ -9,12 +9,12 @@ import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { decodeSync, decodeTile, decodeTiles, encodeFileStream, encodeSync, fileStreamCount, writeFile } from '../src/codec.js';
-import { encodeLatents } from '../src/encoder.js';
-import { readContainer, writeContainer } from '../src/container.js';
-import { AaraError, type ErrorCode } from '../src/errors.js';
-import { decodeParallel, encodeLevelsParallel, encodeParallel, poolTile, weightFile, type WeightFile } from '../src/parallel.js';
-import { WorkerPool } from '../src/pool.js';
+import { decodeSync, decodeTile, decodeTiles, encodeFileStream, encodeSync, fileStreamCount, writeFile } from '../src/codec/codec.js';
+import { encodeLatents } from '../src/model/encoder.js';
+import { readContainer, writeContainer } from '../src/format/container.js';
+import { AaraError, type ErrorCode } from '../src/core/errors.js';
+import { decodeParallel, encodeLevelsParallel, encodeParallel, poolTile, weightFile, type WeightFile } from '../src/parallel/parallel.js';
+import { WorkerPool } from '../src/parallel/pool.js';
 import { repoPath } from './helpers/fixtures.js';
 import { syntheticImage } from './helpers/images.js';
 

@@ -8,10 +8,10 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { Latent, Symbols } from '../src/bottleneck.js';
-import { decodeRegion, mainReconstruction } from '../src/decoder.js';
-import { encodeLatents } from '../src/encoder.js';
-import { mainCenters, residualCenters, scaleIndex } from '../src/priors.js';
+import type { Latent, Symbols } from '../src/model/bottleneck.js';
+import { decodeRegion, mainReconstruction } from '../src/model/decoder.js';
+import { encodeLatents } from '../src/model/encoder.js';
+import { mainCenters, residualCenters, scaleIndex } from '../src/model/priors.js';
 import { assertCloseValues, ParityFixtures, repoPath, weightsOfFixtures, type Fixture } from './helpers/fixtures.js';
 
 const fx = new ParityFixtures(repoPath('test/fixtures/hyper'));

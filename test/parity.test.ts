@@ -7,12 +7,12 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { attention } from '../src/attention.js';
-import { dequantize, levelRow, quantize, type Latent, type Symbols } from '../src/bottleneck.js';
-import { decodeRegion, fusionCorrection, mainReconstruction } from '../src/decoder.js';
-import { encodeLatents } from '../src/encoder.js';
-import { toPaddedPlanes } from '../src/preprocess.js';
-import { analysis, synthesis, type Tensor } from '../src/tensor.js';
+import { attention } from '../src/model/attention.js';
+import { dequantize, levelRow, quantize, type Latent, type Symbols } from '../src/model/bottleneck.js';
+import { decodeRegion, fusionCorrection, mainReconstruction } from '../src/model/decoder.js';
+import { encodeLatents } from '../src/model/encoder.js';
+import { toPaddedPlanes } from '../src/model/preprocess.js';
+import { analysis, synthesis, type Tensor } from '../src/model/tensor.js';
 import { assertCloseValues, ParityFixtures, weightsOfFixtures, type Fixture } from './helpers/fixtures.js';
 
 const fx = new ParityFixtures();

@@ -1,9 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
-import { AaraError, type ErrorCode } from '../src/errors.js';
-import { PROB_SCALE, RANS_L, RansDecoder, RansEncoder } from '../src/rans.js';
-import { decodeChannels, encodeChannels, type CdfTables } from '../src/symbol-coder.js';
+import { AaraError, type ErrorCode } from '../src/core/errors.js';
+import { PROB_SCALE, RANS_L, RansDecoder, RansEncoder } from '../src/entropy/rans.js';
+import { decodeChannels, encodeChannels, type CdfTables } from '../src/entropy/symbol-coder.js';
 import {
   laplacianSymbols,
   laplacianTables,

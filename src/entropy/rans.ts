@@ -23,7 +23,7 @@
  *     `advance` the slot `peek()` returned must lie in [start, start + freq). Nothing here re-checks that
  *     in the hot loop.
  */
-import { fail } from './errors.js';
+import { fail } from '../core/errors.js';
 
 /** log2 M. 16 bits: the precision of the weight file's CDF tables, and freq · floor(x / M) < 2^31. */
 export const PROB_BITS = 16;

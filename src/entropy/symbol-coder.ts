@@ -17,8 +17,8 @@
  * Table rows: row c for channel c (factorized priors), or, given `indexes` (CompressAI's encode_with_indexes),
  * row indexes[i] for element i (the Gaussian conditional: one row per scale of its scale table).
  */
-import { fail } from './errors.js';
-import type { Symbols } from './bottleneck.js';
+import { fail } from '../core/errors.js';
+import type { Symbols } from '../model/bottleneck.js';
 import { PROB_SCALE, RansDecoder, RansEncoder } from './rans.js';
 
 export interface CdfTables {
@@ -38,7 +38,7 @@ export interface CdfTables {
 const GROUP_BITS = 4;
 /** 8 groups of 4 bits hold any u < 2^32: every index within ±2^31 of its table. */
 const MAX_GROUPS = 8;
-/** |offset| bound, the one src/weights.ts enforces; it keeps v + offset (and so u) near the int32 range. */
+/** |offset| bound, the one src/format/weights.ts enforces; it keeps v + offset (and so u) near the int32 range. */
 const MAX_OFFSET = 1 << 24;
 const MAX_ESCAPED = 2 ** (GROUP_BITS * MAX_GROUPS) - 1;
 const INT32_MIN = -(2 ** 31);
@@ -146,7 +146,7 @@ function getEscapedValue(decoder: RansDecoder, escape: number, offset: number): 
 }
 
 /**
- * Shapes from the caller and the O(1)-per-row facts of the tables (src/weights.ts checks the rest). With
+ * Shapes from the caller and the O(1)-per-row facts of the tables (src/format/weights.ts checks the rest). With
  * `indexes`, the channel count is the symbols' (planes of planeSize) and every index must name a row.
  */
 function checkArguments(data: Symbols, planeSize: number, c0: number, c1: number, t: CdfTables, indexes?: Uint8Array): void {

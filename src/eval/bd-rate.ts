@@ -5,7 +5,7 @@
  * This is the classic polynomial form (as in Google's compare-codecs and the widely copied Python port), not
  * the piecewise-cubic variant of the JCT-VC spreadsheet.
  */
-import { fail } from './errors.js';
+import { fail } from '../core/errors.js';
 
 export interface RdPoint {
   /** bits per pixel (any positive rate unit works: only ratios matter) */

@@ -7,9 +7,9 @@ import { spawnSync } from 'node:child_process';
 import { accessSync, constants, rmSync, statSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { fail } from './errors.js';
-import { readInput } from './files.js';
-import { decodeImage, encodePng, type RgbImage } from './image-io.js';
+import { fail } from '../core/errors.js';
+import { readInput } from '../io/files.js';
+import { decodeImage, encodePng, type RgbImage } from '../io/image-io.js';
 import type { ToolReply, ToolRequest } from './tool-worker.js';
 
 type FileFormat = 'ppm' | 'png';

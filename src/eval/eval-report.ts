@@ -152,7 +152,7 @@ export function renderMarkdown(result: EvalResult): string {
     `- Weights: ${result.weights.idHex}`,
     `- Machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${machine.os}; ${result.date}`,
     '- bpp: 8 × whole file bytes / pixels (headers included). PSNR over 8-bit RGB, averaged per image; MS-SSIM on RGB with the ' +
-      'same code for every codec (src/metrics.ts). Times are wall times: of aara\'s encode and decode calls (on the worker threads ' +
+      'same code for every codec (src/eval/metrics.ts). Times are wall times: of aara\'s encode and decode calls (on the worker threads ' +
       'its command line shows), and of each classic codec\'s command-line tool, process start included.',
     '',
     renderSummary(result),

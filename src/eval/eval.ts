@@ -1,15 +1,15 @@
 /**
  * `aara eval <dir>`: codes every image of a folder at every quality level with the TypeScript engine and, side
  * by side, with the classic codecs whose command-line tools are installed, then writes eval.json, eval.md, rd.svg
- * and compare.html. Every codec's output is decoded back and scored by the same metric code (src/metrics.ts).
+ * and compare.html. Every codec's output is decoded back and scored by the same metric code (src/eval/metrics.ts).
  */
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { arch, availableParallelism, cpus, platform, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bdRate, msSsimDecibels, type RdPoint } from './bd-rate.js';
 import { CLASSIC_CODECS, ClassicCoder, isInstalled, ToolRunner, toolVersion, type CodedImage } from './classic-codecs.js';
-import { checkLevel } from './codec.js';
-import { fail } from './errors.js';
+import { checkLevel } from '../codec/codec.js';
+import { fail } from '../core/errors.js';
 import { PUBLISHED_CURVES, renderRdSvg, type RdCurve } from './eval-plot.js';
 import {
   AARA,
@@ -24,11 +24,11 @@ import {
   type EvalResult,
   type Measurement,
 } from './eval-report.js';
-import { readInput, writeOutputAtomic } from './files.js';
-import { decodeImage, encodePng, type RgbImage } from './image-io.js';
-import { close, decode, encodeLevels, loadWeights, type LevelFile } from './index.js';
+import { readInput, writeOutputAtomic } from '../io/files.js';
+import { decodeImage, encodePng, type RgbImage } from '../io/image-io.js';
+import { close, decode, encodeLevels, loadWeights, type LevelFile } from '../index.js';
 import { bpp, msSsim, psnr } from './metrics.js';
-import type { Weights } from './weights.js';
+import type { Weights } from '../format/weights.js';
 
 export interface EvalOptions {
   /** one folder of PNG/JPEG images */

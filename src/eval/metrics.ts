@@ -3,8 +3,8 @@
  * reported by aara and by training are comparable; test/fixtures/metrics.json pins the agreement (1e-12 with the
  * trainer's maths, ~5e-7 with the trainer as it runs: it normalises its Gaussian window in float32).
  */
-import { fail } from './errors.js';
-import type { RgbImage } from './image-io.js';
+import { fail } from '../core/errors.js';
+import type { RgbImage } from '../io/image-io.js';
 
 const PEAK = 255;
 

@@ -1,5 +1,5 @@
 /**
- * Worker entry of ToolRunner (src/classic-codecs.ts): runs one command-line tool at a time and times it
+ * Worker entry of ToolRunner (src/eval/classic-codecs.ts): runs one command-line tool at a time and times it
  * here, so the time is the tool's own even while the main thread is busy (scoring another step).
  */
 import { spawnSync } from 'node:child_process';
@@ -24,7 +24,7 @@ export interface ToolReply {
 const STDERR_KEPT = 4096;
 
 const port = parentPort;
-if (!port) throw new Error('src/tool-worker.ts runs inside a worker thread (see ToolRunner in src/classic-codecs.ts)');
+if (!port) throw new Error('src/eval/tool-worker.ts runs inside a worker thread (see ToolRunner in src/eval/classic-codecs.ts)');
 port.on('message', ({ program, args, timeoutMs }: ToolRequest) => {
   const started = performance.now();
   const run = spawnSync(program, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', timeout: timeoutMs });

@@ -22,7 +22,7 @@
  * CHECKSUM_MISMATCH or a more specific header error.
  */
 import { crc32 } from './crc32.js';
-import { fail } from './errors.js';
+import { fail } from '../core/errors.js';
 
 export const MAGIC = 'AARA';
 export const VERSION = 1;

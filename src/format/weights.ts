@@ -3,9 +3,9 @@
  * `tensors()`; this walk *is* the format (weights/FORMAT.md is its table). Tensors are zero-copy views.
  * The payload's SHA-256 must match the weights ID in the header: a flipped bit is BAD_WEIGHTS, not garbage.
  */
-import { fail } from './errors.js';
+import { fail } from '../core/errors.js';
 import { sha256 } from './sha256.js';
-import type { CdfTables } from './symbol-coder.js';
+import type { CdfTables } from '../entropy/symbol-coder.js';
 
 export const WEIGHTS_MAGIC = 'AARAWGT\0';
 /** Version 1: the factorized kind (the layout before model kinds existed). Version 2: a model-kind field. */

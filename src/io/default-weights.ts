@@ -1,10 +1,10 @@
 /** Node-side weight loading: the packaged weights/aara.bin, read once on first use (no import-time work). */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { fail } from './errors.js';
-import { readWeights, type Weights } from './weights.js';
+import { fail } from '../core/errors.js';
+import { readWeights, type Weights } from '../format/weights.js';
 
-export const DEFAULT_WEIGHTS_PATH = fileURLToPath(new URL('../../weights/aara.bin', import.meta.url));
+export const DEFAULT_WEIGHTS_PATH = fileURLToPath(new URL('../../../weights/aara.bin', import.meta.url));
 
 const loaded = new Map<string, Weights>();
 

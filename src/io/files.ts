@@ -25,7 +25,7 @@ import {
 } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
-import { AaraError, fail } from './errors.js';
+import { AaraError, fail } from '../core/errors.js';
 
 /** The name that stands for standard input (as an input) or standard output (as an output). */
 export const STDIO = '-';

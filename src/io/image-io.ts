@@ -10,9 +10,9 @@
 import { inflateSync } from 'node:zlib';
 import { PNG } from 'pngjs';
 import { decode as decodeJpegPixels } from 'jpeg-js';
-import { AaraError, fail } from './errors.js';
+import { AaraError, fail } from '../core/errors.js';
 // One set of size limits for images and bitstreams alike.
-import { resolveLimits, type Limits } from './container.js';
+import { resolveLimits, type Limits } from '../format/container.js';
 
 export interface RgbImage {
   width: number;

@@ -7,7 +7,7 @@
  * CHANNELS_PER_STREAM channels each so that streams can be decoded in parallel.
  */
 import { roundHalfEven } from './preprocess.js';
-import { decodeChannels, encodeChannels, type CdfTables } from './symbol-coder.js';
+import { decodeChannels, encodeChannels, type CdfTables } from '../entropy/symbol-coder.js';
 import { tensor, type Tensor } from './tensor.js';
 
 /** 32 channels a stream: 4 streams for ŷ and 2 for ẑ at the default widths, each large enough to code well. */
@@ -30,7 +30,7 @@ export interface Latent {
   indexes?: Uint8Array;
   /**
    * ŷ of the hyper kind: g_m's first layer (tconv · IGDN) over the whole latent, which ẑ's prior computes anyway,
-   * kept when small: tiles crop it instead of computing it again (the same values, see src/tiling.ts).
+   * kept when small: tiles crop it instead of computing it again (the same values, see src/model/tiling.ts).
    */
   head?: Tensor;
 }
@@ -53,7 +53,7 @@ export function streamCount(channels: number): number {
 
 /**
  * Centres μ of a latent's symbols: the factorized prior's medians (one per channel), or the Gaussian
- * conditional's means and table rows (one per element; see src/priors.ts).
+ * conditional's means and table rows (one per element; see src/model/priors.ts).
  */
 export type Centers = { medians: Float32Array } | { means: Float32Array; indexes: Uint8Array };
 

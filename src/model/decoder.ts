@@ -2,13 +2,13 @@
  * Paper step 5, decoding and fusion:
  *   x̂_m = g_m(ŷ / g_q),  r̂ = g_r(ẑ / h_q),  x̂ = x̂_m + r̂ + φ([x̂_m, r̂]),  φ = conv3 · ReLU · conv3
  * Only arithmetic and sqrt (IGDN) run here, in a fixed order: the same symbols give the same pixels on
- * every machine. Decoding works on regions (tiles) of the padded image; see src/tiling.ts.
+ * every machine. Decoding works on regions (tiles) of the padded image; see src/model/tiling.ts.
  */
-import { relu } from '../kernels/index.js';
+import { relu } from '../../kernels/index.js';
 import { dequantize, levelRow, type Latent, type Latents } from './bottleneck.js';
 import { convLayer, recycle, synthesis, tensor, type Tensor } from './tensor.js';
 import { clip, cropLatent, cropTensor, fusionInput, tconvInput, type Region } from './tiling.js';
-import type { LatentEntropy, Transform, Weights } from './weights.js';
+import type { LatentEntropy, Transform, Weights } from '../format/weights.js';
 
 /** φ([x̂_m, r̂]) alone (the parity tests compare it layer by layer). */
 export function fusionCorrection(xMain: Tensor, rHat: Tensor, w: Weights): Tensor {

@@ -2,19 +2,19 @@
  * Paper step 2, the dual-branch encoder:
  *   main:     ŷ-symbols = Q(A_m(f_m(x)) ⊙ g_q),  x̂_m = g_m(ŷ)        (x̂_m exactly as the decoder will see it)
  *   residual: r = x − x̂_m,  ẑ-symbols = Q(A_r(f_r(r)) ⊙ h_q)
- * (Q subtracts the prior's centre μ; the hyper kind's μ comes from its priors, src/priors.ts, which also
- * give ŵ.) The convolutional parts run tile by tile (src/tiling.ts); attention and the priors work on the
+ * (Q subtracts the prior's centre μ; the hyper kind's μ comes from its priors, src/model/priors.ts, which also
+ * give ŵ.) The convolutional parts run tile by tile (src/model/tiling.ts); attention and the priors work on the
  * whole latent, between the two tile passes.
  */
 import { attention } from './attention.js';
 import { levelRow, quantize, type Centers, type Latent, type Latents } from './bottleneck.js';
-import type { RgbImage } from './image-io.js';
+import type { RgbImage } from '../io/image-io.js';
 import { paddedSize, toPaddedPlanes } from './preprocess.js';
 import { recycle, tensor, type Tensor } from './tensor.js';
 import { mainReconstruction } from './decoder.js';
 import { hyperAnalysis, mainCenters, residualCenters } from './priors.js';
 import { analyzeRegion, pasteTensor, tileGrid, type Region } from './tiling.js';
-import type { Weights } from './weights.js';
+import type { Weights } from '../format/weights.js';
 
 /** Encoder tiles: 512 px keeps the halo recomputation (≈30 px a side) near 15 % of the work; a tile's activations peak near 40 MB. */
 export const ENCODE_TILE = 512;

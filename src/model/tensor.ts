@@ -5,9 +5,9 @@
 import {
   conv2d, gdn, gdnScratchLength, packConv2dWeights, packTransposedConv2dWeights, transposedConv2d,
   type Conv2dDims, type TransposedConv2dWindow,
-} from '../kernels/index.js';
+} from '../../kernels/index.js';
 import type { Region } from './tiling.js';
-import type { Conv, Gdn, Transform } from './weights.js';
+import type { Conv, Gdn, Transform } from '../format/weights.js';
 
 export interface Tensor {
   c: number;

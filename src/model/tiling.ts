@@ -9,7 +9,7 @@
  */
 import type { Latent } from './bottleneck.js';
 import { analysis, recycle, tensor, type Tensor } from './tensor.js';
-import type { Transform } from './weights.js';
+import type { Transform } from '../format/weights.js';
 
 export interface Range {
   start: number;

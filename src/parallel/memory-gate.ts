@@ -5,8 +5,8 @@
  * arrival order, until its estimate fits beside those running. A call larger than the whole budget runs alone.
  * The estimate is what the codec's own arrays take, not the input's bytes or the caller's copies.
  */
-import { checkBudget, type Budget } from './budget.js';
-import { fail } from './errors.js';
+import { checkBudget, type Budget } from '../core/budget.js';
+import { fail } from '../core/errors.js';
 
 /** Whole-image bytes a call holds per pixel (pixels, latents, output), from the 6000×4000 measurements. */
 export const DECODE_BYTES_PER_PIXEL = 12;

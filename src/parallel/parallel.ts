@@ -1,5 +1,5 @@
 /**
- * The codec on a worker pool: the same steps as encodeSync / decodeSync (src/codec.ts, the truth), with the
+ * The codec on a worker pool: the same steps as encodeSync / decodeSync (src/codec/codec.ts, the truth), with the
  * tiles and streams spread over workers, so the bytes are identical for any number of workers and any tile
  * size. The state the steps share lives in SharedArrayBuffers that the workers read and write in place:
  *
@@ -11,8 +11,8 @@
  *
  * Attention and the priors work on the whole latent, so they stay on the main thread between the tile passes.
  */
-import type { Latent, Latents, Symbols } from './bottleneck.js';
-import { checkBudget, type Budget } from './budget.js';
+import type { Latent, Latents, Symbols } from '../model/bottleneck.js';
+import { checkBudget, type Budget } from '../core/budget.js';
 import {
   checkEncode,
   DECODE_TILE,
@@ -25,17 +25,17 @@ import {
   writeFile,
   type DecodeOptions,
   type EncodeOptions,
-} from './codec.js';
-import { DEFAULT_WEIGHTS_PATH } from './default-weights.js';
-import { encodeTile, latentTiles, paddedSizeOf, quantizeMain, quantizeResidual, residualCentersOf } from './encoder.js';
-import { fail } from './errors.js';
-import { readInput } from './files.js';
-import type { RgbImage } from './image-io.js';
+} from '../codec/codec.js';
+import { DEFAULT_WEIGHTS_PATH } from '../io/default-weights.js';
+import { encodeTile, latentTiles, paddedSizeOf, quantizeMain, quantizeResidual, residualCentersOf } from '../model/encoder.js';
+import { fail } from '../core/errors.js';
+import { readInput } from '../io/files.js';
+import type { RgbImage } from '../io/image-io.js';
 import { sharedBytes, type WorkerPool } from './pool.js';
-import { paddedSize, TOTAL_STRIDE } from './preprocess.js';
-import type { Tensor } from './tensor.js';
-import { tileGrid } from './tiling.js';
-import { readWeights, type Weights } from './weights.js';
+import { paddedSize, TOTAL_STRIDE } from '../model/preprocess.js';
+import type { Tensor } from '../model/tensor.js';
+import { tileGrid } from '../model/tiling.js';
+import { readWeights, type Weights } from '../format/weights.js';
 import type { DecodeStreamTask, DecodeTileTask, EncodeStreamTask, MainAnalysisTask, ResidualAnalysisTask } from './worker.js';
 
 export interface ParallelEncodeOptions extends EncodeOptions {

@@ -1,5 +1,5 @@
 /**
- * A small pool of worker threads (src/worker.ts) for the codec's tiles and streams. Workers start on first
+ * A small pool of worker threads (src/parallel/worker.ts) for the codec's tiles and streams. Workers start on first
  * use, one per queued task up to `size`, and hold the process open only while they have work: an idle pool
  * never keeps Node alive, and `close()` ends them (a later task starts fresh ones).
  *
@@ -10,8 +10,8 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { checkBudget, type Budget } from './budget.js';
-import { AaraError, fail } from './errors.js';
+import { checkBudget, type Budget } from '../core/budget.js';
+import { AaraError, fail } from '../core/errors.js';
 import type { Reply, Request, Task, TaskError, TaskResult } from './worker.js';
 
 const WORKER_SCRIPT = new URL('./worker.js', import.meta.url);

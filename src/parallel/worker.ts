@@ -1,17 +1,17 @@
 /**
- * Worker entry of the pool (src/pool.ts): runs one tile or one stream of the codec at a time. Every array a
+ * Worker entry of the pool (src/parallel/pool.ts): runs one tile or one stream of the codec at a time. Every array a
  * task names lives in shared memory, so a worker reads its inputs and writes its slice of the output in place;
  * only an encoded stream comes back, transferred. The work itself is the synchronous codec's own functions.
  */
 import { parentPort } from 'node:worker_threads';
-import type { Latent, Latents } from './bottleneck.js';
-import { decodeFileStream, decodeTile, encodeFileStream } from './codec.js';
-import { mainAnalysisTile, pasteTile, residualAnalysisTile } from './encoder.js';
-import { AaraError, type ErrorCode } from './errors.js';
-import type { RgbImage } from './image-io.js';
-import type { Tensor } from './tensor.js';
-import type { Region } from './tiling.js';
-import { readWeights, type Weights } from './weights.js';
+import type { Latent, Latents } from '../model/bottleneck.js';
+import { decodeFileStream, decodeTile, encodeFileStream } from '../codec/codec.js';
+import { mainAnalysisTile, pasteTile, residualAnalysisTile } from '../model/encoder.js';
+import { AaraError, type ErrorCode } from '../core/errors.js';
+import type { RgbImage } from '../io/image-io.js';
+import type { Tensor } from '../model/tensor.js';
+import type { Region } from '../model/tiling.js';
+import { readWeights, type Weights } from '../format/weights.js';
 
 /** f_m over one latent tile, pasted into the shared features [M, H/16, W/16]. */
 export interface MainAnalysisTask {
@@ -118,7 +118,7 @@ function describe(e: unknown): TaskError {
 }
 
 const port = parentPort;
-if (!port) throw new Error('src/worker.ts runs inside a worker thread (see src/pool.ts)');
+if (!port) throw new Error('src/parallel/worker.ts runs inside a worker thread (see src/parallel/pool.ts)');
 port.on('message', ({ weights, task }: Request) => {
   let reply: Reply;
   try {

@@ -3,8 +3,8 @@
  * the compiled ES modules as they are, no bundler, and hashes the pixels with Web Crypto. Must import nothing
  * that only Node has.
  */
-import { decodeSync } from '../../src/codec.js';
-import { readWeights } from '../../src/weights.js';
+import { decodeSync } from '../../src/codec/codec.js';
+import { readWeights } from '../../src/format/weights.js';
 import type { GoldenEntry } from '../golden/sources.js';
 
 export interface BrowserResult {

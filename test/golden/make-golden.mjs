@@ -4,12 +4,12 @@
 // Regenerate only on a deliberate format or codec change: the point of these files is that they stay put.
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import { decodeSync } from '../../dist/src/codec.js';
-import { readWeights } from '../../dist/src/weights.js';
+import { decodeSync } from '../../dist/src/codec/codec.js';
+import { readWeights } from '../../dist/src/format/weights.js';
 import { repoPath } from '../../dist/test/helpers/fixtures.js';
 import { GOLDEN_SETS } from '../../dist/test/golden/sources.js';
 
-const FLAGS_OFFSET = 6; // src/container.ts: flags bit 0 marks a grayscale source
+const FLAGS_OFFSET = 6; // src/format/container.ts: flags bit 0 marks a grayscale source
 for (const set of GOLDEN_SETS) {
   const dir = repoPath(set.dir);
   mkdirSync(dir, { recursive: true });

@@ -5,10 +5,10 @@
  * The Kodak crop needs ../shared/datasets/kodak only to be regenerated: the committed .aara file is the artifact.
  */
 import { readFileSync } from 'node:fs';
-import { encodeFileStream, encodeSync, fileStreamCount, latentShapes } from '../../src/codec.js';
-import { writeContainer } from '../../src/container.js';
-import { decodeImage, type RgbImage } from '../../src/image-io.js';
-import type { Weights } from '../../src/weights.js';
+import { encodeFileStream, encodeSync, fileStreamCount, latentShapes } from '../../src/codec/codec.js';
+import { writeContainer } from '../../src/format/container.js';
+import { decodeImage, type RgbImage } from '../../src/io/image-io.js';
+import type { Weights } from '../../src/format/weights.js';
 import { repoPath } from '../helpers/fixtures.js';
 import { laplacian, mulberry32 } from '../helpers/prng.js';
 import { syntheticGrayPng, syntheticImage } from '../helpers/synthetic-images.js';

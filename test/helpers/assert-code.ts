@@ -1,6 +1,6 @@
 /** One assertion for "this call fails with AaraError `code`" (and, optionally, a message that matches). */
 import * as assert from 'uvu/assert';
-import { AaraError, type ErrorCode } from '../../src/errors.js';
+import { AaraError, type ErrorCode } from '../../src/core/errors.js';
 
 export function failsWith(code: ErrorCode, run: () => unknown, message?: RegExp): void {
   try {

@@ -3,12 +3,12 @@
  * a real file, the CRC fix-up that lets a mutation get past the checksum to the checks behind it, and a tally of
  * what the decoder made of each case. The only acceptable outcomes are a typed AaraError or a valid image.
  */
-import { crc32 } from '../../src/crc32.js';
-import { AaraError, type ErrorCode } from '../../src/errors.js';
-import type { RgbImage } from '../../src/image-io.js';
+import { crc32 } from '../../src/format/crc32.js';
+import { AaraError, type ErrorCode } from '../../src/core/errors.js';
+import type { RgbImage } from '../../src/io/image-io.js';
 import { randomInt, type Rng } from './prng.js';
 
-/** Offsets of the container's byte table (src/container.ts). */
+/** Offsets of the container's byte table (src/format/container.ts). */
 export const HEADER = { version: 4, level: 5, flags: 6, streamCount: 7, width: 8, height: 12, weightsId: 16, streamLengths: 24 } as const;
 const CRC_BYTES = 4;
 const U32_MAX = 0xffffffff;

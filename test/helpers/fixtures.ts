@@ -2,7 +2,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import * as assert from 'uvu/assert';
 import { fileURLToPath } from 'node:url';
-import { readWeights, type Weights } from '../../src/weights.js';
+import { readWeights, type Weights } from '../../src/format/weights.js';
 
 export const repoPath = (p: string): string => fileURLToPath(new URL(`../../../${p}`, import.meta.url));
 

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { crc32, deflateSync, inflateSync } from 'node:zlib';
 import { encode as encodeJpeg } from 'jpeg-js';
-import { encodePng } from '../../src/image-io.js';
+import { encodePng } from '../../src/io/image-io.js';
 import { repoPath } from './fixtures.js';
 import { randomBytes, randomInt, type Rng } from './prng.js';
 import { syntheticImage } from './synthetic-images.js';
