@@ -13,19 +13,20 @@
  * and the bench refuses (skips onnxruntime, exit code 1) an export whose sidecar weights ID is not the weight file's.
  * Run: npm run build && node dist/bench/peers.bench.js
  */
+import type { Latent, Tensor } from '../src/core/types.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 import { Bench } from 'tinybench';
-import { dequantize, levelRow, type Latent } from '../src/model/bottleneck.js';
+import { dequantize, levelRow } from '../src/model/bottleneck.js';
 import { DEFAULT_LEVEL } from '../src/codec/codec.js';
 import { decodeRegion } from '../src/model/decoder.js';
 import { loadWeights } from '../src/io/default-weights.js';
 import { encodeLatents } from '../src/model/encoder.js';
 import { decodeImage, type RgbImage } from '../src/io/image-io.js';
-import { tensor, transposedConvLayer, type Tensor } from '../src/model/tensor.js';
+import { tensor, transposedConvLayer } from '../src/model/tensor.js';
 import type { Conv, Gdn, Transform, Weights } from '../src/format/weights.js';
 import { repoPath } from '../test/helpers/fixtures.js';
 import { mulberry32 } from '../test/helpers/prng.js';

@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Latent } from '../src/model/bottleneck.js';
+import type { Latent } from '../src/core/types.js';
 import { decodeSync, decodeTile, decodeTiles, encodeSync } from '../src/codec/codec.js';
 import { encodeLatents } from '../src/model/encoder.js';
 import { hyperGrid, mainCenters, residualCenters, scaleIndex } from '../src/model/priors.js';
@@ -20,7 +20,6 @@ import { syntheticImage } from './helpers/images.js';
 const hyperBytes = new Uint8Array(readFileSync(repoPath('weights/test-tiny-hyper.bin')));
 const factorizedBytes = new Uint8Array(readFileSync(repoPath('weights/test-tiny.bin')));
 const w = readWeights(hyperBytes);
-
 
 test('the hyper test weights: kind, widths and tables from the version-2 header', () => {
   assert.equal(w.config, { kind: 'hyper', N: 8, M: 16, Nr: 8, Mr: 8, levels: 2, Nh: 8 });

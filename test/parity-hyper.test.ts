@@ -8,7 +8,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { Latent, Symbols } from '../src/model/bottleneck.js';
+import type { Latent, Symbols } from '../src/core/types.js';
 import { decodeRegion, mainReconstruction } from '../src/model/decoder.js';
 import { encodeLatents } from '../src/model/encoder.js';
 import { mainCenters, residualCenters, scaleIndex } from '../src/model/priors.js';
@@ -27,7 +27,6 @@ function pixels(name: string): { rgb: Uint8Array; width: number; height: number 
   for (let c = 0; c < 3; c++) for (let p = 0; p < width * height; p++) rgb[p * 3 + c] = f.data[c * width * height + p];
   return { rgb, width, height };
 }
-
 
 /** Symbols that differ from PyTorch's; every one must be a rounding tie of PyTorch's unrounded value. */
 function assertSymbols(actual: Symbols, ref: Fixture, unrounded: Fixture, what: string): number {

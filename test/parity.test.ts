@@ -7,12 +7,13 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import type { Latent, Symbols, Tensor } from '../src/core/types.js';
 import { attention } from '../src/model/attention.js';
-import { dequantize, levelRow, quantize, type Latent, type Symbols } from '../src/model/bottleneck.js';
+import { dequantize, levelRow, quantize } from '../src/model/bottleneck.js';
 import { decodeRegion, fusionCorrection, mainReconstruction } from '../src/model/decoder.js';
 import { encodeLatents } from '../src/model/encoder.js';
 import { toPaddedPlanes } from '../src/model/preprocess.js';
-import { analysis, synthesis, type Tensor } from '../src/model/tensor.js';
+import { analysis, synthesis } from '../src/model/tensor.js';
 import { assertCloseValues, ParityFixtures, weightsOfFixtures, type Fixture } from './helpers/fixtures.js';
 
 const fx = new ParityFixtures();

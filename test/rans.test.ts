@@ -1,9 +1,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
+import type { CdfTables } from '../src/core/types.js';
 import { AaraError, type ErrorCode } from '../src/core/errors.js';
 import { PROB_SCALE, RANS_L, RansDecoder, RansEncoder } from '../src/entropy/rans.js';
-import { decodeChannels, encodeChannels, type CdfTables } from '../src/entropy/symbol-coder.js';
+import { decodeChannels, encodeChannels } from '../src/entropy/symbol-coder.js';
 import {
   laplacianSymbols,
   laplacianTables,

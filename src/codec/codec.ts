@@ -2,17 +2,17 @@
  * The synchronous codec: image → .aara bytes → image. This is the truth; the worker pool only splits
  * the same work across threads and must give byte-identical results.
  */
-import { decodeLatentStream, encodeLatentStream, streamCount, type Latent, type Latents, type Symbols } from '../model/bottleneck.js';
+import { TOTAL_STRIDE, type CdfTables, type Latent, type Latents, type Region, type Symbols } from '../core/types.js';
+import { decodeLatentStream, encodeLatentStream, streamCount } from '../model/bottleneck.js';
 import { checkBudget, type Budget } from '../core/budget.js';
 import { FLAG_GRAYSCALE, readContainer, resolveLimits, writeContainer, type Container, type Limits } from '../format/container.js';
 import { ENCODE_TILE, encodeLatents } from '../model/encoder.js';
 import { fail } from '../core/errors.js';
-import { paddedSize, TOTAL_STRIDE, writeRgbTile } from '../model/preprocess.js';
+import { paddedSize, writeRgbTile } from '../model/preprocess.js';
 import { decodeRegion } from '../model/decoder.js';
 import { hyperGrid, mainCenters, residualCenters, withCenters } from '../model/priors.js';
-import type { CdfTables } from '../entropy/symbol-coder.js';
 import { recycle } from '../model/tensor.js';
-import { tileGrid, type Region } from '../model/tiling.js';
+import { tileGrid } from '../model/tiling.js';
 import type { RgbImage } from '../io/image-io.js';
 import { hexBytes, type Weights } from '../format/weights.js';
 

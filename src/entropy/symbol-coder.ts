@@ -18,21 +18,8 @@
  * row indexes[i] for element i (the Gaussian conditional: one row per scale of its scale table).
  */
 import { fail } from '../core/errors.js';
-import type { Symbols } from '../model/bottleneck.js';
+import type { CdfTables, Symbols } from '../core/types.js';
 import { PROB_SCALE, RansDecoder, RansEncoder } from './rans.js';
-
-export interface CdfTables {
-  /** C */
-  channels: number;
-  /** Int32 entries per channel row in `cdf` */
-  stride: number;
-  /** [C * stride]; row c: cdf[0] = 0 < cdf[1] < … < cdf[length[c] + 1] = 65536, then padding */
-  cdf: Int32Array;
-  /** [C] number of regular symbols of channel c; symbol index length[c] is the ESCAPE symbol */
-  length: Int32Array;
-  /** [C] index of value 0: value v has index v + offset[c] */
-  offset: Int32Array;
-}
 
 /** Bits per bypass chunk: CompressAI's bypass precision. */
 const GROUP_BITS = 4;

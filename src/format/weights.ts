@@ -5,7 +5,7 @@
  */
 import { fail } from '../core/errors.js';
 import { sha256 } from './sha256.js';
-import type { CdfTables } from '../entropy/symbol-coder.js';
+import type { CdfTables } from '../core/types.js';
 
 export const WEIGHTS_MAGIC = 'AARAWGT\0';
 /** Version 1: the factorized kind (the layout before model kinds existed). Version 2: a model-kind field. */

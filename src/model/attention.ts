@@ -4,8 +4,9 @@
  *   spatial: M_s = σ(conv7×7([mean_c F_c; max_c F_c])), F_s = M_s ⊙ F_c
  * Pools are global over the whole latent, never per tile.
  */
+import type { Tensor } from '../core/types.js';
 import { channelGate, channelMeanMax, channelMlp, conv2d, globalAvgMaxPool, spatialGate } from '../../kernels/index.js';
-import { packedConv, tensor, type Tensor } from './tensor.js';
+import { packedConv, tensor } from './tensor.js';
 import type { AttentionWeights } from '../format/weights.js';
 
 /** `out` may be `f` itself: the pools read F before the gates write, and the gates are elementwise. */

@@ -6,41 +6,12 @@
  * Symbols are coded with the integer CDF tables of the weight file, in independent streams of
  * CHANNELS_PER_STREAM channels each so that streams can be decoded in parallel.
  */
-import { roundHalfEven } from './preprocess.js';
-import { decodeChannels, encodeChannels, type CdfTables } from '../entropy/symbol-coder.js';
-import { tensor, type Tensor } from './tensor.js';
+import { roundHalfEven, type CdfTables, type Latent, type Tensor } from '../core/types.js';
+import { decodeChannels, encodeChannels } from '../entropy/symbol-coder.js';
+import { tensor } from './tensor.js';
 
 /** 32 channels a stream: 4 streams for ŷ and 2 for ẑ at the default widths, each large enough to code well. */
 export const CHANNELS_PER_STREAM = 32;
-
-/**
- * Symbol arrays: the encoder quantises into int32; the decoder decodes into int16 (half the memory of a
- * large image's latents) unless a stream holds a value that int16 cannot, and then into int32.
- */
-export type Symbols = Int16Array | Int32Array;
-
-export interface Latent {
-  c: number;
-  h: number;
-  w: number;
-  symbols: Symbols;
-  /** Gaussian conditional: the predicted mean μ of each element (gained); without it, μ = the channel's median */
-  means?: Float32Array;
-  /** Gaussian conditional: each element's row of the scale-indexed CDF tables; without it, row = channel */
-  indexes?: Uint8Array;
-  /**
-   * ŷ of the hyper kind: g_m's first layer (tconv · IGDN) over the whole latent, which ẑ's prior computes anyway,
-   * kept when small: tiles crop it instead of computing it again (the same values, see src/model/tiling.ts).
-   */
-  head?: Tensor;
-}
-
-/** The latents of one file: ŷ and ẑ, and the hyper kind's hyper-latent ŵ. */
-export interface Latents {
-  y: Latent;
-  z: Latent;
-  hyper?: Latent;
-}
 
 /** A typed array in memory that worker threads can share when the host allows it (Node; isolated pages). */
 export function shareable<T>(make: (buffer: ArrayBufferLike) => T, bytes: number): T {

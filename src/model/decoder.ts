@@ -4,10 +4,11 @@
  * Only arithmetic and sqrt (IGDN) run here, in a fixed order: the same symbols give the same pixels on
  * every machine. Decoding works on regions (tiles) of the padded image; see src/model/tiling.ts.
  */
+import type { Latent, Latents, Region, Tensor } from '../core/types.js';
 import { relu } from '../../kernels/index.js';
-import { dequantize, levelRow, type Latent, type Latents } from './bottleneck.js';
-import { convLayer, recycle, synthesis, tensor, type Tensor } from './tensor.js';
-import { clip, cropLatent, cropTensor, fusionInput, tconvInput, type Region } from './tiling.js';
+import { dequantize, levelRow } from './bottleneck.js';
+import { convLayer, recycle, synthesis, tensor } from './tensor.js';
+import { clip, cropLatent, cropTensor, fusionInput, tconvInput } from './tiling.js';
 import type { LatentEntropy, Transform, Weights } from '../format/weights.js';
 
 /** φ([x̂_m, r̂]) alone (the parity tests compare it layer by layer). */

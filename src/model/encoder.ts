@@ -6,14 +6,15 @@
  * give ŵ.) The convolutional parts run tile by tile (src/model/tiling.ts); attention and the priors work on the
  * whole latent, between the two tile passes.
  */
+import type { Latent, Latents, Region, Tensor } from '../core/types.js';
 import { attention } from './attention.js';
-import { levelRow, quantize, type Centers, type Latent, type Latents } from './bottleneck.js';
+import { levelRow, quantize, type Centers } from './bottleneck.js';
 import type { RgbImage } from '../io/image-io.js';
 import { paddedSize, toPaddedPlanes } from './preprocess.js';
-import { recycle, tensor, type Tensor } from './tensor.js';
+import { recycle, tensor } from './tensor.js';
 import { mainReconstruction } from './decoder.js';
 import { hyperAnalysis, mainCenters, residualCenters } from './priors.js';
-import { analyzeRegion, pasteTensor, tileGrid, type Region } from './tiling.js';
+import { analyzeRegion, pasteTensor, tileGrid } from './tiling.js';
 import type { Weights } from '../format/weights.js';
 
 /** Encoder tiles: 512 px keeps the halo recomputation (≈30 px a side) near 15 % of the work; a tile's activations peak near 40 MB. */

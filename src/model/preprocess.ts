@@ -2,10 +2,8 @@
  * Paper step 1, input preprocessing: RGB bytes → planar float x = pixel/255, padded to a multiple of the
  * total stride (16) by edge replication. And its inverse for the output: clamp(round(255·x̂)), cropped.
  */
-import { tensor, type Tensor } from './tensor.js';
-import type { Region } from './tiling.js';
-
-export const TOTAL_STRIDE = 16;
+import { roundHalfEven, TOTAL_STRIDE, type Region, type Tensor } from '../core/types.js';
+import { tensor } from './tensor.js';
 
 export function paddedSize(n: number): number {
   return Math.ceil(n / TOTAL_STRIDE) * TOTAL_STRIDE;
@@ -48,10 +46,4 @@ export function writeRgbTile(out: Uint8Array, width: number, height: number, t: 
       }
     }
   }
-}
-
-/** torch.round semantics (ties to even), so the engine's symbols match the trainer's. */
-export function roundHalfEven(v: number): number {
-  const r = Math.round(v);
-  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }

@@ -15,9 +15,10 @@
  * - σ below the first table scale (even negative: h_s's output is not bounded) uses the first table, as the
  *   trainer's lower bound does.
  */
+import type { Latent, Tensor } from '../core/types.js';
 import { relu } from '../../kernels/index.js';
-import { dequantize, levelRow, shareable, type Centers, type Latent } from './bottleneck.js';
-import { convLayer, gdnLayer, recycle, tensor, transposedConvLayer, type Tensor } from './tensor.js';
+import { dequantize, levelRow, shareable, type Centers } from './bottleneck.js';
+import { convLayer, gdnLayer, recycle, tensor, transposedConvLayer } from './tensor.js';
 import { clip, cropLatent, cropTensor, pasteTensor, tconvInput } from './tiling.js';
 import type { Conv, HyperWeights, Weights } from '../format/weights.js';
 

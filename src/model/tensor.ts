@@ -6,15 +6,8 @@ import {
   conv2d, gdn, gdnScratchLength, packConv2dWeights, packTransposedConv2dWeights, transposedConv2d,
   type Conv2dDims, type TransposedConv2dWindow,
 } from '../../kernels/index.js';
-import type { Region } from './tiling.js';
+import type { Region, Tensor } from '../core/types.js';
 import type { Conv, Gdn, Transform } from '../format/weights.js';
-
-export interface Tensor {
-  c: number;
-  h: number;
-  w: number;
-  data: Float32Array;
-}
 
 /**
  * This thread's spare activation buffers. A tile's passes make tens of MB of short-lived activations; left

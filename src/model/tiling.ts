@@ -7,18 +7,9 @@
  *
  * Coordinates are in the padded image (multiples of 16); ranges are half-open.
  */
-import type { Latent } from './bottleneck.js';
-import { analysis, recycle, tensor, type Tensor } from './tensor.js';
+import type { Latent, Range, Region, Tensor } from '../core/types.js';
+import { analysis, recycle, tensor } from './tensor.js';
 import type { Transform } from '../format/weights.js';
-
-export interface Range {
-  start: number;
-  end: number;
-}
-export interface Region {
-  rows: Range;
-  cols: Range;
-}
 
 export const clip = (r: Range, size: number): Range => ({ start: Math.max(0, r.start), end: Math.min(size, r.end) });
 const alignOut = (r: Range, step: number): Range => ({

@@ -11,7 +11,7 @@
  *
  * Attention and the priors work on the whole latent, so they stay on the main thread between the tile passes.
  */
-import type { Latent, Latents, Symbols } from '../model/bottleneck.js';
+import { TOTAL_STRIDE, type Latent, type Latents, type Symbols, type Tensor } from '../core/types.js';
 import { checkBudget, type Budget } from '../core/budget.js';
 import {
   checkEncode,
@@ -32,8 +32,7 @@ import { fail } from '../core/errors.js';
 import { readInput } from '../io/files.js';
 import type { RgbImage } from '../io/image-io.js';
 import { sharedBytes, type WorkerPool } from './pool.js';
-import { paddedSize, TOTAL_STRIDE } from '../model/preprocess.js';
-import type { Tensor } from '../model/tensor.js';
+import { paddedSize } from '../model/preprocess.js';
 import { tileGrid } from '../model/tiling.js';
 import { readWeights, type Weights } from '../format/weights.js';
 import type { DecodeStreamTask, DecodeTileTask, EncodeStreamTask, MainAnalysisTask, ResidualAnalysisTask } from './worker.js';
@@ -100,7 +99,6 @@ export function poolTile(width: number, height: number, maxTile: number, workers
 function sharedTensor(c: number, h: number, w: number): Tensor {
   return { c, h, w, data: new Float32Array(new SharedArrayBuffer(c * h * w * Float32Array.BYTES_PER_ELEMENT)) };
 }
-
 
 /** f_m(x), tile by tile in the workers. Attention and the level's gains come after it, so every level shares it. */
 async function mainFeatures(image: RgbImage, w: Weights, weightBytes: Uint8Array, pool: WorkerPool, tile: number, budget: Budget): Promise<Tensor> {

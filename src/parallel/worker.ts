@@ -3,14 +3,12 @@
  * task names lives in shared memory, so a worker reads its inputs and writes its slice of the output in place;
  * only an encoded stream comes back, transferred. The work itself is the synchronous codec's own functions.
  */
+import type { Latent, Latents, Region, Tensor } from '../core/types.js';
 import { parentPort } from 'node:worker_threads';
-import type { Latent, Latents } from '../model/bottleneck.js';
 import { decodeFileStream, decodeTile, encodeFileStream } from '../codec/codec.js';
 import { mainAnalysisTile, pasteTile, residualAnalysisTile } from '../model/encoder.js';
 import { AaraError, type ErrorCode } from '../core/errors.js';
 import type { RgbImage } from '../io/image-io.js';
-import type { Tensor } from '../model/tensor.js';
-import type { Region } from '../model/tiling.js';
 import { readWeights, type Weights } from '../format/weights.js';
 
 /** f_m over one latent tile, pasted into the shared features [M, H/16, W/16]. */

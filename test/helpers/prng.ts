@@ -2,8 +2,8 @@
  * Seeded random data for tests and benches: the mulberry32 PRNG and the random CDF tables and latent
  * symbols built from it, so every run sees the same inputs.
  */
+import type { CdfTables } from '../../src/core/types.js';
 import { PROB_SCALE } from '../../src/entropy/rans.js';
-import type { CdfTables } from '../../src/entropy/symbol-coder.js';
 
 export type Rng = () => number;
 
