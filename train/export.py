@@ -11,6 +11,7 @@ import argparse
 import json
 import math
 import os
+import subprocess
 import sys
 
 import numpy as np
@@ -23,6 +24,8 @@ from model import AARA, LAMBDAS, SCALE_COUNT, pad_to_stride, scale_table  # noqa
 # Gaussian conditional tables cover ±TAIL_STDS·σ (two-sided tail mass 1e-9, CompressAI's), the rest escapes
 TAIL_STDS = 6.109410204869
 MAX_SYMBOLS = 4096  # regular symbols per channel table; wider quantile ranges are clipped (escape codes the rest)
+REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+SHIPPED_WEIGHTS = os.path.join(REPO, "weights", "aara.bin")
 
 
 def quantized_cdf(pmf, tail, spread_remainder=False):
@@ -312,6 +315,14 @@ def write_fixtures(model, folder, kodak, weights_id):
                          note="written by train/export.py for weights/aara.bin; crop = kodim23.png rows 200-247, cols 300-363"))
 
 
+def regenerate_shipped_golden():
+    """The golden set pinned to the shipped weights (test/golden/shipped) follows them: same command, same commit."""
+    if not os.path.exists(os.path.join(REPO, "dist", "test", "golden", "sources.js")):
+        sys.exit("export.py: wrote weights/aara.bin, but test/golden/shipped needs `npm run build` first; then run "
+                 "node test/golden/make-golden.mjs test/golden/shipped")
+    subprocess.run(["node", "test/golden/make-golden.mjs", "test/golden/shipped"], cwd=REPO, check=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--checkpoint", help="training checkpoint (train/checkpoints/aara.pt)")
@@ -356,6 +367,8 @@ def main():
             sys.exit(f"export.py: image for the parity crop not found: {args.kodak_image}")
         write_fixtures(model, args.fixtures, args.kodak_image, weights_id)
         print(f"wrote parity fixtures in {args.fixtures}")
+    if os.path.abspath(args.out) == SHIPPED_WEIGHTS:
+        regenerate_shipped_golden()
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
-// Writes the golden bitstreams and golden.json of every set in test/golden/sources.ts (one per model kind, each
-// with its test weights). Run after `npm run build`, from anywhere:
-//   node test/golden/make-golden.mjs
-// Regenerate only on a deliberate format or codec change: the point of these files is that they stay put.
+// Writes the golden bitstreams and golden.json of every set in test/golden/sources.ts (one per model kind with its
+// test weights, one with the shipped weights), or of the sets named. Run after `npm run build`, from anywhere:
+//   node test/golden/make-golden.mjs [test/golden/shipped …]
+// Regenerate only on a deliberate format or codec change (every set), or when new weights ship (the shipped set:
+// train/export.py runs it): the point of these files is that they stay put.
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { decodeSync } from '../../dist/src/codec/codec.js';
@@ -10,7 +11,13 @@ import { repoPath } from '../../dist/test/helpers/fixtures.js';
 import { GOLDEN_SETS } from '../../dist/test/golden/sources.js';
 
 const FLAGS_OFFSET = 6; // src/format/container.ts: flags bit 0 marks a grayscale source
-for (const set of GOLDEN_SETS) {
+const named = process.argv.slice(2).map((dir) => dir.replace(/\/+$/, ''));
+const unknown = named.filter((dir) => !GOLDEN_SETS.some((set) => set.dir === dir));
+if (unknown.length > 0) {
+  console.error(`make-golden.mjs: no golden set ${unknown.join(', ')} (sets: ${GOLDEN_SETS.map((set) => set.dir).join(', ')})`);
+  process.exit(2);
+}
+for (const set of GOLDEN_SETS.filter((s) => named.length === 0 || named.includes(s.dir))) {
   const dir = repoPath(set.dir);
   mkdirSync(dir, { recursive: true });
   const weights = readWeights(new Uint8Array(readFileSync(repoPath(set.weights))));

@@ -1,6 +1,9 @@
 /**
  * What the golden bitstreams were made from: one set per model kind, each pinned to its small test weights
- * (test/golden/ with weights/test-tiny.bin, test/golden/hyper/ with weights/test-tiny-hyper.bin). make-golden.mjs
+ * (test/golden/ with weights/test-tiny.bin, test/golden/hyper/ with weights/test-tiny-hyper.bin), and one set made
+ * with the shipped weights (test/golden/shipped/, weights/aara.bin): the tiny weights' pixels are too coarse to show
+ * a one-ulp drift in the arithmetic, trained weights' are not (test/golden-sensitivity.test.ts). Shipping new
+ * weights regenerates that set (train/export.py runs `make-golden.mjs test/golden/shipped`). make-golden.mjs
  * writes them; golden.test.ts re-encodes the reproducible (synthetic) sources and expects the committed bytes.
  * The Kodak crop needs ../shared/datasets/kodak only to be regenerated: the committed .aara file is the artifact.
  */
@@ -26,6 +29,11 @@ export interface GoldenSource {
 const KODAK_23 = '../shared/datasets/kodak/kodim23.png';
 /** the red parrot's eye and beak: feathers, a white face, a hard edge */
 const KODAK_CROP = { x: 400, y: 112, width: 96, height: 64 };
+/**
+ * Both parrots' heads: big enough for a one-ulp drift to reach the 8-bit pixels with trained weights (one output
+ * byte in ≈ 60,000 moves in kodim23; this crop moved 6 at level 5 when √ was one ulp high)
+ */
+const KODAK_LARGE_CROP = { x: 208, y: 80, width: 384, height: 256 };
 
 function fromImage(file: string, level: number, source: string, reproducible: boolean,
   image: () => RgbImage & { grayscale: boolean }): GoldenSource {
@@ -64,11 +72,11 @@ function crop(img: RgbImage, r: typeof KODAK_CROP): RgbImage {
   return { width: r.width, height: r.height, data };
 }
 
-function kodakCrop(level: number): GoldenSource {
-  const { x, y, width, height } = KODAK_CROP;
+function kodakCrop(level: number, rect = KODAK_CROP): GoldenSource {
+  const { x, y, width, height } = rect;
   return fromImage(`kodim23-${width}x${height}-level${level}.aara`, level,
     `${KODAK_23}, the ${width}×${height} crop at (${x}, ${y})`, false,
-    () => ({ ...crop(decodeImage(new Uint8Array(readFileSync(repoPath(KODAK_23)))), KODAK_CROP), grayscale: false }));
+    () => ({ ...crop(decodeImage(new Uint8Array(readFileSync(repoPath(KODAK_23)))), rect), grayscale: false }));
 }
 
 /**
@@ -100,6 +108,9 @@ export interface GoldenSet {
   sources: GoldenSource[];
 }
 
+/** The set made with the shipped weights: it changes whenever they do. */
+export const SHIPPED_GOLDEN_DIR = 'test/golden/shipped';
+
 export const GOLDEN_SETS: GoldenSet[] = [
   {
     dir: 'test/golden',
@@ -122,6 +133,11 @@ export const GOLDEN_SETS: GoldenSet[] = [
     dir: 'test/golden/hyper',
     weights: 'weights/test-tiny-hyper.bin',
     sources: [synthetic(1, 1, 1, 0), synthetic(37, 29, 3, 0), synthetic(100, 70, 7, 1), grayPng(40, 24, 4, 1), kodakCrop(0), kodakCrop(1)],
+  },
+  {
+    dir: SHIPPED_GOLDEN_DIR,
+    weights: 'weights/aara.bin',
+    sources: [synthetic(64, 48, 8, 5), grayPng(40, 24, 4, 2), kodakCrop(2), kodakCrop(5, KODAK_LARGE_CROP)],
   },
 ];
 
