@@ -24,6 +24,8 @@ export interface GoldenSource {
   /** made from seeded synthetic data: the same on every machine, so encoding again must give the committed bytes */
   reproducible: boolean;
   encode(w: Weights): Uint8Array;
+  /** the encoder's input, for sources that are images (other engines encode it and must give the same bytes) */
+  image?: () => RgbImage & { grayscale: boolean };
 }
 
 const KODAK_23 = '../shared/datasets/kodak/kodim23.png';
@@ -46,6 +48,7 @@ function fromImage(file: string, level: number, source: string, reproducible: bo
       const img = image();
       return encodeSync(img, w, { level, grayscale: img.grayscale });
     },
+    image,
   };
 }
 
