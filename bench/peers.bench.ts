@@ -23,7 +23,7 @@ import { Bench } from 'tinybench';
 import { dequantize, levelRow } from '../src/model/bottleneck.js';
 import { DEFAULT_LEVEL } from '../src/codec/codec.js';
 import { decodeRegion } from '../src/model/decoder.js';
-import { loadWeights } from '../src/io/default-weights.js';
+import { loadWeightFile } from '../src/io/weight-files.js';
 import { encodeLatents } from '../src/model/encoder.js';
 import { decodeImage, type RgbImage } from '../src/io/image-io.js';
 import { tensor, transposedConvLayer } from '../src/model/tensor.js';
@@ -211,7 +211,7 @@ async function seconds(runtime: Runtime): Promise<number> {
 
 await tf.setBackend('cpu');
 const { img, name } = benchImage();
-const w = loadWeights(repoPath('weights/aara-factorized.bin'));
+const w = loadWeightFile(repoPath('weights/aara-factorized.bin')).weights;
 const level = DEFAULT_LEVEL;
 const latents = encodeLatents(img, w, level);
 const { y, z } = latents;

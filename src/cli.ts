@@ -12,8 +12,10 @@ import { AaraError, fail } from './core/errors.js';
 import { checkOutputs, createDirectory, inputByteLimit, readSource, refuseTerminalOutput, STDIO, writeOutput, writeStdout } from './io/files.js';
 import { decodeImage, encodePng, type RgbImage } from './io/image-io.js';
 import { bpp, msSsim, psnr } from './eval/metrics.js';
-import { decodeParallel, encodeParallel, loadWeightFile } from './parallel/parallel.js';
-import { WorkerPool } from './parallel/pool.js';
+import { loadWeightFile } from './io/weight-files.js';
+import { eraseProgress, ProgressBar } from './io/progress.js';
+import { decodeParallel, encodeParallel } from './parallel/parallel.js';
+import { closeSharedPool, sharedPool } from './parallel/shared-pool.js';
 import { hexBytes, type Weights } from './format/weights.js';
 
 export const HELP = `aara — learned image codec (AARA: dual-branch attention residual autoencoder)
@@ -219,12 +221,12 @@ function openCodec(o: Options): Codec {
       close: async () => {},
     };
   }
-  const pool = new WorkerPool(o.threads);
+  const { pool } = sharedPool({ threads: o.threads });
   return {
     weights,
     encode: (img, opts) => encodeParallel(img, weights, weightBytes, { ...opts, pool }),
     decode: (bytes, limits) => decodeParallel(bytes, weights, weightBytes, { limits, pool }),
-    close: () => pool.close(),
+    close: closeSharedPool,
   };
 }
 
@@ -256,35 +258,10 @@ async function encodeToTarget(img: RgbImage, codec: Codec, target: number, grays
   return best;
 }
 
-/** Whether a progress bar stands, unfinished, on stderr's terminal line: any other line erases it first. */
-let barDrawn = false;
-
-function eraseBar(): void {
-  if (!barDrawn) return;
-  process.stderr.write('\r\x1b[K');
-  barDrawn = false;
-}
-
-/** A bar on stderr for several files, on a terminal only; a report or error line erases it, the next file redraws it. */
-class Progress {
-  private readonly enabled: boolean;
-  constructor(private readonly total: number, quiet: boolean) {
-    this.enabled = !quiet && total > 1 && Boolean(process.stderr.isTTY);
-  }
-  tick(done: number, label: string): void {
-    if (!this.enabled) return;
-    const width = 30;
-    const filled = Math.round((width * done) / this.total);
-    process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${this.total} ${label.slice(0, 40).padEnd(40)}`);
-    barDrawn = done !== this.total;
-    if (!barDrawn) process.stderr.write('\n');
-  }
-}
-
 /** Reports go to stdout, or to stderr when stdout carries the output (`-o -`). */
 function report(o: Options, text: string, fields: Record<string, unknown>): void {
   if (o.quiet) return;
-  eraseBar();
+  eraseProgress();
   const line = (o.json ? JSON.stringify(fields) : text) + '\n';
   if (o.output === STDIO) process.stderr.write(line);
   else process.stdout.write(line);
@@ -298,10 +275,9 @@ function report(o: Options, text: string, fields: Record<string, unknown>): void
 class Batch {
   private failures = 0;
   private firstExit = 0;
-  private done = 0;
-  private readonly progress: Progress;
+  private readonly progress: ProgressBar;
   constructor(private readonly o: Options) {
-    this.progress = new Progress(o.inputs.length, o.quiet || o.json);
+    this.progress = new ProgressBar(o.inputs.length, !o.quiet && !o.json && o.inputs.length > 1);
   }
 
   async run(input: string, work: () => Promise<void>): Promise<void> {
@@ -311,11 +287,11 @@ class Batch {
       if (!(e instanceof AaraError)) throw e; // a bug: not the input's fault
       this.failures++;
       if (this.firstExit === 0) this.firstExit = e.exitCode;
-      eraseBar();
+      eraseProgress();
       console.error(`aara: error ${e.code}: ${input}: ${e.message}`);
       if (this.o.json) report(this.o, '', { input, error: e.code, exit: e.exitCode, message: e.message });
     }
-    this.progress.tick(++this.done, input);
+    this.progress.advance(input);
   }
 
   /** The exit status; a summary on stderr when some of several files failed. */

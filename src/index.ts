@@ -11,15 +11,15 @@
  */
 import { DEFAULT_LEVEL, decodeSync as decodeWith, defaultLevel, encodeSync as encodeWith } from './codec/codec.js';
 export { DEFAULT_LEVEL };
-import { totalmem } from 'node:os';
 import { budgetOf, type Budget } from './core/budget.js';
 import { readHeader, resolveLimits, type Limits } from './format/container.js';
-import { DECODE_BYTES_PER_PIXEL, ENCODE_BYTES_PER_PIXEL, MemoryGate } from './parallel/memory-gate.js';
+import { DECODE_BYTES_PER_PIXEL, ENCODE_BYTES_PER_PIXEL, type MemoryGate } from './parallel/memory-gate.js';
 import { fail } from './core/errors.js';
 import { decodeImage, toRgb, type RgbImage } from './io/image-io.js';
-import { decodeParallel, encodeLevelsParallel, encodeParallel, loadWeightFile, weightFile, type LevelFile, type WeightFile } from './parallel/parallel.js';
+import { fileOfModel, loadWeightFile, weightFile, type WeightFile } from './io/weight-files.js';
+import { decodeParallel, encodeLevelsParallel, encodeParallel, type LevelFile } from './parallel/parallel.js';
 export type { LevelFile } from './parallel/parallel.js';
-import { WorkerPool } from './parallel/pool.js';
+import { closeSharedPool, sharedPool } from './parallel/shared-pool.js';
 import type { Weights } from './format/weights.js';
 import { releaseSpares } from './model/tensor.js';
 
@@ -60,29 +60,14 @@ export interface AsyncOptions extends Options {
 }
 
 /**
- * Every model this API hands out or reads, with its file: workers need the file, and a caller may pass
- * the model, the same bytes again or the path; each is read and put in shared memory once.
+ * The file of the weights option: workers need the file, and a caller may pass the model, the same bytes again
+ * or the path; each is read and put in shared memory once (src/io/weight-files.ts).
  */
-const filesOfModels = new WeakMap<Weights, WeightFile>();
-const filesOfBytes = new WeakMap<Uint8Array, WeightFile>();
-
-function registered(file: WeightFile): WeightFile {
-  filesOfModels.set(file.weights, file);
-  return file;
-}
-
 function resolveWeightFile(weights: Options['weights']): WeightFile {
-  if (weights === undefined || typeof weights === 'string') return registered(loadWeightFile(weights));
-  if (!isModel(weights) && !(weights instanceof Uint8Array)) return badWeights(weights);
-  if (weights instanceof Uint8Array) {
-    let file = filesOfBytes.get(weights);
-    if (!file) {
-      file = registered(weightFile(weights));
-      filesOfBytes.set(weights, file);
-    }
-    return file;
-  }
-  return filesOfModels.get(weights) ?? fail('BAD_ARGUMENT', 'a model not read by readWeights/loadWeights of this module: pass the weight file bytes or path');
+  if (weights === undefined || typeof weights === 'string') return loadWeightFile(weights);
+  if (weights instanceof Uint8Array) return weightFile(weights);
+  if (!isModel(weights)) return badWeights(weights);
+  return fileOfModel(weights) ?? fail('BAD_ARGUMENT', 'a model not read by readWeights/loadWeights of this module: pass the weight file bytes or path');
 }
 
 /** Parses a weight file (its tensors view a shared copy of `bytes`). */
@@ -163,20 +148,9 @@ export function decodeSync(bytes: Uint8Array, options?: Options): RgbImage {
   return decodeWith(checkedBytes(bytes), resolveWeights(opts.weights), { limits: opts.limits, ...budgetOf(opts) });
 }
 
-let pool: WorkerPool | undefined;
-let gate: MemoryGate | undefined;
-
-function sharedPool(opts: AsyncOptions): WorkerPool {
-  if (!pool) {
-    pool = new WorkerPool(opts.threads);
-    gate = new MemoryGate(opts.memory ?? Math.floor(totalmem() / 4));
-  }
-  return pool;
-}
-
-/** Runs one call on the shared pool once its whole-image memory fits the gate (sharedPool first). */
-async function gated<T>(pixels: number, bytesPerPixel: number, budget: Budget, run: () => Promise<T>): Promise<T> {
-  const release = await gate!.acquire(pixels * bytesPerPixel, budget);
+/** Runs one call on the shared pool once its whole-image memory fits the pool's gate. */
+async function gated<T>(gate: MemoryGate, pixels: number, bytesPerPixel: number, budget: Budget, run: () => Promise<T>): Promise<T> {
+  const release = await gate.acquire(pixels * bytesPerPixel, budget);
   try {
     return await run();
   } finally {
@@ -190,9 +164,9 @@ export async function encode(input: ImageInput, options?: AsyncOptions): Promise
   const img = toImage(input, opts.limits);
   const { weights, bytes } = resolveWeightFile(opts.weights);
   const budget = budgetOf(opts);
-  const shared = sharedPool(opts);
-  return gated(img.width * img.height, ENCODE_BYTES_PER_PIXEL, budget, () => encodeParallel(img, weights, bytes, {
-    level: opts.level ?? defaultLevel(weights), grayscale: img.grayscale, limits: opts.limits, ...budget, pool: shared,
+  const { pool, gate } = sharedPool(opts);
+  return gated(gate, img.width * img.height, ENCODE_BYTES_PER_PIXEL, budget, () => encodeParallel(img, weights, bytes, {
+    level: opts.level ?? defaultLevel(weights), grayscale: img.grayscale, limits: opts.limits, ...budget, pool,
   }));
 }
 
@@ -206,9 +180,9 @@ export async function encodeLevels(input: ImageInput, levels: number[], options?
   const img = toImage(input, opts.limits);
   const { weights, bytes } = resolveWeightFile(opts.weights);
   const budget = budgetOf(opts);
-  const shared = sharedPool(opts);
-  return gated(img.width * img.height, ENCODE_BYTES_PER_PIXEL, budget, () =>
-    encodeLevelsParallel(img, weights, bytes, levels, { grayscale: img.grayscale, limits: opts.limits, ...budget, pool: shared }));
+  const { pool, gate } = sharedPool(opts);
+  return gated(gate, img.width * img.height, ENCODE_BYTES_PER_PIXEL, budget, () =>
+    encodeLevelsParallel(img, weights, bytes, levels, { grayscale: img.grayscale, limits: opts.limits, ...budget, pool }));
 }
 
 /** decodeSync on worker threads: the same pixels (`data` views shared memory). */
@@ -218,9 +192,9 @@ export async function decode(bytes: Uint8Array, options?: AsyncOptions): Promise
   const file = checkedBytes(bytes);
   const { width, height } = readHeader(file, opts.limits); // the size, checked, before the call waits for memory
   const budget = budgetOf(opts);
-  const shared = sharedPool(opts);
-  return gated(width * height, DECODE_BYTES_PER_PIXEL, budget, () =>
-    decodeParallel(file, weights, weightBytes, { limits: opts.limits, ...budget, pool: shared }));
+  const { pool, gate } = sharedPool(opts);
+  return gated(gate, width * height, DECODE_BYTES_PER_PIXEL, budget, () =>
+    decodeParallel(file, weights, weightBytes, { limits: opts.limits, ...budget, pool }));
 }
 
 /**
@@ -229,8 +203,5 @@ export async function decode(bytes: Uint8Array, options?: AsyncOptions): Promise
  */
 export async function close(): Promise<void> {
   releaseSpares();
-  const stopping = pool;
-  pool = undefined;
-  gate = undefined;
-  await stopping?.close();
+  await closeSharedPool();
 }

@@ -6,7 +6,7 @@ import { delimiter, join } from 'node:path';
 import { bdRate, msSsimDecibels, type RdPoint } from '../src/eval/bd-rate.js';
 import { SYSTEM_TOOLS_REQUIRED } from './helpers/system-tools.js';
 import { CLASSIC_CODECS, isInstalled, readPpm, writePpm } from '../src/eval/classic-codecs.js';
-import { loadWeights } from '../src/io/default-weights.js';
+import { loadWeightFile } from '../src/io/weight-files.js';
 import { evalCommand } from '../src/eval/eval.js';
 import { niceAxis, PUBLISHED_CURVES, renderRdSvg, type RdCurve } from '../src/eval/eval-plot.js';
 import { averageOf, renderCompareHtml, renderMarkdown, type EvalResult, type Measurement } from '../src/eval/eval-report.js';
@@ -171,7 +171,7 @@ test('aara eval --quick end to end on two small images', async () => {
     await evalCommand({ inputs: [dir], out, quick: true, quiet: true, json: false });
     const result = JSON.parse(readFileSync(join(out, 'eval.json'), 'utf8')) as EvalResult;
     assert.equal(result.dataset.images.map((i) => i.name), ['a', 'b']);
-    assert.is(result.weights.idHex, loadWeights().idHex);
+    assert.is(result.weights.idHex, loadWeightFile().weights.idHex);
     const aara = result.codecs.find((c) => c.codec === 'aara')!;
     const last = result.weights.levels - 1;
     assert.equal(aara.settings.map((s) => s.setting), [...new Set([0, Math.round(last / 2), last])].map((l) => `level ${l}`));

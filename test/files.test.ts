@@ -179,7 +179,7 @@ test('SIGTERM or SIGINT during a CLI write: the write completes, then the proces
     // The signal arrives while the temp file is open (the first read of the data's length): Node's default would
     // end the process there and then, leaving `.out.aara.<pid>.<hex>.tmp` behind.
     const script = `
-      import { writeOutput } from ${JSON.stringify(pathToFileURL(join(process.cwd(), 'dist/src/files.js')).href)};
+      import { writeOutput } from ${JSON.stringify(pathToFileURL(join(process.cwd(), 'dist/src/io/files.js')).href)};
       let sent = false;
       class Signalling extends Uint8Array {
         get length() {

@@ -13,7 +13,8 @@ import { decodeSync, decodeTile, decodeTiles, encodeFileStream, encodeSync, file
 import { encodeLatents } from '../src/model/encoder.js';
 import { readContainer, writeContainer } from '../src/format/container.js';
 import { AaraError, type ErrorCode } from '../src/core/errors.js';
-import { decodeParallel, encodeLevelsParallel, encodeParallel, poolTile, weightFile, type WeightFile } from '../src/parallel/parallel.js';
+import { weightFile, type WeightFile } from '../src/io/weight-files.js';
+import { decodeParallel, encodeLevelsParallel, encodeParallel, poolTile } from '../src/parallel/parallel.js';
 import { WorkerPool } from '../src/parallel/pool.js';
 import { repoPath } from './helpers/fixtures.js';
 import { syntheticImage } from './helpers/images.js';
@@ -139,7 +140,7 @@ test('the checks of the synchronous codec run first, with the same codes', async
   const img = syntheticImage(8, 8, 3);
   await rejectsWith('BAD_LEVEL', () => encodeParallel(img, tiny.weights, tiny.bytes, { level: 99, pool }));
   await rejectsWith('BAD_PIXELS', () => encodeParallel({ ...img, data: img.data.subarray(1) }, tiny.weights, tiny.bytes, { level: 0, pool }));
-  await rejectsWith('INTERNAL', () => encodeParallel(img, tiny.weights, tiny.bytes, { level: 0, tile: 24, pool }));
+  await rejectsWith('BAD_ARGUMENT', () => encodeParallel(img, tiny.weights, tiny.bytes, { level: 0, tile: 24, pool }));
   await rejectsWith('BAD_MAGIC', () => decodeParallel(new Uint8Array(32), tiny.weights, tiny.bytes, { pool }));
   const shipped = weightFile(readFileSync(repoPath('weights/aara.bin')));
   const file = encodeSync(img, tiny.weights, { level: 0 });
@@ -200,7 +201,7 @@ test('latents beyond int16 (decoded narrow by default) decode, sync and on the p
 });
 
 test('close() also frees the activation buffers the sync calls keep for reuse', () => {
-  const tensorModule = JSON.stringify(pathToFileURL(repoPath('dist/src/tensor.js')).href);
+  const tensorModule = JSON.stringify(pathToFileURL(repoPath('dist/src/model/tensor.js')).href);
   const run = runScript(`
     import { encodeSync, decodeSync, close } from ${JSON.stringify(library)};
     import { spareBytes } from ${tensorModule};

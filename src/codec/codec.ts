@@ -5,7 +5,7 @@
 import { TOTAL_STRIDE, type CdfTables, type Latent, type Latents, type Region, type Symbols } from '../core/types.js';
 import { decodeLatentStream, encodeLatentStream, streamCount } from '../model/bottleneck.js';
 import { checkBudget, type Budget } from '../core/budget.js';
-import { FLAG_GRAYSCALE, readContainer, resolveLimits, writeContainer, type Container, type Limits } from '../format/container.js';
+import { FLAG_GRAYSCALE, readContainer, resolveLimits, WEIGHTS_ID_BYTES, writeContainer, type Container, type Limits } from '../format/container.js';
 import { ENCODE_TILE, encodeLatents } from '../model/encoder.js';
 import { fail } from '../core/errors.js';
 import { paddedSize, writeRgbTile } from '../model/preprocess.js';
@@ -31,14 +31,14 @@ export interface EncodeOptions extends Budget {
   level: number;
   /** informative flag stored in the file */
   grayscale?: boolean;
-  /** tile size in pixels (a multiple of 16); any size gives the same bytes */
+  /** tile size in pixels (a multiple of TOTAL_STRIDE, 16); any size gives the same bytes */
   tile?: number;
 }
 
 export interface DecodeOptions extends Budget {
   /** size limits of the declared image (merged over DEFAULT_LIMITS) */
   limits?: Partial<Limits>;
-  /** tile size in pixels (a multiple of 16); any size gives the same bytes */
+  /** tile size in pixels (a multiple of TOTAL_STRIDE); any size gives the same bytes */
   tile?: number;
 }
 
@@ -54,7 +54,7 @@ export function checkLevel(level: number, w: Weights): void {
 /** Tiles must fall on the 16-px latent grid (the encoder also tiles the 1/16 latent). */
 function checkTile(tile: number): void {
   if (!Number.isInteger(tile) || tile < TOTAL_STRIDE || tile % TOTAL_STRIDE !== 0) {
-    fail('INTERNAL', `tile ${tile} is not a positive multiple of ${TOTAL_STRIDE}`);
+    fail('BAD_ARGUMENT', `tile ${tile} is not a positive multiple of ${TOTAL_STRIDE}`);
   }
 }
 
@@ -149,7 +149,7 @@ export function writeFile(img: RgbImage, w: Weights, opts: EncodeOptions, stream
     flags: opts.grayscale ? FLAG_GRAYSCALE : 0,
     width: img.width,
     height: img.height,
-    weightsId: w.id.subarray(0, 8),
+    weightsId: w.id.subarray(0, WEIGHTS_ID_BYTES),
     streams,
   });
 }
@@ -163,6 +163,33 @@ export function encodeSync(img: RgbImage, w: Weights, opts: EncodeOptions): Uint
 
 /** Kinds of symbol arrays, narrow first: a decoder tries them in turn until every stream fits. */
 export const SYMBOL_KINDS = [Int16Array, Int32Array] as const;
+export type SymbolKind = (typeof SYMBOL_KINDS)[number];
+
+/** One stage of a decode pass: the streams to decode into `latents` (in any order); say whether every value fit. */
+export interface DecodeStep {
+  latents: Latents;
+  streams: number[];
+}
+
+/**
+ * The decode of a file's latents, in the narrowest symbol arrays that hold them: a pass in int16 symbols, stage
+ * by stage (decodeStages, each prepared here), and again in int32 if a stage answers that a value did not fit.
+ * decodeSync and the worker pool drive it, each running the streams of a step its own way.
+ */
+export function* latentDecode(file: Pick<Container, 'width' | 'height' | 'level'>, w: Weights,
+  allocate: (kind: SymbolKind, length: number) => Symbols): Generator<DecodeStep, Latents, boolean> {
+  for (const kind of SYMBOL_KINDS) {
+    const latents = latentShapes(file.width, file.height, w, (length) => allocate(kind, length));
+    let fits = true;
+    for (const stage of decodeStages(w)) {
+      stage.prepare?.(latents, w, file.level);
+      fits = yield { latents, streams: stage.streams };
+      if (!fits) break;
+    }
+    if (fits) return latents;
+  }
+  return fail('INTERNAL', 'int32 symbols did not fit a decoded value'); // getEscapedValue checks the int32 range
+}
 
 /**
  * Latent shapes of a width × height image: ŷ at 1/16, ẑ at 1/8 of the padded size, ŵ (hyper kind) at 1/64
@@ -185,9 +212,9 @@ export function openFile(bytes: Uint8Array, w: Weights, opts: DecodeOptions): Co
   checkTile(opts.tile ?? DECODE_TILE);
   const file = readContainer(bytes, opts.limits);
   checkBudget(opts);
-  for (let i = 0; i < 8; i++) {
+  for (let i = 0; i < WEIGHTS_ID_BYTES; i++) {
     if (file.weightsId[i] !== w.id[i]) {
-      fail('WEIGHTS_MISMATCH', `file needs weights ${hexBytes(file.weightsId)}, loaded ${w.idHex.slice(0, 16)}`);
+      fail('WEIGHTS_MISMATCH', `file needs weights ${hexBytes(file.weightsId)}, loaded ${hexBytes(w.id.subarray(0, WEIGHTS_ID_BYTES))}`);
     }
   }
   // the CRC matched, so a level this model lacks means a damaged or forged file, not a bad option
@@ -209,17 +236,15 @@ export function decodeTile(out: RgbImage, latents: Latents, w: Weights, level: n
   recycle(pixels);
 }
 
-/** The file's latents' symbols, stage by stage, in the narrowest arrays that hold them. */
+/** The file's latents' symbols (latentDecode, its streams here in turn). */
 function decodeLatents(file: Container, w: Weights): Latents {
-  for (const kind of SYMBOL_KINDS) {
-    const latents = latentShapes(file.width, file.height, w, (length) => new kind(length));
-    const fits = decodeStages(w).every((stage) => {
-      stage.prepare?.(latents, w, file.level);
-      return stage.streams.every((i) => decodeFileStream(file.streams[i], i, latents, w, file.level));
-    });
-    if (fits) return latents;
+  const decode = latentDecode(file, w, (kind, length) => new kind(length));
+  let step = decode.next();
+  while (!step.done) {
+    const { latents, streams } = step.value;
+    step = decode.next(streams.every((i) => decodeFileStream(file.streams[i], i, latents, w, file.level)));
   }
-  return fail('INTERNAL', 'int32 symbols did not fit a decoded value'); // getEscapedValue checks the int32 range
+  return step.value;
 }
 
 export function decodeSync(bytes: Uint8Array, w: Weights, opts: DecodeOptions = {}): RgbImage {

@@ -10,8 +10,8 @@
  *          chunks where 15 means "more"; n ≤ 8 < 15 so one chunk always suffices, and CompressAI's n = 0
  *          for u = 0 is written as n = 1: every value has exactly one code)
  *      the n groups of u, least significant first.
- *    A u ≥ 2^32 would need a 33rd bit: the encoder refuses it (BAD_WEIGHTS). Only int32 values within
- *    |offset| ≤ 2^24 of ±2^31 can get there — no latent of sane weights comes close.
+ *    A u ≥ 2^32 would need a 33rd bit: the encoder refuses it (INTERNAL: symbols outside the coder's contract).
+ *    Only int32 values within |offset| ≤ 2^24 of ±2^31 can get there — no latent of sane weights comes close.
  * Symbols are decoded channel by channel (c0 … c1 − 1), in raster order inside a channel plane.
  *
  * Table rows: row c for channel c (factorized priors), or, given `indexes` (CompressAI's encode_with_indexes),
@@ -19,14 +19,13 @@
  */
 import { fail } from '../core/errors.js';
 import type { CdfTables, Symbols } from '../core/types.js';
-import { PROB_SCALE, RansDecoder, RansEncoder } from './rans.js';
+import { checkRow, checkTableSizes } from './cdf-tables.js';
+import { RansDecoder, RansEncoder } from './rans.js';
 
 /** Bits per bypass chunk: CompressAI's bypass precision. */
 const GROUP_BITS = 4;
 /** 8 groups of 4 bits hold any u < 2^32: every index within ±2^31 of its table. */
 const MAX_GROUPS = 8;
-/** |offset| bound, the one src/format/weights.ts enforces; it keeps v + offset (and so u) near the int32 range. */
-const MAX_OFFSET = 1 << 24;
 const MAX_ESCAPED = 2 ** (GROUP_BITS * MAX_GROUPS) - 1;
 const INT32_MIN = -(2 ** 31);
 const INT32_MAX = 2 ** 31 - 1;
@@ -109,7 +108,7 @@ export function decodeChannels(
 function putEscapedIndex(encoder: RansEncoder, index: number, escape: number): void {
   const u = index < 0 ? -2 * index - 1 : 2 * (index - escape);
   // only reachable with int32 values within MAX_OFFSET of ±2^31, which no sane weights produce
-  if (u > MAX_ESCAPED) fail('BAD_WEIGHTS', `latent index ${index} needs more than 32 escape bits`);
+  if (u > MAX_ESCAPED) fail('INTERNAL', `latent index ${index} needs more than 32 escape bits`);
   let groups = 1;
   while (groups < MAX_GROUPS && u >>> (GROUP_BITS * groups) !== 0) groups++; // guard first: >>> 32 is >>> 0
   for (let g = groups - 1; g >= 0; g--) encoder.putBits((u >>> (GROUP_BITS * g)) & 0xf, GROUP_BITS);
@@ -133,7 +132,7 @@ function getEscapedValue(decoder: RansDecoder, escape: number, offset: number): 
 }
 
 /**
- * Shapes from the caller and the O(1)-per-row facts of the tables (src/format/weights.ts checks the rest). With
+ * Shapes from the caller and the O(1)-per-row facts of the tables (src/entropy/cdf-tables.ts; the weight reader checks the rest). With
  * `indexes`, the channel count is the symbols' (planes of planeSize) and every index must name a row.
  */
 function checkArguments(data: Symbols, planeSize: number, c0: number, c1: number, t: CdfTables, indexes?: Uint8Array): void {
@@ -144,9 +143,7 @@ function checkArguments(data: Symbols, planeSize: number, c0: number, c1: number
   if (!(Number.isInteger(planeSize) && planeSize >= 0 && data.length === channels * planeSize)) {
     fail('INTERNAL', `${data.length} symbols for ${channels} planes of ${planeSize}`);
   }
-  if (t.cdf.length < t.channels * t.stride || t.length.length < t.channels || t.offset.length < t.channels) {
-    fail('BAD_WEIGHTS', 'CDF tables smaller than their channel count');
-  }
+  checkTableSizes(t, 'CDF');
   if (indexes) {
     if (indexes.length !== data.length) fail('INTERNAL', `${indexes.length} table indexes for ${data.length} symbols`);
     for (let i = c0 * planeSize; i < c1 * planeSize; i++) {
@@ -154,11 +151,5 @@ function checkArguments(data: Symbols, planeSize: number, c0: number, c1: number
     }
     return; // every row was checked when the weights were read
   }
-  for (let c = c0; c < c1; c++) {
-    const n = t.length[c];
-    const row = c * t.stride;
-    if (!(n >= 1 && n + 2 <= t.stride)) fail('BAD_WEIGHTS', `CDF channel ${c}: length ${n}`);
-    if (t.cdf[row] !== 0 || t.cdf[row + n + 1] !== PROB_SCALE) fail('BAD_WEIGHTS', `CDF channel ${c}: ends`);
-    if (Math.abs(t.offset[c]) > MAX_OFFSET) fail('BAD_WEIGHTS', `CDF channel ${c}: offset ${t.offset[c]}`);
-  }
+  for (let c = c0; c < c1; c++) checkRow(t, c, 'CDF');
 }

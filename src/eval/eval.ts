@@ -25,6 +25,7 @@ import {
   type Measurement,
 } from './eval-report.js';
 import { readInput, writeOutputAtomic } from '../io/files.js';
+import { eraseProgress, ProgressBar } from '../io/progress.js';
 import { decodeImage, encodePng, type RgbImage } from '../io/image-io.js';
 import { close, decode, encodeLevels, loadWeights, type LevelFile } from '../index.js';
 import { bpp, msSsim, psnr } from './metrics.js';
@@ -80,7 +81,9 @@ export async function evalCommand(o: EvalOptions): Promise<void> {
   const levels = chooseLevels(w, o);
   const sources = loadSources(dir, o.quick);
   const notice = (text: string) => {
-    if (!o.quiet) console.error(`aara eval: ${text}`);
+    if (o.quiet) return;
+    eraseProgress();
+    console.error(`aara eval: ${text}`);
   };
   const skipped: EvalResult['skipped'] = [];
   const workDir = mkdtempSync(join(tmpdir(), 'aara-eval-'));
@@ -231,7 +234,7 @@ async function measure(sources: SourceImage[], contenders: Contender[], quiet: b
   const compareSources = new Set(spread(sources, COMPARE_IMAGES));
   const comparisons: Comparison[] = [];
   const stepsOf = (c: Contender) => sources.length * c.settings.length;
-  const progress = new ProgressBar(contenders.reduce((n, c) => n + stepsOf(c), 0), !quiet && Boolean(process.stderr.isTTY));
+  const progress = new ProgressBar(contenders.reduce((n, c) => n + stepsOf(c), 0), !quiet);
   for (const source of sources) {
     const crop = compareSources.has(source) ? centreCrop(source.image, COMPARE_CROP) : undefined;
     const candidates: CropCandidate[] = [];
@@ -239,7 +242,6 @@ async function measure(sources: SourceImage[], contenders: Contender[], quiet: b
       const { contender } = entry;
       if (entry.failure) return; // an earlier setting of this image failed: the codec is being dropped
       const setting = contender.settings[s];
-      progress.advance(`${source.name} ${contender.name} ${setting}`);
       entry.started++;
       let coded: CodedImage;
       try {
@@ -248,6 +250,8 @@ async function measure(sources: SourceImage[], contenders: Contender[], quiet: b
         if (contender.name === AARA) throw err;
         entry.failure ??= err as Error;
         return;
+      } finally {
+        progress.advance(`${source.name} ${contender.name} ${setting}`);
       }
       const measurement = score(source, coded);
       entry.results[s].push(measurement);
@@ -402,38 +406,3 @@ function report(o: EvalOptions, result: EvalResult): void {
   console.log(renderSummary(result));
   console.log(`\nwrote ${['eval.json', 'eval.md', 'rd.svg', 'compare.html'].map((f) => join(out, f)).join(', ')}`);
 }
-
-/** One line on stderr, redrawn in place: done/total, elapsed, estimated time left, current step (TTY only). */
-class ProgressBar {
-  private done = 0;
-  private readonly started = performance.now();
-
-  constructor(private total: number, private readonly enabled: boolean) {}
-
-  advance(label: string): void {
-    this.draw(label);
-    this.done++;
-  }
-
-  /** Steps that will not run (a dropped codec): they leave the total. */
-  skip(steps: number): void {
-    this.total -= steps;
-  }
-
-  finish(): void {
-    if (this.enabled) process.stderr.write('\r\x1b[2K');
-  }
-
-  private draw(label: string): void {
-    if (!this.enabled) return;
-    const width = 24;
-    const filled = Math.round((width * this.done) / this.total);
-    const elapsed = (performance.now() - this.started) / 1000;
-    const left = this.done > 0 ? (elapsed * (this.total - this.done)) / this.done : NaN;
-    const line = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${this.done}/${this.total} ` +
-      `${clock(elapsed)}${Number.isFinite(left) ? ` ~${clock(left)} left` : ''}  ${label}`;
-    process.stderr.write(`\r\x1b[2K${line.slice(0, (process.stderr.columns ?? 100) - 1)}`);
-  }
-}
-
-const clock = (seconds: number) => `${Math.floor(seconds / 60)}:${String(Math.floor(seconds % 60)).padStart(2, '0')}`;

@@ -4,6 +4,8 @@
  * The payload's SHA-256 must match the weights ID in the header: a flipped bit is BAD_WEIGHTS, not garbage.
  */
 import { fail } from '../core/errors.js';
+import { validateTables } from '../entropy/cdf-tables.js';
+import { PROB_BITS } from '../entropy/rans.js';
 import { sha256 } from './sha256.js';
 import type { CdfTables } from '../core/types.js';
 
@@ -16,9 +18,10 @@ const KIND_IDS: Record<number, ModelKind> = { 1: 'factorized', 2: 'hyper' };
 /** Gaussian conditional tables: more scales than 255 would not fit the Uint8Array of scale indexes. */
 const MAX_SCALES = 255;
 const HEADER_BYTES = 64;
-const CDF_TOTAL = 1 << 16; // the header's CDF precision must be 16: the rANS coder's PROB_BITS
 const MAX_WIDTH = 1024; // sanity bound on channel counts read from a (possibly hostile) header
 const MAX_LEVELS = 64;
+/** CBAM's channel MLP narrows C channels to C / 16 (at least 1). */
+const ATTENTION_REDUCTION = 16;
 /** Bound on a CDF row stride read from the file (the exporter clips tables at 4096 symbols). */
 const MAX_TABLE_STRIDE = 1 << 16;
 
@@ -150,7 +153,7 @@ function transform(c: Cursor, name: string, widths: number[], transposed: boolea
 }
 
 function attention(c: Cursor, name: string, channels: number): AttentionWeights {
-  const hidden = Math.max(1, Math.floor(channels / 16));
+  const hidden = Math.max(1, Math.floor(channels / ATTENTION_REDUCTION));
   return {
     fc1: conv(c, `${name}.fc1`, channels, hidden, 1),
     fc2: conv(c, `${name}.fc2`, hidden, channels, 1),
@@ -213,20 +216,6 @@ function hyperWeights(c: Cursor, config: ModelConfig): HyperWeights {
   return { gainW, analysis, synthesis, resContext, entropyW: entropy(c, 'entropy_w', levels, Nh, strideW), gaussian: gaussian(c) };
 }
 
-/** A table the coder can trust: 0 = cdf[0] < cdf[1] < … < cdf[length+1] = 2^16, offsets in range. */
-function validateTables(t: CdfTables, name: string): void {
-  for (let ch = 0; ch < t.channels; ch++) {
-    const n = t.length[ch];
-    if (n < 1 || n + 2 > t.stride) fail('BAD_WEIGHTS', `${name} channel ${ch}: table length ${n}`);
-    if (Math.abs(t.offset[ch]) > 1 << 24) fail('BAD_WEIGHTS', `${name} channel ${ch}: offset ${t.offset[ch]}`);
-    const row = ch * t.stride;
-    if (t.cdf[row] !== 0 || t.cdf[row + n + 1] !== CDF_TOTAL) fail('BAD_WEIGHTS', `${name} channel ${ch}: CDF ends`);
-    for (let i = 0; i <= n; i++) {
-      if (t.cdf[row + i + 1] <= t.cdf[row + i]) fail('BAD_WEIGHTS', `${name} channel ${ch}: CDF not increasing`);
-    }
-  }
-}
-
 export function hexBytes(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
@@ -263,7 +252,7 @@ export function readWeights(input: Uint8Array, checksum: 'verify' | 'verified' =
     if (!(v >= 1 && v <= max)) fail('BAD_WEIGHTS', `config ${key} = ${v} out of range`);
   }
   const precisionAt = version === WEIGHTS_VERSION ? 32 : 40;
-  if (u32(precisionAt) !== 16) fail('BAD_WEIGHTS', `CDF precision ${u32(precisionAt)} (expected 16)`);
+  if (u32(precisionAt) !== PROB_BITS) fail('BAD_WEIGHTS', `CDF precision ${u32(precisionAt)} (expected ${PROB_BITS})`);
   const payload = u32(44);
   if (payload !== bytes.length - HEADER_BYTES) {
     fail('BAD_WEIGHTS', `payload is ${bytes.length - HEADER_BYTES} bytes, header says ${payload}`);

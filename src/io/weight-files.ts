@@ -1,24 +1,66 @@
-/** Node-side weight loading: the packaged weights/aara.bin, read once on first use (no import-time work). */
-import { readFileSync } from 'node:fs';
+/**
+ * Weight files, read once: the one place this process loads models and keeps them. A model comes with its file's
+ * bytes in shared memory (the pool's workers parse those very bytes) and a key that names the file to them. The
+ * packaged weights/aara.bin is read on first use (no import-time work).
+ */
 import { fileURLToPath } from 'node:url';
-import { fail } from '../core/errors.js';
+import { sharedBytes } from '../core/shared-memory.js';
 import { readWeights, type Weights } from '../format/weights.js';
+import { readInput } from './files.js';
 
 export const DEFAULT_WEIGHTS_PATH = fileURLToPath(new URL('../../../weights/aara.bin', import.meta.url));
 
-const loaded = new Map<string, Weights>();
+/** A model and the file it was read from: the main thread computes with the one, the workers parse the other. */
+export interface WeightFile {
+  weights: Weights;
+  /** the file's bytes, in shared memory */
+  bytes: Uint8Array;
+  /** names the file in the pool's requests (the workers keep the model of the last key they saw) */
+  key: number;
+}
 
-export function loadWeights(path: string = DEFAULT_WEIGHTS_PATH): Weights {
-  let w = loaded.get(path);
-  if (!w) {
-    let bytes: Uint8Array;
-    try {
-      bytes = readFileSync(path);
-    } catch {
-      fail('FILE_NOT_FOUND', `weight file ${path}`);
-    }
-    w = readWeights(bytes);
-    loaded.set(path, w);
+/** The same file by the caller's array or its shared copy, by path, and by model. */
+const filesOfBytes = new WeakMap<Uint8Array, WeightFile>();
+const filesOfPaths = new Map<string, WeightFile>();
+const filesOfModels = new WeakMap<Weights, WeightFile>();
+let fileCount = 0;
+
+/** Parses a weight file (its tensors view a shared copy of `bytes`), once per array. */
+export function weightFile(bytes: Uint8Array): WeightFile {
+  let file = filesOfBytes.get(bytes);
+  if (!file) {
+    const shared = sharedBytes(bytes);
+    file = { weights: readWeights(shared), bytes: shared, key: fileCount++ };
+    filesOfBytes.set(bytes, file);
+    filesOfBytes.set(shared, file);
+    filesOfModels.set(file.weights, file);
   }
-  return w;
+  return file;
+}
+
+/** A weight file by path (default: the packaged one), read once per process. */
+export function loadWeightFile(path = DEFAULT_WEIGHTS_PATH): WeightFile {
+  let file = filesOfPaths.get(path);
+  if (!file) {
+    file = weightFile(readInput(path));
+    filesOfPaths.set(path, file);
+  }
+  return file;
+}
+
+/** The file of a model that weightFile or loadWeightFile read; undefined for any other object. */
+export function fileOfModel(weights: Weights): WeightFile | undefined {
+  return filesOfModels.get(weights);
+}
+
+/**
+ * In a pool worker, the model of a file the main thread has read with its checksum check. Parsing makes views of
+ * the shared bytes (no copy), so one model is kept: a program that switches models pays a cheap re-parse, and
+ * workers never pile up old models.
+ */
+let workerModel: { key: number; weights: Weights } | undefined;
+
+export function verifiedModel(file: Pick<WeightFile, 'key' | 'bytes'>): Weights {
+  if (workerModel?.key !== file.key) workerModel = { key: file.key, weights: readWeights(file.bytes, 'verified') };
+  return workerModel.weights;
 }

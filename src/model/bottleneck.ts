@@ -13,11 +13,6 @@ import { tensor } from './tensor.js';
 /** 32 channels a stream: 4 streams for ŷ and 2 for ẑ at the default widths, each large enough to code well. */
 export const CHANNELS_PER_STREAM = 32;
 
-/** A typed array in memory that worker threads can share when the host allows it (Node; isolated pages). */
-export function shareable<T>(make: (buffer: ArrayBufferLike) => T, bytes: number): T {
-  return make(typeof SharedArrayBuffer === 'function' ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
-}
-
 export function streamCount(channels: number): number {
   return Math.ceil(channels / CHANNELS_PER_STREAM);
 }

@@ -4,7 +4,7 @@
  * Only arithmetic and sqrt (IGDN) run here, in a fixed order: the same symbols give the same pixels on
  * every machine. Decoding works on regions (tiles) of the padded image; see src/model/tiling.ts.
  */
-import type { Latent, Latents, Region, Tensor } from '../core/types.js';
+import { TOTAL_STRIDE, type Latent, type Latents, type Region, type Tensor } from '../core/types.js';
 import { relu } from '../../kernels/index.js';
 import { dequantize, levelRow } from './bottleneck.js';
 import { convLayer, recycle, synthesis, tensor } from './tensor.js';
@@ -65,7 +65,7 @@ export function mainReconstruction(y: Latent, w: Weights, level: number, region:
 /** x̂ = x̂_m + r̂ + φ([x̂_m, r̂]) over a pixel region. */
 export function decodeRegion({ y, z }: Latents, w: Weights, level: number, region: Region): Tensor {
   const { Mr } = w.config;
-  const size = { h: y.h * 16, w: y.w * 16 };
+  const size = { h: y.h * TOTAL_STRIDE, w: y.w * TOTAL_STRIDE };
   const inner = { rows: clip(fusionInput(region.rows), size.h), cols: clip(fusionInput(region.cols), size.w) };
   const xMain = mainReconstruction(y, w, level, inner);
   const rHat = synthesizeRegion(z, w.resDecoder, levelRow(w.gainZ, level, Mr), medians(w.entropyZ, level, Mr), inner);

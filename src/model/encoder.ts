@@ -6,7 +6,7 @@
  * give ŵ.) The convolutional parts run tile by tile (src/model/tiling.ts); attention and the priors work on the
  * whole latent, between the two tile passes.
  */
-import type { Latent, Latents, Region, Tensor } from '../core/types.js';
+import { RESIDUAL_STRIDE, TOTAL_STRIDE, type Latent, type Latents, type Region, type Tensor } from '../core/types.js';
 import { attention } from './attention.js';
 import { levelRow, quantize, type Centers } from './bottleneck.js';
 import type { RgbImage } from '../io/image-io.js';
@@ -99,15 +99,15 @@ export function quantizeResidual(features: Tensor, centers: Centers, w: Weights,
 export function encodeLatents(img: RgbImage, w: Weights, level: number, tile?: number, beforeTile: () => void = () => {}): Latents {
   const size = paddedSizeOf(img);
   tile ??= encodeTile(size);
-  const features = tensor(w.config.M, size.h / 16, size.w / 16);
-  for (const region of latentTiles(size, 16, tile)) {
+  const features = tensor(w.config.M, size.h / TOTAL_STRIDE, size.w / TOTAL_STRIDE);
+  for (const region of latentTiles(size, TOTAL_STRIDE, tile)) {
     beforeTile();
     pasteTile(features, mainAnalysisTile(img, w, region), region);
   }
   const { y, hyper } = quantizeMain(features, w, level);
   const centers = residualCentersOf(y, w, level);
-  const resFeatures = tensor(w.config.Mr, size.h / 8, size.w / 8);
-  for (const region of latentTiles(size, 8, tile)) {
+  const resFeatures = tensor(w.config.Mr, size.h / RESIDUAL_STRIDE, size.w / RESIDUAL_STRIDE);
+  for (const region of latentTiles(size, RESIDUAL_STRIDE, tile)) {
     beforeTile();
     pasteTile(resFeatures, residualAnalysisTile(img, y, w, level, region), region);
   }

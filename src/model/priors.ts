@@ -17,7 +17,8 @@
  */
 import type { Latent, Tensor } from '../core/types.js';
 import { relu } from '../../kernels/index.js';
-import { dequantize, levelRow, shareable, type Centers } from './bottleneck.js';
+import { shareable } from '../core/shared-memory.js';
+import { dequantize, levelRow, type Centers } from './bottleneck.js';
 import { convLayer, gdnLayer, recycle, tensor, transposedConvLayer } from './tensor.js';
 import { clip, cropLatent, cropTensor, pasteTensor, tconvInput } from './tiling.js';
 import type { Conv, HyperWeights, Weights } from '../format/weights.js';

@@ -11,30 +11,28 @@
  *
  * Attention and the priors work on the whole latent, so they stay on the main thread between the tile passes.
  */
-import { TOTAL_STRIDE, type Latent, type Latents, type Symbols, type Tensor } from '../core/types.js';
+import { sharedBytes } from '../core/shared-memory.js';
+import { RESIDUAL_STRIDE, TOTAL_STRIDE, type Latent, type Latents, type Symbols, type Tensor } from '../core/types.js';
 import { checkBudget, type Budget } from '../core/budget.js';
 import {
   checkEncode,
   DECODE_TILE,
-  decodeStages,
   decodeTiles,
   fileStreamCount,
-  latentShapes,
+  latentDecode,
   openFile,
-  SYMBOL_KINDS,
   writeFile,
   type DecodeOptions,
   type EncodeOptions,
+  type SymbolKind,
 } from '../codec/codec.js';
-import { DEFAULT_WEIGHTS_PATH } from '../io/default-weights.js';
-import { encodeTile, latentTiles, paddedSizeOf, quantizeMain, quantizeResidual, residualCentersOf } from '../model/encoder.js';
-import { fail } from '../core/errors.js';
-import { readInput } from '../io/files.js';
+import type { Container } from '../format/container.js';
+import type { Weights } from '../format/weights.js';
 import type { RgbImage } from '../io/image-io.js';
-import { sharedBytes, type WorkerPool } from './pool.js';
+import { encodeTile, latentTiles, paddedSizeOf, quantizeMain, quantizeResidual, residualCentersOf } from '../model/encoder.js';
 import { paddedSize } from '../model/preprocess.js';
 import { tileGrid } from '../model/tiling.js';
-import { readWeights, type Weights } from '../format/weights.js';
+import type { WorkerPool } from './pool.js';
 import type { DecodeStreamTask, DecodeTileTask, EncodeStreamTask, MainAnalysisTask, ResidualAnalysisTask } from './worker.js';
 
 export interface ParallelEncodeOptions extends EncodeOptions {
@@ -43,31 +41,6 @@ export interface ParallelEncodeOptions extends EncodeOptions {
 
 export interface ParallelDecodeOptions extends DecodeOptions {
   pool: WorkerPool;
-}
-
-/** A model and the file it was read from: the main thread computes with the one, the workers parse the other. */
-export interface WeightFile {
-  weights: Weights;
-  /** the file's bytes, in shared memory */
-  bytes: Uint8Array;
-}
-
-/** Parses a weight file held in shared memory (copied there once if it is not). */
-export function weightFile(bytes: Uint8Array): WeightFile {
-  const shared = sharedBytes(bytes);
-  return { weights: readWeights(shared), bytes: shared };
-}
-
-const filesByPath = new Map<string, WeightFile>();
-
-/** A weight file by path (default: the packaged one), read once per process. */
-export function loadWeightFile(path = DEFAULT_WEIGHTS_PATH): WeightFile {
-  let file = filesByPath.get(path);
-  if (!file) {
-    file = weightFile(readInput(path));
-    filesByPath.set(path, file);
-  }
-  return file;
 }
 
 /**
@@ -103,8 +76,8 @@ function sharedTensor(c: number, h: number, w: number): Tensor {
 /** f_m(x), tile by tile in the workers. Attention and the level's gains come after it, so every level shares it. */
 async function mainFeatures(image: RgbImage, w: Weights, weightBytes: Uint8Array, pool: WorkerPool, tile: number, budget: Budget): Promise<Tensor> {
   const size = paddedSizeOf(image);
-  const features = sharedTensor(w.config.M, size.h / 16, size.w / 16);
-  await pool.runAll(latentTiles(size, 16, tile).map((region): MainAnalysisTask =>
+  const features = sharedTensor(w.config.M, size.h / TOTAL_STRIDE, size.w / TOTAL_STRIDE);
+  await pool.runAll(latentTiles(size, TOTAL_STRIDE, tile).map((region): MainAnalysisTask =>
     ({ kind: 'mainAnalysis', image, region, features })), weightBytes, budget);
   return features;
 }
@@ -114,8 +87,8 @@ async function residualLatent(image: RgbImage, y: Latent, w: Weights, weightByte
   tile: number): Promise<Latent> {
   const size = paddedSizeOf(image);
   const centers = residualCentersOf(y, w, opts.level);
-  const features = sharedTensor(w.config.Mr, size.h / 8, size.w / 8);
-  await opts.pool.runAll(latentTiles(size, 8, tile).map((region): ResidualAnalysisTask =>
+  const features = sharedTensor(w.config.Mr, size.h / RESIDUAL_STRIDE, size.w / RESIDUAL_STRIDE);
+  await opts.pool.runAll(latentTiles(size, RESIDUAL_STRIDE, tile).map((region): ResidualAnalysisTask =>
     ({ kind: 'residualAnalysis', image, y, level: opts.level, region, features })), weightBytes, opts);
   return quantizeResidual(features, centers, w, opts.level);
 }
@@ -175,26 +148,25 @@ export async function encodeLevelsParallel(img: RgbImage, w: Weights, weightByte
   return files;
 }
 
-function sharedSymbols(kind: (typeof SYMBOL_KINDS)[number], length: number): Symbols {
+function sharedSymbols(kind: SymbolKind, length: number): Symbols {
   const buffer = new SharedArrayBuffer(length * kind.BYTES_PER_ELEMENT);
   return kind === Int16Array ? new Int16Array(buffer) : new Int32Array(buffer);
 }
 
-/** decodeSync's latents, stage by stage, one stream a task: in int16 symbols, or again in int32 when a stream's values need them. */
-async function decodeLatents(streams: Uint8Array[], width: number, height: number, level: number, w: Weights, weightBytes: Uint8Array,
+/** decodeSync's latents (latentDecode), one stream a task, in shared symbols. */
+async function decodeLatents(streams: Uint8Array[], file: Pick<Container, 'width' | 'height' | 'level'>, w: Weights, weightBytes: Uint8Array,
   pool: WorkerPool, budget: Budget): Promise<Latents> {
-  for (const kind of SYMBOL_KINDS) {
-    const latents = latentShapes(width, height, w, (length) => sharedSymbols(kind, length));
+  const { level } = file;
+  const decode = latentDecode(file, w, sharedSymbols);
+  let step = decode.next();
+  while (!step.done) {
+    const { latents, streams: indexes } = step.value;
     const overflow = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
-    for (const stage of decodeStages(w)) {
-      stage.prepare?.(latents, w, level);
-      await pool.runAll(stage.streams.map((index): DecodeStreamTask =>
-        ({ kind: 'decodeStream', stream: streams[index], latents, level, index, overflow })), weightBytes, budget);
-      if (Atomics.load(overflow, 0) !== 0) break;
-    }
-    if (Atomics.load(overflow, 0) === 0) return latents;
+    await pool.runAll(indexes.map((index): DecodeStreamTask =>
+      ({ kind: 'decodeStream', stream: streams[index], latents, level, index, overflow })), weightBytes, budget);
+    step = decode.next(Atomics.load(overflow, 0) === 0);
   }
-  return fail('INTERNAL', 'int32 symbols did not fit a decoded value');
+  return step.value;
 }
 
 /** decodeSync on the pool: the same pixels (in shared memory). `w` must be the model of `weightBytes`. */
@@ -205,7 +177,7 @@ export async function decodeParallel(bytes: Uint8Array, w: Weights, weightBytes:
   // the streams view `bytes`: workers get the same ranges of one shared copy
   const shared = sharedBytes(bytes);
   const streams = file.streams.map((s) => shared.subarray(s.byteOffset - bytes.byteOffset, s.byteOffset - bytes.byteOffset + s.length));
-  const latents = await decodeLatents(streams, width, height, level, w, weightBytes, opts.pool, opts);
+  const latents = await decodeLatents(streams, file, w, weightBytes, opts.pool, opts);
   const out = { width, height, data: new Uint8Array(new SharedArrayBuffer(width * height * 3)) };
   await opts.pool.runAll(decodeTiles(latents.y, tile).map((region): DecodeTileTask =>
     ({ kind: 'decodeTile', out, latents, level, region })), weightBytes, opts);

@@ -12,7 +12,8 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { checkBudget, type Budget } from '../core/budget.js';
 import { AaraError, fail } from '../core/errors.js';
-import type { Reply, Request, Task, TaskError, TaskResult } from './worker.js';
+import { weightFile } from '../io/weight-files.js';
+import type { Reply, Request, Task, TaskError, TaskResult, WeightsRef } from './worker.js';
 
 const WORKER_SCRIPT = new URL('./worker.js', import.meta.url);
 
@@ -24,23 +25,9 @@ function workerFlags(): string[] {
   return process.execArgv.filter((flag, i, all) => !flag.startsWith('--input-type') && all[i - 1] !== '--input-type');
 }
 
-/** `bytes` in shared memory: the array itself when it already is, else a copy. */
-export function sharedBytes(bytes: Uint8Array): Uint8Array {
-  if (bytes.buffer instanceof SharedArrayBuffer) return bytes;
-  const shared = new Uint8Array(new SharedArrayBuffer(bytes.length));
-  shared.set(bytes);
-  return shared;
-}
-
-/** A weight file as the pool knows it: `key` names it to workers, `bytes` is its shared copy. */
-interface Model {
-  key: number;
-  bytes: Uint8Array;
-}
-
 interface Job {
   task: Task;
-  model: Model;
+  model: WeightsRef;
   budget?: Budget;
   resolve: (result: Uint8Array | undefined) => void;
   reject: (error: Error) => void;
@@ -65,9 +52,6 @@ export class WorkerPool {
   private readonly slots = new Set<Slot>();
   private readonly idle: Slot[] = [];
   private readonly queue: Job[] = [];
-  /** per weight-file array the caller passes: its shared copy, made once */
-  private readonly models = new WeakMap<Uint8Array, Model>();
-  private modelCount = 0;
 
   constructor(size = availableParallelism()) {
     if (!Number.isInteger(size) || size < 1) fail('INTERNAL', `worker pool of ${size} threads`);
@@ -75,12 +59,13 @@ export class WorkerPool {
   }
 
   /**
-   * Runs `task` on a worker with the model of `weightBytes` (a weight file; pass the same array each time).
+   * Runs `task` on a worker with the model of `weightBytes` (a weight file, read once: src/io/weight-files.ts).
    * With a budget, the task is not started once it is spent (checkBudget's error instead).
    */
   run<T extends Task>(task: T, weightBytes: Uint8Array, budget?: Budget): Promise<TaskResult<T>> {
     return new Promise<TaskResult<T>>((resolve, reject) => {
-      const job: Job = { task, model: this.modelOf(weightBytes), budget, resolve: resolve as Job['resolve'], reject };
+      const { key, bytes } = weightFile(weightBytes);
+      const job: Job = { task, model: { key, bytes }, budget, resolve: resolve as Job['resolve'], reject };
       this.queue.push(job);
       this.dispatch();
     });
@@ -125,15 +110,6 @@ export class WorkerPool {
       slot.job = undefined;
     }
     await Promise.all(slots.map((slot) => slot.worker.terminate()));
-  }
-
-  private modelOf(weightBytes: Uint8Array): Model {
-    let model = this.models.get(weightBytes);
-    if (!model) {
-      model = { key: this.modelCount++, bytes: sharedBytes(weightBytes) };
-      this.models.set(weightBytes, model);
-    }
-    return model;
   }
 
   private dispatch(): void {

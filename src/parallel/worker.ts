@@ -9,7 +9,8 @@ import { decodeFileStream, decodeTile, encodeFileStream } from '../codec/codec.j
 import { mainAnalysisTile, pasteTile, residualAnalysisTile } from '../model/encoder.js';
 import { AaraError, type ErrorCode } from '../core/errors.js';
 import type { RgbImage } from '../io/image-io.js';
-import { readWeights, type Weights } from '../format/weights.js';
+import type { Weights } from '../format/weights.js';
+import { verifiedModel, type WeightFile } from '../io/weight-files.js';
 
 /** f_m over one latent tile, pasted into the shared features [M, H/16, W/16]. */
 export interface MainAnalysisTask {
@@ -55,10 +56,7 @@ export type Task = MainAnalysisTask | ResidualAnalysisTask | EncodeStreamTask | 
 export type TaskResult<T extends Task> = T extends EncodeStreamTask ? Uint8Array : undefined;
 
 /** The weight file a task runs with: `key` names it in the pool, `bytes` is its shared copy. */
-export interface WeightsRef {
-  key: number;
-  bytes: Uint8Array;
-}
+export type WeightsRef = Pick<WeightFile, 'key' | 'bytes'>;
 /** A worker runs one request at a time, so replies need no id. */
 export interface Request {
   weights: WeightsRef;
@@ -74,18 +72,6 @@ export interface TaskError {
 export interface Reply {
   result?: Uint8Array;
   error?: TaskError;
-}
-
-/**
- * The model of the last request. Parsing makes views of the shared file (no copy), so keeping one model
- * is enough: a program that switches models pays a cheap re-parse, and workers never pile up old models.
- */
-let current: { key: number; weights: Weights } | undefined;
-
-function modelFor(ref: WeightsRef): Weights {
-  // the main thread read these very bytes (shared memory) with the checksum check before it sent any task
-  if (current?.key !== ref.key) current = { key: ref.key, weights: readWeights(ref.bytes, 'verified') };
-  return current.weights;
 }
 
 function run(task: Task, w: Weights): Uint8Array | undefined {
@@ -120,7 +106,7 @@ if (!port) throw new Error('src/parallel/worker.ts runs inside a worker thread (
 port.on('message', ({ weights, task }: Request) => {
   let reply: Reply;
   try {
-    reply = { result: run(task, modelFor(weights)) };
+    reply = { result: run(task, verifiedModel(weights)) }; // the main thread read these bytes with the checksum check
   } catch (e) {
     reply = { error: describe(e) };
   }
