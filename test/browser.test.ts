@@ -1,24 +1,48 @@
 /**
- * Decoding is deterministic across JavaScript engines: headless Chromium decodes the golden files with the compiled
- * ES modules (served as they are from a local static server, no bundler) and must get the hashes of golden.json.
- * Without /usr/bin/chromium (or with AARA_SKIP_BROWSER=1) it is skipped, visibly; where AARA_REQUIRE_SYSTEM_TOOLS=1
- * (CI), a missing Chromium is a failure.
+ * Decoding is deterministic across JavaScript engines: headless Chromium (V8) and Firefox (SpiderMonkey) decode the
+ * golden files with the compiled ES modules (served as they are from a local static server, no bundler) and must
+ * get the hashes of golden.json. A browser that is not installed (or AARA_SKIP_BROWSER=1) is skipped, visibly; where
+ * AARA_REQUIRE_SYSTEM_TOOLS=1 (CI), a missing browser is a failure.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize, resolve, sep } from 'node:path';
-import type { BrowserResult } from './browser/golden-page.js';
+import type { BrowserResult, EncodeInput, EncodeResult } from './browser/golden-page.js';
 import { repoPath } from './helpers/fixtures.js';
 import { GOLDEN_SETS, readGoldenManifest } from './golden/sources.js';
 import { skipWithout } from './helpers/system-tools.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const TIMEOUT_MS = 60_000;
+interface Browser {
+  name: string;
+  path: string;
+  /** Debian's package */
+  pkg: string;
+  /** command line opening url headless in a fresh profile folder */
+  args(profile: string, url: string): string[];
+}
+
+const BROWSERS: Browser[] = [
+  {
+    name: 'Chromium',
+    path: '/usr/bin/chromium',
+    pkg: 'chromium',
+    args: (profile, url) => ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`, url],
+  },
+  {
+    name: 'Firefox',
+    path: '/usr/bin/firefox-esr',
+    pkg: 'firefox-esr',
+    args: (profile, url) => ['--headless', '--no-remote', '--profile', profile, url],
+  },
+];
+const TIMEOUT_MS = 120_000;
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8', // module scripts need a JavaScript MIME type
@@ -28,10 +52,18 @@ const CONTENT_TYPES: Record<string, string> = {
 interface PageReport {
   userAgent: string;
   results?: BrowserResult[];
+  encoded?: EncodeResult[];
   error?: string;
 }
 
-/** Serves the repository read-only on 127.0.0.1 and resolves with the page's POST to /result. */
+/** The reproducible image sources of every golden set: the page encodes them and must give the committed files. */
+const ENCODE_INPUTS: EncodeInput[] = GOLDEN_SETS.flatMap((set) => set.sources.filter((s) => s.reproducible && s.image).map((s) => {
+  const img = s.image!();
+  return { dir: set.dir, file: s.file, weights: set.weights, level: s.level, width: img.width, height: img.height,
+    grayscale: img.grayscale, rgb: Buffer.from(img.data).toString('base64') };
+}));
+
+/** Serves the repository read-only on 127.0.0.1, and /golden-inputs.json; resolves with the page's POST to /result. */
 function serveRepository(): { url: Promise<string>; report: Promise<PageReport>; missing: string[]; close: () => void } {
   const root = resolve(repoPath('.'));
   const missing: string[] = [];
@@ -49,6 +81,10 @@ function serveRepository(): { url: Promise<string>; report: Promise<PageReport>;
       });
       return;
     }
+    if (req.method === 'GET' && path === '/golden-inputs.json') {
+      res.writeHead(200, { 'content-type': CONTENT_TYPES['.json'] }).end(JSON.stringify(ENCODE_INPUTS));
+      return;
+    }
     const file = normalize(join(root, path));
     if (req.method !== 'GET' || !file.startsWith(root + sep) || !existsSync(file) || !statSync(file).isFile()) {
       missing.push(`${req.method} ${path}`);
@@ -63,13 +99,10 @@ function serveRepository(): { url: Promise<string>; report: Promise<PageReport>;
   return { url, report, missing, close: () => server.close() };
 }
 
-/** Opens `url` in a fresh headless Chromium; returns a function that ends it (its whole process group). */
-function launchChromium(url: string): { stop: () => void; stderr: () => string } {
-  const profile = mkdtempSync(join(tmpdir(), 'aara-chromium-'));
-  const child = spawn(CHROMIUM, [
-    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`, url,
-  ], { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+/** Opens `url` in a fresh headless browser; returns a function that ends it (its whole process group). */
+function launch(browser: Browser, url: string): { stop: () => void; stderr: () => string } {
+  const profile = mkdtempSync(join(tmpdir(), `aara-${browser.pkg}-`));
+  const child = spawn(browser.path, browser.args(profile, url), { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
   return {
@@ -85,43 +118,52 @@ function launchChromium(url: string): { stop: () => void; stderr: () => string }
   };
 }
 
-const NAME = 'headless Chromium decodes the golden files to the golden hashes';
-
-if (process.env.AARA_SKIP_BROWSER === '1') {
-  skipWithout(NAME, 'AARA_SKIP_BROWSER=1');
-} else if (!existsSync(CHROMIUM)) {
-  skipWithout(NAME, `${CHROMIUM} is not installed: apt-get install -y chromium`);
-} else {
-  test(NAME, async () => {
-    console.log(execFileSync(CHROMIUM, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
-    const server = serveRepository();
-    const sets = GOLDEN_SETS.map((set) => `set=${encodeURIComponent(set.dir)}`).join('&');
-    const chromium = launchChromium(`${await server.url}/test/browser/golden.html?${sets}`);
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no result after ${TIMEOUT_MS / 1000} s; Chromium said:\n${chromium.stderr()}`)), TIMEOUT_MS);
-    });
-    let report: PageReport;
-    try {
-      report = await Promise.race([server.report, timeout]);
-    } finally {
-      clearTimeout(timer);
-      chromium.stop();
-      server.close();
-    }
-    console.log(report.userAgent);
-    assert.is(report.error, undefined, `${report.error}\nnot served: ${server.missing.join(', ') || 'none'}`);
-    const byFile = new Map(report.results!.map((r) => [r.file, r]));
-    for (const set of GOLDEN_SETS) {
-      for (const expected of readGoldenManifest(set).files) {
-        const name = `${set.dir}/${expected.file}`;
-        const got = byFile.get(name);
-        assert.ok(got, `${name} was not decoded`);
-        assert.equal([got.width, got.height, got.sha256], [expected.width, expected.height, expected.sha256], name);
-        console.log(`${name}: same pixels (${got.ms.toFixed(0)} ms)`);
+for (const browser of BROWSERS) {
+  const name = `headless ${browser.name} decodes the golden files to the golden hashes`;
+  if (process.env.AARA_SKIP_BROWSER === '1') {
+    skipWithout(name, 'AARA_SKIP_BROWSER=1');
+  } else if (!existsSync(browser.path)) {
+    skipWithout(name, `${browser.path} is not installed: apt-get install -y ${browser.pkg}`);
+  } else {
+    test(name, async () => {
+      console.log(execFileSync(browser.path, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+      const server = serveRepository();
+      const sets = GOLDEN_SETS.map((set) => `set=${encodeURIComponent(set.dir)}`).join('&');
+      const running = launch(browser, `${await server.url}/test/browser/golden.html?${sets}`);
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no result after ${TIMEOUT_MS / 1000} s; ${browser.name} said:\n${running.stderr()}`)), TIMEOUT_MS);
+      });
+      let report: PageReport;
+      try {
+        report = await Promise.race([server.report, timeout]);
+      } finally {
+        clearTimeout(timer);
+        running.stop();
+        server.close();
       }
-    }
-  });
+      console.log(report.userAgent);
+      assert.is(report.error, undefined, `${report.error}\nnot served: ${server.missing.join(', ') || 'none'}`);
+      const byFile = new Map(report.results!.map((r) => [r.file, r]));
+      for (const set of GOLDEN_SETS) {
+        for (const expected of readGoldenManifest(set).files) {
+          const file = `${set.dir}/${expected.file}`;
+          const got = byFile.get(file);
+          assert.ok(got, `${file} was not decoded`);
+          assert.equal([got.width, got.height, got.sha256], [expected.width, expected.height, expected.sha256], file);
+          console.log(`${file}: same pixels (${got.ms.toFixed(0)} ms)`);
+        }
+      }
+      const encoded = new Map(report.encoded!.map((r) => [r.file, r.sha256]));
+      assert.ok(ENCODE_INPUTS.length > 0);
+      for (const input of ENCODE_INPUTS) {
+        const file = `${input.dir}/${input.file}`;
+        const committed = createHash('sha256').update(readFileSync(repoPath(file))).digest('hex');
+        assert.is(encoded.get(file), committed, `${file}: ${browser.name} encodes other bytes than Node`);
+      }
+      console.log(`${ENCODE_INPUTS.length} image sources encoded to the committed bytes`);
+    });
+  }
 }
 
 test.run();
