@@ -4,6 +4,8 @@
  * first, then its inputs ascending; the hidden layer is rounded to float32 into scratch [hidden]
  * (a layer boundary, as in the float32 model).
  */
+import { checkAtLeast, checkLength } from './check.js';
+
 export function channelMlp(
   out: Float32Array,
   v: Float32Array,
@@ -15,6 +17,12 @@ export function channelMlp(
   scratch: Float32Array,
 ): void {
   const channels = v.length;
+  checkLength('channelMlp', 'out', out, channels);
+  checkLength('channelMlp', 'w1', w1, hidden * channels);
+  checkLength('channelMlp', 'b1', b1, hidden);
+  checkLength('channelMlp', 'w2', w2, channels * hidden);
+  checkLength('channelMlp', 'b2', b2, channels);
+  checkAtLeast('channelMlp', 'scratch', scratch, hidden);
   for (let h = 0; h < hidden; h++) {
     const row = h * channels;
     let acc = b1[h];

@@ -7,6 +7,7 @@
  * equals `conv2dSimple` bit for bit, and an element's value depends only on the input it reads, never
  * on where the image (or a tile of it) starts or ends.
  */
+import { checkLength } from './check.js';
 
 export interface Conv2dDims {
   inC: number;
@@ -40,6 +41,8 @@ const SMALL_BLOCK_TAPS = 25;
 
 /** The naive definition. w is PyTorch's [outC, inC, k, k], b is [outC]. */
 export function conv2dSimple(out: Float32Array, x: Float32Array, w: Float32Array, b: Float32Array, d: Conv2dDims): void {
+  checkConv2d('conv2dSimple', out, x, b, d);
+  checkLength('conv2dSimple', 'w', w, d.outC * d.inC * d.k * d.k);
   const { inC, inH, inW, outC, outH, outW, k, stride, pad } = d;
   for (let oc = 0; oc < outC; oc++) {
     for (let oy = 0; oy < outH; oy++) {
@@ -62,6 +65,13 @@ export function conv2dSimple(out: Float32Array, x: Float32Array, w: Float32Array
   }
 }
 
+/** The shapes both convolutions take: x [inC, inH, inW], out [outC, outH, outW], b [outC]. */
+function checkConv2d(kernel: string, out: Float32Array, x: Float32Array, b: Float32Array, d: Conv2dDims): void {
+  checkLength(kernel, 'x', x, d.inC * d.inH * d.inW);
+  checkLength(kernel, 'out', out, d.outC * d.outH * d.outW);
+  checkLength(kernel, 'b', b, d.outC);
+}
+
 /** Length of a packed kh×kw kernel: whole OC_LANES blocks of [inC][kh][kw][OC_LANES]. */
 export function packedWeightsLength(outC: number, inC: number, kh: number, kw: number): number {
   return Math.ceil(outC / OC_LANES) * inC * kh * kw * OC_LANES;
@@ -76,6 +86,7 @@ export function packedWeightsLength(outC: number, inC: number, kh: number, kw: n
  */
 export function packConv2dWeights(w: Float32Array, d: Conv2dDims): Float64Array {
   const { inC, outC, k } = d;
+  checkLength('packConv2dWeights', 'w', w, outC * inC * k * k);
   const packed = new Float64Array(packedWeightsLength(outC, inC, k, k));
   for (let oc = 0; oc < outC; oc++) {
     const lane = oc % OC_LANES;
@@ -93,6 +104,8 @@ export function packConv2dWeights(w: Float32Array, d: Conv2dDims): Float64Array 
 
 /** The fast convolution; pw comes from `packConv2dWeights`. Equals `conv2dSimple` bit for bit. */
 export function conv2d(out: Float32Array, x: Float32Array, pw: Float64Array, b: Float32Array, d: Conv2dDims): void {
+  checkConv2d('conv2d', out, x, b, d);
+  checkLength('conv2d', 'pw', pw, packedWeightsLength(d.outC, d.inC, d.k, d.k));
   const { inC, inH, inW, outC, outH, outW, k, stride, pad } = d;
   correlatePacked(out, 0, outH * outW, outW, 1, outC, outH, outW, x, inC, inH, inW, pw, 0, b, k, k, stride, pad, pad);
 }

@@ -7,6 +7,7 @@
  * double (exact for a float32); √ is Math.sqrt (IEEE-exact, so the same on every machine); the
  * result is rounded to float32 only when stored. `gdn` equals `gdnSimple` bit for bit.
  */
+import { checkAtLeast, checkLength } from './check.js';
 
 export interface GdnDims {
   channels: number;
@@ -25,8 +26,17 @@ export function gdnScratchLength(channels: number): number {
   return (channels + CHANNEL_BLOCK) * SQUARES_WIDTH;
 }
 
+/** x and out [channels, planeSize], β [channels], γ [channels, channels]. */
+function checkGdn(kernel: string, out: Float32Array, x: Float32Array, beta: Float32Array, gamma: Float32Array, d: GdnDims): void {
+  checkLength(kernel, 'x', x, d.channels * d.planeSize);
+  checkLength(kernel, 'out', out, d.channels * d.planeSize);
+  checkLength(kernel, 'beta', beta, d.channels);
+  checkLength(kernel, 'gamma', gamma, d.channels * d.channels);
+}
+
 /** The definition, directly. out must not alias x. */
 export function gdnSimple(out: Float32Array, x: Float32Array, beta: Float32Array, gamma: Float32Array, d: GdnDims): void {
+  checkGdn('gdnSimple', out, x, beta, gamma, d);
   const { channels, planeSize, inverse } = d;
   for (let i = 0; i < channels; i++) {
     for (let p = 0; p < planeSize; p++) {
@@ -49,6 +59,8 @@ export function gdnSimple(out: Float32Array, x: Float32Array, beta: Float32Array
  * the element it replaces. Equals `gdnSimple` bit for bit.
  */
 export function gdn(out: Float32Array, x: Float32Array, beta: Float32Array, gamma: Float32Array, d: GdnDims, scratch: Float64Array): void {
+  checkGdn('gdn', out, x, beta, gamma, d);
+  checkAtLeast('gdn', 'scratch', scratch, gdnScratchLength(d.channels));
   const { channels, planeSize, inverse } = d;
   const normsOffset = channels * SQUARES_WIDTH;
   for (let p0 = 0; p0 < planeSize; p0 += SQUARES_WIDTH) {

@@ -9,6 +9,7 @@
  * image are skipped. That sum, in one double in exactly that order (ic, dy, dx ascending) and
  * rounded to float32 when stored, is this op's determinism contract.
  */
+import { checkLength } from './check.js';
 import { correlatePacked, OC_LANES, packedWeightsLength } from './conv2d.js';
 
 export interface TransposedConv2dDims {
@@ -41,9 +42,19 @@ export interface TransposedConv2dWindow {
 export const wholeOutput = (d: TransposedConv2dDims): TransposedConv2dWindow =>
   ({ inTop: 0, inLeft: 0, outTop: 0, outLeft: 0, outH: 2 * d.inH, outW: 2 * d.inW });
 
+/** The shapes every form takes: x [inC, inH, inW], out [outC, win.outH, win.outW], b [outC]. */
+function checkTransposedConv2d(kernel: string, out: Float32Array, x: Float32Array, b: Float32Array, d: TransposedConv2dDims,
+  win: TransposedConv2dWindow): void {
+  checkLength(kernel, 'x', x, d.inC * d.inH * d.inW);
+  checkLength(kernel, 'out', out, d.outC * win.outH * win.outW);
+  checkLength(kernel, 'b', b, d.outC);
+}
+
 /** The gather definition, directly. */
 export function transposedConv2dSimple(out: Float32Array, x: Float32Array, w: Float32Array, b: Float32Array, d: TransposedConv2dDims,
   win: TransposedConv2dWindow = wholeOutput(d)): void {
+  checkTransposedConv2d('transposedConv2dSimple', out, x, b, d, win);
+  checkLength('transposedConv2dSimple', 'w', w, d.inC * d.outC * K * K);
   const { inC, inH, inW, outC } = d;
   const { inTop, inLeft, outTop, outLeft, outH, outW } = win;
   for (let oc = 0; oc < outC; oc++) {
@@ -75,6 +86,8 @@ export function transposedConv2dSimple(out: Float32Array, x: Float32Array, w: Fl
  * another order (and in float32, in out), so it agrees only to rounding.
  */
 export function transposedConv2dScatter(out: Float32Array, x: Float32Array, w: Float32Array, b: Float32Array, d: TransposedConv2dDims): void {
+  checkTransposedConv2d('transposedConv2dScatter', out, x, b, d, wholeOutput(d));
+  checkLength('transposedConv2dScatter', 'w', w, d.inC * d.outC * K * K);
   const { inC, inH, inW, outC } = d;
   const outH = 2 * inH, outW = 2 * inW, outPlane = outH * outW;
   for (let oc = 0; oc < outC; oc++) out.fill(b[oc], oc * outPlane, (oc + 1) * outPlane);
@@ -114,6 +127,8 @@ const phaseKernelIndex = (parity: number, tap: number): number => 4 - parity - 2
  */
 export function packTransposedConv2dWeights(w: Float32Array, d: TransposedConv2dDims): Float64Array {
   const { inC, outC } = d;
+  checkLength('packTransposedConv2dWeights', 'w', w, inC * outC * K * K);
+  // the four phases' kernels hold the 25 taps between them: 3·3 + 3·2 + 2·3 + 2·2
   const packed = new Float64Array(packedWeightsLength(outC, inC, K, K));
   let wOffset = 0;
   for (let a = 0; a < 2; a++) {
@@ -152,6 +167,8 @@ function phaseRange(start: number, size: number, parity: number): { first: numbe
  */
 export function transposedConv2d(out: Float32Array, x: Float32Array, pw: Float64Array, b: Float32Array, d: TransposedConv2dDims,
   win: TransposedConv2dWindow = wholeOutput(d)): void {
+  checkTransposedConv2d('transposedConv2d', out, x, b, d, win);
+  checkLength('transposedConv2d', 'pw', pw, packedWeightsLength(d.outC, d.inC, K, K));
   const { inC, inH, inW, outC } = d;
   const outPlane = win.outH * win.outW;
   let wOffset = 0;

@@ -23,6 +23,7 @@ import {
   type GdnDims,
   type TransposedConv2dDims,
 } from '../kernels/index.js';
+import { failsWith } from './helpers/assert-code.js';
 import { mulberry32, type Rng } from './helpers/prng.js';
 
 /** Uniform in [−scale, scale). */
@@ -402,6 +403,50 @@ test('sigmoid gates: 2 channels × 3 pixels, in place and out of place', () => {
   const byPixel = Float32Array.from(x);
   spatialGate(byPixel, byPixel, logits, 2, 3);
   assert.equal(Array.from(byPixel), [1, 2, 3, 4, 5, 6].map((v, i) => Math.fround(v * sigmoid(logits[i % 3]))));
+});
+
+test('every kernel checks its buffers against its dimensions at entry (INTERNAL, before reading any)', () => {
+  const f = (n: number) => new Float32Array(n);
+  const d: Conv2dDims = { inC: 2, inH: 4, inW: 4, outC: 3, outH: 2, outW: 2, k: 3, stride: 2, pad: 1 };
+  const w = f(3 * 2 * 9);
+  const pw = packConv2dWeights(w, d);
+  failsWith('INTERNAL', () => conv2d(f(12), f(31), pw, f(3), d), /conv2d: x has 31 elements, its dimensions need 32/);
+  failsWith('INTERNAL', () => conv2d(f(11), f(32), pw, f(3), d), /conv2d: out/);
+  failsWith('INTERNAL', () => conv2d(f(12), f(32), pw, f(2), d), /conv2d: b/);
+  failsWith('INTERNAL', () => conv2d(f(12), f(32), pw.subarray(1), f(3), d), /conv2d: pw/);
+  failsWith('INTERNAL', () => conv2d(f(12), f(32), pw, f(3), { ...d, inC: 1 }), /conv2d: x/);
+  failsWith('INTERNAL', () => conv2dSimple(f(12), f(32), w.subarray(1), f(3), d), /conv2dSimple: w/);
+  failsWith('INTERNAL', () => packConv2dWeights(w, { ...d, k: 5 }), /packConv2dWeights: w/);
+
+  const t: TransposedConv2dDims = { inC: 2, inH: 3, inW: 3, outC: 3 };
+  const tw = f(2 * 3 * 25);
+  const tpw = packTransposedConv2dWeights(tw, t);
+  failsWith('INTERNAL', () => transposedConv2d(f(108), f(17), tpw, f(3), t), /transposedConv2d: x/);
+  failsWith('INTERNAL', () => transposedConv2d(f(107), f(18), tpw, f(3), t), /transposedConv2d: out/);
+  failsWith('INTERNAL', () => transposedConv2d(f(108), f(18), tpw, f(3), { ...t, outC: 2 }), /transposedConv2d: out/);
+  failsWith('INTERNAL', () => transposedConv2d(f(108), f(18), tpw.subarray(8), f(3), t), /transposedConv2d: pw/);
+  failsWith('INTERNAL', () => transposedConv2d(f(4), f(18), tpw, f(3), t, { inTop: 0, inLeft: 0, outTop: 0, outLeft: 0, outH: 2, outW: 3 }),
+    /transposedConv2d: out has 4 elements, its dimensions need 18/);
+  failsWith('INTERNAL', () => transposedConv2dSimple(f(108), f(18), tw.subarray(1), f(3), t), /transposedConv2dSimple: w/);
+  failsWith('INTERNAL', () => transposedConv2dScatter(f(108), f(18), tw, f(4), t), /transposedConv2dScatter: b/);
+  failsWith('INTERNAL', () => packTransposedConv2dWeights(tw.subarray(1), t), /packTransposedConv2dWeights: w/);
+
+  const g: GdnDims = { channels: 3, planeSize: 5, inverse: false };
+  const scratch = new Float64Array(gdnScratchLength(3));
+  failsWith('INTERNAL', () => gdn(f(15), f(14), f(3), f(9), g, scratch), /gdn: x/);
+  failsWith('INTERNAL', () => gdn(f(15), f(15), f(2), f(9), g, scratch), /gdn: beta/);
+  failsWith('INTERNAL', () => gdn(f(15), f(15), f(3), f(3), g, scratch), /gdn: gamma/);
+  failsWith('INTERNAL', () => gdn(f(15), f(15), f(3), f(9), g, scratch.subarray(1)), /gdn: scratch/);
+  failsWith('INTERNAL', () => gdnSimple(f(16), f(15), f(3), f(9), g), /gdnSimple: out/);
+
+  failsWith('INTERNAL', () => channelMlp(f(4), f(4), f(8), f(2), f(7), f(4), 2, f(2)), /channelMlp: w2/);
+  failsWith('INTERNAL', () => channelMlp(f(4), f(4), f(8), f(2), f(8), f(4), 2, f(1)), /channelMlp: scratch/);
+  failsWith('INTERNAL', () => globalAvgMaxPool(f(2), f(2), f(9), 2, 5), /globalAvgMaxPool: x/);
+  failsWith('INTERNAL', () => globalAvgMaxPool(f(2), f(1), f(10), 2, 5), /globalAvgMaxPool: maxOut/);
+  failsWith('INTERNAL', () => channelMeanMax(f(5), f(10), 2, 5), /channelMeanMax: out/);
+  failsWith('INTERNAL', () => channelGate(f(10), f(10), f(5), 2, 5), /channelGate: logits/);
+  failsWith('INTERNAL', () => spatialGate(f(10), f(10), f(2), 2, 5), /spatialGate: logits/);
+  failsWith('INTERNAL', () => relu(f(3), f(4), 4), /relu: out/);
 });
 
 test.run();

@@ -6,6 +6,7 @@ import {
   conv2d, gdn, gdnScratchLength, packConv2dWeights, packTransposedConv2dWeights, transposedConv2d,
   type Conv2dDims, type TransposedConv2dWindow,
 } from '../../kernels/index.js';
+import { fail } from '../core/errors.js';
 import type { Region, Tensor } from '../core/types.js';
 import type { Conv, Gdn, Transform } from '../format/weights.js';
 
@@ -72,8 +73,14 @@ function packedTransposedConv(layer: Conv): Float64Array {
   return packed;
 }
 
+/** A layer's input has the channels its weights were made for (packed weights are cached per layer: a wrong x.c would not be seen there). */
+function checkChannels(layer: string, x: Tensor, channels: number): void {
+  if (x.c !== channels) fail('INTERNAL', `${layer}: input of ${x.c} channels, the layer takes ${channels}`);
+}
+
 /** Conv2d with "same"-style padding k/2: stride 2 halves (rounding up), stride 1 keeps the size. */
 export function convLayer(x: Tensor, layer: Conv, stride: number): Tensor {
+  checkChannels('convLayer', x, layer.inC);
   const pad = layer.k >> 1;
   const outH = Math.floor((x.h + 2 * pad - layer.k) / stride) + 1;
   const outW = Math.floor((x.w + 2 * pad - layer.k) / stride) + 1;
@@ -89,6 +96,7 @@ export function convLayer(x: Tensor, layer: Conv, stride: number): Tensor {
  * whole-image coordinates; see TransposedConv2dWindow for what x must hold).
  */
 export function transposedConvLayer(x: Tensor, layer: Conv, window?: { input: Region; output: Region }): Tensor {
+  checkChannels('transposedConvLayer', x, layer.inC);
   const d = { inC: x.c, inH: x.h, inW: x.w, outC: layer.outC };
   const win: TransposedConv2dWindow | undefined = window && {
     inTop: window.input.rows.start, inLeft: window.input.cols.start,
@@ -102,6 +110,7 @@ export function transposedConvLayer(x: Tensor, layer: Conv, window?: { input: Re
 
 /** (I)GDN; `out` may be x itself (see kernels/gdn.ts). */
 export function gdnLayer(x: Tensor, layer: Gdn, inverse: boolean, out: Tensor = tensor(x.c, x.h, x.w)): Tensor {
+  checkChannels('gdnLayer', x, layer.channels);
   gdn(out.data, x.data, layer.beta, layer.gamma, { channels: x.c, planeSize: x.h * x.w, inverse },
     new Float64Array(gdnScratchLength(x.c)));
   return out;
