@@ -1,0 +1,168 @@
+/**
+ * The weight-file reader (src/format/weights.ts, with the table checks of src/entropy/cdf-tables.ts): every way it
+ * refuses a file, one test per check, each a BAD_WEIGHTS naming what is wrong. Copies of the small test weights
+ * are changed in memory; a change to the payload is re-signed (its SHA-256 written back as the weights ID) so that
+ * the reader gets past the checksum to the check under test. (Its one other refusal, a big-endian host, cannot
+ * run here.)
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { readWeights, type Weights } from '../src/format/weights.js';
+import { failsWith } from './helpers/assert-code.js';
+import { repoPath } from './helpers/fixtures.js';
+
+const HEADER_BYTES = 64;
+const ID_OFFSET = 48;
+const factorized = new Uint8Array(readFileSync(repoPath('weights/test-tiny.bin'))); // version 1
+const hyper = new Uint8Array(readFileSync(repoPath('weights/test-tiny-hyper.bin'))); // version 2, hyper kind
+
+/** Writes the payload's SHA-256 (first 16 bytes) into the header as its weights ID. */
+function sign(bytes: Uint8Array): Uint8Array {
+  bytes.set(createHash('sha256').update(bytes.subarray(HEADER_BYTES)).digest().subarray(0, 16), ID_OFFSET);
+  return bytes;
+}
+
+/** A copy of `file` with a header field (u32 at `offset`) set. */
+function withHeader(file: Uint8Array, offset: number, value: number): Uint8Array {
+  const bytes = file.slice();
+  new DataView(bytes.buffer).setUint32(offset, value, true);
+  return bytes;
+}
+
+/** A re-signed copy of `file` whose model's tensors (views of the copy) `change` has written to. */
+function withTensors(file: Uint8Array, change: (w: Weights, bytes: Uint8Array) => void): Uint8Array {
+  const bytes = file.slice();
+  change(readWeights(bytes), bytes);
+  return sign(bytes);
+}
+
+/** A re-signed copy of `file` whose payload is `payload` bytes long (cut or zero-extended), the header saying so. */
+function withPayloadLength(file: Uint8Array, payload: number): Uint8Array {
+  const bytes = new Uint8Array(HEADER_BYTES + payload);
+  bytes.set(file.subarray(0, Math.min(file.length, bytes.length)));
+  new DataView(bytes.buffer).setUint32(44, payload, true);
+  return sign(bytes);
+}
+
+/** The i32 just before a tensor (a stored size), as a view of the file. */
+const sizeBefore = (tensor: Float32Array) => new Int32Array(tensor.buffer, tensor.byteOffset - 4, 1);
+
+test('the test weights read, and re-signing an unchanged copy changes nothing', () => {
+  for (const file of [factorized, hyper]) {
+    const w = readWeights(file);
+    assert.is(readWeights(sign(file.slice())).idHex, w.idHex);
+  }
+});
+
+test('a file shorter than the header', () => {
+  failsWith('BAD_WEIGHTS', () => readWeights(factorized.subarray(0, HEADER_BYTES - 1)), /file too short \(63 bytes\)/);
+});
+
+test('bad magic', () => {
+  const bytes = factorized.slice();
+  bytes[0] ^= 1;
+  failsWith('BAD_WEIGHTS', () => readWeights(bytes), /bad magic/);
+});
+
+test('an unsupported version', () => {
+  failsWith('BAD_WEIGHTS', () => readWeights(withHeader(factorized, 8, 0)), /unsupported weight file version 0/);
+});
+
+test('an unknown model kind', () => {
+  failsWith('BAD_WEIGHTS', () => readWeights(withHeader(hyper, 12, 3)), /unknown model kind 3/);
+});
+
+test('a width or level count out of range', () => {
+  failsWith('BAD_WEIGHTS', () => readWeights(withHeader(factorized, 12, 0)), /config N = 0 out of range/);
+  failsWith('BAD_WEIGHTS', () => readWeights(withHeader(factorized, 28, 65)), /config levels = 65 out of range/);
+  failsWith('BAD_WEIGHTS', () => readWeights(withHeader(hyper, 24, 1025)), /config Nr = 1025 out of range/);
+});
+
+test('a CDF precision other than the coder\'s 16 bits', () => {
+  failsWith('BAD_WEIGHTS', () => readWeights(withHeader(factorized, 32, 15)), /CDF precision 15/);
+  failsWith('BAD_WEIGHTS', () => readWeights(withHeader(hyper, 40, 12)), /CDF precision 12/);
+});
+
+test('a payload of another length than the header says', () => {
+  failsWith('BAD_WEIGHTS', () => readWeights(factorized.subarray(0, factorized.length - 4)), /header says/);
+  failsWith('BAD_WEIGHTS', () => readWeights(withHeader(hyper, 44, hyper.length)), /header says/);
+});
+
+test('a payload that does not match its weights ID (wrong SHA-256)', () => {
+  const damaged = factorized.slice();
+  damaged[damaged.length - 1] ^= 0x10;
+  failsWith('BAD_WEIGHTS', () => readWeights(damaged), /does not match its weights ID/);
+  const otherId = hyper.slice();
+  otherId[ID_OFFSET] ^= 1;
+  failsWith('BAD_WEIGHTS', () => readWeights(otherId), /does not match its weights ID/);
+});
+
+test('a payload that ends inside a tensor (truncated)', () => {
+  for (const file of [factorized, hyper]) {
+    failsWith('BAD_WEIGHTS', () => readWeights(withPayloadLength(file, file.length - HEADER_BYTES - 4)), /file ends inside tensor/);
+  }
+  failsWith('BAD_WEIGHTS', () => readWeights(withPayloadLength(factorized, 100)), /file ends inside tensor main_encoder\.0\.weight/);
+});
+
+test('bytes after the last tensor', () => {
+  failsWith('BAD_WEIGHTS', () => readWeights(withPayloadLength(hyper, hyper.length - HEADER_BYTES + 8)), /8 unexpected bytes after the last tensor/);
+});
+
+test('a stored table size out of range (hyper kind: entropy_w.stride)', () => {
+  for (const stride of [0, 1 << 20]) {
+    const bytes = withTensors(hyper, (w) => (sizeBefore(w.hyper!.entropyW.median)[0] = stride));
+    failsWith('BAD_WEIGHTS', () => readWeights(bytes), new RegExp(`entropy_w\\.stride = ${stride} out of range`));
+  }
+});
+
+test('a median that is not finite', () => {
+  const bytes = withTensors(factorized, (w) => (w.entropyZ!.median[3] = Infinity));
+  failsWith('BAD_WEIGHTS', () => readWeights(bytes), /entropy_z\.median is not finite/);
+});
+
+test('the Gaussian conditional\'s table shape out of range', () => {
+  const shape = (w: Weights) => new Int32Array(w.hyper!.gaussian.scales.buffer, w.hyper!.gaussian.scales.byteOffset - 8, 2);
+  failsWith('BAD_WEIGHTS', () => readWeights(withTensors(hyper, (w) => (shape(w)[0] = 256))), /gaussian\.shape = 256 × \d+ out of range/);
+  failsWith('BAD_WEIGHTS', () => readWeights(withTensors(hyper, (w) => (shape(w)[1] = 2))), /gaussian\.shape = \d+ × 2 out of range/);
+});
+
+test('Gaussian scales that are not positive, finite and increasing', () => {
+  for (const change of [(s: Float32Array) => (s[1] = s[0]), (s: Float32Array) => (s[0] = 0), (s: Float32Array) => (s[s.length - 1] = NaN)]) {
+    const bytes = withTensors(hyper, (w) => change(w.hyper!.gaussian.scales));
+    failsWith('BAD_WEIGHTS', () => readWeights(bytes), /gaussian\.scale must be positive, finite and increasing/);
+  }
+});
+
+test('a CDF table whose length does not fit its row', () => {
+  failsWith('BAD_WEIGHTS', () => readWeights(withTensors(factorized, (w) => (w.entropyY!.tables[1].length[2] = 0))), /entropy_y level 1 channel 2: table length 0/);
+  failsWith('BAD_WEIGHTS', () => readWeights(withTensors(hyper, (w) => (w.hyper!.gaussian.tables.length[0] = w.hyper!.gaussian.tables.stride - 1))),
+    /gaussian channel 0: table length/);
+});
+
+test('a CDF table offset beyond ±2^24', () => {
+  failsWith('BAD_WEIGHTS', () => readWeights(withTensors(hyper, (w) => (w.hyper!.entropyW.tables[0].offset[1] = -(2 ** 24) - 1))),
+    /entropy_w level 0 channel 1: offset -16777217/);
+});
+
+test('a CDF row that does not run from 0 to 2^16', () => {
+  const row = (w: Weights) => w.entropyZ!.tables[0];
+  failsWith('BAD_WEIGHTS', () => readWeights(withTensors(factorized, (w) => (row(w).cdf[0] = 1))), /entropy_z level 0 channel 0: CDF ends/);
+  failsWith('BAD_WEIGHTS', () => readWeights(withTensors(factorized, (w) => (row(w).cdf[row(w).length[0] + 1] = 65535))), /entropy_z level 0 channel 0: CDF ends/);
+});
+
+test('a CDF row that is not strictly increasing', () => {
+  failsWith('BAD_WEIGHTS', () => readWeights(withTensors(hyper, (w) => {
+    const t = w.hyper!.gaussian.tables;
+    t.cdf[t.stride + 2] = t.cdf[t.stride + 1];
+  })), /gaussian channel 1: CDF not increasing/);
+});
+
+test('a gain that is not positive and finite', () => {
+  failsWith('BAD_WEIGHTS', () => readWeights(withTensors(factorized, (w) => (w.gainY[0] = 0))), /gains must be positive and finite/);
+  failsWith('BAD_WEIGHTS', () => readWeights(withTensors(factorized, (w) => (w.gainZ[5] = -1))), /gains must be positive and finite/);
+  failsWith('BAD_WEIGHTS', () => readWeights(withTensors(hyper, (w) => (w.hyper!.gainW[0] = NaN))), /gains must be positive and finite/);
+});
+
+test.run();
