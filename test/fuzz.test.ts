@@ -2,14 +2,14 @@
  * Hostile bitstreams: every input must give a typed AaraError or a valid image — never another exception, never a
  * hang, never an allocation the declared size did not pass the limits for. Exhaustive over truncations and single
  * bit flips of a small real file, boundary values of every header field, and seeded random inputs; the long run
- * is bench/fuzz.ts.
+ * is bench/fuzz.ts. Speed is not asserted here (the project's rule: benchmarks measure it); the slowest case is
+ * printed, bench/fuzz.ts reports it over a million cases, and a hang would outlive test/run.mjs's suite timeout.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { decodeSync, encodeSync } from '../src/codec/codec.js';
-import { AaraError, type ErrorCode } from '../src/core/errors.js';
 import { readWeights } from '../src/format/weights.js';
 import {
   decodeOutcome,
@@ -27,12 +27,11 @@ import {
   withRandomTail,
   withShiftedStreamBoundary,
 } from './helpers/bitstream-fuzz.js';
+import { failsWith } from './helpers/assert-code.js';
 import { loadTestWeights, repoPath } from './helpers/fixtures.js';
 import { mulberry32, randomInt } from './helpers/prng.js';
 import { syntheticImage } from './helpers/synthetic-images.js';
 
-/** A hang shows up as a case far slower than this; a full decode of the file takes milliseconds. */
-const MAX_CASE_MS = 2000;
 const RANDOM_RUNS = 300;
 
 const tiny = loadTestWeights('test-tiny.bin');
@@ -127,23 +126,19 @@ function declaring(width: number, height: number): Uint8Array {
 test('a huge declared size is refused before anything is allocated', () => {
   const huge = declaring(60000, 60000);
   const rssBefore = process.memoryUsage().rss;
-  const started = performance.now();
   const { outcome } = decodeOutcome((bytes) => decodeSync(bytes, tiny), huge);
-  const ms = performance.now() - started;
   const grownMb = (process.memoryUsage().rss - rssBefore) / 2 ** 20;
   assert.is(outcome, 'TOO_LARGE');
-  assert.ok(ms < 50, `took ${ms.toFixed(1)} ms`);
   assert.ok(grownMb < 16, `RSS grew ${grownMb.toFixed(1)} MB`); // the image would be 10 GB
   // just past each default limit
   assert.is(decodeOutcome((bytes) => decodeSync(bytes, tiny), declaring(65536, 1)).outcome, 'TOO_LARGE');
   assert.is(decodeOutcome((bytes) => decodeSync(bytes, tiny), declaring(6145, 4096)).outcome, 'TOO_LARGE'); // 24 Mpixel = 6144 × 4096
 });
 
-test('a size within the limits that the streams cannot fill fails fast', () => {
+test('a size within the limits that the streams cannot fill is CORRUPT', () => {
   const started = performance.now();
   assert.is(decodeOutcome((bytes) => decodeSync(bytes, tiny), declaring(5000, 5000)).outcome, 'CORRUPT'); // ≤ 24 Mpixel
-  const ms = performance.now() - started;
-  assert.ok(ms < 1000, `took ${ms.toFixed(0)} ms`);
+  console.log(`5000 × 5000 declared, 40 × 24 coded: CORRUPT after ${(performance.now() - started).toFixed(0)} ms`);
 });
 
 test('the caller\'s limits are applied to the declared size', () => {
@@ -156,16 +151,6 @@ test('the caller\'s limits are applied to the declared size', () => {
 
 test('decoding with the wrong weights is WEIGHTS_MISMATCH, both ways', () => {
   const real = readWeights(new Uint8Array(readFileSync(repoPath('weights/aara.bin'))));
-  const failsWith = (code: ErrorCode, run: () => unknown) => {
-    try {
-      run();
-    } catch (err) {
-      assert.instance(err, AaraError);
-      assert.is((err as AaraError).code, code);
-      return;
-    }
-    assert.unreachable(`expected ${code}`);
-  };
   failsWith('WEIGHTS_MISMATCH', () => decodeSync(file, real));
   const smallest = { width: 1, height: 1, data: Uint8Array.of(10, 20, 30) };
   failsWith('WEIGHTS_MISMATCH', () => decodeSync(encodeSync(smallest, real, { level: 0 }), tiny));
@@ -179,10 +164,9 @@ test('seeded random header values, CRC fixed', () => {
   }
 });
 
-test('outcomes: no unexpected exception, no slow case', () => {
+test('outcomes: no unexpected exception', () => {
   console.log(`\n${tally.markdown()}\n\n${tally.cases} cases, slowest ${tally.maxMs.toFixed(1)} ms (${tally.slowest})`);
   assert.is(tally.problemCount, 0, tally.problems.join('\n'));
-  assert.ok(tally.maxMs < MAX_CASE_MS, `slowest case ${tally.maxMs.toFixed(0)} ms: ${tally.slowest}`);
 });
 
 test.run();
