@@ -8,11 +8,11 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { Latent, Symbols } from '../src/core/types.js';
+import type { Latent } from '../src/core/types.js';
 import { decodeRegion, mainReconstruction } from '../src/model/decoder.js';
 import { encodeLatents } from '../src/model/encoder.js';
 import { mainCenters, residualCenters, scaleIndex } from '../src/model/priors.js';
-import { assertCloseValues, ParityFixtures, repoPath, weightsOfFixtures, type Fixture } from './helpers/fixtures.js';
+import { assertCloseValues, assertSymbols, ParityFixtures, repoPath, weightsOfFixtures, type Fixture } from './helpers/fixtures.js';
 
 const fx = new ParityFixtures(repoPath('test/fixtures/hyper'));
 const w = weightsOfFixtures(fx);
@@ -26,18 +26,6 @@ function pixels(name: string): { rgb: Uint8Array; width: number; height: number 
   const rgb = new Uint8Array(width * height * 3);
   for (let c = 0; c < 3; c++) for (let p = 0; p < width * height; p++) rgb[p * 3 + c] = f.data[c * width * height + p];
   return { rgb, width, height };
-}
-
-/** Symbols that differ from PyTorch's; every one must be a rounding tie of PyTorch's unrounded value. */
-function assertSymbols(actual: Symbols, ref: Fixture, unrounded: Fixture, what: string): number {
-  let ties = 0;
-  for (let i = 0; i < actual.length; i++) {
-    if (actual[i] === ref.data[i]) continue;
-    const v = unrounded.data[i];
-    assert.ok(Math.abs(Math.abs(v - Math.floor(v)) - 0.5) < 1e-3, `${what}[${i}]: ${actual[i]} ≠ ${ref.data[i]} (unrounded ${v}, not a tie)`);
-    ties++;
-  }
-  return ties;
 }
 
 /** Scale indexes against PyTorch's σ: equal unless σ sits on a table boundary. */

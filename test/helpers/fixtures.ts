@@ -2,6 +2,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import * as assert from 'uvu/assert';
 import { fileURLToPath } from 'node:url';
+import type { Symbols } from '../../src/core/types.js';
 import { readWeights, type Weights } from '../../src/format/weights.js';
 
 export const repoPath = (p: string): string => fileURLToPath(new URL(`../../../${p}`, import.meta.url));
@@ -70,4 +71,19 @@ export function assertCloseValues(actual: ArrayLike<number>, ref: Fixture, what:
   }
   const tol = absolute ?? 1e-4 * (1 + maxRef);
   assert.ok(maxDiff <= tol, `${what}: max |diff| ${maxDiff} > ${tol}`);
+}
+
+/**
+ * Symbols that differ from PyTorch's: each must be a rounding tie (PyTorch's unrounded value within float noise of
+ * k + ½); returns how many, which the caller asserts.
+ */
+export function assertSymbols(actual: Symbols, ref: Fixture, unrounded: Fixture, what: string): number {
+  let ties = 0;
+  for (let i = 0; i < actual.length; i++) {
+    if (actual[i] === ref.data[i]) continue;
+    const v = unrounded.data[i];
+    assert.ok(Math.abs(Math.abs(v - Math.floor(v)) - 0.5) < 1e-3, `${what}[${i}]: ${actual[i]} ≠ ${ref.data[i]} (unrounded ${v}, not a tie)`);
+    ties++;
+  }
+  return ties;
 }
