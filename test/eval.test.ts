@@ -10,6 +10,8 @@ import { loadWeightFile } from '../src/io/weight-files.js';
 import { evalCommand } from '../src/eval/eval.js';
 import { niceAxis, PUBLISHED_CURVES, renderRdSvg, type RdCurve } from '../src/eval/eval-plot.js';
 import { averageOf, renderCompareHtml, renderMarkdown, type EvalResult, type Measurement } from '../src/eval/eval-report.js';
+import { decodeSync, encodeSync } from '../src/codec/codec.js';
+import { msSsim } from '../src/eval/metrics.js';
 import { encodePng, type RgbImage } from '../src/io/image-io.js';
 import { mulberry32 } from './helpers/prng.js';
 
@@ -164,8 +166,9 @@ test('aara eval --quick end to end on two small images', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'aara-eval-test-'));
   const tempDirsBefore = readdirSync(tmpdir()).filter((name) => name.startsWith('aara-eval-') && !name.startsWith('aara-eval-test-'));
   try {
-    writeFileSync(join(dir, 'b.png'), encodePng(syntheticImage(64, 48, 2)));
-    writeFileSync(join(dir, 'a.png'), encodePng(syntheticImage(64, 48, 1)));
+    const images = { a: syntheticImage(64, 48, 1), b: syntheticImage(64, 48, 2) };
+    writeFileSync(join(dir, 'b.png'), encodePng(images.b));
+    writeFileSync(join(dir, 'a.png'), encodePng(images.a));
     writeFileSync(join(dir, 'notes.txt'), 'not an image');
     const out = join(dir, 'results');
     await evalCommand({ inputs: [dir], out, quick: true, quiet: true, json: false });
@@ -175,10 +178,36 @@ test('aara eval --quick end to end on two small images', async () => {
     const aara = result.codecs.find((c) => c.codec === 'aara')!;
     const last = result.weights.levels - 1;
     assert.equal(aara.settings.map((s) => s.setting), [...new Set([0, Math.round(last / 2), last])].map((l) => `level ${l}`));
+    // aara's numbers again, independently: the file the codec writes, PSNR by its definition
+    const weights = loadWeightFile().weights;
+    for (const s of aara.settings) {
+      const level = Number(s.setting.replace('level ', ''));
+      s.images.forEach((m, i) => {
+        const img = [images.a, images.b][i];
+        const file = encodeSync(img, weights, { level });
+        const decoded = decodeSync(file, weights).data;
+        let se = 0;
+        for (let k = 0; k < img.data.length; k++) se += (img.data[k] - decoded[k]) ** 2;
+        assert.is(m.bpp, (8 * file.length) / (64 * 48), `${s.setting} bpp`);
+        assert.ok(Math.abs(m.psnr - 10 * Math.log10((255 * 255 * img.data.length) / se)) < 1e-9, `${s.setting} PSNR`);
+        // MS-SSIM of this very pair (metrics.ts is checked against the Python trainer's values in metrics.test.ts)
+        assert.ok(Math.abs(m.msSsim - msSsim(img, { ...img, data: decoded })) < 1e-12, `${s.setting} MS-SSIM`);
+      });
+    }
+    // BD-rate rows: the anchor is the other codec, aara the test curve (positive = aara needs more bits)
+    for (const row of result.bdRate) {
+      const anchor = result.codecs.find((c) => c.codec === row.anchor)!;
+      const points = (c: typeof anchor): RdPoint[] => c.settings.map((s) => ({ rate: s.average.bpp, quality: s.average.psnr }));
+      assert.is(row.psnr, bdRate(points(anchor), points(aara)) ?? null, row.anchor);
+    }
     for (const codec of result.codecs) {
       for (const s of codec.settings) {
         assert.is(s.images.length, 2);
-        for (const m of s.images) assert.ok(m.bpp > 0 && Number.isFinite(m.psnr) && m.msSsim > 0, `${codec.codec} ${s.setting}`);
+        for (const m of s.images) assert.ok(m.bpp > 0 && Number.isFinite(m.psnr) && m.msSsim > 0 && m.msSsim <= 1, `${codec.codec} ${s.setting}`);
+        // the averages are the means of the per-image values
+        for (const key of ['bpp', 'psnr', 'msSsim'] as const) {
+          assert.ok(Math.abs(s.average[key] - (s.images[0][key] + s.images[1][key]) / 2) < 1e-12, `${codec.codec} ${s.setting} mean ${key}`);
+        }
       }
     }
     for (const codec of CLASSIC_CODECS) {
