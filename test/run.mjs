@@ -1,6 +1,8 @@
 // Runs every compiled uvu suite (dist/test/*.test.js) and ends with one line "N passed, N failed" (", K skipped"
 // when tests were skipped, each with its reason). Fails when a suite fails, crashes or outlives SUITE_TIMEOUT_MS,
-// when a filter matches no suite, or when no test ran at all.
+// when a filter matches no suite, when no test ran at all, when a suite skips a test without saying why (a leftover
+// test.only or test.skip: uvu reports what .only leaves out as skipped), and, where AARA_REQUIRE_SYSTEM_TOOLS=1
+// (CI), when anything was skipped.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +15,7 @@ if (!existsSync(dir)) {
 /** The slowest suite (parallel) takes ≈ 30 s on 2 busy cores: 10 minutes means a hang (a leftover timer, a worker). */
 const SUITE_TIMEOUT_MS = 10 * 60 * 1000;
 const only = process.argv[2];
+const requireAll = process.env.AARA_REQUIRE_SYSTEM_TOOLS === '1';
 const files = readdirSync(dir).filter((f) => f.endsWith('.test.js') && (!only || f.includes(only))).sort();
 if (files.length === 0) {
   console.error(`test/run.mjs: no suite in ${dir} matches ${JSON.stringify(only)}`);
@@ -36,9 +39,13 @@ for (const file of files) {
   passed += ok;
   failed += total - ok;
   skipped += skips;
-  for (const [, reason] of out.matchAll(/^skipped: (.*)$/gm)) reasons.push(`${file}: ${reason}`);
-  if (run.status !== 0 || total !== ok || total + skips === 0) {
-    if (total === ok) failed += 1; // a crash before uvu's summary counts as one failure
+  const said = [...out.matchAll(/^skipped: (.*)$/gm)].map(([, reason]) => reason);
+  for (const reason of said) reasons.push(`${file}: ${reason}`);
+  const unexplained = skips > said.length ? `${skips - said.length} test(s) skipped without a reason: a leftover test.only or test.skip?` : '';
+  const required = skips > 0 && requireAll ? `${skips} test(s) skipped, and AARA_REQUIRE_SYSTEM_TOOLS=1 requires every test to run` : '';
+  if (run.status !== 0 || total !== ok || total + skips === 0 || unexplained || required) {
+    if (total === ok) failed += 1; // a crash before uvu's summary, or a forbidden skip, counts as one failure
+    for (const problem of [unexplained, required].filter(Boolean)) console.log(`${file}: ${problem}`);
     process.stdout.write(out);
     console.log(`FAIL ${file}`);
   } else {
