@@ -10,7 +10,8 @@ import { decodeSync, defaultLevel, encodeSync, type EncodeOptions } from './code
 import { FLAG_GRAYSCALE, readHeader, resolveLimits, type Limits } from './format/container.js';
 import { AaraError, fail } from './core/errors.js';
 import { checkOutputs, createDirectory, inputByteLimit, readSource, refuseTerminalOutput, STDIO, writeOutput, writeStdout } from './io/files.js';
-import { decodeImage, encodePng, type RgbImage } from './io/image-io.js';
+import { decodeImage, encodePng } from './io/image-io.js';
+import type { RgbImage } from './io/pixels.js';
 import { bpp, msSsim, psnr } from './eval/metrics.js';
 import { loadWeightFile } from './io/weight-files.js';
 import { eraseProgress, ProgressBar } from './io/progress.js';

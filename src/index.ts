@@ -15,7 +15,9 @@ import { budgetOf, type Budget } from './core/budget.js';
 import { readHeader, resolveLimits, type Limits } from './format/container.js';
 import { DECODE_BYTES_PER_PIXEL, ENCODE_BYTES_PER_PIXEL, type MemoryGate } from './parallel/memory-gate.js';
 import { fail } from './core/errors.js';
-import { decodeImage, toRgb, type RgbImage } from './io/image-io.js';
+import { asBytes, describe, knownOptions } from './core/options.js';
+import { decodeImage } from './io/image-io.js';
+import { toRgb, type RgbImage } from './io/pixels.js';
 import { fileOfModel, loadWeightFile, weightFile, type WeightFile } from './io/weight-files.js';
 import { decodeParallel, encodeLevelsParallel, encodeParallel, type LevelFile } from './parallel/parallel.js';
 export type { LevelFile } from './parallel/parallel.js';
@@ -26,17 +28,17 @@ import { releaseSpares } from './model/tensor.js';
 export { AaraError, ERRORS, type ErrorCode } from './core/errors.js';
 export { DEFAULT_LIMITS, type Limits } from './format/container.js';
 export type { Budget } from './core/budget.js';
-export type { RgbImage } from './io/image-io.js';
+export type { RgbImage } from './io/pixels.js';
 export type { Weights } from './format/weights.js';
 
 /** Raw pixels (RGB or RGBA, row-major, 8-bit) or the bytes of a PNG or JPEG file. */
-export type ImageInput = { width: number; height: number; data: Uint8Array | Uint8ClampedArray } | Uint8Array;
+export type ImageInput = { width: number; height: number; data: Uint8Array | Uint8ClampedArray } | Uint8Array | ArrayBuffer;
 
 export interface Options {
   /** quality level 0 (smallest) … levels−1 (best); default DEFAULT_LEVEL (5), or the best level of a model with fewer */
   level?: number;
   /** a loaded model, the bytes of a weight file, or its path; default: the packaged weights/aara.bin */
-  weights?: Weights | Uint8Array | string;
+  weights?: Weights | Uint8Array | ArrayBuffer | string;
   /**
    * size limits of the image read or decoded, against decompression bombs and runaway work: merged field by
    * field over DEFAULT_LIMITS (65535 × 65535, 24 Mpixel); each an integer ≥ 1
@@ -65,13 +67,14 @@ export interface AsyncOptions extends Options {
  */
 function resolveWeightFile(weights: Options['weights']): WeightFile {
   if (weights === undefined || typeof weights === 'string') return loadWeightFile(weights);
-  if (weights instanceof Uint8Array) return weightFile(weights);
+  if (weights instanceof Uint8Array || weights instanceof ArrayBuffer) return weightFile(weights);
   if (!isModel(weights)) return badWeights(weights);
   return fileOfModel(weights) ?? fail('BAD_ARGUMENT', 'a model not read by readWeights/loadWeights of this module: pass the weight file bytes or path');
 }
 
 /** Parses a weight file (its tensors view a shared copy of `bytes`). */
-export function readWeights(bytes: Uint8Array): Weights {
+export function readWeights(bytes: Uint8Array | ArrayBuffer): Weights {
+  if (!(bytes instanceof ArrayBuffer)) asBytes(bytes, 'a weight file');
   return resolveWeightFile(bytes).weights;
 }
 
@@ -87,7 +90,7 @@ export function resolveWeights(weights: Options['weights']): Weights {
 
 /** A loaded model (readWeights / loadWeights), as far as a plain object can tell. */
 function isModel(weights: unknown): weights is Weights {
-  return typeof weights === 'object' && weights !== null && !(weights instanceof Uint8Array) &&
+  return typeof weights === 'object' && weights !== null && !(weights instanceof Uint8Array) && !(weights instanceof ArrayBuffer) &&
     'config' in weights && 'id' in weights && (weights as Weights).id instanceof Uint8Array;
 }
 
@@ -95,17 +98,14 @@ function badWeights(weights: unknown): never {
   return fail('BAD_ARGUMENT', `weights must be a model from readWeights/loadWeights, the bytes of a weight file or its path, got ${describe(weights)}`);
 }
 
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'object') return `a ${value.constructor?.name ?? 'plain object'}`;
-  return typeof value;
-}
+/** The options each call takes: anything else is BAD_ARGUMENT (knownOptions). */
+const DECODE_OPTIONS = ['weights', 'limits', 'signal', 'deadline'] as const;
+const ENCODE_OPTIONS = ['level', ...DECODE_OPTIONS] as const;
+const POOL_OPTIONS = ['threads', 'memory'] as const;
 
-/** The caller's options, checked: an object or nothing, each known field of the right type (BAD_ARGUMENT otherwise). */
-function checkedOptions<T extends AsyncOptions>(opts: T | undefined): T {
-  if (opts === undefined) return {} as T;
-  if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) fail('BAD_ARGUMENT', `options must be an object, got ${describe(opts)}`);
+/** The caller's options, checked: an object or nothing, only fields `call` takes, each of the right type (BAD_ARGUMENT otherwise). */
+function checkedOptions<T extends AsyncOptions>(options: T | undefined, allowed: readonly string[], call: string): T {
+  const opts = knownOptions(options, allowed, call);
   if (opts.level !== undefined && !Number.isInteger(opts.level)) fail('BAD_LEVEL', `level ${String(opts.level)}`);
   if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 1)) {
     fail('BAD_ARGUMENT', `threads must be an integer ≥ 1, got ${String(opts.threads)}`);
@@ -114,15 +114,16 @@ function checkedOptions<T extends AsyncOptions>(opts: T | undefined): T {
     fail('BAD_ARGUMENT', `memory must be an integer ≥ 1 (bytes), got ${String(opts.memory)}`);
   }
   const { weights } = opts;
-  if (weights !== undefined && typeof weights !== 'string' && !(weights instanceof Uint8Array) && !isModel(weights)) badWeights(weights);
+  if (weights !== undefined && typeof weights !== 'string' && !(weights instanceof Uint8Array) && !(weights instanceof ArrayBuffer) &&
+    !isModel(weights)) badWeights(weights);
   resolveLimits(opts.limits);
   budgetOf(opts);
   return opts;
 }
 
 export function toImage(input: ImageInput, limits?: Partial<Limits>): RgbImage & { grayscale: boolean } {
-  if (input instanceof Uint8Array) {
-    const img = decodeImage(input, limits);
+  if (input instanceof Uint8Array || input instanceof ArrayBuffer) {
+    const img = decodeImage(asBytes(input, 'image bytes'), limits);
     return { width: img.width, height: img.height, data: img.data, grayscale: img.info.grayscale };
   }
   if (typeof input !== 'object' || input === null) {
@@ -131,20 +132,17 @@ export function toImage(input: ImageInput, limits?: Partial<Limits>): RgbImage &
   return { ...toRgb(input), grayscale: false };
 }
 
-function checkedBytes(bytes: unknown): Uint8Array {
-  if (!(bytes instanceof Uint8Array)) return fail('BAD_ARGUMENT', `an .aara file must be a Uint8Array, got ${describe(bytes)}`);
-  return bytes;
-}
+const checkedBytes = (bytes: unknown): Uint8Array => asBytes(bytes, 'an .aara file');
 
 export function encodeSync(input: ImageInput, options?: Options): Uint8Array {
-  const opts = checkedOptions(options);
+  const opts = checkedOptions(options, ENCODE_OPTIONS, 'encodeSync');
   const img = toImage(input, opts.limits);
   const w = resolveWeights(opts.weights);
   return encodeWith(img, w, { level: opts.level ?? defaultLevel(w), grayscale: img.grayscale, limits: opts.limits, ...budgetOf(opts) });
 }
 
-export function decodeSync(bytes: Uint8Array, options?: Options): RgbImage {
-  const opts = checkedOptions(options);
+export function decodeSync(bytes: Uint8Array | ArrayBuffer, options?: Omit<Options, 'level'>): RgbImage {
+  const opts = checkedOptions<Options>(options, DECODE_OPTIONS, 'decodeSync');
   return decodeWith(checkedBytes(bytes), resolveWeights(opts.weights), { limits: opts.limits, ...budgetOf(opts) });
 }
 
@@ -160,7 +158,7 @@ async function gated<T>(gate: MemoryGate, pixels: number, bytesPerPixel: number,
 
 /** encodeSync on worker threads: the same bytes. */
 export async function encode(input: ImageInput, options?: AsyncOptions): Promise<Uint8Array> {
-  const opts = checkedOptions(options);
+  const opts = checkedOptions(options, [...ENCODE_OPTIONS, ...POOL_OPTIONS], 'encode');
   const img = toImage(input, opts.limits);
   const { weights, bytes } = resolveWeightFile(opts.weights);
   const budget = budgetOf(opts);
@@ -175,7 +173,7 @@ export async function encode(input: ImageInput, options?: AsyncOptions): Promise
  * the level's gains): each file is encode()'s at its level, in less time than separate calls.
  */
 export async function encodeLevels(input: ImageInput, levels: number[], options?: Omit<AsyncOptions, 'level'>): Promise<LevelFile[]> {
-  const opts = checkedOptions<AsyncOptions>(options);
+  const opts = checkedOptions<AsyncOptions>(options, [...DECODE_OPTIONS, ...POOL_OPTIONS], 'encodeLevels');
   if (!Array.isArray(levels) || levels.length === 0) fail('BAD_ARGUMENT', `levels must be a non-empty array, got ${describe(levels)}`);
   const img = toImage(input, opts.limits);
   const { weights, bytes } = resolveWeightFile(opts.weights);
@@ -185,16 +183,18 @@ export async function encodeLevels(input: ImageInput, levels: number[], options?
     encodeLevelsParallel(img, weights, bytes, levels, { grayscale: img.grayscale, limits: opts.limits, ...budget, pool }));
 }
 
-/** decodeSync on worker threads: the same pixels (`data` views shared memory). */
-export async function decode(bytes: Uint8Array, options?: AsyncOptions): Promise<RgbImage> {
-  const opts = checkedOptions(options);
+/** decodeSync on worker threads: the same pixels. */
+export async function decode(bytes: Uint8Array | ArrayBuffer, options?: Omit<AsyncOptions, 'level'>): Promise<RgbImage> {
+  const opts = checkedOptions<AsyncOptions>(options, [...DECODE_OPTIONS, ...POOL_OPTIONS], 'decode');
   const { weights, bytes: weightBytes } = resolveWeightFile(opts.weights);
   const file = checkedBytes(bytes);
   const { width, height } = readHeader(file, opts.limits); // the size, checked, before the call waits for memory
   const budget = budgetOf(opts);
   const { pool, gate } = sharedPool(opts);
-  return gated(gate, width * height, DECODE_BYTES_PER_PIXEL, budget, () =>
+  const img = await gated(gate, width * height, DECODE_BYTES_PER_PIXEL, budget, () =>
     decodeParallel(file, weights, weightBytes, { limits: opts.limits, ...budget, pool }));
+  // the workers wrote into shared memory: hand back a plain Uint8Array, as decodeSync does
+  return { width: img.width, height: img.height, data: img.data.slice() };
 }
 
 /**

@@ -12,7 +12,8 @@ import { niceAxis, PUBLISHED_CURVES, renderRdSvg, type RdCurve } from '../src/ev
 import { averageOf, renderCompareHtml, renderMarkdown, type EvalResult, type Measurement } from '../src/eval/eval-report.js';
 import { decodeSync, encodeSync } from '../src/codec/codec.js';
 import { msSsim } from '../src/eval/metrics.js';
-import { encodePng, type RgbImage } from '../src/io/image-io.js';
+import { encodePng } from '../src/io/image-io.js';
+import type { RgbImage } from '../src/io/pixels.js';
 import { mulberry32 } from './helpers/prng.js';
 
 /** A curve whose log-rate is exactly a cubic in quality, so the BD fit reproduces it without error. */

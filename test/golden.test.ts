@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { decodeSync } from '../src/codec/codec.js';
-import type { RgbImage } from '../src/io/image-io.js';
+import type { RgbImage } from '../src/io/pixels.js';
 import { decodeParallel } from '../src/parallel/parallel.js';
 import { WorkerPool } from '../src/parallel/pool.js';
 import { readWeights, type Weights } from '../src/format/weights.js';

@@ -12,7 +12,7 @@ import { repoPath } from './helpers/fixtures.js';
 /** Lowest first: a module may import its own layer or a lower one. */
 const LAYERS = [
   'src/core', 'kernels', 'src/entropy', 'src/format', 'src/io', 'src/model', 'src/codec', 'src/parallel',
-  'src/index.ts', 'src/eval', 'src/cli.ts', 'cli.ts',
+  'src/browser', 'src/index.ts', 'src/eval', 'src/cli.ts', 'cli.ts',
 ];
 
 const root = repoPath('');
@@ -86,6 +86,29 @@ test('no layer imports a layer above it', () => {
       assert.ok(layerOf(target) <= layerOf(file), `${file} (${LAYERS[layerOf(file)]}) imports ${target} (${LAYERS[layerOf(target)]}), a layer above`);
     }
   }
+});
+
+/** Every module `entries` load, themselves included. */
+function closure(entries: string[]): Set<string> {
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    for (const target of graph.get(file) ?? []) visit(target);
+  };
+  entries.forEach(visit);
+  return seen;
+}
+
+test('the browser entry and its worker load no Node module and no package', () => {
+  const loaded = closure(['src/browser/index.ts', 'src/browser/worker.ts']);
+  assert.ok(loaded.has('src/codec/codec.ts') && loaded.has('kernels/conv2d.ts'), 'the walk reached the codec and the kernels');
+  for (const file of loaded) {
+    const code = readFileSync(join(root, file), 'utf8').replace(/\/\*[\s\S]*?\*\//g, ''); // usage examples in doc comments are not imports
+    const foreign = [...code.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*)['"]([^'"./][^'"]*)['"]/g)].map((m) => m[1]);
+    assert.equal(foreign, [], `${file} (loaded by the browser entry) imports ${foreign.join(', ')}`);
+  }
+  assert.not.ok(loaded.has('src/io/image-io.ts'), 'image-io needs node:zlib');
 });
 
 test('the checks see every import form and a circle', () => {

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { bpp, msSsim, psnr } from '../src/eval/metrics.js';
-import type { RgbImage } from '../src/io/image-io.js';
+import type { RgbImage } from '../src/io/pixels.js';
 import { AaraError } from '../src/core/errors.js';
 import { mulberry32 } from './helpers/prng.js';
 

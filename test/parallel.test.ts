@@ -172,10 +172,10 @@ test('library encode/decode equal the sync ones; the process exits with or witho
     const run = runScript(`
       import { encode, decode, encodeSync, decodeSync, close } from ${JSON.stringify(library)};
       const img = { width: 33, height: 18, data: new Uint8Array(33 * 18 * 3).map((_, i) => (i * 37) % 251) };
-      const opts = { level: 1, weights: ${tinyPath}, threads: 2 };
-      const file = await encode(img, opts);
-      const same = Buffer.compare(file, encodeSync(img, opts)) === 0
-        && Buffer.compare((await decode(file, opts)).data, decodeSync(file, opts).data) === 0;
+      const weights = ${tinyPath};
+      const file = await encode(img, { level: 1, weights, threads: 2 });
+      const same = Buffer.compare(file, encodeSync(img, { level: 1, weights })) === 0
+        && Buffer.compare((await decode(file, { weights, threads: 2 })).data, decodeSync(file, { weights }).data) === 0;
       console.log(same ? 'identical' : 'different');
       ${ending}`);
     assert.is(run.status, 0, run.output);

@@ -13,7 +13,7 @@ import { decodeRegion } from '../model/decoder.js';
 import { hyperGrid, mainCenters, residualCenters, withCenters } from '../model/priors.js';
 import { recycle } from '../model/tensor.js';
 import { tileGrid } from '../model/tiling.js';
-import type { RgbImage } from '../io/image-io.js';
+import type { RgbImage } from '../io/pixels.js';
 import { hexBytes, type Weights } from '../format/weights.js';
 
 /** The level used when none is asked for: λ = 0.013 on the shipped model, ≈ 0.7 bpp on Kodak. */

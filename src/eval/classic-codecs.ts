@@ -9,7 +9,8 @@ import { delimiter, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { fail } from '../core/errors.js';
 import { readInput } from '../io/files.js';
-import { decodeImage, encodePng, type RgbImage } from '../io/image-io.js';
+import { decodeImage, encodePng } from '../io/image-io.js';
+import type { RgbImage } from '../io/pixels.js';
 import type { ToolReply, ToolRequest } from './tool-worker.js';
 
 type FileFormat = 'ppm' | 'png';

@@ -26,7 +26,8 @@ import {
 } from './eval-report.js';
 import { readInput, writeOutputAtomic } from '../io/files.js';
 import { eraseProgress, ProgressBar } from '../io/progress.js';
-import { decodeImage, encodePng, type RgbImage } from '../io/image-io.js';
+import { decodeImage, encodePng } from '../io/image-io.js';
+import type { RgbImage } from '../io/pixels.js';
 import { close, decode, encodeLevels, loadWeights, type LevelFile } from '../index.js';
 import { bpp, msSsim, psnr } from './metrics.js';
 import type { Weights } from '../format/weights.js';

@@ -4,7 +4,7 @@
  * trainer's maths, ~5e-7 with the trainer as it runs: it normalises its Gaussian window in float32).
  */
 import { fail } from '../core/errors.js';
-import type { RgbImage } from '../io/image-io.js';
+import type { RgbImage } from '../io/pixels.js';
 
 const PEAK = 255;
 

@@ -13,13 +13,7 @@ import { decode as decodeJpegPixels } from 'jpeg-js';
 import { AaraError, fail } from '../core/errors.js';
 // One set of size limits for images and bitstreams alike.
 import { resolveLimits, type Limits } from '../format/container.js';
-
-export interface RgbImage {
-  width: number;
-  height: number;
-  /** RGB interleaved, row-major, width·height·3 bytes. */
-  data: Uint8Array;
-}
+import { toRgb, type RgbImage } from './pixels.js';
 
 export interface ReadInfo {
   format: 'png' | 'jpeg';
@@ -55,35 +49,6 @@ export function encodePng(img: RgbImage): Uint8Array {
  * Validates a caller's pixel buffer and returns it as RGB. RGB input is returned as a view of the same memory
  * (no copy); RGBA input (length w·h·4) is copied without its alpha.
  */
-export function toRgb(input: { width: number; height: number; data: Uint8Array | Uint8ClampedArray }): RgbImage {
-  const { width, height, data } = input;
-  if (!isPositiveInteger(width) || !isPositiveInteger(height)) {
-    fail('BAD_DIMENSIONS', `width and height must be integers ≥ 1, got ${String(width)}×${String(height)}`);
-  }
-  if (!(data instanceof Uint8Array || data instanceof Uint8ClampedArray)) {
-    fail('BAD_PIXELS', 'pixel data must be a Uint8Array or Uint8ClampedArray');
-  }
-  const pixels = width * height;
-  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  if (bytes.length === pixels * 3) return { width, height, data: bytes };
-  if (bytes.length === pixels * 4) return { width, height, data: dropAlpha(bytes, pixels) };
-  return fail('BAD_PIXELS', `${width}×${height} needs ${pixels * 3} (RGB) or ${pixels * 4} (RGBA) bytes, got ${bytes.length}`);
-}
-
-function isPositiveInteger(value: unknown): value is number {
-  return Number.isSafeInteger(value) && (value as number) >= 1;
-}
-
-function dropAlpha(rgba: Uint8Array, pixels: number): Uint8Array {
-  const rgb = new Uint8Array(pixels * 3);
-  for (let p = 0; p < pixels; p++) {
-    rgb[p * 3] = rgba[p * 4];
-    rgb[p * 3 + 1] = rgba[p * 4 + 1];
-    rgb[p * 3 + 2] = rgba[p * 4 + 2];
-  }
-  return rgb;
-}
-
 function startsWith(bytes: Uint8Array, signature: readonly number[]): boolean {
   return bytes.length >= signature.length && signature.every((byte, i) => bytes[i] === byte);
 }

@@ -19,17 +19,17 @@ export interface WeightFile {
   key: number;
 }
 
-/** The same file by the caller's array or its shared copy, by path, and by model. */
-const filesOfBytes = new WeakMap<Uint8Array, WeightFile>();
+/** The same file by the caller's array or buffer or its shared copy, by path, and by model. */
+const filesOfBytes = new WeakMap<Uint8Array | ArrayBuffer, WeightFile>();
 const filesOfPaths = new Map<string, WeightFile>();
 const filesOfModels = new WeakMap<Weights, WeightFile>();
 let fileCount = 0;
 
-/** Parses a weight file (its tensors view a shared copy of `bytes`), once per array. */
-export function weightFile(bytes: Uint8Array): WeightFile {
+/** Parses a weight file (its tensors view a shared copy of `bytes`), once per array or buffer given. */
+export function weightFile(bytes: Uint8Array | ArrayBuffer): WeightFile {
   let file = filesOfBytes.get(bytes);
   if (!file) {
-    const shared = sharedBytes(bytes);
+    const shared = sharedBytes(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes));
     file = { weights: readWeights(shared), bytes: shared, key: fileCount++ };
     filesOfBytes.set(bytes, file);
     filesOfBytes.set(shared, file);

@@ -9,7 +9,7 @@
 import { RESIDUAL_STRIDE, TOTAL_STRIDE, type Latent, type Latents, type Region, type Tensor } from '../core/types.js';
 import { attention } from './attention.js';
 import { levelRow, quantize, type Centers } from './bottleneck.js';
-import type { RgbImage } from '../io/image-io.js';
+import type { RgbImage } from '../io/pixels.js';
 import { paddedSize, toPaddedPlanes } from './preprocess.js';
 import { recycle, tensor } from './tensor.js';
 import { mainReconstruction } from './decoder.js';

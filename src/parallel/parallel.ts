@@ -28,7 +28,7 @@ import {
 } from '../codec/codec.js';
 import type { Container } from '../format/container.js';
 import type { Weights } from '../format/weights.js';
-import type { RgbImage } from '../io/image-io.js';
+import type { RgbImage } from '../io/pixels.js';
 import { encodeTile, latentTiles, paddedSizeOf, quantizeMain, quantizeResidual, residualCentersOf } from '../model/encoder.js';
 import { paddedSize } from '../model/preprocess.js';
 import { tileGrid } from '../model/tiling.js';

@@ -8,7 +8,7 @@ import { parentPort } from 'node:worker_threads';
 import { decodeFileStream, decodeTile, encodeFileStream } from '../codec/codec.js';
 import { mainAnalysisTile, pasteTile, residualAnalysisTile } from '../model/encoder.js';
 import { AaraError, type ErrorCode } from '../core/errors.js';
-import type { RgbImage } from '../io/image-io.js';
+import type { RgbImage } from '../io/pixels.js';
 import type { Weights } from '../format/weights.js';
 import { verifiedModel, type WeightFile } from '../io/weight-files.js';
 

@@ -10,7 +10,8 @@
 import { readFileSync } from 'node:fs';
 import { encodeFileStream, encodeSync, fileStreamCount, latentShapes } from '../../src/codec/codec.js';
 import { writeContainer } from '../../src/format/container.js';
-import { decodeImage, type RgbImage } from '../../src/io/image-io.js';
+import { decodeImage } from '../../src/io/image-io.js';
+import type { RgbImage } from '../../src/io/pixels.js';
 import type { Weights } from '../../src/format/weights.js';
 import { repoPath } from '../helpers/fixtures.js';
 import { laplacian, mulberry32 } from '../helpers/prng.js';

@@ -5,7 +5,7 @@
  */
 import { crc32 } from '../../src/format/crc32.js';
 import { AaraError, type ErrorCode } from '../../src/core/errors.js';
-import type { RgbImage } from '../../src/io/image-io.js';
+import type { RgbImage } from '../../src/io/pixels.js';
 import { randomInt, type Rng } from './prng.js';
 
 /** Offsets of the container's byte table (src/format/container.ts). */

@@ -1,5 +1,5 @@
 /** Synthetic test images: seeded, so every run codes the same pixels. */
-import type { RgbImage } from '../../src/io/image-io.js';
+import type { RgbImage } from '../../src/io/pixels.js';
 import { mulberry32 } from './prng.js';
 
 /**

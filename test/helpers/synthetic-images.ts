@@ -3,7 +3,7 @@
  * encoded from them can be regenerated and compared byte for byte (test/golden/).
  */
 import { PNG } from 'pngjs';
-import type { RgbImage } from '../../src/io/image-io.js';
+import type { RgbImage } from '../../src/io/pixels.js';
 import { mulberry32, randomInt } from './prng.js';
 
 /** Photograph-like enough to exercise the codec: smooth gradients, a hard-edged disc, and a little noise. */

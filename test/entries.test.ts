@@ -1,0 +1,123 @@
+/**
+ * The two public entries as a caller meets them: the browser entry (aara/browser, also usable in Node) gives the
+ * golden pixels as RGBA and the golden bytes from RGBA; both entries take bytes as a Uint8Array, a Buffer or an
+ * ArrayBuffer, return plain (not shared) memory, and refuse an option they do not take with BAD_ARGUMENT.
+ * (AaraWorkers needs Web Workers: Chromium and Firefox run it in test/browser.test.ts.)
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import * as browser from '../src/browser/index.js';
+import * as aara from '../src/index.js';
+import { failsWith } from './helpers/assert-code.js';
+import { repoPath } from './helpers/fixtures.js';
+import { GOLDEN_SETS, readGoldenManifest } from './golden/sources.js';
+import { syntheticImage } from './helpers/synthetic-images.js';
+
+const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
+const arrayBufferOf = (bytes: Uint8Array): ArrayBuffer => Uint8Array.from(bytes).buffer;
+const tinyBytes = readFileSync(repoPath('weights/test-tiny.bin'));
+
+function rgba(img: { width: number; height: number; data: Uint8Array }): Uint8ClampedArray {
+  const out = new Uint8ClampedArray(img.width * img.height * 4).fill(255);
+  for (let p = 0; p < img.width * img.height; p++) out.set(img.data.subarray(p * 3, p * 3 + 3), p * 4);
+  return out;
+}
+
+test('aara/browser decodes every golden file to its pixels, RGBA with alpha 255', async () => {
+  for (const set of GOLDEN_SETS) {
+    const weights = await browser.loadWeights(arrayBufferOf(readFileSync(repoPath(set.weights))));
+    for (const entry of readGoldenManifest(set).files) {
+      const img = browser.decode(arrayBufferOf(readFileSync(repoPath(`${set.dir}/${entry.file}`))), weights);
+      assert.instance(img.data, Uint8ClampedArray);
+      assert.is(img.data.length, entry.width * entry.height * 4);
+      const rgb = new Uint8Array(entry.width * entry.height * 3);
+      for (let p = 0; p < entry.width * entry.height; p++) {
+        assert.is(img.data[p * 4 + 3], 255);
+        rgb.set(img.data.subarray(p * 4, p * 4 + 3), p * 3);
+      }
+      assert.is(sha256(rgb), entry.sha256, `${set.dir}/${entry.file}`);
+    }
+  }
+});
+
+test('aara/browser encodes RGBA and RGB pixels to the bytes of the Node entry', () => {
+  const weights = browser.readWeights(tinyBytes);
+  const img = syntheticImage(37, 29, 3);
+  const expected = aara.encodeSync(img, { weights: tinyBytes, level: 1 });
+  assert.equal(browser.encode({ ...img, data: rgba(img) }, weights, { level: 1 }), expected);
+  assert.equal(browser.encode(img, weights, { level: 1 }), expected);
+});
+
+test('aara/browser refuses foreign options, bad weights and bad bytes with typed errors', () => {
+  const weights = browser.readWeights(tinyBytes);
+  const file = aara.encodeSync(syntheticImage(8, 8, 2), { weights: tinyBytes, level: 0 });
+  failsWith('BAD_ARGUMENT', () => browser.decode(file, weights, { quality: 80 } as never), /decode takes no option "quality"/);
+  failsWith('BAD_ARGUMENT', () => browser.encode(syntheticImage(8, 8, 2), weights, { level: 1, threads: 2 } as never), /"threads"/);
+  failsWith('BAD_ARGUMENT', () => browser.decode(file, {} as never));
+  failsWith('BAD_ARGUMENT', () => browser.decode('file.aara' as never, weights));
+  failsWith('BAD_LEVEL', () => browser.encode(syntheticImage(8, 8, 2), weights, { level: 1.5 }));
+  failsWith('BAD_WEIGHTS', () => browser.readWeights(new ArrayBuffer(10)));
+  failsWith('BAD_ARGUMENT', () => new browser.AaraWorkers(tinyBytes, { threads: 2 } as never));
+});
+
+test('aara/browser loadWeights: a missing URL is FILE_NOT_FOUND, an unreachable one IO_ERROR', async () => {
+  const fetched: string[] = [];
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = (async (url: string | URL) => {
+    fetched.push(String(url));
+    if (String(url).endsWith('missing.bin')) return new Response(null, { status: 404 });
+    if (String(url).endsWith('ok.bin')) return new Response(Uint8Array.from(tinyBytes));
+    throw new TypeError('network down');
+  }) as typeof fetch;
+  try {
+    assert.is((await browser.loadWeights('https://example.test/ok.bin')).idHex, browser.readWeights(tinyBytes).idHex);
+    for (const [url, code] of [['https://example.test/missing.bin', 'FILE_NOT_FOUND'], ['https://example.test/x.bin', 'IO_ERROR']] as const) {
+      try {
+        await browser.loadWeights(new URL(url));
+        assert.unreachable(url);
+      } catch (err) {
+        assert.is((err as browser.AaraError).code, code, url);
+      }
+    }
+    assert.equal(fetched.length, 3);
+  } finally {
+    globalThis.fetch = realFetch;
+  }
+});
+
+test('Node entry: ArrayBuffer and Buffer in, the same bytes and pixels out', async () => {
+  const img = syntheticImage(37, 29, 3);
+  const file = aara.encodeSync(img, { weights: tinyBytes, level: 1 });
+  assert.equal(aara.encodeSync(img, { weights: arrayBufferOf(tinyBytes), level: 1 }), file);
+  assert.equal(aara.decodeSync(arrayBufferOf(file), { weights: tinyBytes }).data, aara.decodeSync(file, { weights: tinyBytes }).data);
+  assert.equal(aara.decodeSync(Buffer.from(file), { weights: tinyBytes }).data, aara.decodeSync(file, { weights: tinyBytes }).data);
+  assert.is(aara.readWeights(arrayBufferOf(tinyBytes)).idHex, aara.readWeights(tinyBytes).idHex);
+  const png = aara.encodeSync(arrayBufferOf(readFileSync(repoPath('test/fixtures/progressive.jpg'))), { weights: tinyBytes, level: 0 });
+  assert.ok(png.length > 0);
+  const decoded = await aara.decode(arrayBufferOf(file), { weights: tinyBytes, threads: 1 });
+  assert.not.instance(decoded.data.buffer, SharedArrayBuffer, 'async decode hands back plain memory');
+  assert.equal(decoded.data, aara.decodeSync(file, { weights: tinyBytes }).data);
+  await aara.close();
+});
+
+test('Node entry: an option a call does not take is BAD_ARGUMENT, naming it', async () => {
+  const img = syntheticImage(8, 8, 2);
+  const file = aara.encodeSync(img, { weights: tinyBytes, level: 0 });
+  failsWith('BAD_ARGUMENT', () => aara.encodeSync(img, { quality: 80 } as never), /encodeSync takes no option "quality"/);
+  failsWith('BAD_ARGUMENT', () => aara.encodeSync(img, { weights: tinyBytes, threads: 2 } as never), /"threads"/);
+  failsWith('BAD_ARGUMENT', () => aara.decodeSync(file, { weights: tinyBytes, level: 1 } as never), /decodeSync takes no option "level"/);
+  for (const run of [() => aara.encode(img, { weights: tinyBytes, qualty: 1 } as never), () => aara.decode(file, { weights: tinyBytes, level: 0 } as never),
+    () => aara.encodeLevels(img, [0], { weights: tinyBytes, level: 0 } as never)]) {
+    try {
+      await run();
+      assert.unreachable('accepted');
+    } catch (err) {
+      assert.is((err as aara.AaraError).code, 'BAD_ARGUMENT');
+    }
+  }
+  await aara.close();
+});
+
+test.run();
