@@ -21,6 +21,8 @@ test('npm pack → install in an empty folder → CLI and API work', () => {
     const files = packed[0].files.map((f) => f.path);
     assert.ok(files.includes('weights/aara.bin'), 'weights shipped');
     assert.ok(files.includes('dist/cli.js') && files.includes('dist/src/index.js'), 'dist shipped');
+    assert.ok(files.includes('dist/src/browser/index.js') && files.includes('dist/src/browser/worker.js'), 'browser entry shipped');
+    assert.ok(files.includes('LICENSE'), 'LICENSE shipped');
     const unexpected = files.filter((f) => !/^(dist\/(cli|src\/|kernels\/)|weights\/aara\.bin$|package\.json$|README\.md$|LICENSE$)/.test(f));
     assert.equal(unexpected, [], 'nothing but dist/, the weights and package metadata');
     console.log(`  tarball ${packed[0].filename}: ${(packed[0].size / 1e6).toFixed(2)} MB, ${files.length} files`);
@@ -49,6 +51,25 @@ test('npm pack → install in an empty folder → CLI and API work', () => {
     assert.equal({ width: api.width, height: api.height, pixels: api.pixels }, { width: 40, height: 24, pixels: 40 * 24 * 3 });
     assert.ok(api.bytes > 0);
     assert.ok(readFileSync(join(app, 'out.png')).length > 0);
+
+    // CommonJS: require('aara') (Node loads the ES module; ≥ 20.19) gives the same file
+    writeFileSync(join(app, 'use.cjs'), `
+      const { encodeSync } = require('aara');
+      const { readFileSync } = require('node:fs');
+      console.log(JSON.stringify({ bytes: encodeSync(new Uint8Array(readFileSync('in.png')), { level: 0 }).length }));`);
+    const cjs = JSON.parse(execFileSync(process.execPath, ['use.cjs'], { cwd: app, encoding: 'utf8' })) as Record<string, number>;
+    assert.is(cjs.bytes, api.bytes, 'require and import give the same file');
+
+    // the browser entry by its package name, with the packaged weights as bytes: the Node entry's pixels, as RGBA
+    writeFileSync(join(app, 'browser.mjs'), `
+      import { readWeights, decode } from 'aara/browser';
+      import { decodeSync } from 'aara';
+      import { readFileSync } from 'node:fs';
+      const file = new Uint8Array(readFileSync('in.aara'));
+      const rgba = decode(file, readWeights(readFileSync('node_modules/aara/weights/aara.bin').buffer.slice(0)));
+      const rgb = decodeSync(file).data;
+      console.log(rgba.data.every((v, i) => (i % 4 === 3 ? v === 255 : v === rgb[i - (i >> 2)])) ? 'same' : 'different');`);
+    assert.is(execFileSync(process.execPath, ['browser.mjs'], { cwd: app, encoding: 'utf8' }).trim(), 'same');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
