@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import { parseArgs as parseNodeArgs } from 'node:util';
 import { msSsimDecibels } from './eval/bd-rate.js';
-import { decodeSync, defaultLevel, encodeSync, type EncodeOptions } from './codec/codec.js';
+import { decodeSync, defaultLevel, encodeSync, levelEncoder, type EncodeOptions } from './codec/codec.js';
 import { FLAG_GRAYSCALE, readHeader, resolveLimits, type Limits } from './format/container.js';
 import { AaraError, fail } from './core/errors.js';
 import { checkOutputs, createDirectory, inputByteLimit, readSource, refuseTerminalOutput, STDIO, writeOutput, writeStdout } from './io/files.js';
@@ -15,14 +15,15 @@ import type { RgbImage } from './io/pixels.js';
 import { bpp, msSsim, psnr } from './eval/metrics.js';
 import { loadWeightFile } from './io/weight-files.js';
 import { eraseProgress, ProgressBar } from './io/progress.js';
-import { decodeParallel, encodeParallel } from './parallel/parallel.js';
+import { decodeParallel, encodeParallel, levelEncoderParallel } from './parallel/parallel.js';
 import { closeSharedPool, sharedPool } from './parallel/shared-pool.js';
 import { hexBytes, type Weights } from './format/weights.js';
 
 export const HELP = `aara — learned image codec (AARA: dual-branch attention residual autoencoder)
 
 Usage:
-  aara encode <in.png|in.jpg|->... (-o out.aara | -o - | -d outdir) [-q N | --target-bpp X] [--psnr]
+  aara encode <in.png|in.jpg|->... (-o out.aara | -o - | -d outdir) [-q N | --target-bpp X | --target-size B |
+              --target-psnr DB] [--psnr]
   aara decode <in.aara|->... (-o out.png | -o - | -d outdir)
   aara info <in.aara|->
   aara compare <a.png|a.jpg|-> <b.png|b.jpg|->
@@ -40,7 +41,10 @@ Options (a command refuses, exit 2, an option it does not take):
       --threads N      worker threads (default: number of cores; 1 codes on the main thread; eval too)
  encode only:
   -q, --level N        quality level 0 (smallest) … L−1 (best); default 5 (≈ 0.64 bpp on Kodak)
-      --target-bpp X   pick the best level whose file is at most X bits per pixel
+      --target-bpp X   the best level whose file is at most X bits per pixel
+      --target-size B  the best level whose file is at most B bytes
+      --target-psnr DB the smallest level whose decoded file reaches DB dB PSNR
+                       (a target no level meets is reported; the nearest level is written)
       --psnr           decode the file written and report its PSNR (costs a second decode)
  encode, decode, info, compare:
       --max-pixels N   refuse images (in and out) above N pixels (default 25165824 = 24 Mpixel), and
@@ -68,7 +72,7 @@ interface Options {
   output?: string;
   outdir?: string;
   level?: number;
-  targetBpp?: number;
+  target?: Target;
   weights?: string;
   threads?: number;
   maxPixels?: number;
@@ -87,6 +91,8 @@ const OPTIONS = {
   outdir: { type: 'string', short: 'd' },
   level: { type: 'string', short: 'q' },
   'target-bpp': { type: 'string' },
+  'target-size': { type: 'string' },
+  'target-psnr': { type: 'string' },
   weights: { type: 'string' },
   threads: { type: 'string' },
   'max-pixels': { type: 'string' },
@@ -103,7 +109,7 @@ type OptionName = keyof typeof OPTIONS;
 
 /** The options each command takes; any other is a usage error (`info f.aara -q 3`: exit 2). */
 const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
-  encode: ['output', 'outdir', 'level', 'target-bpp', 'weights', 'threads', 'max-pixels', 'force', 'quiet', 'json', 'psnr'],
+  encode: ['output', 'outdir', 'level', 'target-bpp', 'target-size', 'target-psnr', 'weights', 'threads', 'max-pixels', 'force', 'quiet', 'json', 'psnr'],
   decode: ['output', 'outdir', 'weights', 'threads', 'max-pixels', 'force', 'quiet', 'json'],
   info: ['max-pixels', 'quiet', 'json'],
   compare: ['max-pixels', 'json'],
@@ -148,7 +154,12 @@ export function parseArgs(argv: string[]): Options {
   if (v.level !== undefined) o.level = number(flag('level'), v.level, true, 0);
   if (v.threads !== undefined) o.threads = number(flag('threads'), v.threads, true, 1);
   if (v['max-pixels'] !== undefined) o.maxPixels = number(flag('max-pixels'), v['max-pixels'], true, 1);
-  if (v['target-bpp'] !== undefined) o.targetBpp = number(flag('target-bpp'), v['target-bpp'], false, Number.MIN_VALUE);
+  const targets = TARGETS.filter((kind) => v[`target-${kind}`] !== undefined);
+  if (targets.length > 1) fail('USAGE', `${targets.map((kind) => flag(`target-${kind}`)).join(' and ')} exclude each other`);
+  if (targets.length === 1) {
+    const [kind] = targets;
+    o.target = { kind, value: number(flag(`target-${kind}`), v[`target-${kind}`]!, kind === 'size', kind === 'size' ? 1 : Number.MIN_VALUE) };
+  }
   if (v.levels !== undefined) o.levels = v.levels.split(',').map((level) => number(flag('levels'), level, true, 0));
   return o;
 }
@@ -207,6 +218,8 @@ function maxInputBytes(o: Options): number {
 interface Codec {
   weights: Weights;
   encode(img: RgbImage, opts: EncodeOptions): Promise<Uint8Array>;
+  /** one image at any levels, f_m(x) computed once (levelEncoder) */
+  levels(img: RgbImage, opts: Omit<EncodeOptions, 'level'>): (level: number) => Promise<Uint8Array>;
   decode(bytes: Uint8Array, limits?: Partial<Limits>): Promise<RgbImage>;
   /** stops the workers, so that the process can exit */
   close(): Promise<void>;
@@ -218,6 +231,10 @@ function openCodec(o: Options): Codec {
     return {
       weights,
       encode: async (img, opts) => encodeSync(img, weights, opts),
+      levels: (img, opts) => {
+        const encodeAt = levelEncoder(img, weights, opts);
+        return async (level) => encodeAt(level);
+      },
       decode: async (bytes, limits) => decodeSync(bytes, weights, { limits }),
       close: async () => {},
     };
@@ -226,6 +243,10 @@ function openCodec(o: Options): Codec {
   return {
     weights,
     encode: (img, opts) => encodeParallel(img, weights, weightBytes, { ...opts, pool }),
+    levels: (img, opts) => {
+      const encodeAt = levelEncoderParallel(img, weights, weightBytes, { ...opts, pool });
+      return async (level) => (await encodeAt(level)).bytes;
+    },
     decode: (bytes, limits) => decodeParallel(bytes, weights, weightBytes, { limits, pool }),
     close: closeSharedPool,
   };
@@ -241,22 +262,57 @@ async function withCodec(o: Options, command: (codec: Codec) => Promise<void>): 
   }
 }
 
-/** Highest level whose file fits the target bpp (bpp grows with the level); the lowest if none fits. */
-async function encodeToTarget(img: RgbImage, codec: Codec, target: number, grayscale: boolean, limits?: Partial<Limits>) {
+const TARGETS = ['bpp', 'size', 'psnr'] as const;
+const TARGET_UNITS = { bpp: ' bpp', size: ' bytes', psnr: ' dB' } as const;
+/** --target-bpp, --target-size (bytes), --target-psnr (dB) */
+interface Target {
+  kind: (typeof TARGETS)[number];
+  value: number;
+}
+
+interface TargetResult {
+  level: number;
+  bytes: Uint8Array;
+  /** what the target measures of the file chosen (bpp, bytes or dB) */
+  measured: number;
+  met: boolean;
+}
+
+/**
+ * The level a target picks, by bisection over the levels (rate and PSNR grow with the level), f_m(x) computed
+ * once for every level tried: for bpp and size the best level whose file fits, for PSNR the smallest level that
+ * reaches it (each file tried is decoded to measure it). A target no level meets gives the nearest level, met false.
+ */
+async function encodeToTarget(target: Target, img: RgbImage, codec: Codec, encodeAt: (level: number) => Promise<Uint8Array>,
+  limits?: Partial<Limits>): Promise<TargetResult> {
+  const measure = async (bytes: Uint8Array) => target.kind === 'bpp' ? bpp(bytes.length, img.width, img.height)
+    : target.kind === 'size' ? bytes.length : psnr(img.data, (await codec.decode(bytes, limits)).data);
+  const fits = (value: number) => (target.kind === 'psnr' ? value >= target.value : value <= target.value);
+  const tried = new Map<number, { bytes: Uint8Array; measured: number }>();
+  const at = async (level: number) => {
+    if (!tried.has(level)) {
+      const bytes = await encodeAt(level);
+      tried.set(level, { bytes, measured: await measure(bytes) });
+    }
+    return tried.get(level)!;
+  };
+  // invariant: the answer is in lo…hi; for PSNR the first fitting level, else the last one
   let lo = 0;
   let hi = codec.weights.config.levels - 1;
-  let best = { level: 0, bytes: await codec.encode(img, { level: 0, grayscale, limits }) };
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    const bytes = mid === 0 ? best.bytes : await codec.encode(img, { level: mid, grayscale, limits });
-    if (bpp(bytes.length, img.width, img.height) <= target) {
-      best = { level: mid, bytes };
-      lo = mid + 1;
+  while (lo < hi) {
+    const mid = target.kind === 'psnr' ? (lo + hi) >> 1 : (lo + hi + 1) >> 1;
+    const ok = fits((await at(mid)).measured);
+    if (target.kind === 'psnr') {
+      if (ok) hi = mid;
+      else lo = mid + 1;
+    } else if (ok) {
+      lo = mid;
     } else {
       hi = mid - 1;
     }
   }
-  return best;
+  const chosen = await at(lo);
+  return { level: lo, ...chosen, met: fits(chosen.measured) };
 }
 
 /** Reports go to stdout, or to stderr when stdout carries the output (`-o -`). */
@@ -309,7 +365,7 @@ async function writeTo(o: Options, output: string, bytes: Uint8Array): Promise<v
 }
 
 async function encodeCommand(o: Options): Promise<number> {
-  if (o.level !== undefined && o.targetBpp !== undefined) fail('USAGE', '-q and --target-bpp exclude each other');
+  if (o.level !== undefined && o.target) fail('USAGE', `-q and --target-${o.target.kind} exclude each other`);
   const outputs = plannedOutputs(o, '.aara');
   let status = 0;
   await withCodec(o, async (codec) => void (status = await encodeFiles(o, codec, outputs)));
@@ -325,20 +381,25 @@ async function encodeFiles(o: Options, codec: Codec, outputs: string[]): Promise
       const img = decodeImage(await readSource(input, maxInputBytes(o)), limits);
       const started = performance.now();
       const grayscale = img.info.grayscale;
-      const encodeAt = async (level: number) => ({ level, bytes: await codec.encode(img, { level, grayscale, limits }) });
-      const { level, bytes } = o.targetBpp !== undefined
-        ? await encodeToTarget(img, codec, o.targetBpp, grayscale, limits)
-        : await encodeAt(o.level ?? defaultLevel(codec.weights));
+      const targeted = o.target && await encodeToTarget(o.target, img, codec, codec.levels(img, { grayscale, limits }), limits);
+      const level = targeted?.level ?? o.level ?? defaultLevel(codec.weights);
+      const bytes = targeted?.bytes ?? await codec.encode(img, { level, grayscale, limits });
       const encodeSeconds = (performance.now() - started) / 1000;
       await writeTo(o, output, bytes);
       const rate = bpp(bytes.length, img.width, img.height);
-      // --psnr: the quality of the file as written, decoded back (a second decode: only on request)
-      const quality = o.psnr ? psnr(img.data, (await codec.decode(bytes, limits)).data) : undefined;
+      // --psnr: the quality of the file as written, decoded back (a second decode: only on request; --target-psnr knows it)
+      const quality = targeted && o.target!.kind === 'psnr' ? targeted.measured
+        : o.psnr ? psnr(img.data, (await codec.decode(bytes, limits)).data) : undefined;
+      const missed = targeted && !targeted.met
+        ? `target ${o.target!.value}${TARGET_UNITS[o.target!.kind]} not met: level ${level} gives ${targeted.measured.toFixed(o.target!.kind === 'size' ? 0 : 2)}${TARGET_UNITS[o.target!.kind]}`
+        : undefined;
       report(o,
         `${input} → ${output}: ${img.width}×${img.height}, level ${level}, ${bytes.length} bytes, ${rate.toFixed(4)} bpp, ` +
         (quality !== undefined ? `PSNR ${quality.toFixed(2)} dB, ` : '') + `encode ${encodeSeconds.toFixed(2)} s` +
-        (img.info.droppedAlpha ? ' (alpha channel dropped)' : ''),
-        { input, output, width: img.width, height: img.height, level, bytes: bytes.length, bpp: rate, ...(quality !== undefined ? { psnr: quality } : {}), encodeSeconds, droppedAlpha: img.info.droppedAlpha });
+        (img.info.droppedAlpha ? ' (alpha channel dropped)' : '') + (missed ? ` (${missed})` : ''),
+        { input, output, width: img.width, height: img.height, level, bytes: bytes.length, bpp: rate, ...(quality !== undefined ? { psnr: quality } : {}),
+          ...(targeted ? { targetMet: targeted.met } : {}), encodeSeconds, droppedAlpha: img.info.droppedAlpha });
+      if (missed && (o.quiet || o.json)) console.error(`aara: ${input}: ${missed}`);
     });
   }
   return batch.finish();

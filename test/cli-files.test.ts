@@ -9,7 +9,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeSync } from '../src/codec/codec.js';
+import { decodeSync, encodeSync } from '../src/codec/codec.js';
+import { readWeights } from '../src/format/weights.js';
 import { inputByteLimit } from '../src/io/files.js';
 import { msSsim, psnr } from '../src/eval/metrics.js';
 import { decodeImage, encodePng } from '../src/io/image-io.js';
@@ -345,6 +346,44 @@ test('PSNR only on request: --psnr reports the PSNR of the file as written, with
   const report = JSON.parse(expectExit(0, dir, 'encode', 'in.png', '-o', 'd.aara', '--psnr', '--json', ...ENCODE_TINY).stdout);
   assert.is(report.psnr, expected);
   expectExit(2, dir, 'decode', 'a.aara', '-o', 'x.png', '--psnr', ...TINY);
+});
+
+test('--target-bpp, --target-size and --target-psnr pick the level a search over every level would, with the bytes of -q', () => {
+  const weightsPath = repoPath('weights/aara-factorized.bin');
+  const w = readWeights(new Uint8Array(readFileSync(weightsPath)));
+  const img = syntheticImage(48, 32, 5);
+  const dir = workspace();
+  writeFileSync(join(dir, 'x.png'), encodePng(img));
+  // every level's file and PSNR, by the library: the expected answers
+  const files = Array.from({ length: w.config.levels }, (_, level) => encodeSync(img, w, { level }));
+  const psnrs = files.map((f) => psnr(img.data, decodeSync(f, w).data));
+  for (let level = 1; level < files.length; level++) {
+    assert.ok(files[level].length > files[level - 1].length && psnrs[level] > psnrs[level - 1], 'rate and PSNR grow with the level here');
+  }
+  const dB = Number(((psnrs[4] + psnrs[5]) / 2).toFixed(4));
+  const cases: Array<[string[], number]> = [
+    [['--target-size', String(files[3].length)], 3], // exactly level 3's size: level 3
+    [['--target-bpp', String((8 * (files[6].length + 1)) / (48 * 32))], 6],
+    [['--target-psnr', String(dB)], psnrs.findIndex((p) => p >= dB)],
+  ];
+  for (const [target, level] of cases) {
+    for (const threads of ['1', '2']) {
+      const out = JSON.parse(expectExit(0, dir, 'encode', 'x.png', '-o', 'x.aara', '-f', '--json', '--threads', threads, '--weights', weightsPath, ...target).stdout);
+      assert.is(out.level, level, `${target.join(' ')}, --threads ${threads}`);
+      assert.is(out.targetMet, true);
+      assert.ok(Buffer.from(files[level]).equals(bytesOf(join(dir, 'x.aara'))), 'the bytes of -q at that level');
+    }
+  }
+  // a target no level meets: the nearest level is written, and the report says so
+  const small = expectExit(0, dir, 'encode', 'x.png', '-o', 'y.aara', '--target-size', '10', '--weights', weightsPath);
+  assert.match(small.stdout, /level 0, .*\(target 10 bytes not met: level 0 gives \d+ bytes\)/);
+  const high = JSON.parse(expectExit(0, dir, 'encode', 'x.png', '-o', 'z.aara', '--target-psnr', '99', '--json', '--weights', weightsPath).stdout);
+  assert.equal([high.level, high.targetMet], [w.config.levels - 1, false]);
+  assert.ok(Math.abs(high.psnr - psnrs[w.config.levels - 1]) < 1e-9);
+  // one target at a time, and not with -q
+  expectExit(2, dir, 'encode', 'x.png', '-o', 'w.aara', '--target-size', '100', '--target-psnr', '30', ...TINY);
+  expectExit(2, dir, 'encode', 'x.png', '-o', 'w.aara', '--target-size', '100', '-q', '1', ...TINY);
+  expectExit(2, dir, 'encode', 'x.png', '-o', 'w.aara', '--target-size', '1.5', ...TINY);
 });
 
 test('compare prints PSNR and MS-SSIM of two images (--json: one object); other sizes are exit 3', () => {

@@ -2,16 +2,16 @@
  * The synchronous codec: image → .aara bytes → image. This is the truth; the worker pool only splits
  * the same work across threads and must give byte-identical results.
  */
-import { TOTAL_STRIDE, type CdfTables, type Latent, type Latents, type Region, type Symbols } from '../core/types.js';
+import { TOTAL_STRIDE, type CdfTables, type Latent, type Latents, type Region, type Symbols, type Tensor } from '../core/types.js';
 import { decodeLatentStream, encodeLatentStream, streamCount } from '../model/bottleneck.js';
 import { checkBudget, type Budget } from '../core/budget.js';
 import { FLAG_GRAYSCALE, readContainer, resolveLimits, WEIGHTS_ID_BYTES, writeContainer, type Container, type Limits } from '../format/container.js';
-import { ENCODE_TILE, encodeLatents } from '../model/encoder.js';
+import { ENCODE_TILE, encodeLatents, latentsFromFeatures, mainAnalysis } from '../model/encoder.js';
 import { fail } from '../core/errors.js';
 import { paddedSize, writeRgbTile } from '../model/preprocess.js';
 import { decodeRegion } from '../model/decoder.js';
 import { hyperGrid, mainCenters, residualCenters, withCenters } from '../model/priors.js';
-import { recycle } from '../model/tensor.js';
+import { recycle, tensor } from '../model/tensor.js';
 import { tileGrid } from '../model/tiling.js';
 import type { RgbImage } from '../io/pixels.js';
 import { hexBytes, type Weights } from '../format/weights.js';
@@ -156,9 +156,28 @@ export function writeFile(img: RgbImage, w: Weights, opts: EncodeOptions, stream
 
 export function encodeSync(img: RgbImage, w: Weights, opts: EncodeOptions): Uint8Array {
   checkEncode(img, w, opts);
-  const latents = encodeLatents(img, w, opts.level, opts.tile, () => checkBudget(opts));
+  return fileOfLatents(img, encodeLatents(img, w, opts.level, opts.tile, () => checkBudget(opts)), w, opts);
+}
+
+function fileOfLatents(img: RgbImage, latents: Latents, w: Weights, opts: EncodeOptions): Uint8Array {
   const streams = Array.from({ length: fileStreamCount(w) }, (_, i) => (checkBudget(opts), encodeFileStream(i, latents, w, opts.level)));
   return writeFile(img, w, opts, streams);
+}
+
+/**
+ * One image at any levels, f_m(x) computed once, at the first call (it comes before the level's gains): each call
+ * gives encodeSync's bytes at its level. For searches over the levels (the CLI's --target-bpp, -size, -psnr).
+ */
+export function levelEncoder(img: RgbImage, w: Weights, opts: Omit<EncodeOptions, 'level'>): (level: number) => Uint8Array {
+  let features: Tensor | undefined;
+  return (level) => {
+    const levelOpts = { ...opts, level };
+    checkEncode(img, w, levelOpts);
+    features ??= mainAnalysis(img, w, opts.tile, () => checkBudget(opts));
+    const copy = tensor(features.c, features.h, features.w); // quantisation consumes its features
+    copy.data.set(features.data);
+    return fileOfLatents(img, latentsFromFeatures(img, copy, w, level, opts.tile, () => checkBudget(opts)), w, levelOpts);
+  };
 }
 
 /** Kinds of symbol arrays, narrow first: a decoder tries them in turn until every stream fits. */

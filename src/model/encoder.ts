@@ -95,8 +95,8 @@ export function quantizeResidual(features: Tensor, centers: Centers, w: Weights,
   return quantize(a, levelRow(w.gainZ, level, w.config.Mr), centers, inPlace(a));
 }
 
-/** `beforeTile` runs before each tile (the caller's budget check: it may throw to stop the encode). */
-export function encodeLatents(img: RgbImage, w: Weights, level: number, tile?: number, beforeTile: () => void = () => {}): Latents {
+/** f_m(x) before attention and gains, tile by tile: what every level of one image shares. `beforeTile` as below. */
+export function mainAnalysis(img: RgbImage, w: Weights, tile?: number, beforeTile: () => void = () => {}): Tensor {
   const size = paddedSizeOf(img);
   tile ??= encodeTile(size);
   const features = tensor(w.config.M, size.h / TOTAL_STRIDE, size.w / TOTAL_STRIDE);
@@ -104,6 +104,14 @@ export function encodeLatents(img: RgbImage, w: Weights, level: number, tile?: n
     beforeTile();
     pasteTile(features, mainAnalysisTile(img, w, region), region);
   }
+  return features;
+}
+
+/** The latents of one level from f_m(x) (consumed: ŷ takes over its buffer). */
+export function latentsFromFeatures(img: RgbImage, features: Tensor, w: Weights, level: number, tile?: number,
+  beforeTile: () => void = () => {}): Latents {
+  const size = paddedSizeOf(img);
+  tile ??= encodeTile(size);
   const { y, hyper } = quantizeMain(features, w, level);
   const centers = residualCentersOf(y, w, level);
   const resFeatures = tensor(w.config.Mr, size.h / RESIDUAL_STRIDE, size.w / RESIDUAL_STRIDE);
@@ -112,4 +120,9 @@ export function encodeLatents(img: RgbImage, w: Weights, level: number, tile?: n
     pasteTile(resFeatures, residualAnalysisTile(img, y, w, level, region), region);
   }
   return { y, z: quantizeResidual(resFeatures, centers, w, level), ...(hyper && { hyper }) };
+}
+
+/** `beforeTile` runs before each tile (the caller's budget check: it may throw to stop the encode). */
+export function encodeLatents(img: RgbImage, w: Weights, level: number, tile?: number, beforeTile: () => void = () => {}): Latents {
+  return latentsFromFeatures(img, mainAnalysis(img, w, tile, beforeTile), w, level, tile, beforeTile);
 }

@@ -133,19 +133,34 @@ export interface LevelFile {
 export async function encodeLevelsParallel(img: RgbImage, w: Weights, weightBytes: Uint8Array, levels: number[],
   opts: Omit<ParallelEncodeOptions, 'level'>): Promise<LevelFile[]> {
   levels.forEach((level) => checkEncode(img, w, { ...opts, level }));
-  const { image, tile } = poolInput(img, opts.pool, opts.tile);
-  const sharedStarted = performance.now();
-  const features = await mainFeatures(image, w, weightBytes, opts.pool, tile, opts);
-  const sharedSeconds = (performance.now() - sharedStarted) / 1000;
+  const encodeAt = levelEncoderParallel(img, w, weightBytes, opts);
   const files: LevelFile[] = [];
-  for (const level of levels) {
+  for (const level of levels) files.push(await encodeAt(level));
+  return files;
+}
+
+/**
+ * levelEncoder (codec.ts) on the pool: f_m(x) computed once, at the first call; each call gives encodeParallel's
+ * bytes at its level, and the seconds it took, the shared analysis counted in every level.
+ */
+export function levelEncoderParallel(img: RgbImage, w: Weights, weightBytes: Uint8Array,
+  opts: Omit<ParallelEncodeOptions, 'level'>): (level: number) => Promise<LevelFile> {
+  const { image, tile } = poolInput(img, opts.pool, opts.tile);
+  let shared: Promise<{ features: Tensor; seconds: number }> | undefined;
+  return async (level) => {
+    checkEncode(img, w, { ...opts, level });
+    shared ??= (async () => {
+      const started = performance.now();
+      const features = await mainFeatures(image, w, weightBytes, opts.pool, tile, opts);
+      return { features, seconds: (performance.now() - started) / 1000 };
+    })();
+    const { features, seconds } = await shared;
     const started = performance.now();
     const copy = sharedTensor(features.c, features.h, features.w); // quantisation consumes its features
     copy.data.set(features.data);
     const bytes = await encodeFromFeatures(img, image, copy, w, weightBytes, { ...opts, level }, tile);
-    files.push({ level, bytes, seconds: sharedSeconds + (performance.now() - started) / 1000 });
-  }
-  return files;
+    return { level, bytes, seconds: seconds + (performance.now() - started) / 1000 };
+  };
 }
 
 function sharedSymbols(kind: SymbolKind, length: number): Symbols {
