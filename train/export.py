@@ -199,7 +199,7 @@ KIND_NOTES = {
 
 def write_format(path, arrays, note, kind, weights_name):
     lines = [
-        f"# weights/{weights_name} — flat weight file format, {kind} kind (written by train/export.py, read by src/weights.ts)",
+        f"# weights/{weights_name} — flat weight file format, {kind} kind (written by train/export.py, read by src/format/weights.ts)",
         "",
         "All numbers little-endian. A 64-byte header, then the tensors below back to back, in this order, with no",
         "per-tensor headers: the reader walks this list with one cursor. Shapes use the header's config",
