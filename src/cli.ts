@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import { parseArgs as parseNodeArgs } from 'node:util';
 import { msSsimDecibels } from './eval/bd-rate.js';
-import { decodeSync, defaultLevel, encodeSync, levelEncoder, type EncodeOptions } from './codec/codec.js';
+import { decodeSync, defaultLevel, encodeSync, levelEncoder, type EncodeOptions, type TileProgress } from './codec/codec.js';
 import { FLAG_GRAYSCALE, readHeader, resolveLimits, type Limits } from './format/container.js';
 import { AaraError, fail } from './core/errors.js';
 import { checkOutputs, createDirectory, inputByteLimit, readSource, refuseTerminalOutput, STDIO, writeOutput, writeStdout } from './io/files.js';
@@ -220,7 +220,7 @@ interface Codec {
   encode(img: RgbImage, opts: EncodeOptions): Promise<Uint8Array>;
   /** one image at any levels, f_m(x) computed once (levelEncoder) */
   levels(img: RgbImage, opts: Omit<EncodeOptions, 'level'>): (level: number) => Promise<Uint8Array>;
-  decode(bytes: Uint8Array, limits?: Partial<Limits>): Promise<RgbImage>;
+  decode(bytes: Uint8Array, limits?: Partial<Limits>, onTile?: TileProgress): Promise<RgbImage>;
   /** stops the workers, so that the process can exit */
   close(): Promise<void>;
 }
@@ -235,7 +235,7 @@ function openCodec(o: Options): Codec {
         const encodeAt = levelEncoder(img, weights, opts);
         return async (level) => encodeAt(level);
       },
-      decode: async (bytes, limits) => decodeSync(bytes, weights, { limits }),
+      decode: async (bytes, limits, onTile) => decodeSync(bytes, weights, { limits, onTile }),
       close: async () => {},
     };
   }
@@ -247,7 +247,7 @@ function openCodec(o: Options): Codec {
       const encodeAt = levelEncoderParallel(img, weights, weightBytes, { ...opts, pool });
       return async (level) => (await encodeAt(level)).bytes;
     },
-    decode: (bytes, limits) => decodeParallel(bytes, weights, weightBytes, { limits, pool }),
+    decode: (bytes, limits, onTile) => decodeParallel(bytes, weights, weightBytes, { limits, pool, onTile }),
     close: closeSharedPool,
   };
 }
@@ -313,6 +313,19 @@ async function encodeToTarget(target: Target, img: RgbImage, codec: Codec, encod
   }
   const chosen = await at(lo);
   return { level: lo, ...chosen, met: fits(chosen.measured) };
+}
+
+/**
+ * A bar over one image's tiles, for a single input on a terminal: a 24-Mpixel image takes minutes. A batch has
+ * its bar over the files instead (one bar stands at a time); --quiet and --json show none.
+ */
+function tileBar(o: Options, input: string): TileProgress | undefined {
+  if (o.quiet || o.json || o.inputs.length > 1) return undefined;
+  let bar: ProgressBar | undefined;
+  return (_done, total) => {
+    bar ??= new ProgressBar(total, true);
+    bar.advance(`tiles of ${input}`);
+  };
 }
 
 /** Reports go to stdout, or to stderr when stdout carries the output (`-o -`). */
@@ -383,7 +396,7 @@ async function encodeFiles(o: Options, codec: Codec, outputs: string[]): Promise
       const grayscale = img.info.grayscale;
       const targeted = o.target && await encodeToTarget(o.target, img, codec, codec.levels(img, { grayscale, limits }), limits);
       const level = targeted?.level ?? o.level ?? defaultLevel(codec.weights);
-      const bytes = targeted?.bytes ?? await codec.encode(img, { level, grayscale, limits });
+      const bytes = targeted?.bytes ?? await codec.encode(img, { level, grayscale, limits, onTile: tileBar(o, input) });
       const encodeSeconds = (performance.now() - started) / 1000;
       await writeTo(o, output, bytes);
       const rate = bpp(bytes.length, img.width, img.height);
@@ -419,7 +432,7 @@ async function decodeFiles(o: Options, codec: Codec, outputs: string[]): Promise
       const output = outputs[i];
       const bytes = await readSource(input, maxInputBytes(o));
       const started = performance.now();
-      const img = await codec.decode(bytes, limitsOf(o));
+      const img = await codec.decode(bytes, limitsOf(o), tileBar(o, input));
       const decodeSeconds = (performance.now() - started) / 1000;
       await writeTo(o, output, encodePng(img));
       report(o, `${input} → ${output}: ${img.width}×${img.height}, decode ${decodeSeconds.toFixed(2)} s`,

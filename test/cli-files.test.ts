@@ -439,6 +439,23 @@ if (spawnSync('script', ['--version']).status === 0) {
     assert.ok(shown.some((line) => /^aara: error \w+: garbage\.png/.test(line)), shown.join('\n'));
     for (const line of shown) assert.not.ok(/\] \d\/3/.test(line) && /→|error/.test(line), `bar and message on one line: ${JSON.stringify(line)}`);
   });
+  test('on a terminal one large image shows its tiles done / total, encode and decode; nothing with --quiet', () => {
+    const dir = workspace();
+    writeFileSync(join(dir, 'big.png'), encodePng(syntheticImage(1100, 600, 4))); // 3 × 2 encode tiles of 512, 5 × 3 decode tiles of 256
+    const quote = (arg: string) => `'${arg.replace(/'/g, `'\\''`)}'`;
+    const onTerminal = (...args: string[]) => {
+      const run = spawnSync('script', ['-qec', [process.execPath, CLI, ...args].map(quote).join(' '), '/dev/null'], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+      assert.is(run.status, 0, run.stdout);
+      return run.stdout;
+    };
+    const encoded = onTerminal('encode', 'big.png', '-o', 'big.aara', '--threads', '1', ...ENCODE_TINY);
+    // f_m's 6 tiles, then f_r's (the residual branch works at 1/8 of the image: the same 6 tiles of the image)
+    assert.match(encoded, /\] 1\/12 tiles of big\.png/);
+    assert.match(encoded, /\[#+\] 12\/12 tiles of big\.png/);
+    const decoded = onTerminal('decode', 'big.aara', '-o', 'big.png.png', ...TINY);
+    assert.match(decoded, /\[#+\] 15\/15 tiles of big\.aara/);
+    assert.not.match(onTerminal('decode', 'big.aara', '-o', 'q.png', '--quiet', ...TINY), /tiles of/);
+  });
   test('-o - onto a terminal is refused (exit 2): binary data is not printed on a screen', () => {
     const dir = workspace();
     const command = [process.execPath, CLI, 'encode', 'in.png', '-o', '-', ...ENCODE_TINY].map((arg) => `'${arg}'`).join(' ');

@@ -167,6 +167,34 @@ function runScript(source: string): { status: number | null; output: string } {
 const library = pathToFileURL(repoPath('dist/src/index.js')).href;
 const tinyPath = JSON.stringify(repoPath('weights/test-tiny.bin'));
 
+test('onTile counts every tile once, 1 … total, synchronous and pooled; the bytes do not change', async () => {
+  const { weights: w, bytes } = tiny;
+  const img = syntheticImage(100, 70, 3);
+  const calls = () => {
+    const seen: Array<[number, number]> = [];
+    return { seen, onTile: (done: number, total: number) => void seen.push([done, total]) };
+  };
+  const expectCount = (seen: Array<[number, number]>, total: number, what: string) =>
+    assert.equal(seen, Array.from({ length: total }, (_, i) => [i + 1, total]), what);
+  const plain = encodeSync(img, w, { level: TINY_LEVEL, tile: 48 });
+  // 100×70 pads to 112×80: 48-px tiles 3 × 2 for f_m, and the same 3 × 2 for f_r
+  const encodeTiles = 12;
+  const sync = calls();
+  assertSameBytes(encodeSync(img, w, { level: TINY_LEVEL, tile: 48, onTile: sync.onTile }), plain, 'encodeSync');
+  expectCount(sync.seen, encodeTiles, 'encodeSync');
+  const pooled = calls();
+  assertSameBytes(await encodeParallel(img, w, bytes, { level: TINY_LEVEL, tile: 48, pool: poolOf(2), onTile: pooled.onTile }), plain, 'encodeParallel');
+  assert.equal(pooled.seen.map(([done]) => done), Array.from({ length: encodeTiles }, (_, i) => i + 1));
+  assert.ok(pooled.seen.every(([, total]) => total === encodeTiles));
+  const decodeTileCount = decodeTiles(encodeLatents(img, w, TINY_LEVEL).y, 32).length;
+  const dSync = calls();
+  decodeSync(plain, w, { tile: 32, onTile: dSync.onTile });
+  expectCount(dSync.seen, decodeTileCount, 'decodeSync');
+  const dPooled = calls();
+  await decodeParallel(plain, w, bytes, { tile: 32, pool: poolOf(3), onTile: dPooled.onTile });
+  expectCount(dPooled.seen, decodeTileCount, 'decodeParallel');
+});
+
 test('library encode/decode equal the sync ones; the process exits with or without close()', () => {
   for (const ending of ['await close();', '']) {
     const run = runScript(`

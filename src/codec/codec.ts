@@ -6,7 +6,7 @@ import { TOTAL_STRIDE, type CdfTables, type Latent, type Latents, type Region, t
 import { decodeLatentStream, encodeLatentStream, streamCount } from '../model/bottleneck.js';
 import { checkBudget, type Budget } from '../core/budget.js';
 import { FLAG_GRAYSCALE, readContainer, resolveLimits, WEIGHTS_ID_BYTES, writeContainer, type Container, type Limits } from '../format/container.js';
-import { ENCODE_TILE, encodeLatents, latentsFromFeatures, mainAnalysis } from '../model/encoder.js';
+import { ENCODE_TILE, encodeLatents, encodeTileCount, latentsFromFeatures, mainAnalysis } from '../model/encoder.js';
 import { fail } from '../core/errors.js';
 import { paddedSize, writeRgbTile } from '../model/preprocess.js';
 import { decodeRegion } from '../model/decoder.js';
@@ -33,6 +33,17 @@ export interface EncodeOptions extends Budget {
   grayscale?: boolean;
   /** tile size in pixels (a multiple of TOTAL_STRIDE, 16); any size gives the same bytes */
   tile?: number;
+  /** progress: called after each analysis tile (f_m's, then f_r's) with the tiles done and their total */
+  onTile?: TileProgress;
+}
+
+/** Progress of one call in spatial tiles, the bulk of its work: `done` of `total` finished. */
+export type TileProgress = (done: number, total: number) => void;
+
+/** Calls `onTile` with a running count of `total` tiles. */
+export function tileCounter(total: number, onTile?: TileProgress): () => void {
+  let done = 0;
+  return onTile ? () => onTile(++done, total) : () => {};
 }
 
 export interface DecodeOptions extends Budget {
@@ -40,6 +51,8 @@ export interface DecodeOptions extends Budget {
   limits?: Partial<Limits>;
   /** tile size in pixels (a multiple of TOTAL_STRIDE); any size gives the same bytes */
   tile?: number;
+  /** progress: called after each synthesis tile with the tiles done and their total */
+  onTile?: TileProgress;
 }
 
 /** Decoder tiles: 256 px hold a tile's activations near 10 MB; each layer computes only a few samples a side beyond the tile (≈ 3 % extra work). */
@@ -156,7 +169,8 @@ export function writeFile(img: RgbImage, w: Weights, opts: EncodeOptions, stream
 
 export function encodeSync(img: RgbImage, w: Weights, opts: EncodeOptions): Uint8Array {
   checkEncode(img, w, opts);
-  return fileOfLatents(img, encodeLatents(img, w, opts.level, opts.tile, () => checkBudget(opts)), w, opts);
+  const afterTile = tileCounter(encodeTileCount(img, opts.tile), opts.onTile);
+  return fileOfLatents(img, encodeLatents(img, w, opts.level, opts.tile, () => checkBudget(opts), afterTile), w, opts);
 }
 
 function fileOfLatents(img: RgbImage, latents: Latents, w: Weights, opts: EncodeOptions): Uint8Array {
@@ -270,9 +284,12 @@ export function decodeSync(bytes: Uint8Array, w: Weights, opts: DecodeOptions = 
   const file = openFile(bytes, w, opts);
   const latents = decodeLatents(file, w);
   const out = { width: file.width, height: file.height, data: new Uint8Array(file.width * file.height * 3) };
-  for (const region of decodeTiles(latents.y, opts.tile)) {
+  const tiles = decodeTiles(latents.y, opts.tile);
+  const afterTile = tileCounter(tiles.length, opts.onTile);
+  for (const region of tiles) {
     checkBudget(opts);
     decodeTile(out, latents, w, file.level, region);
+    afterTile();
   }
   return out;
 }

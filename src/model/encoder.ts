@@ -95,21 +95,22 @@ export function quantizeResidual(features: Tensor, centers: Centers, w: Weights,
   return quantize(a, levelRow(w.gainZ, level, w.config.Mr), centers, inPlace(a));
 }
 
-/** f_m(x) before attention and gains, tile by tile: what every level of one image shares. `beforeTile` as below. */
-export function mainAnalysis(img: RgbImage, w: Weights, tile?: number, beforeTile: () => void = () => {}): Tensor {
+/** f_m(x) before attention and gains, tile by tile: what every level of one image shares. The hooks as below. */
+export function mainAnalysis(img: RgbImage, w: Weights, tile?: number, beforeTile: () => void = () => {}, afterTile: () => void = () => {}): Tensor {
   const size = paddedSizeOf(img);
   tile ??= encodeTile(size);
   const features = tensor(w.config.M, size.h / TOTAL_STRIDE, size.w / TOTAL_STRIDE);
   for (const region of latentTiles(size, TOTAL_STRIDE, tile)) {
     beforeTile();
     pasteTile(features, mainAnalysisTile(img, w, region), region);
+    afterTile();
   }
   return features;
 }
 
 /** The latents of one level from f_m(x) (consumed: ŷ takes over its buffer). */
 export function latentsFromFeatures(img: RgbImage, features: Tensor, w: Weights, level: number, tile?: number,
-  beforeTile: () => void = () => {}): Latents {
+  beforeTile: () => void = () => {}, afterTile: () => void = () => {}): Latents {
   const size = paddedSizeOf(img);
   tile ??= encodeTile(size);
   const { y, hyper } = quantizeMain(features, w, level);
@@ -118,11 +119,23 @@ export function latentsFromFeatures(img: RgbImage, features: Tensor, w: Weights,
   for (const region of latentTiles(size, RESIDUAL_STRIDE, tile)) {
     beforeTile();
     pasteTile(resFeatures, residualAnalysisTile(img, y, w, level, region), region);
+    afterTile();
   }
   return { y, z: quantizeResidual(resFeatures, centers, w, level), ...(hyper && { hyper }) };
 }
 
-/** `beforeTile` runs before each tile (the caller's budget check: it may throw to stop the encode). */
-export function encodeLatents(img: RgbImage, w: Weights, level: number, tile?: number, beforeTile: () => void = () => {}): Latents {
-  return latentsFromFeatures(img, mainAnalysis(img, w, tile, beforeTile), w, level, tile, beforeTile);
+/**
+ * `beforeTile` runs before each tile (the caller's budget check: it may throw to stop the encode), `afterTile`
+ * after it (progress): encodeTileCount(img, tile) tiles in all.
+ */
+export function encodeLatents(img: RgbImage, w: Weights, level: number, tile?: number, beforeTile: () => void = () => {},
+  afterTile: () => void = () => {}): Latents {
+  return latentsFromFeatures(img, mainAnalysis(img, w, tile, beforeTile, afterTile), w, level, tile, beforeTile, afterTile);
+}
+
+/** The tiles of one encode: f_m's, then f_r's. */
+export function encodeTileCount(img: RgbImage, tile?: number): number {
+  const size = paddedSizeOf(img);
+  tile ??= encodeTile(size);
+  return latentTiles(size, TOTAL_STRIDE, tile).length + latentTiles(size, RESIDUAL_STRIDE, tile).length;
 }

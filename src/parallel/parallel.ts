@@ -21,6 +21,7 @@ import {
   fileStreamCount,
   latentDecode,
   openFile,
+  tileCounter,
   writeFile,
   type DecodeOptions,
   type EncodeOptions,
@@ -29,7 +30,7 @@ import {
 import type { Container } from '../format/container.js';
 import type { Weights } from '../format/weights.js';
 import type { RgbImage } from '../io/pixels.js';
-import { encodeTile, latentTiles, paddedSizeOf, quantizeMain, quantizeResidual, residualCentersOf } from '../model/encoder.js';
+import { encodeTile, encodeTileCount, latentTiles, paddedSizeOf, quantizeMain, quantizeResidual, residualCentersOf } from '../model/encoder.js';
 import { paddedSize } from '../model/preprocess.js';
 import { tileGrid } from '../model/tiling.js';
 import type { WorkerPool } from './pool.js';
@@ -74,31 +75,32 @@ function sharedTensor(c: number, h: number, w: number): Tensor {
 }
 
 /** f_m(x), tile by tile in the workers. Attention and the level's gains come after it, so every level shares it. */
-async function mainFeatures(image: RgbImage, w: Weights, weightBytes: Uint8Array, pool: WorkerPool, tile: number, budget: Budget): Promise<Tensor> {
+async function mainFeatures(image: RgbImage, w: Weights, weightBytes: Uint8Array, pool: WorkerPool, tile: number, budget: Budget,
+  afterTile?: () => void): Promise<Tensor> {
   const size = paddedSizeOf(image);
   const features = sharedTensor(w.config.M, size.h / TOTAL_STRIDE, size.w / TOTAL_STRIDE);
   await pool.runAll(latentTiles(size, TOTAL_STRIDE, tile).map((region): MainAnalysisTask =>
-    ({ kind: 'mainAnalysis', image, region, features })), weightBytes, budget);
+    ({ kind: 'mainAnalysis', image, region, features })), weightBytes, budget, afterTile);
   return features;
 }
 
 /** ẑ: f_r(x − g_m(ŷ)) tile by tile in the workers, then attention and quantisation here, in place likewise. */
 async function residualLatent(image: RgbImage, y: Latent, w: Weights, weightBytes: Uint8Array, opts: ParallelEncodeOptions,
-  tile: number): Promise<Latent> {
+  tile: number, afterTile?: () => void): Promise<Latent> {
   const size = paddedSizeOf(image);
   const centers = residualCentersOf(y, w, opts.level);
   const features = sharedTensor(w.config.Mr, size.h / RESIDUAL_STRIDE, size.w / RESIDUAL_STRIDE);
   await opts.pool.runAll(latentTiles(size, RESIDUAL_STRIDE, tile).map((region): ResidualAnalysisTask =>
-    ({ kind: 'residualAnalysis', image, y, level: opts.level, region, features })), weightBytes, opts);
+    ({ kind: 'residualAnalysis', image, y, level: opts.level, region, features })), weightBytes, opts, afterTile);
   return quantizeResidual(features, centers, w, opts.level);
 }
 
 /** The rest of an encode once f_m(x) is there: attention and quantisation here (in place: ŷ takes over the features' buffer), ẑ, streams. */
 async function encodeFromFeatures(img: RgbImage, image: RgbImage, features: Tensor, w: Weights, weightBytes: Uint8Array,
-  opts: ParallelEncodeOptions, tile: number): Promise<Uint8Array> {
+  opts: ParallelEncodeOptions, tile: number, afterTile?: () => void): Promise<Uint8Array> {
   checkBudget(opts);
   const { y, hyper } = quantizeMain(features, w, opts.level);
-  const latents: Latents = { y, z: await residualLatent(image, y, w, weightBytes, opts, tile), ...(hyper && { hyper }) };
+  const latents: Latents = { y, z: await residualLatent(image, y, w, weightBytes, opts, tile, afterTile), ...(hyper && { hyper }) };
   const streams = await opts.pool.runAll(Array.from({ length: fileStreamCount(w) }, (_, index): EncodeStreamTask =>
     ({ kind: 'encodeStream', latents, level: opts.level, index })), weightBytes, opts);
   return writeFile(img, w, opts, streams);
@@ -116,7 +118,9 @@ function poolInput(img: RgbImage, pool: WorkerPool, tile?: number): { image: Rgb
 export async function encodeParallel(img: RgbImage, w: Weights, weightBytes: Uint8Array, opts: ParallelEncodeOptions): Promise<Uint8Array> {
   checkEncode(img, w, opts);
   const { image, tile } = poolInput(img, opts.pool, opts.tile);
-  return encodeFromFeatures(img, image, await mainFeatures(image, w, weightBytes, opts.pool, tile, opts), w, weightBytes, opts, tile);
+  const afterTile = tileCounter(encodeTileCount(img, tile), opts.onTile);
+  const features = await mainFeatures(image, w, weightBytes, opts.pool, tile, opts, afterTile);
+  return encodeFromFeatures(img, image, features, w, weightBytes, opts, tile, afterTile);
 }
 
 export interface LevelFile {
@@ -194,7 +198,8 @@ export async function decodeParallel(bytes: Uint8Array, w: Weights, weightBytes:
   const streams = file.streams.map((s) => shared.subarray(s.byteOffset - bytes.byteOffset, s.byteOffset - bytes.byteOffset + s.length));
   const latents = await decodeLatents(streams, file, w, weightBytes, opts.pool, opts);
   const out = { width, height, data: new Uint8Array(new SharedArrayBuffer(width * height * 3)) };
-  await opts.pool.runAll(decodeTiles(latents.y, tile).map((region): DecodeTileTask =>
-    ({ kind: 'decodeTile', out, latents, level, region })), weightBytes, opts);
+  const tiles = decodeTiles(latents.y, tile);
+  await opts.pool.runAll(tiles.map((region): DecodeTileTask =>
+    ({ kind: 'decodeTile', out, latents, level, region })), weightBytes, opts, tileCounter(tiles.length, opts.onTile));
   return out;
 }

@@ -72,11 +72,15 @@ export class WorkerPool {
   }
 
   /**
-   * Runs every task; the results in the tasks' order. With a budget, tasks still queued when it is spent are
-   * not started (those running finish): at once when its signal aborts, else when a worker would take them.
+   * Runs every task; the results in the tasks' order; `onDone` after each task that finishes (progress). With a
+   * budget, tasks still queued when it is spent are not started (those running finish): at once when its signal
+   * aborts, else when a worker would take them.
    */
-  runAll<T extends Task>(tasks: T[], weightBytes: Uint8Array, budget?: Budget): Promise<TaskResult<T>[]> {
-    const all = Promise.all(tasks.map((task) => this.run(task, weightBytes, budget)));
+  runAll<T extends Task>(tasks: T[], weightBytes: Uint8Array, budget?: Budget, onDone?: () => void): Promise<TaskResult<T>[]> {
+    const all = Promise.all(tasks.map((task) => {
+      const result = this.run(task, weightBytes, budget);
+      return onDone ? result.then((value) => (onDone(), value)) : result;
+    }));
     const signal = budget?.signal;
     if (signal === undefined) return all;
     const onAbort = () => this.dropQueued(budget!);
