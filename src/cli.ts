@@ -409,9 +409,11 @@ async function encodeFiles(o: Options, codec: Codec, outputs: string[]): Promise
       report(o,
         `${input} → ${output}: ${img.width}×${img.height}, level ${level}, ${bytes.length} bytes, ${rate.toFixed(4)} bpp, ` +
         (quality !== undefined ? `PSNR ${quality.toFixed(2)} dB, ` : '') + `encode ${encodeSeconds.toFixed(2)} s` +
-        (img.info.droppedAlpha ? ' (alpha channel dropped)' : '') + (missed ? ` (${missed})` : ''),
+        (img.info.droppedAlpha ? ' (alpha channel dropped)' : '') +
+        (img.info.orientation ? ` (turned upright: EXIF orientation ${img.info.orientation})` : '') + (missed ? ` (${missed})` : ''),
         { input, output, width: img.width, height: img.height, level, bytes: bytes.length, bpp: rate, ...(quality !== undefined ? { psnr: quality } : {}),
-          ...(targeted ? { targetMet: targeted.met } : {}), encodeSeconds, droppedAlpha: img.info.droppedAlpha });
+          ...(targeted ? { targetMet: targeted.met } : {}), encodeSeconds, droppedAlpha: img.info.droppedAlpha,
+          ...(img.info.orientation ? { exifOrientation: img.info.orientation } : {}) });
       if (missed && (o.quiet || o.json)) console.error(`aara: ${input}: ${missed}`);
     });
   }

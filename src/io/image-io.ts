@@ -13,6 +13,7 @@ import { decode as decodeJpegPixels } from 'jpeg-js';
 import { AaraError, fail } from '../core/errors.js';
 // One set of size limits for images and bitstreams alike.
 import { resolveLimits, type Limits } from '../format/container.js';
+import { exifOrientation, orient } from './orientation.js';
 import { toRgb, type RgbImage } from './pixels.js';
 
 export interface ReadInfo {
@@ -21,6 +22,8 @@ export interface ReadInfo {
   droppedAlpha: boolean;
   /** Bits per sample as stored in the file (PNG 1–16, JPEG 8); the pixels returned are always 8-bit. */
   bitDepth: number;
+  /** the EXIF orientation (2–8) applied to turn a JPEG upright (orientation.ts); absent when stored upright */
+  orientation?: number;
 }
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -266,7 +269,7 @@ const UNSUPPORTED_JPEG_CODING: Record<number, string> = {
 };
 
 function decodeJpeg(bytes: Uint8Array, limits: Limits): RgbImage & { info: ReadInfo } {
-  const { frame, scanBytes } = readJpegFrame(bytes);
+  const { frame, scanBytes, orientation } = readJpegFrame(bytes);
   const coding = UNSUPPORTED_JPEG_CODING[frame.marker];
   if (coding) fail('UNSUPPORTED_IMAGE', `${coding} JPEG is not supported; only baseline and progressive`);
   if (frame.components === 4) fail('UNSUPPORTED_IMAGE', 'CMYK JPEG is not supported; convert to RGB');
@@ -284,8 +287,8 @@ function decodeJpeg(bytes: Uint8Array, limits: Limits): RgbImage & { info: ReadI
       maxMemoryUsageInMB: jpegMemoryBudgetMB(limits.maxPixels),
     }),
   );
-  const rgb = toRgb({ width: frame.width, height: frame.height, data: decoded.data });
-  return { ...rgb, info: { format: 'jpeg', grayscale: frame.components === 1, droppedAlpha: false, bitDepth: 8 } };
+  const rgb = orient(toRgb({ width: frame.width, height: frame.height, data: decoded.data }), orientation);
+  return { ...rgb, info: { format: 'jpeg', grayscale: frame.components === 1, droppedAlpha: false, bitDepth: 8, ...(orientation !== 1 && { orientation }) } };
 }
 
 /**
@@ -301,16 +304,19 @@ function jpegMemoryBudgetMB(maxPixels: number): number {
  * header. The whole walk matters: jpeg-js fills missing scan data with gray instead of failing, so truncation
  * must be caught here.
  */
-function readJpegFrame(bytes: Uint8Array): { frame: JpegFrame; scanBytes: number } {
+function readJpegFrame(bytes: Uint8Array): { frame: JpegFrame; scanBytes: number; orientation: number } {
   let frame: JpegFrame | undefined;
   let scanBytes = 0;
+  let orientation: number | undefined;
   let offset = 2; // past SOI
   for (;;) {
     const marker = nextJpegMarker(bytes, offset);
     offset = marker.end;
-    if (marker.code === 0xd9) return { frame: frame ?? fail('BAD_IMAGE', 'JPEG has no frame header'), scanBytes };
+    if (marker.code === 0xd9) return { frame: frame ?? fail('BAD_IMAGE', 'JPEG has no frame header'), scanBytes, orientation: orientation ?? 1 };
     if (!hasSegment(marker.code)) continue;
     const length = segmentLength(bytes, offset);
+    // the first EXIF APP1 segment says how to turn the image (a later one, or an XMP APP1, does not count)
+    if (marker.code === 0xe1 && orientation === undefined && bytes[offset + 2] === 0x45) orientation = exifOrientation(bytes.subarray(offset + 2, offset + length));
     if (isStartOfFrame(marker.code) && frame === undefined) frame = parseFrameHeader(bytes, offset, marker.code, length);
     if (marker.code !== 0xda) {
       offset += length;
