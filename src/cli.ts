@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import { parseArgs as parseNodeArgs } from 'node:util';
 import { msSsimDecibels } from './eval/bd-rate.js';
-import { decodeSync, defaultLevel, encodeSync, levelEncoder, type EncodeOptions, type TileProgress } from './codec/codec.js';
+import { decodeSync, defaultLevel, encodeSync, levelEncoder, levelOfQuality, type EncodeOptions, type TileProgress } from './codec/codec.js';
 import { FLAG_GRAYSCALE, readHeader, resolveLimits, type Limits } from './format/container.js';
 import { AaraError, fail } from './core/errors.js';
 import { checkOutputs, createDirectory, inputByteLimit, readSource, refuseTerminalOutput, STDIO, writeOutput, writeStdout } from './io/files.js';
@@ -22,8 +22,8 @@ import { hexBytes, type Weights } from './format/weights.js';
 export const HELP = `aara — learned image codec (AARA: dual-branch attention residual autoencoder)
 
 Usage:
-  aara encode <in.png|in.jpg|->... (-o out.aara | -o - | -d outdir) [-q N | --target-bpp X | --target-size B |
-              --target-psnr DB] [--psnr]
+  aara encode <in.png|in.jpg|->... (-o out.aara | -o - | -d outdir) [-q Q | --level N | --target-bpp X |
+              --target-size B | --target-psnr DB] [--psnr]
   aara decode <in.aara|->... (-o out.png | -o - | -d outdir)
   aara info <in.aara|->
   aara compare <a.png|a.jpg|-> <b.png|b.jpg|->
@@ -40,7 +40,9 @@ Options (a command refuses, exit 2, an option it does not take):
       --weights FILE   weight file (default: the packaged weights/aara.bin; eval takes it too)
       --threads N      worker threads (default: number of cores; 1 codes on the main thread; eval too)
  encode only:
-  -q, --level N        quality level 0 (smallest) … L−1 (best); default 5 (≈ 0.64 bpp on Kodak)
+  -q, --quality Q      quality 0 (smallest) … 100 (best), continuous: between two levels their gains are
+                       interpolated (in 1/16 of a level)
+      --level N        quality level 0 (smallest) … L−1 (best); default 5 (≈ 0.64 bpp on Kodak)
       --target-bpp X   the best level whose file is at most X bits per pixel
       --target-size B  the best level whose file is at most B bytes
       --target-psnr DB the smallest level whose decoded file reaches DB dB PSNR
@@ -72,6 +74,7 @@ interface Options {
   output?: string;
   outdir?: string;
   level?: number;
+  quality?: number;
   target?: Target;
   weights?: string;
   threads?: number;
@@ -89,7 +92,8 @@ interface Options {
 const OPTIONS = {
   output: { type: 'string', short: 'o' },
   outdir: { type: 'string', short: 'd' },
-  level: { type: 'string', short: 'q' },
+  level: { type: 'string' },
+  quality: { type: 'string', short: 'q' },
   'target-bpp': { type: 'string' },
   'target-size': { type: 'string' },
   'target-psnr': { type: 'string' },
@@ -109,17 +113,17 @@ type OptionName = keyof typeof OPTIONS;
 
 /** The options each command takes; any other is a usage error (`info f.aara -q 3`: exit 2). */
 const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
-  encode: ['output', 'outdir', 'level', 'target-bpp', 'target-size', 'target-psnr', 'weights', 'threads', 'max-pixels', 'force', 'quiet', 'json', 'psnr'],
+  encode: ['output', 'outdir', 'level', 'quality', 'target-bpp', 'target-size', 'target-psnr', 'weights', 'threads', 'max-pixels', 'force', 'quiet', 'json', 'psnr'],
   decode: ['output', 'outdir', 'weights', 'threads', 'max-pixels', 'force', 'quiet', 'json'],
   info: ['max-pixels', 'quiet', 'json'],
   compare: ['max-pixels', 'json'],
   eval: ['levels', 'out', 'quick', 'weights', 'threads', 'quiet', 'json'],
 };
 
-function number(flag: string, text: string, integer: boolean, min: number): number {
+function number(flag: string, text: string, integer: boolean, min: number, max = Infinity): number {
   const v = Number(text);
-  if (text.trim() === '' || !Number.isFinite(v) || (integer && !Number.isInteger(v)) || v < min) {
-    fail('USAGE', `${flag} needs ${integer ? 'an integer' : 'a number'} ≥ ${min}, got '${text}'`);
+  if (text.trim() === '' || !Number.isFinite(v) || (integer && !Number.isInteger(v)) || v < min || v > max) {
+    fail('USAGE', `${flag} needs ${integer ? 'an integer' : 'a number'} ≥ ${min}${max < Infinity ? ` and ≤ ${max}` : ''}, got '${text}'`);
   }
   return v;
 }
@@ -152,6 +156,7 @@ export function parseArgs(argv: string[]): Options {
     return token?.kind === 'option' ? token.rawName : `--${name}`;
   };
   if (v.level !== undefined) o.level = number(flag('level'), v.level, true, 0);
+  if (v.quality !== undefined) o.quality = number(flag('quality'), v.quality, false, 0, 100);
   if (v.threads !== undefined) o.threads = number(flag('threads'), v.threads, true, 1);
   if (v['max-pixels'] !== undefined) o.maxPixels = number(flag('max-pixels'), v['max-pixels'], true, 1);
   const targets = TARGETS.filter((kind) => v[`target-${kind}`] !== undefined);
@@ -378,7 +383,8 @@ async function writeTo(o: Options, output: string, bytes: Uint8Array): Promise<v
 }
 
 async function encodeCommand(o: Options): Promise<number> {
-  if (o.level !== undefined && o.target) fail('USAGE', `-q and --target-${o.target.kind} exclude each other`);
+  const choices = [o.level !== undefined && '--level', o.quality !== undefined && '-q', o.target && `--target-${o.target.kind}`].filter(Boolean);
+  if (choices.length > 1) fail('USAGE', `${choices.join(' and ')} exclude each other`);
   const outputs = plannedOutputs(o, '.aara');
   let status = 0;
   await withCodec(o, async (codec) => void (status = await encodeFiles(o, codec, outputs)));
@@ -395,23 +401,25 @@ async function encodeFiles(o: Options, codec: Codec, outputs: string[]): Promise
       const started = performance.now();
       const grayscale = img.info.grayscale;
       const targeted = o.target && await encodeToTarget(o.target, img, codec, codec.levels(img, { grayscale, limits }), limits);
-      const level = targeted?.level ?? o.level ?? defaultLevel(codec.weights);
+      const level = targeted?.level ?? o.level ?? (o.quality !== undefined ? levelOfQuality(o.quality, codec.weights) : defaultLevel(codec.weights));
       const bytes = targeted?.bytes ?? await codec.encode(img, { level, grayscale, limits, onTile: tileBar(o, input) });
       const encodeSeconds = (performance.now() - started) / 1000;
       await writeTo(o, output, bytes);
       const rate = bpp(bytes.length, img.width, img.height);
       // --psnr: the quality of the file as written, decoded back (a second decode: only on request; --target-psnr knows it)
-      const quality = targeted && o.target!.kind === 'psnr' ? targeted.measured
+      const measuredPsnr = targeted && o.target!.kind === 'psnr' ? targeted.measured
         : o.psnr ? psnr(img.data, (await codec.decode(bytes, limits)).data) : undefined;
       const missed = targeted && !targeted.met
         ? `target ${o.target!.value}${TARGET_UNITS[o.target!.kind]} not met: level ${level} gives ${targeted.measured.toFixed(o.target!.kind === 'size' ? 0 : 2)}${TARGET_UNITS[o.target!.kind]}`
         : undefined;
       report(o,
-        `${input} → ${output}: ${img.width}×${img.height}, level ${level}, ${bytes.length} bytes, ${rate.toFixed(4)} bpp, ` +
-        (quality !== undefined ? `PSNR ${quality.toFixed(2)} dB, ` : '') + `encode ${encodeSeconds.toFixed(2)} s` +
+        `${input} → ${output}: ${img.width}×${img.height}, ${o.quality !== undefined ? `quality ${o.quality} = ` : ''}level ${level}, ` +
+        `${bytes.length} bytes, ${rate.toFixed(4)} bpp, ` +
+        (measuredPsnr !== undefined ? `PSNR ${measuredPsnr.toFixed(2)} dB, ` : '') + `encode ${encodeSeconds.toFixed(2)} s` +
         (img.info.droppedAlpha ? ' (alpha channel dropped)' : '') +
         (img.info.orientation ? ` (turned upright: EXIF orientation ${img.info.orientation})` : '') + (missed ? ` (${missed})` : ''),
-        { input, output, width: img.width, height: img.height, level, bytes: bytes.length, bpp: rate, ...(quality !== undefined ? { psnr: quality } : {}),
+        { input, output, width: img.width, height: img.height, ...(o.quality !== undefined ? { quality: o.quality } : {}), level,
+          bytes: bytes.length, bpp: rate, ...(measuredPsnr !== undefined ? { psnr: measuredPsnr } : {}),
           ...(targeted ? { targetMet: targeted.met } : {}), encodeSeconds, droppedAlpha: img.info.droppedAlpha,
           ...(img.info.orientation ? { exifOrientation: img.info.orientation } : {}) });
       if (missed && (o.quiet || o.json)) console.error(`aara: ${input}: ${missed}`);

@@ -9,7 +9,7 @@
  *   const sweep = await encodeLevels(pngBytes, [0, 4, 7]);           // several levels, the main analysis shared
  *   await close();                                                     // stops the workers, frees reused buffers (optional)
  */
-import { DEFAULT_LEVEL, decodeSync as decodeWith, defaultLevel, encodeSync as encodeWith } from './codec/codec.js';
+import { DEFAULT_LEVEL, decodeSync as decodeWith, defaultLevel, encodeSync as encodeWith, levelOfQuality } from './codec/codec.js';
 export { DEFAULT_LEVEL };
 import { budgetOf, type Budget } from './core/budget.js';
 import { readHeader, resolveLimits, type Limits } from './format/container.js';
@@ -35,8 +35,13 @@ export type { Weights } from './format/weights.js';
 export type ImageInput = { width: number; height: number; data: Uint8Array | Uint8ClampedArray } | Uint8Array | ArrayBuffer;
 
 export interface Options {
-  /** quality level 0 (smallest) … levels−1 (best); default DEFAULT_LEVEL (5), or the best level of a model with fewer */
+  /**
+   * quality level 0 (smallest) … levels−1 (best), or (hyper kind) a position between two in sixteenths, e.g. 5.5;
+   * default DEFAULT_LEVEL (5), or the best level of a model with fewer
+   */
   level?: number;
+  /** quality 0 (smallest) … 100 (best), continuous: positions between the levels interpolate their gains; not with `level` */
+  quality?: number;
   /** a loaded model, the bytes of a weight file, or its path; default: the packaged weights/aara.bin */
   weights?: Weights | Uint8Array | ArrayBuffer | string;
   /**
@@ -100,13 +105,13 @@ function badWeights(weights: unknown): never {
 
 /** The options each call takes: anything else is BAD_ARGUMENT (knownOptions). */
 const DECODE_OPTIONS = ['weights', 'limits', 'signal', 'deadline'] as const;
-const ENCODE_OPTIONS = ['level', ...DECODE_OPTIONS] as const;
+const ENCODE_OPTIONS = ['level', 'quality', ...DECODE_OPTIONS] as const;
 const POOL_OPTIONS = ['threads', 'memory'] as const;
 
 /** The caller's options, checked: an object or nothing, only fields `call` takes, each of the right type (BAD_ARGUMENT otherwise). */
 function checkedOptions<T extends AsyncOptions>(options: T | undefined, allowed: readonly string[], call: string): T {
   const opts = knownOptions(options, allowed, call);
-  if (opts.level !== undefined && !Number.isInteger(opts.level)) fail('BAD_LEVEL', `level ${String(opts.level)}`);
+  if (opts.level !== undefined && opts.quality !== undefined) fail('BAD_ARGUMENT', 'level and quality exclude each other');
   if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 1)) {
     fail('BAD_ARGUMENT', `threads must be an integer ≥ 1, got ${String(opts.threads)}`);
   }
@@ -134,11 +139,16 @@ export function toImage(input: ImageInput, limits?: Partial<Limits>): RgbImage &
 
 const checkedBytes = (bytes: unknown): Uint8Array => asBytes(bytes, 'an .aara file');
 
+/** The level position an encode codes at: `level`, or `quality` mapped onto the levels, or the default level. */
+function levelOf(opts: Options, w: Weights): number {
+  return opts.level ?? (opts.quality !== undefined ? levelOfQuality(opts.quality, w) : defaultLevel(w));
+}
+
 export function encodeSync(input: ImageInput, options?: Options): Uint8Array {
   const opts = checkedOptions(options, ENCODE_OPTIONS, 'encodeSync');
   const img = toImage(input, opts.limits);
   const w = resolveWeights(opts.weights);
-  return encodeWith(img, w, { level: opts.level ?? defaultLevel(w), grayscale: img.grayscale, limits: opts.limits, ...budgetOf(opts) });
+  return encodeWith(img, w, { level: levelOf(opts, w), grayscale: img.grayscale, limits: opts.limits, ...budgetOf(opts) });
 }
 
 export function decodeSync(bytes: Uint8Array | ArrayBuffer, options?: Omit<Options, 'level'>): RgbImage {
@@ -164,7 +174,7 @@ export async function encode(input: ImageInput, options?: AsyncOptions): Promise
   const budget = budgetOf(opts);
   const { pool, gate } = sharedPool(opts);
   return gated(gate, img.width * img.height, ENCODE_BYTES_PER_PIXEL, budget, () => encodeParallel(img, weights, bytes, {
-    level: opts.level ?? defaultLevel(weights), grayscale: img.grayscale, limits: opts.limits, ...budget, pool,
+    level: levelOf(opts, weights), grayscale: img.grayscale, limits: opts.limits, ...budget, pool,
   }));
 }
 

@@ -23,7 +23,7 @@ import { skipWithout } from './helpers/system-tools.js';
 const CLI = repoPath('dist/cli.js');
 const TINY = ['--weights', repoPath('weights/test-tiny.bin')];
 /** the tiny model has levels 0 and 1 only: an explicit level keeps these tests off the default-level rule */
-const ENCODE_TINY = ['-q', '1', ...TINY];
+const ENCODE_TINY = ['--level', '1', ...TINY];
 const SOURCE = syntheticImage(24, 16, 9);
 const tiny = loadTestWeights('test-tiny.bin');
 const root = mkdtempSync(join(tmpdir(), 'aara-cli-'));
@@ -62,7 +62,7 @@ function encodedWorkspace(): { dir: string; file: Uint8Array } {
 for (const level of [0, 1]) {
   test(`level ${level}: encode then decode gives the library's pixels, and nothing else in the directory`, () => {
     const dir = workspace();
-    expectExit(0, dir, 'encode', 'in.png', '-o', 'out.aara', '-q', String(level), ...TINY);
+    expectExit(0, dir, 'encode', 'in.png', '-o', 'out.aara', '--level', String(level), ...TINY);
     expectExit(0, dir, 'decode', 'out.aara', '-o', 'back.png', ...TINY);
     assert.equal(listing(dir), ['back.png', 'in.png', 'out.aara']);
     const back = decodeImage(bytesOf(join(dir, 'back.png')));
@@ -151,8 +151,11 @@ test('a bad command line is exit 2', () => {
     ['encode', 'in.png', '-o', 'out.aara', '--bogus'],
     ['encode', 'in.png', '-o', 'out.aara', '-q'],
     ['encode', 'in.png', '-o', 'out.aara', '-q', 'high'],
-    ['encode', 'in.png', '-o', 'out.aara', '-q', '2.5'],
-    ['encode', 'in.png', '-o', 'out.aara', '-q', '99', ...TINY],
+    ['encode', 'in.png', '-o', 'out.aara', '-q', '101'],
+    ['encode', 'in.png', '-o', 'out.aara', '-q', '-1'],
+    ['encode', 'in.png', '-o', 'out.aara', '--level', '2.5'],
+    ['encode', 'in.png', '-o', 'out.aara', '--level', '99', ...TINY],
+    ['encode', 'in.png', '-o', 'out.aara', '--level', '1', '-q', '50', ...TINY],
     ['encode', 'in.png', 'in.png', '-o', 'out.aara'],
     ['encode', 'in.png'],
     ['encode', 'in.png', '-o', 'out.aara', '--max-pixels', '-5'],
@@ -178,7 +181,7 @@ test('info prints size and level; --json prints parseable JSON for every command
 
   const info = JSON.parse(expectExit(0, dir, 'info', 'in.aara', '--json').stdout);
   assert.equal([info.width, info.height, info.level, info.bytes], [24, 16, 1, file.length]);
-  const encoded = JSON.parse(expectExit(0, dir, 'encode', 'in.png', '-o', 'again.aara', '-q', '0', '--json', ...TINY).stdout);
+  const encoded = JSON.parse(expectExit(0, dir, 'encode', 'in.png', '-o', 'again.aara', '--level', '0', '--json', ...TINY).stdout);
   assert.equal([encoded.width, encoded.height, encoded.level], [24, 16, 0]);
   assert.ok(encoded.bpp > 0);
   const decoded = JSON.parse(expectExit(0, dir, 'decode', 'in.aara', '-o', 'out.png', '--json', ...TINY).stdout);
@@ -382,7 +385,8 @@ test('--target-bpp, --target-size and --target-psnr pick the level a search over
   assert.ok(Math.abs(high.psnr - psnrs[w.config.levels - 1]) < 1e-9);
   // one target at a time, and not with -q
   expectExit(2, dir, 'encode', 'x.png', '-o', 'w.aara', '--target-size', '100', '--target-psnr', '30', ...TINY);
-  expectExit(2, dir, 'encode', 'x.png', '-o', 'w.aara', '--target-size', '100', '-q', '1', ...TINY);
+  expectExit(2, dir, 'encode', 'x.png', '-o', 'w.aara', '--target-size', '100', '--level', '1', ...TINY);
+  expectExit(2, dir, 'encode', 'x.png', '-o', 'w.aara', '--target-size', '100', '-q', '50', ...TINY);
   expectExit(2, dir, 'encode', 'x.png', '-o', 'w.aara', '--target-size', '1.5', ...TINY);
 });
 

@@ -78,7 +78,7 @@ test('every error code from a crafted file', () => {
     [patched(4, 0), 'UNSUPPORTED_VERSION'],
     [patched(4, 2).subarray(0, 5), 'UNSUPPORTED_VERSION'], // the version is known before the header ends
     [file.subarray(0, 23), 'TRUNCATED'],
-    [patched(6, 0b10), 'CORRUPT'], // unknown flag
+    [patched(6, 0b100), 'CORRUPT'], // unknown flag
     [patched(7, 0), 'CORRUPT'], // no stream
     [patched(7, 65), 'CORRUPT'], // over MAX_STREAMS
     [patched(8, ...u32(0)), 'BAD_DIMENSIONS'],
@@ -129,6 +129,8 @@ test('the writer refuses what the format cannot hold', () => {
   const cases: [Partial<typeof fields>, ErrorCode][] = [
     [{ level: 256 }, 'BAD_LEVEL'],
     [{ level: -1 }, 'BAD_LEVEL'],
+    [{ level: 1.3 }, 'BAD_LEVEL'], // not a sixteenth
+    [{ level: 16.5 }, 'BAD_LEVEL'], // 264 sixteenths
     [{ width: 0 }, 'BAD_DIMENSIONS'],
     [{ height: 2 ** 32 }, 'BAD_DIMENSIONS'],
     [{ width: 1.5 }, 'BAD_DIMENSIONS'],

@@ -105,7 +105,7 @@ test('Node entry: ArrayBuffer and Buffer in, the same bytes and pixels out', asy
 test('Node entry: an option a call does not take is BAD_ARGUMENT, naming it', async () => {
   const img = syntheticImage(8, 8, 2);
   const file = aara.encodeSync(img, { weights: tinyBytes, level: 0 });
-  failsWith('BAD_ARGUMENT', () => aara.encodeSync(img, { quality: 80 } as never), /encodeSync takes no option "quality"/);
+  failsWith('BAD_ARGUMENT', () => aara.encodeSync(img, { effort: 4 } as never), /encodeSync takes no option "effort"/);
   failsWith('BAD_ARGUMENT', () => aara.encodeSync(img, { weights: tinyBytes, threads: 2 } as never), /"threads"/);
   failsWith('BAD_ARGUMENT', () => aara.decodeSync(file, { weights: tinyBytes, level: 1 } as never), /decodeSync takes no option "level"/);
   for (const run of [() => aara.encode(img, { weights: tinyBytes, qualty: 1 } as never), () => aara.decode(file, { weights: tinyBytes, level: 0 } as never),

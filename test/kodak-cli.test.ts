@@ -22,7 +22,7 @@ test('kodim23 (768×512) → .aara → PNG through the CLI, 2 threads, level 2, 
     const file = join(dir, 'k.aara');
     const png = join(dir, 'k.png');
     const cli = repoPath('dist/cli.js');
-    const report = JSON.parse(execFileSync(process.execPath, [cli, 'encode', KODAK, '-o', file, '-q', '2', '--threads', '2', '--json', '--psnr'], { encoding: 'utf8' })) as
+    const report = JSON.parse(execFileSync(process.execPath, [cli, 'encode', KODAK, '-o', file, '--level', '2', '--threads', '2', '--json', '--psnr'], { encoding: 'utf8' })) as
       { width: number; height: number; bytes: number; bpp: number; psnr: number };
     assert.equal([report.width, report.height], [768, 512]);
     assert.is(report.bytes, statSync(file).size);

@@ -13,7 +13,7 @@
  *   const same = await workers.decode(fileBytes);
  *   workers.close();
  */
-import { decodeSync, defaultLevel, encodeSync } from '../codec/codec.js';
+import { decodeSync, defaultLevel, encodeSync, levelOfQuality } from '../codec/codec.js';
 import { budgetOf } from '../core/budget.js';
 import { AaraError, fail, type ErrorCode } from '../core/errors.js';
 import { asBytes, describe, knownOptions } from '../core/options.js';
@@ -36,8 +36,10 @@ export interface DecodeOptions {
 }
 
 export interface EncodeOptions extends DecodeOptions {
-  /** quality level 0 (smallest) … levels−1 (best); default 5, or the best level of a model with fewer */
+  /** quality level 0 (smallest) … levels−1 (best), or (hyper kind) sixteenths between two; default 5 */
   level?: number;
+  /** quality 0 (smallest) … 100 (best), continuous between the levels; not with `level` */
+  quality?: number;
 }
 
 /** Pixels to encode: RGBA (an ImageData) or RGB, 8-bit, row-major. */
@@ -48,10 +50,10 @@ export interface ImageInput {
 }
 
 const DECODE_OPTIONS = ['limits', 'signal', 'deadline'];
-const ENCODE_OPTIONS = ['level', ...DECODE_OPTIONS];
+const ENCODE_OPTIONS = ['level', 'quality', ...DECODE_OPTIONS];
 /** what crosses to a worker: a signal cannot */
 const WORKER_DECODE_OPTIONS = ['limits', 'deadline'];
-const WORKER_ENCODE_OPTIONS = ['level', ...WORKER_DECODE_OPTIONS];
+const WORKER_ENCODE_OPTIONS = ['level', 'quality', ...WORKER_DECODE_OPTIONS];
 
 /** Parses (and checks, SHA-256 included) the bytes of a weight file. */
 export function readWeights(bytes: Uint8Array | ArrayBuffer): Weights {
@@ -91,8 +93,8 @@ export function encode(image: ImageInput, weights: Weights, options?: EncodeOpti
   const opts = knownOptions(options, ENCODE_OPTIONS, 'encode');
   const w = checkedModel(weights);
   if (typeof image !== 'object' || image === null) fail('BAD_ARGUMENT', `an image must be { width, height, data }, got ${describe(image)}`);
-  const level = opts.level ?? defaultLevel(w);
-  if (!Number.isInteger(level)) fail('BAD_LEVEL', `level ${String(level)}`);
+  if (opts.level !== undefined && opts.quality !== undefined) fail('BAD_ARGUMENT', 'level and quality exclude each other');
+  const level = opts.level ?? (opts.quality !== undefined ? levelOfQuality(opts.quality, w) : defaultLevel(w));
   return encodeSync(toRgb(image), w, { level, grayscale: false, limits: opts.limits, ...budgetOf(opts) });
 }
 

@@ -5,7 +5,7 @@
 import { TOTAL_STRIDE, type CdfTables, type Latent, type Latents, type Region, type Symbols, type Tensor } from '../core/types.js';
 import { decodeLatentStream, encodeLatentStream, streamCount } from '../model/bottleneck.js';
 import { checkBudget, type Budget } from '../core/budget.js';
-import { FLAG_GRAYSCALE, readContainer, resolveLimits, WEIGHTS_ID_BYTES, writeContainer, type Container, type Limits } from '../format/container.js';
+import { FLAG_GRAYSCALE, LEVEL_STEPS, readContainer, resolveLimits, WEIGHTS_ID_BYTES, writeContainer, type Container, type Limits } from '../format/container.js';
 import { ENCODE_TILE, encodeLatents, encodeTileCount, latentsFromFeatures, mainAnalysis } from '../model/encoder.js';
 import { fail } from '../core/errors.js';
 import { paddedSize, writeRgbTile } from '../model/preprocess.js';
@@ -59,9 +59,50 @@ export interface DecodeOptions extends Budget {
 export const DECODE_TILE = 256;
 
 export function checkLevel(level: number, w: Weights): void {
-  if (!Number.isInteger(level) || level < 0 || level >= w.config.levels) {
-    fail('BAD_LEVEL', `level ${level} (this model has levels 0…${w.config.levels - 1})`);
+  if (!(typeof level === 'number' && level >= 0 && level <= w.config.levels - 1 && Number.isInteger(level * LEVEL_STEPS))) {
+    fail('BAD_LEVEL', `level ${level} (this model has levels 0…${w.config.levels - 1}, in steps of 1/${LEVEL_STEPS} between them)`);
   }
+  if (!Number.isInteger(level) && !w.hyper) fail('BAD_LEVEL', `level ${level}: the factorized kind has tables for whole levels only`);
+}
+
+/**
+ * Quality 0…100 (as cwebp's and avifenc's -q) as a level position: 0 the smallest level, 100 the best, linear in
+ * between, in steps of 1/LEVEL_STEPS of a level (the factorized kind: the nearest whole level).
+ */
+export function levelOfQuality(quality: number, w: Weights): number {
+  if (!(typeof quality === 'number' && quality >= 0 && quality <= 100)) fail('BAD_LEVEL', `quality ${String(quality)} (0 … 100)`);
+  const steps = w.hyper ? LEVEL_STEPS : 1;
+  return Math.round((quality / 100) * (w.config.levels - 1) * steps) / steps;
+}
+
+const modelsBetweenLevels = new WeakMap<Weights, Map<number, Weights>>();
+
+/**
+ * The model a level position codes with, and its whole level l = ⌊level⌋. A whole level is the model itself.
+ * Between levels l and l+1 (hyper kind: its Gaussian tables fit any scale) the gains of ŷ and ẑ are interpolated,
+ * g = g_l + t·(g_{l+1} − g_l), t = level − l, rounded to float32 (+ − × only: the same in every engine), into row l
+ * of a copy of the gain tables; ŵ keeps level l's gains and tables. Cached per model and position.
+ */
+export function atLevel(w: Weights, level: number): { w: Weights; level: number } {
+  const whole = Math.floor(level);
+  if (whole === level) return { w, level };
+  let models = modelsBetweenLevels.get(w);
+  if (!models) modelsBetweenLevels.set(w, (models = new Map()));
+  let between = models.get(level);
+  if (!between) {
+    const t = level - whole;
+    const interpolate = (gains: Float32Array, channels: number) => {
+      const out = gains.slice();
+      for (let c = 0; c < channels; c++) {
+        const a = gains[whole * channels + c];
+        out[whole * channels + c] = Math.fround(a + t * (gains[(whole + 1) * channels + c] - a));
+      }
+      return out;
+    };
+    between = { ...w, gainY: interpolate(w.gainY, w.config.M), gainZ: interpolate(w.gainZ, w.config.Mr) };
+    models.set(level, between);
+  }
+  return { w: between, level: whole };
 }
 
 /** Tiles must fall on the 16-px latent grid (the encoder also tiles the 1/16 latent). */
@@ -170,12 +211,14 @@ export function writeFile(img: RgbImage, w: Weights, opts: EncodeOptions, stream
 export function encodeSync(img: RgbImage, w: Weights, opts: EncodeOptions): Uint8Array {
   checkEncode(img, w, opts);
   const afterTile = tileCounter(encodeTileCount(img, opts.tile), opts.onTile);
-  return fileOfLatents(img, encodeLatents(img, w, opts.level, opts.tile, () => checkBudget(opts), afterTile), w, opts);
+  const at = atLevel(w, opts.level);
+  return fileOfLatents(img, encodeLatents(img, at.w, at.level, opts.tile, () => checkBudget(opts), afterTile), at, opts);
 }
 
-function fileOfLatents(img: RgbImage, latents: Latents, w: Weights, opts: EncodeOptions): Uint8Array {
-  const streams = Array.from({ length: fileStreamCount(w) }, (_, i) => (checkBudget(opts), encodeFileStream(i, latents, w, opts.level)));
-  return writeFile(img, w, opts, streams);
+/** The file of the latents coded by the model `at` a level position (atLevel); its header records opts.level. */
+function fileOfLatents(img: RgbImage, latents: Latents, at: { w: Weights; level: number }, opts: EncodeOptions): Uint8Array {
+  const streams = Array.from({ length: fileStreamCount(at.w) }, (_, i) => (checkBudget(opts), encodeFileStream(i, latents, at.w, at.level)));
+  return writeFile(img, at.w, opts, streams);
 }
 
 /**
@@ -187,10 +230,11 @@ export function levelEncoder(img: RgbImage, w: Weights, opts: Omit<EncodeOptions
   return (level) => {
     const levelOpts = { ...opts, level };
     checkEncode(img, w, levelOpts);
-    features ??= mainAnalysis(img, w, opts.tile, () => checkBudget(opts));
+    features ??= mainAnalysis(img, w, opts.tile, () => checkBudget(opts)); // f_m has no gains: any level's
     const copy = tensor(features.c, features.h, features.w); // quantisation consumes its features
     copy.data.set(features.data);
-    return fileOfLatents(img, latentsFromFeatures(img, copy, w, level, opts.tile, () => checkBudget(opts)), w, levelOpts);
+    const at = atLevel(w, level);
+    return fileOfLatents(img, latentsFromFeatures(img, copy, at.w, at.level, opts.tile, () => checkBudget(opts)), at, levelOpts);
   };
 }
 
@@ -251,7 +295,8 @@ export function openFile(bytes: Uint8Array, w: Weights, opts: DecodeOptions): Co
     }
   }
   // the CRC matched, so a level this model lacks means a damaged or forged file, not a bad option
-  if (file.level >= w.config.levels) fail('CORRUPT', `level ${file.level} (this model has levels 0…${w.config.levels - 1})`);
+  if (file.level > w.config.levels - 1) fail('CORRUPT', `level ${file.level} (this model has levels 0…${w.config.levels - 1})`);
+  if (!Number.isInteger(file.level) && !w.hyper) fail('CORRUPT', `level ${file.level}: the factorized kind has whole levels only`);
   const expected = fileStreamCount(w);
   if (file.streams.length !== expected) fail('CORRUPT', `${file.streams.length} streams, this model writes ${expected}`);
   return file;
@@ -282,13 +327,14 @@ function decodeLatents(file: Container, w: Weights): Latents {
 
 export function decodeSync(bytes: Uint8Array, w: Weights, opts: DecodeOptions = {}): RgbImage {
   const file = openFile(bytes, w, opts);
-  const latents = decodeLatents(file, w);
+  const at = atLevel(w, file.level);
+  const latents = decodeLatents({ ...file, level: at.level }, at.w);
   const out = { width: file.width, height: file.height, data: new Uint8Array(file.width * file.height * 3) };
   const tiles = decodeTiles(latents.y, opts.tile);
   const afterTile = tileCounter(tiles.length, opts.onTile);
   for (const region of tiles) {
     checkBudget(opts);
-    decodeTile(out, latents, w, file.level, region);
+    decodeTile(out, latents, at.w, at.level, region);
     afterTile();
   }
   return out;

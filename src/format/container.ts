@@ -5,8 +5,10 @@
  * offset  size   field
  * 0       4      magic "AARA"
  * 4       1      version = 1
- * 5       1      level (quality level index, 0-based)
- * 6       1      flags (bit 0: the source image was grayscale — informative only; other bits must be 0)
+ * 5       1      level (quality level index, 0-based), or with flag bit 1 the level in sixteenths (a quality
+ *                between two levels: level byte/16, never a whole level)
+ * 6       1      flags (bit 0: the source image was grayscale — informative only; bit 1: the level byte counts
+ *                sixteenths; other bits must be 0)
  * 7       1      S = number of entropy streams (1..64)
  * 8       4      width  (u32, ≥ 1)
  * 12      4      height (u32, ≥ 1)
@@ -28,7 +30,11 @@ export const MAGIC = 'AARA';
 export const VERSION = 1;
 /** flags bit 0: the source image was grayscale (informative: the decoder still outputs what it decodes) */
 export const FLAG_GRAYSCALE = 1;
-const KNOWN_FLAGS = FLAG_GRAYSCALE;
+/** flags bit 1: the level byte counts sixteenths of a level (a position between two levels); writeContainer sets it */
+const FLAG_LEVEL_SIXTEENTHS = 2;
+const KNOWN_FLAGS = FLAG_GRAYSCALE | FLAG_LEVEL_SIXTEENTHS;
+/** Positions between levels come in steps of 1/LEVEL_STEPS: fine enough for any quality 0…100, one byte for 16 levels. */
+export const LEVEL_STEPS = 16;
 /** The format's cap on S: far above any channel grouping, and it bounds the header at 24 + 256 bytes. */
 export const MAX_STREAMS = 64;
 export const WEIGHTS_ID_BYTES = 8;
@@ -49,6 +55,7 @@ const U8_MAX = 0xff;
 
 export interface Container {
   version: number;
+  /** the quality level; between two levels (flag bit 1) a multiple of 1/LEVEL_STEPS */
   level: number;
   flags: number;
   width: number;
@@ -107,12 +114,14 @@ function viewOf(bytes: Uint8Array): DataView {
 }
 
 export function writeContainer(c: Omit<Container, 'version'>): Uint8Array {
-  if (!(Number.isInteger(c.level) && c.level >= 0 && c.level <= U8_MAX)) fail('BAD_LEVEL', `level ${c.level}`);
+  const fractional = !Number.isInteger(c.level);
+  const levelByte = fractional ? c.level * LEVEL_STEPS : c.level;
+  if (!(Number.isInteger(levelByte) && levelByte >= 0 && levelByte <= U8_MAX)) fail('BAD_LEVEL', `level ${c.level}`);
   for (const [name, size] of [['width', c.width], ['height', c.height]] as const) {
     if (!(Number.isInteger(size) && size >= 1 && size <= U32_MAX)) fail('BAD_DIMENSIONS', `${name} ${size}`);
   }
   // the rest can only be wrong through a bug in the caller
-  if (!(Number.isInteger(c.flags) && (c.flags & ~KNOWN_FLAGS) === 0 && c.flags >= 0)) {
+  if (!(Number.isInteger(c.flags) && (c.flags & ~FLAG_GRAYSCALE) === 0 && c.flags >= 0)) {
     fail('INTERNAL', `cannot write unknown flags ${c.flags}`);
   }
   if (c.weightsId.length !== WEIGHTS_ID_BYTES) fail('INTERNAL', `weights ID of ${c.weightsId.length} bytes`);
@@ -128,8 +137,8 @@ export function writeContainer(c: Omit<Container, 'version'>): Uint8Array {
   const view = viewOf(bytes);
   for (let i = 0; i < MAGIC.length; i++) bytes[i] = MAGIC.charCodeAt(i);
   bytes[VERSION_OFFSET] = VERSION;
-  bytes[LEVEL_OFFSET] = c.level;
-  bytes[FLAGS_OFFSET] = c.flags;
+  bytes[LEVEL_OFFSET] = levelByte;
+  bytes[FLAGS_OFFSET] = c.flags | (fractional ? FLAG_LEVEL_SIXTEENTHS : 0);
   bytes[STREAM_COUNT_OFFSET] = streamCount;
   view.setUint32(WIDTH_OFFSET, c.width, true);
   view.setUint32(HEIGHT_OFFSET, c.height, true);
@@ -159,6 +168,10 @@ export function readHeader(bytes: Uint8Array, partialLimits?: Partial<Limits>): 
   const view = viewOf(bytes);
   const flags = bytes[FLAGS_OFFSET];
   if ((flags & ~KNOWN_FLAGS) !== 0) fail('CORRUPT', `unknown flags 0x${flags.toString(16)}`);
+  const levelByte = bytes[LEVEL_OFFSET];
+  const sixteenths = (flags & FLAG_LEVEL_SIXTEENTHS) !== 0;
+  // one way to write each level: a whole level in sixteenths would be a second file for the same image
+  if (sixteenths && levelByte % LEVEL_STEPS === 0) fail('CORRUPT', `level byte ${levelByte} in sixteenths is a whole level`);
   const streamCount = bytes[STREAM_COUNT_OFFSET];
   if (streamCount < 1 || streamCount > MAX_STREAMS) fail('CORRUPT', `${streamCount} streams`);
   const width = view.getUint32(WIDTH_OFFSET, true);
@@ -169,7 +182,7 @@ export function readHeader(bytes: Uint8Array, partialLimits?: Partial<Limits>): 
   }
   return {
     version,
-    level: bytes[LEVEL_OFFSET],
+    level: sixteenths ? levelByte / LEVEL_STEPS : levelByte,
     flags,
     width,
     height,

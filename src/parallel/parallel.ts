@@ -15,6 +15,7 @@ import { sharedBytes } from '../core/shared-memory.js';
 import { RESIDUAL_STRIDE, TOTAL_STRIDE, type Latent, type Latents, type Symbols, type Tensor } from '../core/types.js';
 import { checkBudget, type Budget } from '../core/budget.js';
 import {
+  atLevel,
   checkEncode,
   DECODE_TILE,
   decodeTiles,
@@ -88,18 +89,21 @@ async function mainFeatures(image: RgbImage, w: Weights, weightBytes: Uint8Array
 async function residualLatent(image: RgbImage, y: Latent, w: Weights, weightBytes: Uint8Array, opts: ParallelEncodeOptions,
   tile: number, afterTile?: () => void): Promise<Latent> {
   const size = paddedSizeOf(image);
-  const centers = residualCentersOf(y, w, opts.level);
+  const at = atLevel(w, opts.level);
+  const centers = residualCentersOf(y, at.w, at.level);
   const features = sharedTensor(w.config.Mr, size.h / RESIDUAL_STRIDE, size.w / RESIDUAL_STRIDE);
+  // tasks carry the level position: a worker finds the same model with atLevel
   await opts.pool.runAll(latentTiles(size, RESIDUAL_STRIDE, tile).map((region): ResidualAnalysisTask =>
     ({ kind: 'residualAnalysis', image, y, level: opts.level, region, features })), weightBytes, opts, afterTile);
-  return quantizeResidual(features, centers, w, opts.level);
+  return quantizeResidual(features, centers, at.w, at.level);
 }
 
 /** The rest of an encode once f_m(x) is there: attention and quantisation here (in place: ŷ takes over the features' buffer), ẑ, streams. */
 async function encodeFromFeatures(img: RgbImage, image: RgbImage, features: Tensor, w: Weights, weightBytes: Uint8Array,
   opts: ParallelEncodeOptions, tile: number, afterTile?: () => void): Promise<Uint8Array> {
   checkBudget(opts);
-  const { y, hyper } = quantizeMain(features, w, opts.level);
+  const at = atLevel(w, opts.level);
+  const { y, hyper } = quantizeMain(features, at.w, at.level);
   const latents: Latents = { y, z: await residualLatent(image, y, w, weightBytes, opts, tile, afterTile), ...(hyper && { hyper }) };
   const streams = await opts.pool.runAll(Array.from({ length: fileStreamCount(w) }, (_, index): EncodeStreamTask =>
     ({ kind: 'encodeStream', latents, level: opts.level, index })), weightBytes, opts);
@@ -175,8 +179,9 @@ function sharedSymbols(kind: SymbolKind, length: number): Symbols {
 /** decodeSync's latents (latentDecode), one stream a task, in shared symbols. */
 async function decodeLatents(streams: Uint8Array[], file: Pick<Container, 'width' | 'height' | 'level'>, w: Weights, weightBytes: Uint8Array,
   pool: WorkerPool, budget: Budget): Promise<Latents> {
-  const { level } = file;
-  const decode = latentDecode(file, w, sharedSymbols);
+  const { level } = file; // the position, for the tasks; this thread codes with the model at it
+  const at = atLevel(w, level);
+  const decode = latentDecode({ ...file, level: at.level }, at.w, sharedSymbols);
   let step = decode.next();
   while (!step.done) {
     const { latents, streams: indexes } = step.value;

@@ -5,7 +5,7 @@
  */
 import type { Latent, Latents, Region, Tensor } from '../core/types.js';
 import { parentPort } from 'node:worker_threads';
-import { decodeFileStream, decodeTile, encodeFileStream } from '../codec/codec.js';
+import { atLevel, decodeFileStream, decodeTile, encodeFileStream } from '../codec/codec.js';
 import { mainAnalysisTile, pasteTile, residualAnalysisTile } from '../model/encoder.js';
 import { AaraError, type ErrorCode } from '../core/errors.js';
 import type { RgbImage } from '../io/pixels.js';
@@ -74,23 +74,25 @@ export interface Reply {
   error?: TaskError;
 }
 
-function run(task: Task, w: Weights): Uint8Array | undefined {
+/** `model` at the task's level position (codec.ts atLevel: a level between two interpolates the gains). */
+function run(task: Task, model: Weights): Uint8Array | undefined {
+  const { w, level } = 'level' in task ? atLevel(model, task.level) : { w: model, level: 0 };
   switch (task.kind) {
     case 'mainAnalysis': {
       pasteTile(task.features, mainAnalysisTile(task.image, w, task.region), task.region);
       return undefined;
     }
     case 'residualAnalysis': {
-      pasteTile(task.features, residualAnalysisTile(task.image, task.y, w, task.level, task.region), task.region);
+      pasteTile(task.features, residualAnalysisTile(task.image, task.y, w, level, task.region), task.region);
       return undefined;
     }
     case 'encodeStream':
-      return encodeFileStream(task.index, task.latents, w, task.level);
+      return encodeFileStream(task.index, task.latents, w, level);
     case 'decodeStream':
-      if (!decodeFileStream(task.stream, task.index, task.latents, w, task.level)) Atomics.store(task.overflow, 0, 1);
+      if (!decodeFileStream(task.stream, task.index, task.latents, w, level)) Atomics.store(task.overflow, 0, 1);
       return undefined;
     case 'decodeTile':
-      decodeTile(task.out, task.latents, w, task.level, task.region);
+      decodeTile(task.out, task.latents, w, level, task.region);
       return undefined;
   }
 }

@@ -136,12 +136,13 @@ export const GOLDEN_SETS: GoldenSet[] = [
     // many scale indexes (test/hyper.test.ts checks the symbols are not all 0)
     dir: 'test/golden/hyper',
     weights: 'weights/test-tiny-hyper.bin',
-    sources: [synthetic(1, 1, 1, 0), synthetic(37, 29, 3, 0), synthetic(100, 70, 7, 1), grayPng(40, 24, 4, 1), kodakCrop(0), kodakCrop(1)],
+    sources: [synthetic(1, 1, 1, 0), synthetic(37, 29, 3, 0), synthetic(100, 70, 7, 1), grayPng(40, 24, 4, 1), kodakCrop(0), kodakCrop(1),
+      synthetic(37, 29, 3, 0.5)], // a level between two: interpolated gains
   },
   {
     dir: SHIPPED_GOLDEN_DIR,
     weights: 'weights/aara.bin',
-    sources: [synthetic(64, 48, 8, 5), grayPng(40, 24, 4, 2), kodakCrop(2), kodakCrop(5, KODAK_LARGE_CROP)],
+    sources: [synthetic(64, 48, 8, 5), synthetic(64, 48, 8, 5.5), grayPng(40, 24, 4, 2), kodakCrop(2), kodakCrop(5, KODAK_LARGE_CROP)],
   },
 ];
 
