@@ -165,7 +165,7 @@ export function parseArgs(argv: string[]): Options {
     const [kind] = targets;
     o.target = { kind, value: number(flag(`target-${kind}`), v[`target-${kind}`]!, kind === 'size', kind === 'size' ? 1 : Number.MIN_VALUE) };
   }
-  if (v.levels !== undefined) o.levels = v.levels.split(',').map((level) => number(flag('levels'), level, true, 0));
+  if (v.levels !== undefined) o.levels = v.levels.split(',').map((level) => number(flag('levels'), level, false, 0));
   return o;
 }
 
