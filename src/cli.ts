@@ -56,7 +56,8 @@ Options (a command refuses, exit 2, an option it does not take):
       --json           print one JSON object per file
       --quiet          print nothing on success (not compare)
   -h, --help           this help
-  -v, --version        print the version
+  -v, --verbose        encode, decode: also print the weights (ID, kind, levels), threads, level and tiles
+  -V, --version        print the version (-v is verbose, as in cwebp)
 
 Several inputs: a file that fails is reported (aara: error CODE: file: message; with --json also an
 object with its code) and the others go on; the outputs written stay, and the exit status is the first
@@ -81,6 +82,7 @@ interface Options {
   maxPixels?: number;
   force: boolean;
   quiet: boolean;
+  verbose: boolean;
   json: boolean;
   psnr: boolean;
   levels?: number[];
@@ -104,6 +106,7 @@ const OPTIONS = {
   out: { type: 'string' },
   force: { type: 'boolean', short: 'f' },
   quiet: { type: 'boolean' },
+  verbose: { type: 'boolean', short: 'v' },
   json: { type: 'boolean' },
   psnr: { type: 'boolean' },
   quick: { type: 'boolean' },
@@ -113,8 +116,8 @@ type OptionName = keyof typeof OPTIONS;
 
 /** The options each command takes; any other is a usage error (`info f.aara -q 3`: exit 2). */
 const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
-  encode: ['output', 'outdir', 'level', 'quality', 'target-bpp', 'target-size', 'target-psnr', 'weights', 'threads', 'max-pixels', 'force', 'quiet', 'json', 'psnr'],
-  decode: ['output', 'outdir', 'weights', 'threads', 'max-pixels', 'force', 'quiet', 'json'],
+  encode: ['output', 'outdir', 'level', 'quality', 'target-bpp', 'target-size', 'target-psnr', 'weights', 'threads', 'max-pixels', 'force', 'quiet', 'json', 'psnr', 'verbose'],
+  decode: ['output', 'outdir', 'weights', 'threads', 'max-pixels', 'force', 'quiet', 'json', 'verbose'],
   info: ['max-pixels', 'quiet', 'json'],
   compare: ['max-pixels', 'json'],
   eval: ['levels', 'out', 'quick', 'weights', 'threads', 'quiet', 'json'],
@@ -129,7 +132,7 @@ function number(flag: string, text: string, integer: boolean, min: number, max =
 }
 
 /**
- * The command line (without -h/--help/-v/--version, which main answers) as Options: node:util parseArgs, then
+ * The command line (without -h/--help/-V/--version, which main answers) as Options: node:util parseArgs, then
  * each option checked against its command and each number against its range. Every problem is USAGE.
  */
 export function parseArgs(argv: string[]): Options {
@@ -143,7 +146,7 @@ export function parseArgs(argv: string[]): Options {
   const [command = '', ...inputs] = positionals;
   const o: Options = {
     command, inputs, output: v.output, outdir: v.outdir, weights: v.weights, out: v.out,
-    force: v.force ?? false, quiet: v.quiet ?? false, json: v.json ?? false, psnr: v.psnr ?? false, quick: v.quick ?? false,
+    force: v.force ?? false, quiet: v.quiet ?? false, verbose: v.verbose ?? false, json: v.json ?? false, psnr: v.psnr ?? false, quick: v.quick ?? false,
   };
   const allowed = COMMAND_OPTIONS[command];
   if (allowed !== undefined) {
@@ -333,6 +336,21 @@ function tileBar(o: Options, input: string): TileProgress | undefined {
   };
 }
 
+/** Passes tile progress on to `bar` and keeps the total, for --verbose. */
+function tileCounting(bar: TileProgress | undefined): { onTile: TileProgress; total: () => number | undefined } {
+  let tiles: number | undefined;
+  return { onTile: (done, total) => ((tiles = total), bar?.(done, total)), total: () => tiles };
+}
+
+/** --verbose: what a file was coded with, on stderr before its report (the report's format stays as it is). */
+function verbose(o: Options, codec: Codec, input: string, level: number, tiles: number | undefined): void {
+  if (!o.verbose || o.quiet) return;
+  eraseProgress();
+  const { config, idHex } = codec.weights;
+  console.error(`aara: ${input}: weights ${o.weights ?? 'weights/aara.bin (packaged)'} (${idHex.slice(0, 16)}, ${config.kind} kind, ` +
+    `${config.levels} levels), ${o.threads ?? availableParallelism()} thread(s), level ${level}` + (tiles ? `, ${tiles} tiles` : ''));
+}
+
 /** Reports go to stdout, or to stderr when stdout carries the output (`-o -`). */
 function report(o: Options, text: string, fields: Record<string, unknown>): void {
   if (o.quiet) return;
@@ -402,7 +420,9 @@ async function encodeFiles(o: Options, codec: Codec, outputs: string[]): Promise
       const grayscale = img.info.grayscale;
       const targeted = o.target && await encodeToTarget(o.target, img, codec, codec.levels(img, { grayscale, limits }), limits);
       const level = targeted?.level ?? o.level ?? (o.quality !== undefined ? levelOfQuality(o.quality, codec.weights) : defaultLevel(codec.weights));
-      const bytes = targeted?.bytes ?? await codec.encode(img, { level, grayscale, limits, onTile: tileBar(o, input) });
+      const progress = tileCounting(tileBar(o, input));
+      const bytes = targeted?.bytes ?? await codec.encode(img, { level, grayscale, limits, onTile: progress.onTile });
+      verbose(o, codec, input, level, progress.total());
       const encodeSeconds = (performance.now() - started) / 1000;
       await writeTo(o, output, bytes);
       const rate = bpp(bytes.length, img.width, img.height);
@@ -442,7 +462,9 @@ async function decodeFiles(o: Options, codec: Codec, outputs: string[]): Promise
       const output = outputs[i];
       const bytes = await readSource(input, maxInputBytes(o));
       const started = performance.now();
-      const img = await codec.decode(bytes, limitsOf(o), tileBar(o, input));
+      const progress = tileCounting(tileBar(o, input));
+      const img = await codec.decode(bytes, limitsOf(o), progress.onTile);
+      verbose(o, codec, input, readHeader(bytes).level, progress.total());
       const decodeSeconds = (performance.now() - started) / 1000;
       await writeTo(o, output, encodePng(img));
       report(o, `${input} → ${output}: ${img.width}×${img.height}, decode ${decodeSeconds.toFixed(2)} s`,
@@ -487,7 +509,7 @@ async function compareCommand(o: Options): Promise<void> {
 const finiteOrNull = (x: number) => (Number.isFinite(x) ? x : null);
 
 /** Answered by main() before any command runs (`aara encode --help` is help): not parseArgs' business. */
-const HELP_AND_VERSION_FLAGS = ['-h', '--help', '-v', '--version'];
+const HELP_AND_VERSION_FLAGS = ['-h', '--help', '-V', '--version'];
 
 export async function main(argv: string[]): Promise<number> {
   try {
@@ -496,7 +518,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(HELP);
       return 0;
     }
-    if (argv.includes('-v') || argv.includes('--version')) {
+    if (argv.includes('-V') || argv.includes('--version')) {
       const { readFileSync } = await import('node:fs');
       const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
       console.log(pkg.version);

@@ -166,12 +166,20 @@ test('a bad command line is exit 2', () => {
   assert.equal(listing(dir), ['in.png']);
 });
 
-test('--help prints the usage (after a command too), --version the version', () => {
+test('--help prints the usage (after a command too), --version and -V the version, -v is verbose (as in cwebp)', () => {
   assert.match(expectExit(0, root, '--help').stdout, /Usage:/);
   assert.match(expectExit(0, root, 'encode', '-h').stdout, /Usage:/);
   assert.match(expectExit(0, root, '--help').stdout, /aara compare[\s\S]*--psnr/);
   const { version } = JSON.parse(readFileSync(repoPath('package.json'), 'utf8'));
   assert.is(expectExit(0, root, '--version').stdout.trim(), version);
+  assert.is(expectExit(0, root, '-V').stdout.trim(), version);
+  const { dir } = encodedWorkspace();
+  const tinyId = tiny.idHex.slice(0, 16);
+  const encoded = expectExit(0, dir, 'encode', 'in.png', '-o', 'v.aara', '-v', '--threads', '1', ...ENCODE_TINY);
+  assert.match(encoded.stderr, new RegExp(`in\\.png: weights .*test-tiny\\.bin \\(${tinyId}, factorized kind, 2 levels\\), 1 thread\\(s\\), level 1, 2 tiles`));
+  assert.match(encoded.stdout, /in\.png → v\.aara/, 'the report as without -v');
+  assert.match(expectExit(0, dir, 'decode', 'v.aara', '-o', 'v.png', '--verbose', ...TINY).stderr, /v\.aara: weights .*level 1, 1 tiles/);
+  assert.not.match(expectExit(0, dir, 'decode', 'v.aara', '-o', 'w.png', ...TINY).stderr, /weights/);
 });
 
 test('info prints size and level; --json prints parseable JSON for every command', () => {
