@@ -19,7 +19,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from formats import CDF_PRECISION, COMMON_ROWS, HEADER_BYTES, HEADER_ROWS, pack_header, payload_bytes, weights_id_of  # noqa: E402
-from model import AARA, LAMBDAS, SCALE_COUNT, pad_to_stride, scale_table  # noqa: E402
+from model import AARA, LAMBDAS, SCALE_COUNT, pad_to_stride, remap_levels, scale_table  # noqa: E402
 
 # Gaussian conditional tables cover ±TAIL_STDS·σ (two-sided tail mass 1e-9, CompressAI's), the rest escapes
 TAIL_STDS = 6.109410204869
@@ -356,7 +356,12 @@ def main():
         if not args.checkpoint or not os.path.exists(args.checkpoint):
             sys.exit(f"export.py: checkpoint not found: {args.checkpoint}")
         ck = torch.load(args.checkpoint, map_location="cpu")
-        model = AARA(**ck["config"])
+        config = dict(ck["config"])
+        if list(ck["lambdas"]) != LAMBDAS:  # the weight file gets model.LAMBDAS, the ladder a resume would train
+            source = remap_levels(ck["model"], ck["lambdas"], LAMBDAS)
+            config["levels"] = len(LAMBDAS)
+            print(f"checkpoint ladder {ck['lambdas']} → {LAMBDAS}: levels from {source}")
+        model = AARA(**config)
         model.load_state_dict(ck["model"])
         note = f"trained {ck['step']} steps, {ck['hours']:.2f} h"
     model.eval()

@@ -27,7 +27,7 @@ import torch
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from model import AARA, KINDS, LAMBDAS, ms_ssim  # noqa: E402
+from model import AARA, KINDS, LAMBDAS, ms_ssim, remap_levels  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
@@ -69,26 +69,6 @@ def random_batch(images, batch, crop, rng):
 
 
 random_batch.cumulative = {}
-
-
-def remap_levels(state, old_lambdas, new_lambdas):
-    """Resize every per-level tensor of a checkpoint to a new λ ladder, in place.
-
-    A λ already trained keeps its rows; a new λ starts from the nearest trained one (in log λ), with its
-    gains shifted by ½·log(λ_new/λ_old) — the same rule that sets the initial gains — so it starts near
-    its own rate instead of at its neighbour's. The densities then sharpen within a few hundred steps.
-    """
-    source = [min(range(len(old_lambdas)), key=lambda i: abs(math.log(lam / old_lambdas[i])))
-              for lam in new_lambdas]
-    shift = torch.tensor([0.5 * math.log(lam / old_lambdas[i]) for lam, i in zip(new_lambdas, source)])
-    for name, value in state.items():
-        if value.dim() > 0 and value.shape[0] == len(old_lambdas) and (name.startswith("density_")
-                                                                       or name.startswith("log_gain_")):
-            value = value[source].clone()
-            if name.startswith("log_gain_"):
-                value += shift[:, None].to(value)
-            state[name] = value
-    return source
 
 
 def atomic_save(obj, path):
