@@ -417,6 +417,16 @@ test('compare prints PSNR and MS-SSIM of two images (--json: one object); other 
   expectExit(5, dir, 'compare', 'in.png', 'nowhere.png');
 });
 
+test('an exception that is not an AaraError (a bug) is exit 1, "internal error" with its stack, and no output is left', () => {
+  const { dir } = encodedWorkspace();
+  // a module loaded before the CLI breaks √, which only IGDN in the decoder calls: the decode throws a TypeError
+  writeFileSync(join(dir, 'break-sqrt.mjs'), 'Math.sqrt = () => { throw new TypeError("sqrt broke"); };\n');
+  const run = spawnSync(process.execPath, ['--import', './break-sqrt.mjs', CLI, 'decode', 'in.aara', '-o', 'out.png', ...TINY], { cwd: dir, encoding: 'utf8' });
+  assert.is(run.status, 1, run.stdout + run.stderr);
+  assert.match(run.stderr, /aara: internal error: TypeError: sqrt broke\n\s+at /);
+  assert.equal(listing(dir), ['break-sqrt.mjs', 'in.aara', 'in.png'], 'no output and no temp file');
+});
+
 test('an option its command does not take is exit 2, before any file is read', () => {
   const { dir } = encodedWorkspace();
   const misplaced: string[][] = [
