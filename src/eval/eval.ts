@@ -200,7 +200,7 @@ function aaraContender(w: Weights, levels: number[], threads: number): Contender
   let encoded: { source: SourceImage; files: LevelFile[] } | undefined;
   return {
     name: AARA,
-    command: `aara encode -q LEVEL --threads ${threads} (TypeScript engine)`,
+    command: `aara encode --level LEVEL --threads ${threads} (TypeScript engine)`,
     version: `weights ${w.idHex.slice(0, 16)}`,
     settings: levels.map((level) => `level ${level}`),
     concurrency: 1,
