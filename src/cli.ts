@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import { parseArgs as parseNodeArgs } from 'node:util';
 import { msSsimDecibels } from './eval/bd-rate.js';
-import { decodeSync, defaultLevel, encodeSync, levelEncoder, levelOfQuality, type EncodeOptions, type TileProgress } from './codec/codec.js';
+import { decodeSync, encodeLevel, encodeSync, levelEncoder, type EncodeOptions, type TileProgress } from './codec/codec.js';
 import { FLAG_GRAYSCALE, readHeader, resolveLimits, type Limits } from './format/container.js';
 import { AaraError, fail } from './core/errors.js';
 import { checkOutputs, createDirectory, inputByteLimit, readSource, refuseTerminalOutput, STDIO, writeOutput, writeStdout } from './io/files.js';
@@ -419,7 +419,7 @@ async function encodeFiles(o: Options, codec: Codec, outputs: string[]): Promise
       const started = performance.now();
       const grayscale = img.info.grayscale;
       const targeted = o.target && await encodeToTarget(o.target, img, codec, codec.levels(img, { grayscale, limits }), limits);
-      const level = targeted?.level ?? o.level ?? (o.quality !== undefined ? levelOfQuality(o.quality, codec.weights) : defaultLevel(codec.weights));
+      const level = targeted?.level ?? encodeLevel(o, codec.weights);
       const progress = tileCounting(tileBar(o, input));
       const bytes = targeted?.bytes ?? await codec.encode(img, { level, grayscale, limits, onTile: progress.onTile });
       verbose(o, codec, input, level, progress.total());

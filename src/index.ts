@@ -9,7 +9,7 @@
  *   const sweep = await encodeLevels(pngBytes, [0, 4, 7]);           // several levels, the main analysis shared
  *   await close();                                                     // stops the workers, frees reused buffers (optional)
  */
-import { DEFAULT_LEVEL, decodeSync as decodeWith, defaultLevel, encodeSync as encodeWith, levelOfQuality } from './codec/codec.js';
+import { DEFAULT_LEVEL, decodeSync as decodeWith, encodeLevel, encodeSync as encodeWith } from './codec/codec.js';
 export { DEFAULT_LEVEL };
 import { budgetOf, type Budget } from './core/budget.js';
 import { readHeader, resolveLimits, type Limits } from './format/container.js';
@@ -22,7 +22,7 @@ import { fileOfModel, loadWeightFile, weightFile, type WeightFile } from './io/w
 import { decodeParallel, encodeLevelsParallel, encodeParallel, type LevelFile } from './parallel/parallel.js';
 export type { LevelFile } from './parallel/parallel.js';
 import { closeSharedPool, sharedPool } from './parallel/shared-pool.js';
-import type { Weights } from './format/weights.js';
+import { isWeights, type Weights } from './format/weights.js';
 import { releaseSpares } from './model/tensor.js';
 
 export { AaraError, ERRORS, type ErrorCode } from './core/errors.js';
@@ -73,7 +73,7 @@ export interface AsyncOptions extends Options {
 function resolveWeightFile(weights: Options['weights']): WeightFile {
   if (weights === undefined || typeof weights === 'string') return loadWeightFile(weights);
   if (weights instanceof Uint8Array || weights instanceof ArrayBuffer) return weightFile(weights);
-  if (!isModel(weights)) return badWeights(weights);
+  if (!isWeights(weights)) return badWeights(weights);
   return fileOfModel(weights) ?? fail('BAD_ARGUMENT', 'a model not read by readWeights/loadWeights of this module: pass the weight file bytes or path');
 }
 
@@ -89,14 +89,8 @@ export function loadWeights(path?: string): Weights {
 }
 
 export function resolveWeights(weights: Options['weights']): Weights {
-  if (isModel(weights)) return weights;
+  if (isWeights(weights)) return weights;
   return resolveWeightFile(weights).weights;
-}
-
-/** A loaded model (readWeights / loadWeights), as far as a plain object can tell. */
-function isModel(weights: unknown): weights is Weights {
-  return typeof weights === 'object' && weights !== null && !(weights instanceof Uint8Array) && !(weights instanceof ArrayBuffer) &&
-    'config' in weights && 'id' in weights && (weights as Weights).id instanceof Uint8Array;
 }
 
 function badWeights(weights: unknown): never {
@@ -111,7 +105,6 @@ const POOL_OPTIONS = ['threads', 'memory'] as const;
 /** The caller's options, checked: an object or nothing, only fields `call` takes, each of the right type (BAD_ARGUMENT otherwise). */
 function checkedOptions<T extends AsyncOptions>(options: T | undefined, allowed: readonly string[], call: string): T {
   const opts = knownOptions(options, allowed, call);
-  if (opts.level !== undefined && opts.quality !== undefined) fail('BAD_ARGUMENT', 'level and quality exclude each other');
   if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 1)) {
     fail('BAD_ARGUMENT', `threads must be an integer ≥ 1, got ${String(opts.threads)}`);
   }
@@ -120,7 +113,7 @@ function checkedOptions<T extends AsyncOptions>(options: T | undefined, allowed:
   }
   const { weights } = opts;
   if (weights !== undefined && typeof weights !== 'string' && !(weights instanceof Uint8Array) && !(weights instanceof ArrayBuffer) &&
-    !isModel(weights)) badWeights(weights);
+    !isWeights(weights)) badWeights(weights);
   resolveLimits(opts.limits);
   budgetOf(opts);
   return opts;
@@ -139,16 +132,11 @@ export function toImage(input: ImageInput, limits?: Partial<Limits>): RgbImage &
 
 const checkedBytes = (bytes: unknown): Uint8Array => asBytes(bytes, 'an .aara file');
 
-/** The level position an encode codes at: `level`, or `quality` mapped onto the levels, or the default level. */
-function levelOf(opts: Options, w: Weights): number {
-  return opts.level ?? (opts.quality !== undefined ? levelOfQuality(opts.quality, w) : defaultLevel(w));
-}
-
 export function encodeSync(input: ImageInput, options?: Options): Uint8Array {
   const opts = checkedOptions(options, ENCODE_OPTIONS, 'encodeSync');
   const img = toImage(input, opts.limits);
   const w = resolveWeights(opts.weights);
-  return encodeWith(img, w, { level: levelOf(opts, w), grayscale: img.grayscale, limits: opts.limits, ...budgetOf(opts) });
+  return encodeWith(img, w, { level: encodeLevel(opts, w), grayscale: img.grayscale, limits: opts.limits, ...budgetOf(opts) });
 }
 
 export function decodeSync(bytes: Uint8Array | ArrayBuffer, options?: Omit<Options, 'level'>): RgbImage {
@@ -174,7 +162,7 @@ export async function encode(input: ImageInput, options?: AsyncOptions): Promise
   const budget = budgetOf(opts);
   const { pool, gate } = sharedPool(opts);
   return gated(gate, img.width * img.height, ENCODE_BYTES_PER_PIXEL, budget, () => encodeParallel(img, weights, bytes, {
-    level: levelOf(opts, weights), grayscale: img.grayscale, limits: opts.limits, ...budget, pool,
+    level: encodeLevel(opts, weights), grayscale: img.grayscale, limits: opts.limits, ...budget, pool,
   }));
 }
 

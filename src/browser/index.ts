@@ -13,12 +13,12 @@
  *   const same = await workers.decode(fileBytes);
  *   workers.close();
  */
-import { decodeSync, defaultLevel, encodeSync, levelOfQuality } from '../codec/codec.js';
+import { decodeSync, encodeLevel, encodeSync } from '../codec/codec.js';
 import { budgetOf } from '../core/budget.js';
 import { AaraError, fail, type ErrorCode } from '../core/errors.js';
 import { asBytes, describe, knownOptions } from '../core/options.js';
 import type { Limits } from '../format/container.js';
-import { readWeights as readWeightFile, type Weights } from '../format/weights.js';
+import { isWeights, readWeights as readWeightFile, type Weights } from '../format/weights.js';
 import { toRgb, toRgba, type RgbaImage } from '../io/pixels.js';
 
 export { AaraError, ERRORS, type ErrorCode } from '../core/errors.js';
@@ -78,8 +78,7 @@ async function weightBytes(source: string | URL | Uint8Array | ArrayBuffer): Pro
 }
 
 function checkedModel(weights: unknown): Weights {
-  const ok = typeof weights === 'object' && weights !== null && 'config' in weights && (weights as Weights).id instanceof Uint8Array;
-  return ok ? (weights as Weights) : fail('BAD_ARGUMENT', `weights must come from readWeights/loadWeights, got ${describe(weights)}`);
+  return isWeights(weights) ? weights : fail('BAD_ARGUMENT', `weights must come from readWeights/loadWeights, got ${describe(weights)}`);
 }
 
 /** An .aara file's pixels, RGBA (alpha 255). */
@@ -93,8 +92,7 @@ export function encode(image: ImageInput, weights: Weights, options?: EncodeOpti
   const opts = knownOptions(options, ENCODE_OPTIONS, 'encode');
   const w = checkedModel(weights);
   if (typeof image !== 'object' || image === null) fail('BAD_ARGUMENT', `an image must be { width, height, data }, got ${describe(image)}`);
-  if (opts.level !== undefined && opts.quality !== undefined) fail('BAD_ARGUMENT', 'level and quality exclude each other');
-  const level = opts.level ?? (opts.quality !== undefined ? levelOfQuality(opts.quality, w) : defaultLevel(w));
+  const level = encodeLevel(opts, w);
   return encodeSync(toRgb(image), w, { level, grayscale: false, limits: opts.limits, ...budgetOf(opts) });
 }
 

@@ -75,6 +75,12 @@ export function levelOfQuality(quality: number, w: Weights): number {
   return Math.round((quality / 100) * (w.config.levels - 1) * steps) / steps;
 }
 
+/** The level an encode codes at: `level`, or `quality` mapped onto the levels, or the default (not both: BAD_ARGUMENT). */
+export function encodeLevel(opts: { level?: number; quality?: number }, w: Weights): number {
+  if (opts.level !== undefined && opts.quality !== undefined) fail('BAD_ARGUMENT', 'level and quality exclude each other');
+  return opts.level ?? (opts.quality !== undefined ? levelOfQuality(opts.quality, w) : defaultLevel(w));
+}
+
 const modelsBetweenLevels = new WeakMap<Weights, Map<number, Weights>>();
 
 /**

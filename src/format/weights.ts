@@ -227,6 +227,11 @@ const littleEndianHost = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
  * `checksum: 'verified'` skips the SHA-256 check (the portable digest takes ≈ 0.1 s for 7 MB) for bytes this process has already read
  * with the check: the pool's workers, handed the shared bytes of a model the main thread loaded.
  */
+/** A model readWeights returned, as far as a plain object can tell (the entries take models or bytes). */
+export function isWeights(value: unknown): value is Weights {
+  return typeof value === 'object' && value !== null && 'config' in value && (value as Weights).id instanceof Uint8Array;
+}
+
 export function readWeights(input: Uint8Array, checksum: 'verify' | 'verified' = 'verify'): Weights {
   if (!littleEndianHost) fail('BAD_WEIGHTS', 'big-endian hosts are not supported');
   if (input.length < HEADER_BYTES) fail('BAD_WEIGHTS', `file too short (${input.length} bytes)`);
