@@ -81,6 +81,11 @@ test('tiles and workers give the bytes of the synchronous codec (hyper test weig
   await checkIdentical(hyper, 0, [[37, 29], [1, 1], [100, 70]], [16, 48, 1024], [1, 3]);
 });
 
+test('tiles and workers give the bytes of the synchronous codec (checkerboard test weights: two passes over ẑ)', async () => {
+  const checkerboard = weightFile(readFileSync(repoPath('weights/test-tiny-checkerboard.bin')));
+  await checkIdentical(checkerboard, 1, [[37, 29], [1, 1], [100, 70]], [16, 48, 1024], [1, 3]);
+});
+
 test('tiles and workers give the bytes of the synchronous codec (shipped weights)', async () => {
   const shipped = weightFile(readFileSync(repoPath('weights/aara.bin')));
   await checkIdentical(shipped, 3, [[70, 45]], [16, 48], [2]);

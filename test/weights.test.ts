@@ -71,7 +71,9 @@ test('an unsupported version', () => {
 });
 
 test('an unknown model kind', () => {
-  failsWith('BAD_WEIGHTS', () => readWeights(withHeader(hyper, 12, 3)), /unknown model kind 3/);
+  failsWith('BAD_WEIGHTS', () => readWeights(withHeader(hyper, 12, 4)), /unknown model kind 4/);
+  // a hyper file labelled checkerboard lacks the spatial context's tensors: the walk ends inside them
+  failsWith('BAD_WEIGHTS', () => readWeights(withHeader(hyper, 12, 3)), /file ends inside tensor entropy_w.cdf/);
 });
 
 test('a width or level count out of range', () => {

@@ -128,7 +128,7 @@ def layers(prefix, seq):
 def tensors(model):
     """Every tensor of the weight file, in file order: (name, array)."""
     levels = model.config["levels"]
-    if model.kind == "hyper":
+    if model.kind != "factorized":
         return hyper_tensors(model)
     out = (transform_tensors(model)
            + [("gain_y", torch.exp(model.log_gain_y)), ("gain_z", torch.exp(model.log_gain_z))])
@@ -149,13 +149,17 @@ def transform_tensors(model):
 
 
 def hyper_tensors(model):
-    """Kind "hyper": the transforms, gains of ŷ, ẑ, ŵ, the hyper and context networks, ŵ's factorized tables
-    (their row stride first), then the Gaussian conditional's scale table and CDF tables."""
+    """Kinds "hyper" and "checkerboard": the transforms, gains of ŷ, ẑ, ŵ, the hyper and context networks (and
+    the checkerboard's s_z, e_z), ŵ's factorized tables (their row stride first), then the Gaussian conditional's
+    scale table and CDF tables."""
     out = (transform_tensors(model)
            + [("gain_y", torch.exp(model.log_gain_y)), ("gain_z", torch.exp(model.log_gain_z)),
               ("gain_w", torch.exp(model.log_gain_w))]
            + layers("hyper_analysis", model.hyper_analysis) + layers("hyper_synthesis", model.hyper_synthesis)
            + layers("res_context", model.res_context))
+    if model.kind == "checkerboard":
+        out += (conv_block("res_spatial.spatial", model.res_spatial.spatial)
+                + layers("res_spatial.params", model.res_spatial.params))
     arrays = [(n, t.detach().cpu().float().numpy()) for n, t in out]
     medians, offset, length, cdf = cdf_tensors(model.density_w, model.config["levels"])
     arrays += [("entropy_w.stride", np.array([cdf.shape[2]], np.int32)), ("entropy_w.median", medians),
@@ -195,6 +199,12 @@ KIND_NOTES = {
         "res_context / hyper_synthesis output μ then σ of the un-gained latent: the engine multiplies both by the gains.",
     ],
 }
+KIND_NOTES["checkerboard"] = KIND_NOTES["hyper"] + [
+    "",
+    "Kind checkerboard: as hyper, plus res_spatial (s_z: conv5/1 Mr→Nh over ẑ/h_q at its anchors, row + column",
+    "even, 0 elsewhere; e_z: conv1 (2Mr+Nh)→2Nh · ReLU · conv1 2Nh→2Mr over [μ', σ' of res_context, s_z]), whose",
+    "output is added to res_context's μ', σ' at ẑ's other elements. ẑ's streams: the anchors', then the others'.",
+]
 
 
 def write_format(path, arrays, note, kind, weights_name):
@@ -274,21 +284,22 @@ def write_fixtures(model, folder, kodak, weights_id):
     from PIL import Image
     fx = FixtureWriter()
     crop = np.asarray(Image.open(kodak).convert("RGB"))[200:248, 300:364]  # 64×48 crop of a Kodak image
-    crop_levels = [0, 4] if model.kind == "factorized" else [0, 5, model.config["levels"] - 1]
-    images = [("crop", crop, crop_levels), ("odd", synthetic_image(29, 37), [2])]
+    top = model.config["levels"] - 1
+    crop_levels = [0, 4] if model.kind == "factorized" else sorted({0, min(5, top), top})
+    images = [("crop", crop, crop_levels), ("odd", synthetic_image(29, 37), [min(2, top)])]
     for tag, img, levels in images:
         fx.add(f"{tag}.pixels", img.transpose(2, 0, 1))
         x = pad_to_stride(torch.from_numpy(img.copy()).permute(2, 0, 1)[None].float() / 255)
         for level in levels:
             out = model.compress_symbols(x, level)
             keys = ("sy", "sz", "y", "z", "x_main", "r_hat", "x_hat")
-            if model.kind == "hyper":  # the priors' inputs and outputs: symbols of ŵ, μ and σ (gained) of ŷ, ẑ
+            if model.kind != "factorized":  # the priors' inputs and outputs: symbols of ŵ, μ and σ (gained) of ŷ, ẑ
                 keys += ("sw", "w", "mu_y", "sigma_y", "mu_z", "sigma_z", "f8")
             for key in keys:
                 fx.add(f"{tag}.level{level}.{key}", out[key])
             fx.add(f"{tag}.level{level}.estimated_bits", np.array([out["bits"]], np.float32))
 
-    if model.kind == "hyper":  # the layers of the transforms are the factorized kind's: its fixtures check them
+    if model.kind != "factorized":  # the layers of the transforms are the factorized kind's: its fixtures check them
         fx.save(folder, dict(weights_id=weights_id, kind=model.kind, layer_level=None,
                              note="written by train/export.py; crop = kodim23.png rows 200-247, cols 300-363"))
         return
@@ -345,11 +356,13 @@ def main():
             gains = torch.log(torch.tensor([30.0, 60.0]))[:, None]  # levels differ, as real ones do
             model.log_gain_y.copy_(gains.expand_as(model.log_gain_y))
             model.log_gain_z.copy_(gains.expand_as(model.log_gain_z))
-            if args.kind == "hyper":
+            if args.kind != "factorized":
                 model.log_gain_w.copy_(gains.expand_as(model.log_gain_w))
                 # priors that vary from element to element, so the tests see many means and scale indexes
                 model.hyper_synthesis[-1].weight.normal_(0, 0.5)
                 model.res_context[-1].weight.normal_(0, 0.5)
+            if args.kind == "checkerboard":  # a context that moves the non-anchors' priors (it starts at 0)
+                model.res_spatial.params[-1].weight.normal_(0, 0.5)
             model.fusion.conv2.weight.normal_(0, 0.05)
         note = "tiny untrained test model"
     else:

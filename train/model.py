@@ -29,6 +29,17 @@ decoder can compute before it reads the latent:
     res_context      c_z   conv3/1 N→Nh · ReLU · conv3/1 Nh→2Mr (μ then σ)
 Symbols are s = round(y − μ), ŷ = s + μ; σ is bounded below by 0.11 and coded through a fixed table of
 64 log-spaced scales 0.11 … 256 (the engine picks the first table scale ≥ σ by comparison only).
+
+Kind "checkerboard" (He et al. 2021) is the hyper kind plus a spatial context for ẑ, the latent that takes most
+of the bits: ẑ's grid is split like a checkerboard into anchors (row + column even, in image coordinates) and
+the rest. Anchors are coded first with c_z's (μ, σ), exactly as in the hyper kind; the others then also see
+their decoded anchor neighbours:
+
+        ẑ_anchors/h_q ─► s_z (conv5/1 Mr→Nh) ──┐
+                        c_z's (μ', σ') (2Mr) ──┴─► cat ─► e_z ─► (Δμ', Δσ')      non-anchors: (μ', σ') + Δ
+
+    res_spatial      s_z   conv5/1 Mr→Nh over ẑ/h_q with the non-anchors set to 0
+                     e_z   conv1/1 (2Mr+Nh)→2Nh · ReLU · conv1/1 2Nh→2Mr (initialised to output 0)
 """
 import math
 
@@ -341,6 +352,30 @@ class ResidualContext(EntropyModel, nn.Sequential):
             self[-1].bias[Mr:] = 1.0
 
 
+def anchors_like(t):
+    """1 where (row + column) is even, the checkerboard's anchors, as a [1,1,H,W] mask of t's grid."""
+    h, w = t.shape[2:]
+    rows = torch.arange(h, device=t.device)[:, None]
+    cols = torch.arange(w, device=t.device)[None, :]
+    return ((rows + cols) % 2 == 0).to(t.dtype)[None, None]
+
+
+class ResidualCheckerboard(EntropyModel, nn.Module):
+    """Non-anchor (Δμ', Δσ') of ẑ from its decoded anchors (un-gained) and c_z's (μ', σ'); starts at Δ = 0, so a
+    warm start from the hyper kind begins with that kind's rate exactly."""
+
+    def __init__(self, Nh, Mr):
+        super().__init__()
+        self.spatial = conv(Mr, Nh, 5, 1)
+        self.params = nn.Sequential(conv(2 * Mr + Nh, 2 * Nh, 1, 1), nn.ReLU(), conv(2 * Nh, 2 * Mr, 1, 1))
+        with torch.no_grad():
+            self.params[-1].weight.zero_()
+            self.params[-1].bias.zero_()
+
+    def forward(self, anchors, base):
+        return base + self.params(torch.cat([base, self.spatial(anchors)], dim=1))
+
+
 def remap_levels(state, old_lambdas, new_lambdas):
     """Resize every per-level tensor of a checkpoint to a new λ ladder, in place.
 
@@ -365,7 +400,7 @@ def crop_like(t, ref):
     return t[:, :, :ref.shape[2], :ref.shape[3]]
 
 
-KINDS = ("factorized", "hyper")
+KINDS = ("factorized", "hyper", "checkerboard")
 
 
 class AARA(nn.Module):
@@ -396,6 +431,8 @@ class AARA(nn.Module):
             self.res_context = ResidualContext(N, Nh, Mr)
             self.log_gain_w = nn.Parameter(init[:, None].repeat(1, Nh))
             self.density_w = FactorizedDensity(levels, Nh)
+        if kind == "checkerboard":
+            self.res_spatial = ResidualCheckerboard(Nh, Mr)
 
     def parameter_groups(self):
         """The parameters by optimizer (train.py), in model order: "network" (transforms, gains of ŷ and ẑ),
@@ -461,14 +498,23 @@ class AARA(nn.Module):
             xm = layer(xm)
         return f8, xm
 
-    def z_prior(self, f8, level):
+    def z_prior(self, f8, level, z=None, rounding=ste_round):
+        """(μ_z, σ_z) gained; for the checkerboard kind, z (gained) is quantized at the anchors (`rounding`) to give
+        the non-anchors their context, as the decoder has it."""
         _, gz = self.gains(level)
-        mu, sigma = self.res_context(f8).chunk(2, dim=1)
-        return mu * gz[None, :, None, None], sigma * gz[None, :, None, None]
+        gz = gz[None, :, None, None]
+        base = self.res_context(f8)
+        if self.kind == "checkerboard":
+            mu0 = base[:, :base.shape[1] // 2] * gz
+            anchor = anchors_like(base)
+            anchors = (rounding(z - mu0) + mu0) / gz * anchor
+            base = anchor * base + (1 - anchor) * self.res_spatial(anchors, base)
+        mu, sigma = base.chunk(2, dim=1)
+        return mu * gz, sigma * gz
 
     def forward(self, x, level):
         """Training pass: noisy latents for the rate, straight-through rounding for the decoders."""
-        if self.kind == "hyper":
+        if self.kind != "factorized":
             return self.forward_hyper(x, level)
         y = self.main_latent(x, level)
         my = self.density_y.medians(level)[None, :, None, None]
@@ -490,7 +536,7 @@ class AARA(nn.Module):
         lik_y = gaussian_likelihood(y + torch.empty_like(y).uniform_(-0.5, 0.5), mu_y, sigma_y)
         f8, xm = self.main_decode_split(y_hat, level)
         z = self.res_latent(x - xm, level)
-        mu_z, sigma_z = self.z_prior(f8, level)
+        mu_z, sigma_z = self.z_prior(f8, level, z)
         z_hat = ste_round(z - mu_z) + mu_z
         lik_z = gaussian_likelihood(z + torch.empty_like(z).uniform_(-0.5, 0.5), mu_z, sigma_z)
         rh = self.decode_residual(z_hat, level)
@@ -509,7 +555,7 @@ class AARA(nn.Module):
         f8, xm = self.main_decode_split(y_hat, level)
         r = x - xm
         z = self.res_latent(r, level)
-        mu_z, sigma_z = self.z_prior(f8, level)
+        mu_z, sigma_z = self.z_prior(f8, level, z, torch.round)
         sz = torch.round(z - mu_z)
         z_hat = sz + mu_z
         rh = self.decode_residual(z_hat, level)
@@ -523,7 +569,7 @@ class AARA(nn.Module):
     @torch.no_grad()
     def compress_symbols(self, x, level):
         """Inference as the engine does it: integer symbols s = round(y − μ) and the reconstructions."""
-        if self.kind == "hyper":
+        if self.kind != "factorized":
             return self.compress_symbols_hyper(x, level)
         y = self.main_latent(x, level)
         my = self.density_y.medians(level)[None, :, None, None]

@@ -3,14 +3,14 @@
  * the same work across threads and must give byte-identical results.
  */
 import { TOTAL_STRIDE, type CdfTables, type Latent, type Latents, type Region, type Symbols, type Tensor } from '../core/types.js';
-import { decodeLatentStream, encodeLatentStream, streamCount } from '../model/bottleneck.js';
+import { decodeLatentStream, encodeLatentStream, streamCount, type LatentPart } from '../model/bottleneck.js';
 import { checkBudget, type Budget } from '../core/budget.js';
 import { FLAG_GRAYSCALE, LEVEL_STEPS, readContainer, resolveLimits, WEIGHTS_ID_BYTES, writeContainer, type Container, type Limits } from '../format/container.js';
 import { ENCODE_TILE, encodeLatents, encodeTileCount, latentsFromFeatures, mainAnalysis } from '../model/encoder.js';
 import { fail } from '../core/errors.js';
 import { paddedSize, writeRgbTile } from '../model/preprocess.js';
 import { decodeRegion } from '../model/decoder.js';
-import { hyperGrid, mainCenters, residualCenters, withCenters } from '../model/priors.js';
+import { checkerboardCenters, hyperGrid, mainCenters, residualCenters, withCenters } from '../model/priors.js';
 import { recycle, tensor } from '../model/tensor.js';
 import { tileGrid } from '../model/tiling.js';
 import type { RgbImage } from '../io/pixels.js';
@@ -138,19 +138,23 @@ export function checkEncode(img: RgbImage, w: Weights, opts: EncodeOptions): voi
 }
 
 /**
- * A file's streams, in file order: the hyper kind's ŵ channel groups first, then ŷ's, then ẑ's. Each stream
- * codes one channel group of one latent with that latent's tables at the file's level.
+ * A file's streams, in file order: the hyper kinds' ŵ channel groups first, then ŷ's, then ẑ's (the checkerboard
+ * kind: ẑ's anchors, then its other elements). Each stream codes one channel group of one latent (or of a part of
+ * it) with that latent's tables at the file's level.
  */
 interface StreamTarget {
   latent: keyof Latents;
-  /** the stream's index among its latent's */
+  part: LatentPart;
+  /** the stream's index among those of its latent and part */
   index: number;
 }
 
 function fileStreams(w: Weights): StreamTarget[] {
   const { M, Mr, Nh } = w.config;
-  const groups: Array<[keyof Latents, number]> = w.hyper ? [['hyper', Nh], ['y', M], ['z', Mr]] : [['y', M], ['z', Mr]];
-  return groups.flatMap(([latent, channels]) => Array.from({ length: streamCount(channels) }, (_, index) => ({ latent, index })));
+  const groups: Array<[keyof Latents, number, LatentPart]> = !w.hyper ? [['y', M, 'all'], ['z', Mr, 'all']]
+    : w.hyper.resSpatial ? [['hyper', Nh, 'all'], ['y', M, 'all'], ['z', Mr, 'anchors'], ['z', Mr, 'others']]
+      : [['hyper', Nh, 'all'], ['y', M, 'all'], ['z', Mr, 'all']];
+  return groups.flatMap(([latent, channels, part]) => Array.from({ length: streamCount(channels) }, (_, index) => ({ latent, part, index })));
 }
 
 export function fileStreamCount(w: Weights): number {
@@ -172,13 +176,13 @@ function streamLatent(index: number, latents: Latents, w: Weights): { latent: La
 
 export function encodeFileStream(index: number, latents: Latents, w: Weights, level: number): Uint8Array {
   const { latent, target } = streamLatent(index, latents, w);
-  return encodeLatentStream(latent, target.index, latentTables(target.latent, w, level));
+  return encodeLatentStream(latent, target.index, latentTables(target.latent, w, level), target.part);
 }
 
 /** Decodes stream `index` of a file into its latent's symbols (its channel group only); false: a value does not fit them. */
 export function decodeFileStream(stream: Uint8Array, index: number, latents: Latents, w: Weights, level: number): boolean {
   const { latent, target } = streamLatent(index, latents, w);
-  return decodeLatentStream(stream, target.index, latent, latentTables(target.latent, w, level));
+  return decodeLatentStream(stream, target.index, latent, latentTables(target.latent, w, level), target.part);
 }
 
 /**
@@ -186,6 +190,7 @@ export function decodeFileStream(stream: Uint8Array, index: number, latents: Lat
  * order, each after its `prepare` (on the calling thread) has given its latents what their tables need.
  *   factorized: all streams at once.
  *   hyper:      ŵ streams → h_s → ŷ's means and indexes → ŷ streams → c_z(g_m's first layer) → ẑ's → ẑ streams.
+ *   checkerboard: … → ẑ's anchors' streams → the others' means and indexes (s_z, e_z) → their streams.
  */
 export interface DecodeStage {
   streams: number[];
@@ -194,12 +199,17 @@ export interface DecodeStage {
 
 export function decodeStages(w: Weights): DecodeStage[] {
   const streams = fileStreams(w).map((t, i) => ({ ...t, i }));
-  const of = (latent: keyof Latents) => streams.filter((t) => t.latent === latent).map((t) => t.i);
+  const of = (latent: keyof Latents, part: LatentPart = 'all') => streams.filter((t) => t.latent === latent && t.part === part).map((t) => t.i);
   if (!w.hyper) return [{ streams: streams.map((t) => t.i) }];
-  return [
+  const stages: DecodeStage[] = [
     { streams: of('hyper') },
     { streams: of('y'), prepare: (l, w, level) => withCenters(l.y, mainCenters(l.hyper!, w, level, l.y)) },
-    { streams: of('z'), prepare: (l, w, level) => withCenters(l.z, residualCenters(l.y, w, level)) },
+  ];
+  if (!w.hyper.resSpatial) return [...stages, { streams: of('z'), prepare: (l, w, level) => withCenters(l.z, residualCenters(l.y, w, level)) }];
+  return [
+    ...stages,
+    { streams: of('z', 'anchors'), prepare: (l, w, level) => withCenters(l.z, residualCenters(l.y, w, level)) },
+    { streams: of('z', 'others'), prepare: (l, w, level) => checkerboardCenters(l.z, w, level) },
   ];
 }
 

@@ -16,6 +16,8 @@
  *
  * Table rows: row c for channel c (factorized priors), or, given `indexes` (CompressAI's encode_with_indexes),
  * row indexes[i] for element i (the Gaussian conditional: one row per scale of its scale table).
+ * Given `positions` (increasing offsets inside a plane), a stream codes only those elements of each plane, in that
+ * order: the checkerboard kind codes a latent's anchors and its other elements in separate streams.
  */
 import { fail } from '../core/errors.js';
 import type { CdfTables, Symbols } from '../core/types.js';
@@ -40,14 +42,17 @@ export function encodeChannels(
   c1: number,
   tables: CdfTables,
   indexes?: Uint8Array,
+  positions?: Uint32Array,
 ): Uint8Array {
-  checkArguments(symbols, planeSize, c0, c1, tables, indexes);
+  checkArguments(symbols, planeSize, c0, c1, tables, indexes, positions);
   const { cdf, stride, length, offset } = tables;
-  const encoder = new RansEncoder((c1 - c0) * planeSize * EXPECTED_BYTES_PER_SYMBOL);
+  const count = positions ? positions.length : planeSize;
+  const encoder = new RansEncoder((c1 - c0) * count * EXPECTED_BYTES_PER_SYMBOL);
   // rANS is LIFO: walk the symbols backwards so the decoder reads them forwards
   for (let c = c1 - 1; c >= c0; c--) {
     const plane = c * planeSize;
-    for (let i = planeSize - 1; i >= 0; i--) {
+    for (let n = count - 1; n >= 0; n--) {
+      const i = positions ? positions[n] : n;
       const r = indexes ? indexes[plane + i] : c;
       const row = r * stride;
       const escape = length[r];
@@ -74,13 +79,16 @@ export function decodeChannels(
   tables: CdfTables,
   out: Symbols,
   indexes?: Uint8Array,
+  positions?: Uint32Array,
 ): boolean {
-  checkArguments(out, planeSize, c0, c1, tables, indexes);
+  checkArguments(out, planeSize, c0, c1, tables, indexes, positions);
   const { cdf, stride, length, offset } = tables;
+  const count = positions ? positions.length : planeSize;
   const decoder = new RansDecoder(bytes);
   for (let c = c0; c < c1; c++) {
     const plane = c * planeSize;
-    for (let i = 0; i < planeSize; i++) {
+    for (let n = 0; n < count; n++) {
+      const i = positions ? positions[n] : n;
       const r = indexes ? indexes[plane + i] : c;
       const row = r * stride;
       const escape = length[r];
@@ -135,7 +143,8 @@ function getEscapedValue(decoder: RansDecoder, escape: number, offset: number): 
  * Shapes from the caller and the O(1)-per-row facts of the tables (src/entropy/cdf-tables.ts; the weight reader checks the rest). With
  * `indexes`, the channel count is the symbols' (planes of planeSize) and every index must name a row.
  */
-function checkArguments(data: Symbols, planeSize: number, c0: number, c1: number, t: CdfTables, indexes?: Uint8Array): void {
+function checkArguments(data: Symbols, planeSize: number, c0: number, c1: number, t: CdfTables, indexes?: Uint8Array,
+  positions?: Uint32Array): void {
   const channels = indexes ? (planeSize > 0 ? data.length / planeSize : c1) : t.channels;
   if (!(Number.isInteger(c0) && Number.isInteger(c1) && 0 <= c0 && c0 <= c1 && c1 <= channels)) {
     fail('INTERNAL', `channels ${c0}…${c1} of ${channels}`);
@@ -144,6 +153,13 @@ function checkArguments(data: Symbols, planeSize: number, c0: number, c1: number
     fail('INTERNAL', `${data.length} symbols for ${channels} planes of ${planeSize}`);
   }
   checkTableSizes(t, 'CDF');
+  if (positions) {
+    for (let n = 0; n < positions.length; n++) {
+      if (!(positions[n] < planeSize && (n === 0 || positions[n] > positions[n - 1]))) {
+        fail('INTERNAL', `positions must increase inside a plane of ${planeSize}`);
+      }
+    }
+  }
   if (indexes) {
     if (indexes.length !== data.length) fail('INTERNAL', `${indexes.length} table indexes for ${data.length} symbols`);
     for (let i = c0 * planeSize; i < c1 * planeSize; i++) {

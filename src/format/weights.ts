@@ -14,7 +14,7 @@ export const WEIGHTS_MAGIC = 'AARAWGT\0';
 export const WEIGHTS_VERSION = 1;
 export const WEIGHTS_VERSION_KINDS = 2;
 /** Model kinds by their header id (train/export.py KIND_IDS). */
-const KIND_IDS: Record<number, ModelKind> = { 1: 'factorized', 2: 'hyper' };
+const KIND_IDS: Record<number, ModelKind> = { 1: 'factorized', 2: 'hyper', 3: 'checkerboard' };
 /** Gaussian conditional tables: more scales than 255 would not fit the Uint8Array of scale indexes. */
 const MAX_SCALES = 255;
 const HEADER_BYTES = 64;
@@ -54,8 +54,9 @@ export interface LatentEntropy {
 /**
  * factorized: the paper's model, per-channel factorized priors for ŷ and ẑ.
  * hyper: Gaussian conditionals for ŷ (mean-scale hyperprior, hyper-latent ŵ) and ẑ (from g_m's 1/8 features).
+ * checkerboard: the hyper kind, and ẑ's non-anchor elements also conditioned on their decoded anchor neighbours.
  */
-export type ModelKind = 'factorized' | 'hyper';
+export type ModelKind = 'factorized' | 'hyper' | 'checkerboard';
 export interface ModelConfig {
   kind: ModelKind;
   N: number;
@@ -80,6 +81,8 @@ export interface HyperWeights {
   synthesis: Conv[];
   /** c_z: conv3/1 N→Nh · ReLU · conv3/1 Nh→2Mr (μ, σ of ẑ / h_q) */
   resContext: Conv[];
+  /** checkerboard kind: s_z conv5/1 Mr→Nh over ẑ's anchors / h_q, and e_z conv1 (2Mr+Nh)→2Nh · ReLU · conv1 2Nh→2Mr */
+  resSpatial?: { spatial: Conv; params: Conv[] };
   entropyW: LatentEntropy;
   gaussian: GaussianTables;
 }
@@ -212,8 +215,14 @@ function hyperWeights(c: Cursor, config: ModelConfig): HyperWeights {
   const analysis = layers(c, 'hyper_analysis', [[M, Nh, 3], [Nh, Nh, 5], [Nh, Nh, 5]]);
   const synthesis = layers(c, 'hyper_synthesis', [[Nh, Nh, 5, true], [Nh, Nh, 5, true], [Nh, 2 * M, 3]]);
   const resContext = layers(c, 'res_context', [[N, Nh, 3], [Nh, 2 * Mr, 3]]);
+  const resSpatial = config.kind === 'checkerboard'
+    ? { spatial: conv(c, 'res_spatial.spatial', Mr, Nh, 5), params: layers(c, 'res_spatial.params', [[2 * Mr + Nh, 2 * Nh, 1], [2 * Nh, 2 * Mr, 1]]) }
+    : undefined;
   const strideW = c.size('entropy_w.stride', MAX_TABLE_STRIDE);
-  return { gainW, analysis, synthesis, resContext, entropyW: entropy(c, 'entropy_w', levels, Nh, strideW), gaussian: gaussian(c) };
+  return {
+    gainW, analysis, synthesis, resContext, ...(resSpatial && { resSpatial }),
+    entropyW: entropy(c, 'entropy_w', levels, Nh, strideW), gaussian: gaussian(c),
+  };
 }
 
 export function hexBytes(bytes: Uint8Array): string {

@@ -18,23 +18,55 @@ export function streamCount(channels: number): number {
 }
 
 /**
- * Centres μ of a latent's symbols: the factorized prior's medians (one per channel), or the Gaussian
- * conditional's means and table rows (one per element; see src/model/priors.ts).
+ * Which elements of each channel plane a stream or a quantisation pass covers: all, or one colour of the
+ * checkerboard (anchors: row + column even on the latent's own grid, i.e. in whole-image coordinates).
  */
-export type Centers = { medians: Float32Array } | { means: Float32Array; indexes: Uint8Array };
+export type LatentPart = 'all' | 'anchors' | 'others';
 
-/** `symbols` may view a's buffer: each element is read before its slot is written. */
+const partPositionsCache = new Map<string, Uint32Array>();
+
+/** The increasing plane offsets of a part of an h × w plane (undefined: all of them); cached per shape. */
+export function partPositions(h: number, w: number, part: LatentPart): Uint32Array | undefined {
+  if (part === 'all') return undefined;
+  const key = `${h}x${w}${part}`;
+  let positions = partPositionsCache.get(key);
+  if (!positions) {
+    const parity = part === 'anchors' ? 0 : 1;
+    positions = new Uint32Array(part === 'anchors' ? Math.ceil((h * w) / 2) : Math.floor((h * w) / 2));
+    let n = 0;
+    for (let row = 0; row < h; row++) {
+      for (let col = (row + parity) & 1; col < w; col += 2) positions[n++] = row * w + col;
+    }
+    if (partPositionsCache.size > 16) partPositionsCache.clear(); // shapes of a few images, not a leak
+    partPositionsCache.set(key, positions);
+  }
+  return positions;
+}
+
+/**
+ * Centres μ of a latent's symbols: the factorized prior's medians (one per channel), or the Gaussian
+ * conditional's means and table rows (one per element; see src/model/priors.ts), with the checkerboard kind's
+ * `context` for ẑ's second pass (Latent.context).
+ */
+export type Centers = { medians: Float32Array } | { means: Float32Array; indexes: Uint8Array; context?: Tensor };
+
+/**
+ * `symbols` may view a's buffer: each element is read before its slot is written. With a `part`, only its elements
+ * are quantised: the others keep a's values (as float32 bits, when `symbols` views a's buffer) for a later pass.
+ */
 export function quantize(a: Tensor, gains: Float32Array, centers: Centers,
-  symbols: Int32Array = new Int32Array(a.c * a.h * a.w)): Latent {
+  symbols: Int32Array = new Int32Array(a.c * a.h * a.w), part: LatentPart = 'all'): Latent {
   const planeSize = a.h * a.w;
   const means = 'means' in centers ? centers.means : undefined;
+  const positions = partPositions(a.h, a.w, part);
+  const count = positions ? positions.length : planeSize;
   for (let c = 0; c < a.c; c++) {
     const g = gains[c];
     const mu = means ? 0 : (centers as { medians: Float32Array }).medians[c];
     const base = c * planeSize;
     // float32 after each op, as the trainer computes y = a·g and y − μ in float32
-    for (let p = 0; p < planeSize; p++) {
-      const i = base + p;
+    for (let n = 0; n < count; n++) {
+      const i = base + (positions ? positions[n] : n);
       symbols[i] = roundHalfEven(Math.fround(Math.fround(a.data[i] * g) - (means ? means[i] : mu)));
     }
   }
@@ -73,13 +105,13 @@ function streamChannels(index: number, channels: number): { c0: number; c1: numb
  * Stream `index` of a latent (its channel group only): streams are independent, so workers code them apart.
  * Table rows are the latent's indexes when it has them (Gaussian conditional), else its channels.
  */
-export function encodeLatentStream(latent: Latent, index: number, tables: CdfTables): Uint8Array {
+export function encodeLatentStream(latent: Latent, index: number, tables: CdfTables, part: LatentPart = 'all'): Uint8Array {
   const { c0, c1 } = streamChannels(index, latent.c);
-  return encodeChannels(latent.symbols, latent.h * latent.w, c0, c1, tables, latent.indexes);
+  return encodeChannels(latent.symbols, latent.h * latent.w, c0, c1, tables, latent.indexes, partPositions(latent.h, latent.w, part));
 }
 
 /** Decodes stream `index` of a latent into `symbols` (its channel group only); false: a value does not fit them. */
-export function decodeLatentStream(stream: Uint8Array, index: number, latent: Latent, tables: CdfTables): boolean {
+export function decodeLatentStream(stream: Uint8Array, index: number, latent: Latent, tables: CdfTables, part: LatentPart = 'all'): boolean {
   const { c0, c1 } = streamChannels(index, latent.c);
-  return decodeChannels(stream, latent.h * latent.w, c0, c1, tables, latent.symbols, latent.indexes);
+  return decodeChannels(stream, latent.h * latent.w, c0, c1, tables, latent.symbols, latent.indexes, partPositions(latent.h, latent.w, part));
 }

@@ -13,7 +13,7 @@ import type { RgbImage } from '../io/pixels.js';
 import { paddedSize, toPaddedPlanes } from './preprocess.js';
 import { recycle, tensor } from './tensor.js';
 import { mainReconstruction } from './decoder.js';
-import { hyperAnalysis, mainCenters, residualCenters } from './priors.js';
+import { checkerboardCenters, hyperAnalysis, mainCenters, residualCenters, withCenters } from './priors.js';
 import { analyzeRegion, pasteTensor, tileGrid } from './tiling.js';
 import type { Weights } from '../format/weights.js';
 
@@ -89,10 +89,18 @@ export function residualCentersOf(y: Latent, w: Weights, level: number): Centers
   return w.hyper ? residualCenters(y, w, level) : { medians: levelRow(w.entropyZ!.median, level, w.config.Mr) };
 }
 
-/** ẑ from f_r(x − x̂_m), likewise in place. */
+/**
+ * ẑ from f_r(x − x̂_m), likewise in place. The checkerboard kind quantises the anchors first; their prior then
+ * gives the others theirs (the others' slots still hold their float32 features meanwhile: it reads anchors only).
+ */
 export function quantizeResidual(features: Tensor, centers: Centers, w: Weights, level: number): Latent {
   const a = attention(features, w.resAttention, features);
-  return quantize(a, levelRow(w.gainZ, level, w.config.Mr), centers, inPlace(a));
+  const gains = levelRow(w.gainZ, level, w.config.Mr);
+  if (!w.hyper?.resSpatial) return quantize(a, gains, centers, inPlace(a));
+  const z = quantize(a, gains, centers, inPlace(a), 'anchors');
+  withCenters(z, centers);
+  checkerboardCenters(z, w, level);
+  return quantize(a, gains, centers, z.symbols as Int32Array, 'others');
 }
 
 /** f_m(x) before attention and gains, tile by tile: what every level of one image shares. The hooks as below. */

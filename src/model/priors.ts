@@ -6,6 +6,8 @@
  *   ŷ's prior:     (μ', σ') = h_s(ŵ / k_q) cropped to ŷ,  μ_y = μ' ⊙ g_q,  σ_y = σ' ⊙ g_q
  *   ẑ's prior:     f₈ = IGDN(tconv(ŷ / g_q))  (g_m's first layer: ẑ's 1/8 grid),  (μ', σ') = c_z(f₈),
  *                  μ_z = μ' ⊙ h_q,  σ_z = σ' ⊙ h_q
+ *   checkerboard:  ẑ's anchors (row + column even) as above; then for the others
+ *                  (μ', σ') += e_z([μ', σ', s_z(ẑ_anchors / h_q)])   (s_z: conv5 over the anchors, the others 0)
  *
  * READ ME FIRST
  * - Encoder and decoder must get bit-identical μ and scale indexes, or the file decodes to garbage: both run
@@ -14,6 +16,8 @@
  *   differ between JavaScript engines; the kernels use + − × ÷ and sqrt in a fixed order.
  * - σ below the first table scale (even negative: h_s's output is not bounded) uses the first table, as the
  *   trainer's lower bound does.
+ * - Checkerboard: the non-anchors' prior reads the anchors' symbols and means only, so the encoder may run it
+ *   while ẑ's other elements still hold their unquantised values (src/model/encoder.ts).
  */
 import type { Latent, Tensor } from '../core/types.js';
 import { relu } from '../../kernels/index.js';
@@ -67,10 +71,10 @@ function allocateCenters(n: number): { means: Float32Array; indexes: Uint8Array 
 /**
  * Rows [row0, row0 + rows) of a latent's centres (h × w a channel) from a network output [μ' (C), σ' (C), …]
  * whose row `from` is latent row `row0`: μ ⊙ gains, and the table rows of σ ⊙ gains. Gains, means and σ are
- * float32, like the trainer's.
+ * float32, like the trainer's. `others`: the checkerboard's non-anchor elements only.
  */
 function writeGaussianCenters(out: { means: Float32Array; indexes: Uint8Array }, h: number, w: number, row0: number, rows: number,
-  params: Tensor, from: number, gains: Float32Array, scales: Float32Array): void {
+  params: Tensor, from: number, gains: Float32Array, scales: Float32Array, part: 'all' | 'others' = 'all'): void {
   const channels = gains.length;
   for (let c = 0; c < channels; c++) {
     const g = gains[c];
@@ -78,7 +82,8 @@ function writeGaussianCenters(out: { means: Float32Array; indexes: Uint8Array },
       const mean = (c * params.h + from + row) * params.w;
       const sigma = ((channels + c) * params.h + from + row) * params.w;
       const at = (c * h + row0 + row) * w;
-      for (let col = 0; col < w; col++) {
+      const [first, step] = part === 'all' ? [0, 1] : [(row0 + row + 1) & 1, 2];
+      for (let col = first; col < w; col += step) {
         out.means[at + col] = Math.fround(params.data[mean + col] * g);
         out.indexes[at + col] = scaleIndex(Math.fround(params.data[sigma + col] * g), scales);
       }
@@ -124,6 +129,8 @@ const MAX_HEAD_BYTES = 32 << 20;
 const PRIOR_BAND_ROWS = 64;
 /** Rows of halo c_z needs: two 3×3 convolutions. */
 const CONTEXT_HALO = 2;
+/** ... and s_z: one 5×5 convolution (e_z is 1×1). */
+const SPATIAL_HALO = 2;
 
 /**
  * ẑ's means and scale indexes from ŷ (which must carry its means): c_z over f₈, g_m's first layer, band by band.
@@ -134,7 +141,8 @@ export function residualCenters(y: Latent, w: Weights, level: number, bandRows =
   const hw = hyperOf(w);
   const { N, M, Mr } = w.config;
   const [h, wd] = [2 * y.h, 2 * y.w];
-  const centers = allocateCenters(Mr * h * wd);
+  const centers: { means: Float32Array; indexes: Uint8Array; context?: Tensor } = allocateCenters(Mr * h * wd);
+  if (hw.resSpatial) centers.context = tensor(2 * Mr, h, wd);
   const head = N * h * wd * Float32Array.BYTES_PER_ELEMENT <= MAX_HEAD_BYTES
     ? { c: N, h, w: wd, data: shareable((b) => new Float32Array(b), N * h * wd * Float32Array.BYTES_PER_ELEMENT) }
     : undefined;
@@ -157,10 +165,60 @@ export function residualCenters(y: Latent, w: Weights, level: number, bandRows =
     const params = network(f8, hw.resContext, (t, layer) => convLayer(t, layer, 1));
     recycle(f8);
     writeGaussianCenters(centers, h, wd, rows.start, rows.end - rows.start, params, from, levelRow(w.gainZ, level, Mr), hw.gaussian.scales);
+    if (centers.context) {
+      const kept = cropTensor(params, { start: from, end: from + rows.end - rows.start }, cols);
+      pasteTensor(centers.context.data, h, wd, kept, { rows, cols });
+      recycle(kept);
+    }
     recycle(params);
   }
   if (head) y.head = head;
   return centers;
+}
+
+/**
+ * Checkerboard kind, second pass: the non-anchor elements' means and scale indexes of ẑ, from its decoded (or
+ * quantised) anchors and c_z's output kept by residualCenters (`z.context`, dropped here), band by band.
+ */
+export function checkerboardCenters(z: Latent, w: Weights, level: number, bandRows = PRIOR_BAND_ROWS): void {
+  const { resSpatial, gaussian } = hyperOf(w);
+  const context = z.context;
+  if (!resSpatial || !context || !z.means || !z.indexes) throw new Error('priors.ts: checkerboardCenters needs the checkerboard kind\'s first pass');
+  const { c, h, w: wd } = z;
+  const gains = levelRow(w.gainZ, level, c);
+  const cols = { start: 0, end: wd };
+  for (let row0 = 0; row0 < h; row0 += bandRows) {
+    const rows = { start: row0, end: Math.min(h, row0 + bandRows) };
+    const inRows = clip({ start: rows.start - SPATIAL_HALO, end: rows.end + SPATIAL_HALO }, h);
+    // ẑ / h_q at the anchors, 0 elsewhere: the trainer's (round(z − μ) + μ) / h_q · anchor, in float32
+    const anchors = tensor(c, inRows.end - inRows.start, wd);
+    for (let ch = 0; ch < c; ch++) {
+      const g = gains[ch];
+      for (let row = inRows.start; row < inRows.end; row++) {
+        const at = (ch * h + row) * wd;
+        const to = (ch * anchors.h + row - inRows.start) * wd;
+        for (let col = row & 1; col < wd; col += 2) anchors.data[to + col] = Math.fround(z.symbols[at + col] + z.means[at + col]) / g;
+      }
+    }
+    const spatial = convLayer(anchors, resSpatial.spatial, 1);
+    recycle(anchors);
+    const from = rows.start - inRows.start;
+    const base = cropTensor(context, rows, cols);
+    const input = tensor(2 * c + spatial.c, base.h, wd);
+    input.data.set(base.data);
+    for (let ch = 0; ch < spatial.c; ch++) {
+      input.data.set(spatial.data.subarray((ch * spatial.h + from) * wd, (ch * spatial.h + from + base.h) * wd), (2 * c + ch) * base.h * wd);
+    }
+    recycle(spatial);
+    const delta = network(input, resSpatial.params, (t, layer) => convLayer(t, layer, 1));
+    recycle(input);
+    for (let i = 0; i < base.data.length; i++) base.data[i] = Math.fround(base.data[i] + delta.data[i]);
+    recycle(delta);
+    writeGaussianCenters({ means: z.means, indexes: z.indexes }, h, wd, rows.start, rows.end - rows.start, base, 0, gains, gaussian.scales, 'others');
+    recycle(base);
+  }
+  delete z.context;
+  recycle(context);
 }
 
 /** The latent with its centres attached (the decoder's way: symbols first, then what they need). */
@@ -168,5 +226,6 @@ export function withCenters(latent: Latent, centers: Centers): void {
   if ('means' in centers) {
     latent.means = centers.means;
     latent.indexes = centers.indexes;
+    if (centers.context) latent.context = centers.context;
   }
 }

@@ -1,6 +1,7 @@
 /**
  * What the golden bitstreams were made from: one set per model kind, each pinned to its small test weights
- * (test/golden/ with weights/test-tiny.bin, test/golden/hyper/ with weights/test-tiny-hyper.bin), and one set made
+ * (test/golden/ with weights/test-tiny.bin, test/golden/hyper/ with weights/test-tiny-hyper.bin, test/golden/checkerboard/
+ * with weights/test-tiny-checkerboard.bin), and one set made
  * with the shipped weights (test/golden/shipped/, weights/aara.bin): the tiny weights' pixels are too coarse to show
  * a one-ulp drift in the arithmetic, trained weights' are not (test/golden-sensitivity.test.ts). Shipping new
  * weights regenerates that set (train/export.py runs `make-golden.mjs test/golden/shipped`). make-golden.mjs
@@ -138,6 +139,13 @@ export const GOLDEN_SETS: GoldenSet[] = [
     weights: 'weights/test-tiny-hyper.bin',
     sources: [synthetic(1, 1, 1, 0), synthetic(37, 29, 3, 0), synthetic(100, 70, 7, 1), grayPng(40, 24, 4, 1), kodakCrop(0), kodakCrop(1),
       synthetic(37, 29, 3, 0.5)], // a level between two: interpolated gains
+  },
+  {
+    // its random spatial context moves every non-anchor prior of ẑ (an odd-sized image: both colours meet the edges)
+    dir: 'test/golden/checkerboard',
+    weights: 'weights/test-tiny-checkerboard.bin',
+    sources: [synthetic(1, 1, 1, 0), synthetic(37, 29, 3, 0), synthetic(100, 70, 7, 1), grayPng(40, 24, 4, 1), kodakCrop(1),
+      synthetic(37, 29, 3, 0.5)],
   },
   {
     dir: SHIPPED_GOLDEN_DIR,

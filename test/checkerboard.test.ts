@@ -1,0 +1,130 @@
+/**
+ * The checkerboard kind (weights/test-tiny-checkerboard.bin, seeded and untrained, its spatial context made to move
+ * the priors): ẑ's anchors are coded first, then the other elements with priors that also see the decoded anchors.
+ * The decoder rebuilds the encoder's means and scale indexes bit for bit, band size never matters, and the streams
+ * of a part cover exactly that part.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFileSync } from 'node:fs';
+import type { Latent } from '../src/core/types.js';
+import { decodeSync, decodeTile, decodeTiles, encodeSync, fileStreamCount } from '../src/codec/codec.js';
+import { encodeLatents } from '../src/model/encoder.js';
+import { partPositions } from '../src/model/bottleneck.js';
+import { checkerboardCenters, mainCenters, residualCenters, withCenters } from '../src/model/priors.js';
+import { decodeChannels, encodeChannels } from '../src/entropy/symbol-coder.js';
+import { readContainer, writeContainer } from '../src/format/container.js';
+import { readWeights } from '../src/format/weights.js';
+import { failsWith } from './helpers/assert-code.js';
+import { repoPath } from './helpers/fixtures.js';
+import { syntheticImage } from './helpers/images.js';
+
+const w = readWeights(new Uint8Array(readFileSync(repoPath('weights/test-tiny-checkerboard.bin'))));
+const hyper = readWeights(new Uint8Array(readFileSync(repoPath('weights/test-tiny-hyper.bin'))));
+
+/** ẑ's centres as a decoder gets them from the symbols alone: c_z's, then the checkerboard's second pass. */
+function decoderCenters(y: Latent, z: Latent, level: number, bandRows?: number): Latent {
+  const again: Latent = { c: z.c, h: z.h, w: z.w, symbols: z.symbols };
+  withCenters(again, residualCenters({ ...y, head: undefined }, w, level, bandRows));
+  checkerboardCenters(again, w, level, bandRows);
+  return again;
+}
+
+test('the checkerboard test weights: kind, widths, and the spatial context s_z, e_z', () => {
+  assert.equal(w.config, { kind: 'checkerboard', N: 8, M: 16, Nr: 8, Mr: 8, levels: 2, Nh: 8 });
+  const { spatial, params } = w.hyper!.resSpatial!;
+  assert.equal([spatial.inC, spatial.outC, spatial.k], [8, 8, 5]);
+  assert.equal(params.map((p) => [p.inC, p.outC, p.k]), [[2 * 8 + 8, 16, 1], [16, 16, 1]]);
+  assert.is(hyper.hyper!.resSpatial, undefined, 'the hyper kind has none');
+  // ẑ has two sets of streams (anchors, others): 1 of ŵ, 1 of ŷ, 1 + 1 of ẑ at these widths
+  assert.is(fileStreamCount(w), 4);
+  assert.is(fileStreamCount(hyper), 3);
+});
+
+test('anchors (row + column even) and the others partition every plane, in raster order', () => {
+  for (const [h, wd] of [[1, 1], [1, 2], [2, 1], [3, 5], [4, 4], [7, 6]]) {
+    const anchors = partPositions(h, wd, 'anchors')!;
+    const others = partPositions(h, wd, 'others')!;
+    assert.is(partPositions(h, wd, 'all'), undefined);
+    const seen = new Array(h * wd).fill(0);
+    for (const p of anchors) { assert.is((Math.floor(p / wd) + (p % wd)) % 2, 0, `anchor ${p}`); seen[p]++; }
+    for (const p of others) { assert.is((Math.floor(p / wd) + (p % wd)) % 2, 1, `other ${p}`); seen[p]++; }
+    assert.ok(seen.every((n) => n === 1), `${h}×${wd}: each element once`);
+    for (const list of [anchors, others]) for (let i = 1; i < list.length; i++) assert.ok(list[i] > list[i - 1]);
+  }
+});
+
+test('the symbol coder codes exactly the positions it is given, and refuses positions out of order', () => {
+  const [h, wd, channels] = [5, 7, 3];
+  const symbols = Int32Array.from({ length: channels * h * wd }, (_, i) => (i * 7) % 5 - 2);
+  const tables = w.hyper!.gaussian.tables;
+  const indexes = Uint8Array.from({ length: symbols.length }, (_, i) => i % tables.channels);
+  const out = new Int32Array(symbols.length).fill(99);
+  for (const part of ['anchors', 'others'] as const) {
+    const positions = partPositions(h, wd, part)!;
+    const bytes = encodeChannels(symbols, h * wd, 0, channels, tables, indexes, positions);
+    assert.ok(decodeChannels(bytes, h * wd, 0, channels, tables, out, indexes, positions));
+  }
+  assert.equal(out, symbols, 'both parts together give every symbol');
+  const anchorsOnly = new Int32Array(symbols.length).fill(99);
+  decodeChannels(encodeChannels(symbols, h * wd, 0, channels, tables, indexes, partPositions(h, wd, 'anchors')), h * wd, 0, channels, tables,
+    anchorsOnly, indexes, partPositions(h, wd, 'anchors'));
+  for (let i = 0; i < symbols.length; i++) {
+    const p = i % (h * wd);
+    assert.is(anchorsOnly[i], (Math.floor(p / wd) + (p % wd)) % 2 === 0 ? symbols[i] : 99, `element ${i}`);
+  }
+  failsWith('INTERNAL', () => encodeChannels(symbols, h * wd, 0, channels, tables, indexes, Uint32Array.of(3, 1)), /positions must increase/);
+  failsWith('INTERNAL', () => encodeChannels(symbols, h * wd, 0, channels, tables, indexes, Uint32Array.of(0, h * wd)), /positions must increase/);
+});
+
+test('the spatial context moves the non-anchors\' priors and leaves the anchors\' as c_z gives them', () => {
+  const img = syntheticImage(100, 70, 3);
+  const { y, z } = encodeLatents(img, w, 1);
+  const firstPass = residualCenters({ ...y, head: undefined }, w, 1) as { means: Float32Array; indexes: Uint8Array };
+  const anchors = partPositions(z.h, z.w, 'anchors')!;
+  const others = partPositions(z.h, z.w, 'others')!;
+  const plane = z.h * z.w;
+  let moved = 0;
+  for (let c = 0; c < z.c; c++) {
+    for (const p of anchors) assert.is(z.means![c * plane + p], firstPass.means[c * plane + p]);
+    for (const p of others) if (z.means![c * plane + p] !== firstPass.means[c * plane + p]) moved++;
+  }
+  assert.ok(moved > 0.9 * z.c * others.length, `${moved} of ${z.c * others.length} non-anchor means moved`);
+});
+
+test('the decoder rebuilds the encoder’s ẑ means and indexes from the symbols alone, in bands of any height', () => {
+  for (const [width, height, level] of [[37, 29, 0], [100, 70, 1], [1, 1, 1], [130, 20, 0], [24, 200, 1]] as const) {
+    const img = syntheticImage(width, height, width + height);
+    const latents = encodeLatents(img, w, level);
+    const { y, z, hyper: h } = latents;
+    assert.is(z.context, undefined, 'the first pass\'s context is dropped');
+    const fromHyper = mainCenters(h!, w, level, y) as { means: Float32Array; indexes: Uint8Array };
+    assert.equal(fromHyper.means, y.means, 'ŷ means');
+    for (const bandRows of [undefined, 1, 2, 3, 5]) {
+      const again = decoderCenters(y, z, level, bandRows);
+      assert.equal(again.means, z.means, `${width}×${height} ẑ means, bands of ${bandRows ?? 'default'}`);
+      assert.equal(again.indexes, z.indexes, `${width}×${height} ẑ indexes, bands of ${bandRows ?? 'default'}`);
+    }
+    const file = encodeSync(img, w, { level });
+    const expected = { width, height, data: new Uint8Array(width * height * 3) };
+    for (const region of decodeTiles(y)) decodeTile(expected, latents, w, level, region);
+    assert.equal(decodeSync(file, w).data, expected.data, `${width}×${height}: the file decodes to the encoder's own x̂`);
+  }
+});
+
+test('ẑ\'s non-anchor stream coded in place of its anchors\' (a CRC-valid file) is CORRUPT or other pixels', () => {
+  const img = syntheticImage(100, 70, 9);
+  const bytes = encodeSync(img, w, { level: 1 });
+  const file = readContainer(bytes);
+  const good = decodeSync(bytes, w).data;
+  const streams = [...file.streams];
+  [streams[2], streams[3]] = [streams[3], streams[2]];
+  const forged = writeContainer({ ...file, streams });
+  try {
+    assert.not.equal(decodeSync(forged, w).data, good);
+  } catch (e) {
+    assert.is((e as { code?: string }).code, 'CORRUPT');
+  }
+});
+
+test.run();
