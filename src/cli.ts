@@ -7,7 +7,7 @@ import { basename, extname, join } from 'node:path';
 import { parseArgs as parseNodeArgs } from 'node:util';
 import { msSsimDecibels } from './eval/bd-rate.js';
 import { decodeSync, encodeLevel, encodeSync, levelEncoder, type EncodeOptions, type TileProgress } from './codec/codec.js';
-import { FLAG_GRAYSCALE, readHeader, resolveLimits, type Limits } from './format/container.js';
+import { FLAG_GRAYSCALE, FLAG_METADATA, fileMetadata, readContainer, readHeader, resolveLimits, withMetadata, type Limits } from './format/container.js';
 import { AaraError, fail } from './core/errors.js';
 import { checkOutputs, createDirectory, inputByteLimit, readSource, refuseTerminalOutput, STDIO, writeOutput, writeStdout } from './io/files.js';
 import { decodeImage, encodePng } from './io/image-io.js';
@@ -48,6 +48,9 @@ Options (a command refuses, exit 2, an option it does not take):
       --target-psnr DB the smallest level whose decoded file reaches DB dB PSNR
                        (a target no level meets is reported; the nearest level is written)
       --psnr           decode the file written and report its PSNR (costs a second decode)
+ encode and decode:
+      --metadata all|none  keep (default) or drop the ICC profile and EXIF: encode stores the input's,
+                       decode writes the file's into the PNG (iCCP, eXIf)
  encode, decode, info, compare:
       --max-pixels N   refuse images (in and out) above N pixels (default 25165824 = 24 Mpixel), and
                        input files or stdin above 16 bytes per pixel of it + 4 MiB
@@ -85,6 +88,8 @@ interface Options {
   verbose: boolean;
   json: boolean;
   psnr: boolean;
+  /** keep the ICC profile and EXIF (encode: into the file; decode: into the PNG) */
+  metadata: boolean;
   levels?: number[];
   out?: string;
   quick: boolean;
@@ -109,6 +114,7 @@ const OPTIONS = {
   verbose: { type: 'boolean', short: 'v' },
   json: { type: 'boolean' },
   psnr: { type: 'boolean' },
+  metadata: { type: 'string' },
   quick: { type: 'boolean' },
 } as const satisfies Record<string, { type: 'string' | 'boolean'; short?: string }>;
 
@@ -116,8 +122,8 @@ type OptionName = keyof typeof OPTIONS;
 
 /** The options each command takes; any other is a usage error (`info f.aara -q 3`: exit 2). */
 const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
-  encode: ['output', 'outdir', 'level', 'quality', 'target-bpp', 'target-size', 'target-psnr', 'weights', 'threads', 'max-pixels', 'force', 'quiet', 'json', 'psnr', 'verbose'],
-  decode: ['output', 'outdir', 'weights', 'threads', 'max-pixels', 'force', 'quiet', 'json', 'verbose'],
+  encode: ['output', 'outdir', 'level', 'quality', 'target-bpp', 'target-size', 'target-psnr', 'weights', 'threads', 'max-pixels', 'force', 'quiet', 'json', 'psnr', 'metadata', 'verbose'],
+  decode: ['output', 'outdir', 'weights', 'threads', 'max-pixels', 'force', 'quiet', 'json', 'metadata', 'verbose'],
   info: ['max-pixels', 'quiet', 'json'],
   compare: ['max-pixels', 'json'],
   eval: ['levels', 'out', 'quick', 'weights', 'threads', 'quiet', 'json'],
@@ -147,7 +153,9 @@ export function parseArgs(argv: string[]): Options {
   const o: Options = {
     command, inputs, output: v.output, outdir: v.outdir, weights: v.weights, out: v.out,
     force: v.force ?? false, quiet: v.quiet ?? false, verbose: v.verbose ?? false, json: v.json ?? false, psnr: v.psnr ?? false, quick: v.quick ?? false,
+    metadata: v.metadata !== 'none',
   };
+  if (v.metadata !== undefined && v.metadata !== 'all' && v.metadata !== 'none') fail('USAGE', `--metadata takes all or none, got '${v.metadata}'`);
   const allowed = COMMAND_OPTIONS[command];
   if (allowed !== undefined) {
     for (const token of tokens) {
@@ -418,10 +426,13 @@ async function encodeFiles(o: Options, codec: Codec, outputs: string[]): Promise
       const img = decodeImage(await readSource(input, maxInputBytes(o)), limits);
       const started = performance.now();
       const grayscale = img.info.grayscale;
-      const targeted = o.target && await encodeToTarget(o.target, img, codec, codec.levels(img, { grayscale, limits }), limits);
+      // the codec codes the pixels; the file also keeps the input's ICC profile and EXIF (counted by --target-size)
+      const metadata = o.metadata ? img.metadata : undefined;
+      const keeping = (encodeAt: (level: number) => Promise<Uint8Array>) => async (l: number) => withMetadata(await encodeAt(l), metadata);
+      const targeted = o.target && await encodeToTarget(o.target, img, codec, keeping(codec.levels(img, { grayscale, limits })), limits);
       const level = targeted?.level ?? encodeLevel(o, codec.weights);
       const progress = tileCounting(tileBar(o, input));
-      const bytes = targeted?.bytes ?? await codec.encode(img, { level, grayscale, limits, onTile: progress.onTile });
+      const bytes = targeted?.bytes ?? withMetadata(await codec.encode(img, { level, grayscale, limits, onTile: progress.onTile }), metadata);
       verbose(o, codec, input, level, progress.total());
       const encodeSeconds = (performance.now() - started) / 1000;
       await writeTo(o, output, bytes);
@@ -466,7 +477,7 @@ async function decodeFiles(o: Options, codec: Codec, outputs: string[]): Promise
       const img = await codec.decode(bytes, limitsOf(o), progress.onTile);
       verbose(o, codec, input, readHeader(bytes).level, progress.total());
       const decodeSeconds = (performance.now() - started) / 1000;
-      await writeTo(o, output, encodePng(img));
+      await writeTo(o, output, encodePng(img, o.metadata ? fileMetadata(bytes) : undefined));
       report(o, `${input} → ${output}: ${img.width}×${img.height}, decode ${decodeSeconds.toFixed(2)} s`,
         { input, output, width: img.width, height: img.height, decodeSeconds });
     });
@@ -480,10 +491,14 @@ async function infoCommand(o: Options): Promise<void> {
   const h = readHeader(bytes, limitsOf(o));
   const weightsId = hexBytes(h.weightsId);
   const rate = bpp(bytes.length, h.width, h.height);
+  const metadata = h.flags & FLAG_METADATA ? readContainer(bytes, limitsOf(o)).metadata : undefined;
+  const kept = [metadata?.icc && `ICC profile ${metadata.icc.length} bytes`, metadata?.exif && `EXIF ${metadata.exif.length} bytes`].filter(Boolean);
   report(o,
     `${o.inputs[0]}: aara v${h.version}, ${h.width}×${h.height}, level ${h.level}, ${bytes.length} bytes, ` +
-    `${rate.toFixed(4)} bpp, ${h.streamCount} streams, weights ${weightsId}${h.flags & FLAG_GRAYSCALE ? ', grayscale source' : ''}`,
-    { file: o.inputs[0], version: h.version, width: h.width, height: h.height, level: h.level, bytes: bytes.length, bpp: rate, streams: h.streamCount, weightsId, grayscale: Boolean(h.flags & FLAG_GRAYSCALE) });
+    `${rate.toFixed(4)} bpp, ${h.streamCount} streams, weights ${weightsId}${h.flags & FLAG_GRAYSCALE ? ', grayscale source' : ''}` +
+    (kept.length > 0 ? `, ${kept.join(', ')}` : ''),
+    { file: o.inputs[0], version: h.version, width: h.width, height: h.height, level: h.level, bytes: bytes.length, bpp: rate, streams: h.streamCount, weightsId,
+      grayscale: Boolean(h.flags & FLAG_GRAYSCALE), iccBytes: metadata?.icc?.length ?? 0, exifBytes: metadata?.exif?.length ?? 0 });
 }
 
 /** `aara compare a b`: PSNR and MS-SSIM of two PNG/JPEG images of one size (RGB; alpha dropped as on encode). */

@@ -7,12 +7,13 @@
  *   const { width, height, data } = decodeSync(file);                  // RGB bytes
  *   const same = await encode({ width, height, data }, { level: 5 }); // the same bytes, on worker threads
  *   const sweep = await encodeLevels(pngBytes, [0, 4, 7]);           // several levels, the main analysis shared
+ *   decodeSync(encodeSync(jpegBytes)).metadata                         // { icc?, exif? }: the source's ICC profile and EXIF
  *   await close();                                                     // stops the workers, frees reused buffers (optional)
  */
 import { DEFAULT_LEVEL, decodeSync as decodeWith, encodeLevel, encodeSync as encodeWith } from './codec/codec.js';
 export { DEFAULT_LEVEL };
 import { budgetOf, type Budget } from './core/budget.js';
-import { readHeader, resolveLimits, type Limits } from './format/container.js';
+import { fileMetadata, readHeader, resolveLimits, withMetadata, type ImageMetadata, type Limits } from './format/container.js';
 import { DECODE_BYTES_PER_PIXEL, ENCODE_BYTES_PER_PIXEL, type MemoryGate } from './parallel/memory-gate.js';
 import { fail } from './core/errors.js';
 import { asBytes, describe, knownOptions } from './core/options.js';
@@ -26,7 +27,7 @@ import { isWeights, type Weights } from './format/weights.js';
 import { releaseSpares } from './model/tensor.js';
 
 export { AaraError, ERRORS, type ErrorCode } from './core/errors.js';
-export { DEFAULT_LIMITS, type Limits } from './format/container.js';
+export { DEFAULT_LIMITS, type ImageMetadata, type Limits } from './format/container.js';
 export type { Budget } from './core/budget.js';
 export type { RgbImage } from './io/pixels.js';
 export type { Weights } from './format/weights.js';
@@ -55,7 +56,18 @@ export interface Options {
   deadline?: number;
 }
 
-export interface AsyncOptions extends Options {
+export interface EncodeOptions extends Options {
+  /**
+   * what the file keeps beside the pixels: by default the ICC profile and EXIF of PNG/JPEG input (none for raw
+   * pixels); 'none' keeps nothing; an object stores exactly its `icc` and `exif` bytes
+   */
+  metadata?: 'none' | ImageMetadata;
+}
+
+/** A decoded image, and the ICC profile and EXIF its file kept (absent when it kept none). */
+export type DecodedImage = RgbImage & { metadata?: ImageMetadata };
+
+export interface AsyncOptions extends EncodeOptions {
   /** worker threads, read when the shared pool starts (the first async call after import or close()); default: the cores */
   threads?: number;
   /**
@@ -99,7 +111,7 @@ function badWeights(weights: unknown): never {
 
 /** The options each call takes: anything else is BAD_ARGUMENT (knownOptions). */
 const DECODE_OPTIONS = ['weights', 'limits', 'signal', 'deadline'] as const;
-const ENCODE_OPTIONS = ['level', 'quality', ...DECODE_OPTIONS] as const;
+const ENCODE_OPTIONS = ['level', 'quality', 'metadata', ...DECODE_OPTIONS] as const;
 const POOL_OPTIONS = ['threads', 'memory'] as const;
 
 /** The caller's options, checked: an object or nothing, only fields `call` takes, each of the right type (BAD_ARGUMENT otherwise). */
@@ -116,13 +128,29 @@ function checkedOptions<T extends AsyncOptions>(options: T | undefined, allowed:
     !isWeights(weights)) badWeights(weights);
   resolveLimits(opts.limits);
   budgetOf(opts);
+  const m = opts.metadata;
+  if (m !== undefined && m !== 'none' && !(typeof m === 'object' && m !== null && !Array.isArray(m) &&
+    Object.entries(m).every(([key, v]) => (key === 'icc' || key === 'exif') && (v === undefined || v instanceof Uint8Array)))) {
+    fail('BAD_ARGUMENT', `metadata must be 'none' or { icc?: Uint8Array, exif?: Uint8Array }, got ${describe(m)}`);
+  }
   return opts;
 }
 
-export function toImage(input: ImageInput, limits?: Partial<Limits>): RgbImage & { grayscale: boolean } {
+/** The metadata a file of `img` keeps under the `metadata` option (the codec codes pixels; the container carries the rest). */
+function keptMetadata(img: { metadata?: ImageMetadata }, option: EncodeOptions['metadata']): ImageMetadata | undefined {
+  return option === 'none' ? undefined : option ?? img.metadata;
+}
+
+/** The decoded pixels and what their file kept beside them. */
+function decoded(img: RgbImage, file: Uint8Array): DecodedImage {
+  const metadata = fileMetadata(file);
+  return metadata ? { ...img, metadata } : img;
+}
+
+export function toImage(input: ImageInput, limits?: Partial<Limits>): RgbImage & { grayscale: boolean; metadata?: ImageMetadata } {
   if (input instanceof Uint8Array || input instanceof ArrayBuffer) {
     const img = decodeImage(asBytes(input, 'image bytes'), limits);
-    return { width: img.width, height: img.height, data: img.data, grayscale: img.info.grayscale };
+    return { width: img.width, height: img.height, data: img.data, grayscale: img.info.grayscale, ...(img.metadata && { metadata: img.metadata }) };
   }
   if (typeof input !== 'object' || input === null) {
     return fail('BAD_ARGUMENT', `an image must be PNG/JPEG bytes or { width, height, data }, got ${describe(input)}`);
@@ -132,16 +160,18 @@ export function toImage(input: ImageInput, limits?: Partial<Limits>): RgbImage &
 
 const checkedBytes = (bytes: unknown): Uint8Array => asBytes(bytes, 'an .aara file');
 
-export function encodeSync(input: ImageInput, options?: Options): Uint8Array {
+export function encodeSync(input: ImageInput, options?: EncodeOptions): Uint8Array {
   const opts = checkedOptions(options, ENCODE_OPTIONS, 'encodeSync');
   const img = toImage(input, opts.limits);
   const w = resolveWeights(opts.weights);
-  return encodeWith(img, w, { level: encodeLevel(opts, w), grayscale: img.grayscale, limits: opts.limits, ...budgetOf(opts) });
+  const file = encodeWith(img, w, { level: encodeLevel(opts, w), grayscale: img.grayscale, limits: opts.limits, ...budgetOf(opts) });
+  return withMetadata(file, keptMetadata(img, opts.metadata));
 }
 
-export function decodeSync(bytes: Uint8Array | ArrayBuffer, options?: Omit<Options, 'level'>): RgbImage {
+export function decodeSync(bytes: Uint8Array | ArrayBuffer, options?: Omit<Options, 'level' | 'quality'>): DecodedImage {
   const opts = checkedOptions<Options>(options, DECODE_OPTIONS, 'decodeSync');
-  return decodeWith(checkedBytes(bytes), resolveWeights(opts.weights), { limits: opts.limits, ...budgetOf(opts) });
+  const file = checkedBytes(bytes);
+  return decoded(decodeWith(file, resolveWeights(opts.weights), { limits: opts.limits, ...budgetOf(opts) }), file);
 }
 
 /** Runs one call on the shared pool once its whole-image memory fits the pool's gate. */
@@ -161,28 +191,31 @@ export async function encode(input: ImageInput, options?: AsyncOptions): Promise
   const { weights, bytes } = resolveWeightFile(opts.weights);
   const budget = budgetOf(opts);
   const { pool, gate } = sharedPool(opts);
-  return gated(gate, img.width * img.height, ENCODE_BYTES_PER_PIXEL, budget, () => encodeParallel(img, weights, bytes, {
+  const file = await gated(gate, img.width * img.height, ENCODE_BYTES_PER_PIXEL, budget, () => encodeParallel(img, weights, bytes, {
     level: encodeLevel(opts, weights), grayscale: img.grayscale, limits: opts.limits, ...budget, pool,
   }));
+  return withMetadata(file, keptMetadata(img, opts.metadata));
 }
 
 /**
  * One image at several levels on worker threads, the main analysis f_m(x) computed once (it comes before
  * the level's gains): each file is encode()'s at its level, in less time than separate calls.
  */
-export async function encodeLevels(input: ImageInput, levels: number[], options?: Omit<AsyncOptions, 'level'>): Promise<LevelFile[]> {
-  const opts = checkedOptions<AsyncOptions>(options, [...DECODE_OPTIONS, ...POOL_OPTIONS], 'encodeLevels');
+export async function encodeLevels(input: ImageInput, levels: number[], options?: Omit<AsyncOptions, 'level' | 'quality'>): Promise<LevelFile[]> {
+  const opts = checkedOptions<AsyncOptions>(options, ['metadata', ...DECODE_OPTIONS, ...POOL_OPTIONS], 'encodeLevels');
   if (!Array.isArray(levels) || levels.length === 0) fail('BAD_ARGUMENT', `levels must be a non-empty array, got ${describe(levels)}`);
   const img = toImage(input, opts.limits);
   const { weights, bytes } = resolveWeightFile(opts.weights);
   const budget = budgetOf(opts);
   const { pool, gate } = sharedPool(opts);
-  return gated(gate, img.width * img.height, ENCODE_BYTES_PER_PIXEL, budget, () =>
+  const files = await gated(gate, img.width * img.height, ENCODE_BYTES_PER_PIXEL, budget, () =>
     encodeLevelsParallel(img, weights, bytes, levels, { grayscale: img.grayscale, limits: opts.limits, ...budget, pool }));
+  const metadata = keptMetadata(img, opts.metadata);
+  return files.map((f) => ({ ...f, bytes: withMetadata(f.bytes, metadata) }));
 }
 
 /** decodeSync on worker threads: the same pixels. */
-export async function decode(bytes: Uint8Array | ArrayBuffer, options?: Omit<AsyncOptions, 'level'>): Promise<RgbImage> {
+export async function decode(bytes: Uint8Array | ArrayBuffer, options?: Omit<AsyncOptions, 'level' | 'quality' | 'metadata'>): Promise<DecodedImage> {
   const opts = checkedOptions<AsyncOptions>(options, [...DECODE_OPTIONS, ...POOL_OPTIONS], 'decode');
   const { weights, bytes: weightBytes } = resolveWeightFile(opts.weights);
   const file = checkedBytes(bytes);
@@ -192,7 +225,7 @@ export async function decode(bytes: Uint8Array | ArrayBuffer, options?: Omit<Asy
   const img = await gated(gate, width * height, DECODE_BYTES_PER_PIXEL, budget, () =>
     decodeParallel(file, weights, weightBytes, { limits: opts.limits, ...budget, pool }));
   // the workers wrote into shared memory: hand back a plain Uint8Array, as decodeSync does
-  return { width: img.width, height: img.height, data: img.data.slice() };
+  return decoded({ width: img.width, height: img.height, data: img.data.slice() }, file);
 }
 
 /**

@@ -78,7 +78,7 @@ test('every error code from a crafted file', () => {
     [patched(4, 0), 'UNSUPPORTED_VERSION'],
     [patched(4, 2).subarray(0, 5), 'UNSUPPORTED_VERSION'], // the version is known before the header ends
     [file.subarray(0, 23), 'TRUNCATED'],
-    [patched(6, 0b100), 'CORRUPT'], // unknown flag
+    [patched(6, 0b1000), 'CORRUPT'], // unknown flag (bit 3; bit 2 says a metadata section follows: test/metadata.test.ts)
     [patched(7, 0), 'CORRUPT'], // no stream
     [patched(7, 65), 'CORRUPT'], // over MAX_STREAMS
     [patched(8, ...u32(0)), 'BAD_DIMENSIONS'],

@@ -17,12 +17,12 @@ import { decodeSync, encodeLevel, encodeSync } from '../codec/codec.js';
 import { budgetOf } from '../core/budget.js';
 import { AaraError, fail, type ErrorCode } from '../core/errors.js';
 import { asBytes, describe, knownOptions } from '../core/options.js';
-import type { Limits } from '../format/container.js';
+import { fileMetadata, type ImageMetadata, type Limits } from '../format/container.js';
 import { isWeights, readWeights as readWeightFile, type Weights } from '../format/weights.js';
 import { toRgb, toRgba, type RgbaImage } from '../io/pixels.js';
 
 export { AaraError, ERRORS, type ErrorCode } from '../core/errors.js';
-export { DEFAULT_LIMITS, type Limits } from '../format/container.js';
+export { DEFAULT_LIMITS, type ImageMetadata, type Limits } from '../format/container.js';
 export type { Weights } from '../format/weights.js';
 export type { RgbaImage, RgbImage } from '../io/pixels.js';
 
@@ -81,10 +81,13 @@ function checkedModel(weights: unknown): Weights {
   return isWeights(weights) ? weights : fail('BAD_ARGUMENT', `weights must come from readWeights/loadWeights, got ${describe(weights)}`);
 }
 
-/** An .aara file's pixels, RGBA (alpha 255). */
-export function decode(file: Uint8Array | ArrayBuffer, weights: Weights, options?: DecodeOptions): RgbaImage {
+/** An .aara file's pixels, RGBA (alpha 255), and the ICC profile and EXIF it kept (copies; absent when none). */
+export function decode(file: Uint8Array | ArrayBuffer, weights: Weights, options?: DecodeOptions): RgbaImage & { metadata?: ImageMetadata } {
   const opts = knownOptions(options, DECODE_OPTIONS, 'decode');
-  return toRgba(decodeSync(asBytes(file, 'an .aara file'), checkedModel(weights), { limits: opts.limits, ...budgetOf(opts) }));
+  const bytes = asBytes(file, 'an .aara file');
+  const img = toRgba(decodeSync(bytes, checkedModel(weights), { limits: opts.limits, ...budgetOf(opts) }));
+  const metadata = fileMetadata(bytes);
+  return metadata ? { ...img, metadata } : img;
 }
 
 /** The .aara file of an RGBA or RGB image. */

@@ -8,13 +8,16 @@
  * 5       1      level (quality level index, 0-based), or with flag bit 1 the level in sixteenths (a quality
  *                between two levels: level byte/16, never a whole level)
  * 6       1      flags (bit 0: the source image was grayscale — informative only; bit 1: the level byte counts
- *                sixteenths; other bits must be 0)
+ *                sixteenths; bit 2: a metadata section follows the streams; other bits must be 0)
  * 7       1      S = number of entropy streams (1..64)
  * 8       4      width  (u32, ≥ 1)
  * 12      4      height (u32, ≥ 1)
  * 16      8      weights ID (first 8 bytes of the weight file's ID)
  * 24      4·S    byte length of each stream (u32)
  * 24+4S   Σ      the streams, concatenated
+ *         …      metadata section (flag bit 2 only): K = count of entries (u8, 1..2), then per entry, kinds
+ *                increasing: kind (u8: 1 ICC colour profile, 2 EXIF as a TIFF structure, "II*\0" or "MM\0*"),
+ *                byte length (u32, ≥ 1), the bytes. The decoder gives them back as they were stored.
  * end−4   4      CRC-32 of every byte before it
  * ```
  * All multi-byte fields are little endian.
@@ -32,7 +35,12 @@ export const VERSION = 1;
 export const FLAG_GRAYSCALE = 1;
 /** flags bit 1: the level byte counts sixteenths of a level (a position between two levels); writeContainer sets it */
 const FLAG_LEVEL_SIXTEENTHS = 2;
-const KNOWN_FLAGS = FLAG_GRAYSCALE | FLAG_LEVEL_SIXTEENTHS;
+/** flags bit 2: a metadata section follows the streams; writeContainer sets it */
+export const FLAG_METADATA = 4;
+const KNOWN_FLAGS = FLAG_GRAYSCALE | FLAG_LEVEL_SIXTEENTHS | FLAG_METADATA;
+/** Metadata entry kinds, in the order a file stores them. */
+const METADATA_KINDS = ['icc', 'exif'] as const;
+const METADATA_ENTRY_HEADER_BYTES = 5;
 /** Positions between levels come in steps of 1/LEVEL_STEPS: fine enough for any quality 0…100, one byte for 16 levels. */
 export const LEVEL_STEPS = 16;
 /** The format's cap on S: far above any channel grouping, and it bounds the header at 24 + 256 bytes. */
@@ -64,6 +72,33 @@ export interface Container {
   weightsId: Uint8Array;
   /** views into the file's bytes, zero-copy */
   streams: Uint8Array[];
+  /** what the source image carried beside its pixels (views into the file's bytes); absent when nothing */
+  metadata?: ImageMetadata;
+}
+
+/**
+ * What an image carries beside its pixels that a viewer needs to show it as its author saw it: the ICC colour
+ * profile (an ICC.1 profile's bytes) and EXIF (the TIFF structure, "II*\0" or "MM\0*", as in a PNG eXIf chunk).
+ */
+export interface ImageMetadata {
+  icc?: Uint8Array;
+  exif?: Uint8Array;
+}
+
+/** The entries of `m` a file stores: kinds in format order, empty ones left out. */
+function metadataEntries(m: ImageMetadata | undefined): Array<[number, Uint8Array]> {
+  const entries: Array<[number, Uint8Array]> = [];
+  METADATA_KINDS.forEach((kind, i) => {
+    const bytes = m?.[kind];
+    if (bytes && bytes.length > 0) entries.push([i + 1, bytes]);
+  });
+  return entries;
+}
+
+/** Bytes of the metadata section of `m` (0 when there is nothing to store): for size targets that count the whole file. */
+export function metadataBytes(m: ImageMetadata | undefined): number {
+  const entries = metadataEntries(m);
+  return entries.length === 0 ? 0 : 1 + entries.reduce((n, [, bytes]) => n + METADATA_ENTRY_HEADER_BYTES + bytes.length, 0);
 }
 
 export type Header = Omit<Container, 'streams'> & { streamCount: number };
@@ -132,13 +167,15 @@ export function writeContainer(c: Omit<Container, 'version'>): Uint8Array {
     if (stream.length > U32_MAX) fail('TOO_LARGE', `stream of ${stream.length} bytes`);
     payload += stream.length;
   }
+  const entries = metadataEntries(c.metadata);
+  for (const [, entry] of entries) if (entry.length > U32_MAX) fail('TOO_LARGE', `metadata of ${entry.length} bytes`);
 
-  const bytes = new Uint8Array(streamsStart(streamCount) + payload + CRC_BYTES);
+  const bytes = new Uint8Array(streamsStart(streamCount) + payload + metadataBytes(c.metadata) + CRC_BYTES);
   const view = viewOf(bytes);
   for (let i = 0; i < MAGIC.length; i++) bytes[i] = MAGIC.charCodeAt(i);
   bytes[VERSION_OFFSET] = VERSION;
   bytes[LEVEL_OFFSET] = levelByte;
-  bytes[FLAGS_OFFSET] = c.flags | (fractional ? FLAG_LEVEL_SIXTEENTHS : 0);
+  bytes[FLAGS_OFFSET] = c.flags | (fractional ? FLAG_LEVEL_SIXTEENTHS : 0) | (entries.length > 0 ? FLAG_METADATA : 0);
   bytes[STREAM_COUNT_OFFSET] = streamCount;
   view.setUint32(WIDTH_OFFSET, c.width, true);
   view.setUint32(HEIGHT_OFFSET, c.height, true);
@@ -149,8 +186,30 @@ export function writeContainer(c: Omit<Container, 'version'>): Uint8Array {
     bytes.set(stream, at);
     at += stream.length;
   });
+  if (entries.length > 0) {
+    bytes[at++] = entries.length;
+    for (const [kind, entry] of entries) {
+      bytes[at] = kind;
+      view.setUint32(at + 1, entry.length, true);
+      bytes.set(entry, at + METADATA_ENTRY_HEADER_BYTES);
+      at += METADATA_ENTRY_HEADER_BYTES + entry.length;
+    }
+  }
   view.setUint32(at, crc32(bytes, 0, at), true);
   return bytes;
+}
+
+/** Copies of the metadata a valid file kept (they do not hold on to the file), or undefined when it kept none. */
+export function fileMetadata(file: Uint8Array): ImageMetadata | undefined {
+  const { metadata } = readContainer(file);
+  return metadata && { ...(metadata.icc && { icc: metadata.icc.slice() }), ...(metadata.exif && { exif: metadata.exif.slice() }) };
+}
+
+/** The same file with `metadata` in place of what it stored (nothing in it: the section is dropped); `file` itself when both are empty. */
+export function withMetadata(file: Uint8Array, metadata: ImageMetadata | undefined): Uint8Array {
+  if (metadataBytes(metadata) === 0 && (file[FLAGS_OFFSET] & FLAG_METADATA) === 0) return file;
+  const c = readContainer(file);
+  return writeContainer({ ...c, flags: c.flags & FLAG_GRAYSCALE, metadata });
 }
 
 /** The fixed header only (the first 24 bytes suffice), validated: for `info` and as readContainer's first step. */
@@ -204,7 +263,8 @@ export function readContainer(bytes: Uint8Array, limits?: Partial<Limits>): Cont
   const crcAt = bytes.length - CRC_BYTES;
   const present = crcAt - start;
   if (declared > present) fail('TRUNCATED', `the streams need ${declared} bytes, ${present} are present`);
-  if (declared < present) fail('CORRUPT', `${present - declared} unexpected bytes after the streams`);
+  const metadata = (header.flags & FLAG_METADATA) !== 0 ? readMetadata(bytes, start + declared, crcAt) : undefined;
+  if (!metadata && declared < present) fail('CORRUPT', `${present - declared} unexpected bytes after the streams`);
   if (crc32(bytes, 0, crcAt) !== view.getUint32(crcAt, true)) fail('CHECKSUM_MISMATCH');
 
   const streams: Uint8Array[] = [];
@@ -214,5 +274,30 @@ export function readContainer(bytes: Uint8Array, limits?: Partial<Limits>): Cont
     streams.push(bytes.subarray(at, at + length));
     at += length;
   }
-  return { ...header, streams };
+  return { ...header, streams, ...(metadata && { metadata }) };
+}
+
+/** The metadata section in bytes [from, end): exactly its entries, each kind once and in order. */
+function readMetadata(bytes: Uint8Array, from: number, end: number): ImageMetadata {
+  const view = viewOf(bytes);
+  if (from >= end) fail('TRUNCATED', 'the metadata section is missing');
+  const count = bytes[from];
+  if (count < 1 || count > METADATA_KINDS.length) fail('CORRUPT', `${count} metadata entries`);
+  const metadata: ImageMetadata = {};
+  let at = from + 1;
+  let previous = 0;
+  for (let e = 0; e < count; e++) {
+    if (at + METADATA_ENTRY_HEADER_BYTES > end) fail('TRUNCATED', 'inside the metadata section');
+    const kind = bytes[at];
+    if (kind <= previous || kind > METADATA_KINDS.length) fail('CORRUPT', `metadata entry of kind ${kind} after kind ${previous}`);
+    const length = view.getUint32(at + 1, true);
+    if (length === 0) fail('CORRUPT', 'an empty metadata entry');
+    at += METADATA_ENTRY_HEADER_BYTES;
+    if (length > end - at) fail('TRUNCATED', `a metadata entry of ${length} bytes, ${end - at} are present`);
+    metadata[METADATA_KINDS[kind - 1]] = bytes.subarray(at, at + length);
+    at += length;
+    previous = kind;
+  }
+  if (at < end) fail('CORRUPT', `${end - at} unexpected bytes after the metadata`);
+  return metadata;
 }

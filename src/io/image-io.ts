@@ -1,19 +1,24 @@
 /**
  * The images aara reads and writes: PNG or JPEG in (sniffed by magic bytes), 8-bit RGB PNG out.
  *
+ * Metadata: the ICC colour profile (PNG iCCP, JPEG APP2 ICC_PROFILE segments) and EXIF (PNG eXIf, JPEG APP1) are
+ * read as `metadata` and written back into a PNG (iCCP, eXIf). A JPEG turned upright by its EXIF orientation keeps
+ * EXIF that says orientation 1, or viewers would turn it again. A damaged profile is left out, never fatal.
+ *
  * Alpha policy: aara codes RGB only. When an image carries alpha (PNG colour types 4 and 6, or a tRNS chunk) the
  * alpha is dropped and every pixel keeps its stored RGB as is, whatever its opacity; `info.droppedAlpha` reports it.
  *
  * Hostile input: the declared size (PNG IHDR, JPEG SOF) is checked against the limits before anything is decoded,
  * and every library failure comes out as an AaraError.
  */
-import { inflateSync } from 'node:zlib';
+import { deflateSync, inflateSync } from 'node:zlib';
 import { PNG } from 'pngjs';
 import { decode as decodeJpegPixels } from 'jpeg-js';
 import { AaraError, fail } from '../core/errors.js';
 // One set of size limits for images and bitstreams alike.
-import { resolveLimits, type Limits } from '../format/container.js';
-import { exifOrientation, orient } from './orientation.js';
+import { resolveLimits, type ImageMetadata, type Limits } from '../format/container.js';
+import { crc32 } from '../format/crc32.js';
+import { exifTiff, orient, tiffOrientation, uprightExif } from './orientation.js';
 import { toRgb, type RgbImage } from './pixels.js';
 
 export interface ReadInfo {
@@ -28,9 +33,17 @@ export interface ReadInfo {
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 const JPEG_SIGNATURE = [0xff, 0xd8, 0xff];
+/** ICC profiles are kilobytes, rarely a few hundred; a compressed iCCP inflating past this is refused (left out). */
+const MAX_ICC_BYTES = 16 << 20;
+/** What a PNG chunk adds around its data: length, type, CRC. */
+const PNG_CHUNK_OVERHEAD = 12;
+/** IHDR, the first chunk, ends here: signature, then 13 bytes of data in a chunk. */
+const PNG_IHDR_END = PNG_SIGNATURE.length + PNG_CHUNK_OVERHEAD + 13;
+
+export type DecodedImage = RgbImage & { info: ReadInfo; metadata?: ImageMetadata };
 
 /** `limits` are merged field by field over DEFAULT_LIMITS (resolveLimits). */
-export function decodeImage(bytes: Uint8Array, partialLimits?: Partial<Limits>): RgbImage & { info: ReadInfo } {
+export function decodeImage(bytes: Uint8Array, partialLimits?: Partial<Limits>): DecodedImage {
   if (!(bytes instanceof Uint8Array)) fail('BAD_ARGUMENT', 'image bytes must be a Uint8Array');
   const limits = resolveLimits(partialLimits);
   if (startsWith(bytes, PNG_SIGNATURE)) return decodePng(bytes, limits);
@@ -38,14 +51,63 @@ export function decodeImage(bytes: Uint8Array, partialLimits?: Partial<Limits>):
   return fail('UNSUPPORTED_IMAGE', `expected a PNG or JPEG file, found ${describeContent(bytes)}`);
 }
 
-/** 8-bit RGB PNG (adaptive row filters, zlib level 9). Like toRgb, it also takes RGBA data and drops the alpha. */
-export function encodePng(img: RgbImage): Uint8Array {
+/**
+ * 8-bit RGB PNG (adaptive row filters, zlib level 9), with the metadata given as iCCP and eXIf chunks after IHDR.
+ * Like toRgb, it also takes RGBA data and drops the alpha.
+ */
+export function encodePng(img: RgbImage, metadata?: ImageMetadata): Uint8Array {
   const { width, height, data } = toRgb(img);
   const png = new PNG();
   png.width = width;
   png.height = height;
   png.data = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  return PNG.sync.write(png, { colorType: 2, inputColorType: 2, inputHasAlpha: false, bitDepth: 8 });
+  const bytes = PNG.sync.write(png, { colorType: 2, inputColorType: 2, inputHasAlpha: false, bitDepth: 8 });
+  const chunks: Uint8Array[] = [];
+  // iCCP: a profile name (Latin-1, 1–79 bytes; the source's is not kept), a null, compression method 0, zlib data
+  if (metadata?.icc) chunks.push(pngChunk('iCCP', concat(new TextEncoder().encode('ICC profile\0\0'), deflateSync(metadata.icc))));
+  if (metadata?.exif) chunks.push(pngChunk('eXIf', metadata.exif));
+  if (chunks.length === 0) return bytes;
+  return concat(bytes.subarray(0, PNG_IHDR_END), ...chunks, bytes.subarray(PNG_IHDR_END));
+}
+
+function concat(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** A PNG chunk: length, type, data, CRC-32 of type and data. */
+function pngChunk(type: string, data: Uint8Array): Uint8Array {
+  const chunk = new Uint8Array(PNG_CHUNK_OVERHEAD + data.length);
+  const view = new DataView(chunk.buffer);
+  view.setUint32(0, data.length);
+  for (let i = 0; i < 4; i++) chunk[4 + i] = type.charCodeAt(i);
+  chunk.set(data, 8);
+  view.setUint32(8 + data.length, crc32(chunk, 4, 8 + data.length));
+  return chunk;
+}
+
+/** The profile of an iCCP chunk's data (name, null, method 0, zlib stream), or undefined when it is damaged. */
+function iccOfPngChunk(data: Uint8Array): Uint8Array | undefined {
+  const nameEnd = data.indexOf(0);
+  if (nameEnd < 1 || nameEnd > 79 || data[nameEnd + 1] !== 0) return undefined;
+  try {
+    return new Uint8Array(inflateSync(data.subarray(nameEnd + 2), { maxOutputLength: MAX_ICC_BYTES }));
+  } catch {
+    return undefined;
+  }
+}
+
+/** `metadata` without its empty entries, or undefined when nothing is left. */
+function present(metadata: ImageMetadata): ImageMetadata | undefined {
+  const kept: ImageMetadata = {};
+  if (metadata.icc && metadata.icc.length > 0) kept.icc = metadata.icc;
+  if (metadata.exif && metadata.exif.length > 0) kept.exif = metadata.exif;
+  return kept.icc || kept.exif ? kept : undefined;
 }
 
 /**
@@ -109,6 +171,9 @@ interface PngLayout {
   imageData: Uint8Array[];
   /** Offset just past IEND; trailing bytes (common in the wild) are ignored, pngjs would reject them. */
   end: number;
+  /** the data of the first iCCP and eXIf chunks */
+  iccChunk?: Uint8Array;
+  exifChunk?: Uint8Array;
 }
 
 /** Samples per pixel of each PNG colour type, and the bit depths the PNG specification allows for it. */
@@ -120,7 +185,7 @@ const PNG_COLOR_TYPES: Record<number, { samples: number; depths: number[] }> = {
   6: { samples: 4, depths: [8, 16] },
 };
 
-function decodePng(bytes: Uint8Array, limits: Limits): RgbImage & { info: ReadInfo } {
+function decodePng(bytes: Uint8Array, limits: Limits): DecodedImage {
   const layout = readPngLayout(bytes, limits);
   const { width, height, bitDepth, colorType, interlaced } = layout.header;
   // The image data must inflate to exactly the size the header implies. pngjs caps nothing for interlaced images,
@@ -130,8 +195,10 @@ function decodePng(bytes: Uint8Array, limits: Limits): RgbImage & { info: ReadIn
   // pngjs scales 16-bit samples by round(v·255/65535) = round(v/257) and expands gray and palette to RGBA.
   const decoded = decodeWithLibrary('PNG', () => PNG.sync.read(pngForDecoder(bytes, layout)));
   const rgb = toRgb({ width, height, data: decoded.data });
+  const metadata = present({ icc: layout.iccChunk && iccOfPngChunk(layout.iccChunk), exif: layout.exifChunk?.slice() });
   return {
     ...rgb,
+    ...(metadata && { metadata }),
     info: {
       format: 'png',
       grayscale: colorType === 0 || colorType === 4,
@@ -147,6 +214,8 @@ function readPngLayout(bytes: Uint8Array, limits: Limits): PngLayout {
   const transparencyChunks: Array<[number, number]> = [];
   const imageData: Uint8Array[] = [];
   let header: PngHeader | undefined;
+  let iccChunk: Uint8Array | undefined;
+  let exifChunk: Uint8Array | undefined;
   let offset = PNG_SIGNATURE.length;
   for (;;) {
     if (offset + 12 > bytes.length) fail('BAD_IMAGE', 'PNG is truncated (no IEND chunk)');
@@ -163,8 +232,12 @@ function readPngLayout(bytes: Uint8Array, limits: Limits): PngLayout {
       transparencyChunks.push([offset, chunkEnd]);
     } else if (type === 'IDAT') {
       imageData.push(bytes.subarray(dataStart, dataStart + length));
+    } else if (type === 'iCCP') {
+      iccChunk ??= bytes.subarray(dataStart, dataStart + length);
+    } else if (type === 'eXIf') {
+      exifChunk ??= bytes.subarray(dataStart, dataStart + length);
     } else if (type === 'IEND') {
-      return { header, transparencyChunks, imageData, end: chunkEnd };
+      return { header, transparencyChunks, imageData, end: chunkEnd, iccChunk, exifChunk };
     }
     offset = chunkEnd;
   }
@@ -268,8 +341,9 @@ const UNSUPPORTED_JPEG_CODING: Record<number, string> = {
   0xcf: 'arithmetic-coded',
 };
 
-function decodeJpeg(bytes: Uint8Array, limits: Limits): RgbImage & { info: ReadInfo } {
-  const { frame, scanBytes, orientation } = readJpegFrame(bytes);
+function decodeJpeg(bytes: Uint8Array, limits: Limits): DecodedImage {
+  const { frame, scanBytes, exif, iccSegments } = readJpegFrame(bytes);
+  const orientation = exif ? tiffOrientation(exif) : 1;
   const coding = UNSUPPORTED_JPEG_CODING[frame.marker];
   if (coding) fail('UNSUPPORTED_IMAGE', `${coding} JPEG is not supported; only baseline and progressive`);
   if (frame.components === 4) fail('UNSUPPORTED_IMAGE', 'CMYK JPEG is not supported; convert to RGB');
@@ -288,7 +362,29 @@ function decodeJpeg(bytes: Uint8Array, limits: Limits): RgbImage & { info: ReadI
     }),
   );
   const rgb = orient(toRgb({ width: frame.width, height: frame.height, data: decoded.data }), orientation);
-  return { ...rgb, info: { format: 'jpeg', grayscale: frame.components === 1, droppedAlpha: false, bitDepth: 8, ...(orientation !== 1 && { orientation }) } };
+  const metadata = present({ icc: iccOfJpegSegments(iccSegments), exif: exif && (orientation !== 1 ? uprightExif(exif) : exif.slice()) });
+  return {
+    ...rgb,
+    ...(metadata && { metadata }),
+    info: { format: 'jpeg', grayscale: frame.components === 1, droppedAlpha: false, bitDepth: 8, ...(orientation !== 1 && { orientation }) },
+  };
+}
+
+/** "ICC_PROFILE\0", then the segment's number (1-based) and the count, then a piece of the profile (ICC.1 B.4). */
+const ICC_SEGMENT_HEADER = 'ICC_PROFILE\0';
+
+/** The profile of a JPEG's APP2 ICC_PROFILE segments, or undefined when there is none or a piece is missing. */
+function iccOfJpegSegments(segments: Uint8Array[]): Uint8Array | undefined {
+  if (segments.length === 0) return undefined;
+  const count = segments[0][ICC_SEGMENT_HEADER.length + 1];
+  const pieces: Uint8Array[] = [];
+  for (const s of segments) {
+    const [number, total] = [s[ICC_SEGMENT_HEADER.length], s[ICC_SEGMENT_HEADER.length + 1]];
+    if (total !== count || number < 1 || number > count || pieces[number - 1]) return undefined;
+    pieces[number - 1] = s.subarray(ICC_SEGMENT_HEADER.length + 2);
+  }
+  if (pieces.length !== count || pieces.some((p) => p === undefined)) return undefined;
+  return concat(...pieces);
 }
 
 /**
@@ -304,19 +400,23 @@ function jpegMemoryBudgetMB(maxPixels: number): number {
  * header. The whole walk matters: jpeg-js fills missing scan data with gray instead of failing, so truncation
  * must be caught here.
  */
-function readJpegFrame(bytes: Uint8Array): { frame: JpegFrame; scanBytes: number; orientation: number } {
+function readJpegFrame(bytes: Uint8Array): { frame: JpegFrame; scanBytes: number; exif?: Uint8Array; iccSegments: Uint8Array[] } {
   let frame: JpegFrame | undefined;
   let scanBytes = 0;
-  let orientation: number | undefined;
+  let exif: Uint8Array | undefined;
+  const iccSegments: Uint8Array[] = [];
   let offset = 2; // past SOI
   for (;;) {
     const marker = nextJpegMarker(bytes, offset);
     offset = marker.end;
-    if (marker.code === 0xd9) return { frame: frame ?? fail('BAD_IMAGE', 'JPEG has no frame header'), scanBytes, orientation: orientation ?? 1 };
+    if (marker.code === 0xd9) return { frame: frame ?? fail('BAD_IMAGE', 'JPEG has no frame header'), scanBytes, exif, iccSegments };
     if (!hasSegment(marker.code)) continue;
     const length = segmentLength(bytes, offset);
-    // the first EXIF APP1 segment says how to turn the image (a later one, or an XMP APP1, does not count)
-    if (marker.code === 0xe1 && orientation === undefined && bytes[offset + 2] === 0x45) orientation = exifOrientation(bytes.subarray(offset + 2, offset + length));
+    const payload = bytes.subarray(offset + 2, offset + length);
+    // the first EXIF APP1 segment is the image's EXIF and says how to turn it (a later one, or an XMP APP1, does not count)
+    if (marker.code === 0xe1 && exif === undefined) exif = exifTiff(payload);
+    if (marker.code === 0xe2 && payload.length > ICC_SEGMENT_HEADER.length + 2 &&
+      String.fromCharCode(...payload.subarray(0, ICC_SEGMENT_HEADER.length)) === ICC_SEGMENT_HEADER) iccSegments.push(payload);
     if (isStartOfFrame(marker.code) && frame === undefined) frame = parseFrameHeader(bytes, offset, marker.code, length);
     if (marker.code !== 0xda) {
       offset += length;
