@@ -7,7 +7,7 @@ import { bdRate, msSsimDecibels, type RdPoint } from '../src/eval/bd-rate.js';
 import { SYSTEM_TOOLS_REQUIRED } from './helpers/system-tools.js';
 import { CLASSIC_CODECS, isInstalled, readPpm, writePpm } from '../src/eval/classic-codecs.js';
 import { loadWeightFile } from '../src/io/weight-files.js';
-import { evalCommand } from '../src/eval/eval.js';
+import { evalCommand, jsonText } from '../src/eval/eval.js';
 import { niceAxis, PUBLISHED_CURVES, renderRdSvg, type RdCurve } from '../src/eval/eval-plot.js';
 import { averageOf, renderCompareHtml, renderMarkdown, type EvalResult, type Measurement } from '../src/eval/eval-report.js';
 import { decodeSync, encodeSync } from '../src/codec/codec.js';
@@ -58,6 +58,13 @@ test('bdRate: undefined without overlap or with too few points; infinite qualiti
   const withLossless = [...cubicCurve([29, 32.5, 36, 39.5], 0.9), { rate: 12, quality: Infinity }];
   assert.ok(Math.abs(bdRate(cubicCurve([28, 31, 34, 37, 40]), withLossless)! - -10) < 1e-9);
   assert.throws(() => bdRate([{ rate: 0, quality: 30 }, { rate: 1, quality: 31 }], cubicCurve([30, 31])));
+});
+
+test('eval JSON writes non-finite numbers (a lossless PSNR, an undefined BD-rate) as null, everything else as is', () => {
+  const text = jsonText({ psnr: Infinity, low: -Infinity, nan: NaN, bpp: 0.25, nested: [{ psnr: Infinity, ok: 31.5 }], label: 'inf' }, 2);
+  assert.equal(JSON.parse(text), { psnr: null, low: null, nan: null, bpp: 0.25, nested: [{ psnr: null, ok: 31.5 }], label: 'inf' });
+  assert.ok(text.includes('\n  "psnr": null'), 'indented');
+  assert.is(jsonText([1, Infinity]), '[1,null]');
 });
 
 test('msSsimDecibels and niceAxis', () => {

@@ -372,6 +372,11 @@ function bdRateRows(codecs: CodecResult[], quick: boolean): BdRateRow[] {
   ];
 }
 
+/** JSON of the eval's results: JSON has no Infinity or NaN (a lossless PSNR is infinite), so they are written as null. */
+export function jsonText(value: unknown, indent?: number): string {
+  return JSON.stringify(value, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), indent);
+}
+
 function writeResults(out: string, result: EvalResult, comparisons: Comparison[], inputs: string[]): void {
   try {
     mkdirSync(out, { recursive: true });
@@ -381,8 +386,7 @@ function writeResults(out: string, result: EvalResult, comparisons: Comparison[]
   const title = `aara vs classic codecs on ${result.dataset.images.length} image${result.dataset.images.length === 1 ? '' : 's'} of ${result.dataset.dir}` +
     (result.dataset.crop ? ` (${result.dataset.crop}×${result.dataset.crop} crops)` : '');
   const files: [string, string][] = [
-    // JSON has no Infinity (a lossless PSNR): it is written as null
-    ['eval.json', `${JSON.stringify(result, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`],
+    ['eval.json', `${jsonText(result, 2)}\n`],
     ['eval.md', renderMarkdown(result)],
     ['rd.svg', renderRdSvg(result.codecs.map(curveOf), title)],
     ['compare.html', renderCompareHtml(comparisons, title)],
@@ -394,14 +398,14 @@ function report(o: EvalOptions, result: EvalResult): void {
   if (o.quiet) return;
   const out = o.out ?? DEFAULT_OUT;
   if (o.json) {
-    console.log(JSON.stringify({
+    console.log(jsonText({
       out,
       images: result.dataset.images.length,
       weights: result.weights.idHex,
       codecs: result.codecs.map((c) => ({ codec: c.codec, settings: c.settings.map((s) => ({ setting: s.setting, ...s.average })) })),
       bdRate: result.bdRate,
       skipped: result.skipped,
-    }, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)));
+    }));
     return;
   }
   console.log(renderSummary(result));
