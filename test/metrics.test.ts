@@ -90,4 +90,30 @@ test('mismatched inputs are refused', () => {
   assert.is(code(() => bpp(10, 0, 5)), 'BAD_DIMENSIONS');
 });
 
+test('each check of the inputs, and what its message says', () => {
+  const message = (run: () => unknown, code: string): string => {
+    try {
+      run();
+    } catch (err) {
+      assert.is((err as AaraError).code, code);
+      return (err as AaraError).message;
+    }
+    assert.unreachable(`expected ${code}`);
+    return '';
+  };
+  assert.match(message(() => psnr(new Uint8Array(3), new Uint8Array(6)), 'BAD_PIXELS'), /non-empty buffers of equal length, got 3 and 6 bytes/);
+  for (const [w, h] of [[0, 5], [5, 0], [-1, 5], [5, -2], [NaN, 3]]) {
+    assert.match(message(() => bpp(10, w, h), 'BAD_DIMENSIONS'), new RegExp(`positive size, got ${w}×${h}`));
+  }
+  const image = (width: number, height: number, bytes = Math.max(0, width * height * 3)) => ({ width, height, data: new Uint8Array(bytes) });
+  for (const bad of [image(0, 5), image(5, 0), image(2.5, 2, 15), image(2, 2.5, 15), image(2 ** 53, 1, 0), image(1, 2 ** 53, 0), image(4, 4, 47)]) {
+    for (const pair of [[bad, image(4, 4)], [image(4, 4), bad]]) {
+      assert.match(message(() => msSsim(pair[0], pair[1]), 'BAD_PIXELS'),
+        new RegExp(`RGB images with width·height·3 bytes, got ${bad.width}×${bad.height} and ${bad.data.length} bytes`));
+    }
+  }
+  assert.match(message(() => msSsim(image(8, 8), image(9, 8)), 'BAD_DIMENSIONS'), /images of one size, got 8×8 and 9×8/);
+  assert.match(message(() => msSsim(image(8, 9), image(8, 8)), 'BAD_DIMENSIONS'), /images of one size, got 8×9 and 8×8/);
+});
+
 test.run();
