@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { BrowserResult, EncodeInput, EncodeResult } from './browser/golden-page.js';
 import { repoPath } from './helpers/fixtures.js';
-import { GOLDEN_SETS, readGoldenManifest } from './golden/sources.js';
+import { GOLDEN_SETS, readGoldenManifest, SHIPPED_GOLDEN_DIR } from './golden/sources.js';
 import { skipWithout } from './helpers/system-tools.js';
 
 interface Browser {
@@ -54,6 +54,8 @@ interface PageReport {
   results?: BrowserResult[];
   encoded?: EncodeResult[];
   error?: string;
+  /** the example page's status text */
+  status?: string;
 }
 
 /**
@@ -121,32 +123,48 @@ function launch(browser: Browser, url: string): { stop: () => void; stderr: () =
   };
 }
 
+/** Serves the repository, opens `page` (a path with its query) in the browser and waits for the page's report. */
+async function runPage(browser: Browser, page: string): Promise<{ report: PageReport; missing: string[] }> {
+  const server = serveRepository();
+  const running = launch(browser, `${await server.url}${page}`);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no result after ${TIMEOUT_MS / 1000} s; ${browser.name} said:\n${running.stderr()}`)), TIMEOUT_MS);
+  });
+  try {
+    return { report: await Promise.race([server.report, timeout]), missing: server.missing };
+  } finally {
+    clearTimeout(timer);
+    running.stop();
+    server.close();
+  }
+}
+
 for (const browser of BROWSERS) {
   const name = `headless ${browser.name} decodes the golden files to the golden hashes`;
+  const example = `headless ${browser.name} runs the example page (examples/browser): weights from a URL, a golden file decoded in its Web Workers to its hash`;
   if (process.env.AARA_SKIP_BROWSER === '1') {
     skipWithout(name, 'AARA_SKIP_BROWSER=1');
+    skipWithout(example, 'AARA_SKIP_BROWSER=1');
   } else if (!existsSync(browser.path)) {
     skipWithout(name, `${browser.path} is not installed: apt-get install -y ${browser.pkg}`);
+    skipWithout(example, `${browser.path} is not installed: apt-get install -y ${browser.pkg}`);
   } else {
+    test(example, async () => {
+      const [set] = GOLDEN_SETS.filter((s) => s.dir === SHIPPED_GOLDEN_DIR);
+      const golden = readGoldenManifest(set).files.find((f) => f.file.startsWith('kodim23'))!;
+      const file = `/${set.dir}/${golden.file}`;
+      const { report, missing } = await runPage(browser, `/examples/browser/index.html?weights=/${set.weights}&decode=${file}&report=/result`);
+      console.log(report.status);
+      assert.match(report.status!, `${file}: ${golden.width}×${golden.height}, decoded in`, `the page decoded the file (not served: ${missing.join(', ') || 'none'})`);
+      assert.match(report.status!, `SHA-256 of the RGB pixels: ${golden.sha256} `);
+    });
     test(name, async () => {
       console.log(execFileSync(browser.path, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
-      const server = serveRepository();
       const sets = GOLDEN_SETS.map((set) => `set=${encodeURIComponent(set.dir)}`).join('&');
-      const running = launch(browser, `${await server.url}/test/browser/golden.html?${sets}`);
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no result after ${TIMEOUT_MS / 1000} s; ${browser.name} said:\n${running.stderr()}`)), TIMEOUT_MS);
-      });
-      let report: PageReport;
-      try {
-        report = await Promise.race([server.report, timeout]);
-      } finally {
-        clearTimeout(timer);
-        running.stop();
-        server.close();
-      }
+      const { report, missing } = await runPage(browser, `/test/browser/golden.html?${sets}`);
       console.log(report.userAgent);
-      assert.is(report.error, undefined, `${report.error}\nnot served: ${server.missing.join(', ') || 'none'}`);
+      assert.is(report.error, undefined, `${report.error}\nnot served: ${missing.join(', ') || 'none'}`);
       const byFile = new Map(report.results!.map((r) => [r.file, r]));
       for (const set of GOLDEN_SETS) {
         for (const expected of readGoldenManifest(set).files) {

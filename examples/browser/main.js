@@ -59,4 +59,8 @@ async function main() {
   if (url) await guard(fetch(url).then((r) => r.arrayBuffer()).then((b) => decodeFile(workers, b, url)));
 }
 
-main().catch((err) => status(`${err.name}: ${err.message}`));
+// ?report=URL: when the page is done (weights loaded, ?decode= file shown), POST its status there (test/browser.test.ts)
+main().catch((err) => status(`${err.name}: ${err.message}`)).then(() => {
+  const report = params.get('report');
+  if (report) fetch(report, { method: 'POST', body: JSON.stringify({ userAgent: navigator.userAgent, status: $('status').textContent }) });
+});
