@@ -68,7 +68,7 @@ for (const kind of ['hyper', 'checkerboard'] satisfies ModelKind[]) {
       y.means = yCenters.means;
       const z = latentOf(key('sz'));
       withCenters(z, residualCenters(y, w, level));
-      if (w.hyper!.resSpatial) checkerboardCenters(z, w, level); // from PyTorch's anchors, as a decoder has them
+      if (w.hyper!.resSpatial) checkerboardCenters(z, y, w, level); // from PyTorch's anchors, as a decoder has them
       assertCloseValues(z.means!, key('mu_z'), 'μ_z');
       assertIndexes(w, z.indexes!, key('sigma_z'), 'ẑ scale index');
       const whole = { rows: { start: 0, end: y.h * 16 }, cols: { start: 0, end: y.w * 16 } };

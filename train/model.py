@@ -213,7 +213,8 @@ class EntropyModel:
     """Base of every entropy-side network (mixed into an nn.Module): train.py puts its parameters in the Adam
     group LR_GROUP and those of aux_parameters() under the auxiliary loss, so a new entropy model is one subclass."""
 
-    LR_GROUP = "entropy"  # "density": the factorized densities (--density-lr-scale × lr); "entropy": --entropy-lr
+    LR_GROUP = "entropy"  # "density": the factorized densities (--density-lr-scale × lr); "entropy": --entropy-lr;
+    # "context": --context-lr (a network new to a warm-started checkpoint, which must learn faster than the rest)
 
     def aux_parameters(self):
         return []
@@ -364,6 +365,8 @@ class ResidualCheckerboard(EntropyModel, nn.Module):
     """Non-anchor (Δμ', Δσ') of ẑ from its decoded anchors (un-gained) and c_z's (μ', σ'); starts at Δ = 0, so a
     warm start from the hyper kind begins with that kind's rate exactly."""
 
+    LR_GROUP = "context"
+
     def __init__(self, Nh, Mr):
         super().__init__()
         self.spatial = conv(Mr, Nh, 5, 1)
@@ -444,7 +447,7 @@ class AARA(nn.Module):
                 owner.update({id(p): "aux" if id(p) in aux else module.LR_GROUP for p in module.parameters()})
         if self.kind != "factorized":
             owner[id(self.log_gain_w)] = "entropy"  # ŵ's gains are as new as the hyper networks they scale for
-        groups = dict(network=[], density=[], entropy=[], aux=[])
+        groups = dict(network=[], density=[], entropy=[], context=[], aux=[])
         for p in self.parameters():
             groups[owner.get(id(p), "network")].append(p)
         return groups

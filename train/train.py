@@ -86,6 +86,8 @@ def main():
     ap.add_argument("--init-from", help="warm start a new --kind from this checkpoint's transforms and gains")
     ap.add_argument("--freeze-steps", type=int, default=1000, help="after a warm start, steps with fixed transforms")
     ap.add_argument("--entropy-lr", type=float, default=3e-4, help="learning rate of h_a, h_s, c_z (fresh networks)")
+    ap.add_argument("--context-lr", type=float, default=1e-3,
+                    help="learning rate of the checkerboard's s_z, e_z (new beside a trained hyper checkpoint)")
     ap.add_argument("--decay-fraction", type=float, default=0.12, help="last fraction of --minutes at lr/10")
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--crop", type=int, default=128)
@@ -109,13 +111,15 @@ def main():
     print(f"{len(images)} training images from {args.data}; device {device}", flush=True)
 
     model = AARA(kind=args.kind).to(device)
-    network, density, entropy, quantiles = model.parameter_groups().values()
-    main_params = network + density + entropy
+    network, density, entropy, context, quantiles = model.parameter_groups().values()
+    main_params = network + density + entropy + context
     # the factorized densities start ±10 wide and must sharpen to ±1: a 10× rate gets them there in
     # hundreds of steps instead of thousands (they are a few thousand well-conditioned parameters)
     groups = [dict(params=network, lr=args.lr), dict(params=density, lr=args.lr * args.density_lr_scale)]
     if entropy:
         groups.append(dict(params=entropy, lr=args.entropy_lr))
+    if context:
+        groups.append(dict(params=context, lr=args.context_lr))
     opt = torch.optim.Adam(groups)
     aux_opt = torch.optim.Adam(quantiles, lr=5e-3)  # quantiles start at ±10 and must travel
     step, hours, warm_start_step = 0, 0.0, None
@@ -152,7 +156,7 @@ def main():
         rng.setstate(ck["rng"])
         torch.set_rng_state(ck["torch_rng"])
         print(f"resumed from {args.checkpoint} at step {step} ({hours:.2f} h)", flush=True)
-    base_lrs = [args.lr, args.lr * args.density_lr_scale, args.entropy_lr][:len(opt.param_groups)]
+    base_lrs = [args.lr, args.lr * args.density_lr_scale, args.entropy_lr, args.context_lr][:len(opt.param_groups)]
 
     def set_lrs(elapsed_minutes):
         decay = 0.1 if elapsed_minutes > (1 - args.decay_fraction) * args.minutes else 1.0

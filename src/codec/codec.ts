@@ -209,7 +209,7 @@ export function decodeStages(w: Weights): DecodeStage[] {
   return [
     ...stages,
     { streams: of('z', 'anchors'), prepare: (l, w, level) => withCenters(l.z, residualCenters(l.y, w, level)) },
-    { streams: of('z', 'others'), prepare: (l, w, level) => checkerboardCenters(l.z, w, level) },
+    { streams: of('z', 'others'), prepare: (l, w, level) => checkerboardCenters(l.z, l.y, w, level) },
   ];
 }
 

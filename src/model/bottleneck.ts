@@ -45,10 +45,9 @@ export function partPositions(h: number, w: number, part: LatentPart): Uint32Arr
 
 /**
  * Centres μ of a latent's symbols: the factorized prior's medians (one per channel), or the Gaussian
- * conditional's means and table rows (one per element; see src/model/priors.ts), with the checkerboard kind's
- * `context` for ẑ's second pass (Latent.context).
+ * conditional's means and table rows (one per element; see src/model/priors.ts).
  */
-export type Centers = { medians: Float32Array } | { means: Float32Array; indexes: Uint8Array; context?: Tensor };
+export type Centers = { medians: Float32Array } | { means: Float32Array; indexes: Uint8Array };
 
 /**
  * `symbols` may view a's buffer: each element is read before its slot is written. With a `part`, only its elements

@@ -13,7 +13,7 @@ import type { RgbImage } from '../io/pixels.js';
 import { paddedSize, toPaddedPlanes } from './preprocess.js';
 import { recycle, tensor } from './tensor.js';
 import { mainReconstruction } from './decoder.js';
-import { checkerboardCenters, hyperAnalysis, mainCenters, residualCenters, withCenters } from './priors.js';
+import { checkerboardCenters, hyperAnalysis, mainCenters, residualCenters } from './priors.js';
 import { analyzeRegion, pasteTensor, tileGrid } from './tiling.js';
 import type { Weights } from '../format/weights.js';
 
@@ -93,13 +93,12 @@ export function residualCentersOf(y: Latent, w: Weights, level: number): Centers
  * ẑ from f_r(x − x̂_m), likewise in place. The checkerboard kind quantises the anchors first; their prior then
  * gives the others theirs (the others' slots still hold their float32 features meanwhile: it reads anchors only).
  */
-export function quantizeResidual(features: Tensor, centers: Centers, w: Weights, level: number): Latent {
+export function quantizeResidual(features: Tensor, centers: Centers, y: Latent, w: Weights, level: number): Latent {
   const a = attention(features, w.resAttention, features);
   const gains = levelRow(w.gainZ, level, w.config.Mr);
   if (!w.hyper?.resSpatial) return quantize(a, gains, centers, inPlace(a));
   const z = quantize(a, gains, centers, inPlace(a), 'anchors');
-  withCenters(z, centers);
-  checkerboardCenters(z, w, level);
+  checkerboardCenters(z, y, w, level);
   return quantize(a, gains, centers, z.symbols as Int32Array, 'others');
 }
 
@@ -129,7 +128,7 @@ export function latentsFromFeatures(img: RgbImage, features: Tensor, w: Weights,
     pasteTile(resFeatures, residualAnalysisTile(img, y, w, level, region), region);
     afterTile();
   }
-  return { y, z: quantizeResidual(resFeatures, centers, w, level), ...(hyper && { hyper }) };
+  return { y, z: quantizeResidual(resFeatures, centers, y, w, level), ...(hyper && { hyper }) };
 }
 
 /**

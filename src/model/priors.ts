@@ -19,7 +19,7 @@
  * - Checkerboard: the non-anchors' prior reads the anchors' symbols and means only, so the encoder may run it
  *   while ẑ's other elements still hold their unquantised values (src/model/encoder.ts).
  */
-import type { Latent, Tensor } from '../core/types.js';
+import type { Latent, Range, Tensor } from '../core/types.js';
 import { relu } from '../../kernels/index.js';
 import { shareable } from '../core/shared-memory.js';
 import { dequantize, levelRow, type Centers } from './bottleneck.js';
@@ -129,47 +129,63 @@ const MAX_HEAD_BYTES = 32 << 20;
 const PRIOR_BAND_ROWS = 64;
 /** Rows of halo c_z needs: two 3×3 convolutions. */
 const CONTEXT_HALO = 2;
-/** ... and s_z: one 5×5 convolution (e_z is 1×1). */
+/** Rows of halo s_z needs: one 5×5 convolution (e_z is 1×1). */
 const SPATIAL_HALO = 2;
 
 /**
- * ẑ's means and scale indexes from ŷ (which must carry its means): c_z over f₈, g_m's first layer, band by band.
- * Also sets ŷ's `head` to f₈ (in memory workers can share) when it is small enough, so the tiles need not compute
- * it again. `bandRows` only changes how the work is cut (the tests compare band sizes).
+ * c_z's output [μ' (Mr), σ' (Mr)] (un-gained) for rows `rows` of ẑ's grid (all its columns): f₈, g_m's first layer
+ * over ŷ, cropped from ŷ's `head` when it is kept, else computed over the band with CONTEXT_HALO rows a side (their
+ * zero padding is wrong there: they are dropped). `keepF8` sees the band's own rows of f₈ (residualCenters builds
+ * the head from them).
+ */
+function contextBand(y: Latent, w: Weights, level: number, rows: Range, keepF8?: (f8: Tensor) => void): Tensor {
+  const { M } = w.config;
+  const [h, wd] = [2 * y.h, 2 * y.w];
+  const cols = { start: 0, end: wd };
+  const withHalo = clip({ start: rows.start - CONTEXT_HALO, end: rows.end + CONTEXT_HALO }, h);
+  let f8: Tensor;
+  if (y.head) {
+    f8 = cropTensor(y.head, withHalo, cols);
+  } else {
+    const yRows = clip(tconvInput(withHalo), y.h);
+    const yCols = { start: 0, end: y.w };
+    const x = dequantize(cropLatent(y, yRows, yCols), levelRow(w.gainY, level, M));
+    f8 = transposedConvLayer(x, w.mainDecoder.convs[0], { input: { rows: yRows, cols: yCols }, output: { rows: withHalo, cols } });
+    recycle(x);
+    gdnLayer(f8, w.mainDecoder.gdns[0], true, f8);
+  }
+  const from = rows.start - withHalo.start;
+  const own = { start: from, end: from + rows.end - rows.start };
+  if (keepF8) {
+    const kept = cropTensor(f8, own, cols);
+    keepF8(kept);
+    recycle(kept);
+  }
+  const params = network(f8, hyperOf(w).resContext, (t, layer) => convLayer(t, layer, 1));
+  recycle(f8);
+  const band = cropTensor(params, own, cols);
+  recycle(params);
+  return band;
+}
+
+/**
+ * ẑ's means and scale indexes from ŷ (which must carry its means): c_z over f₈, g_m's first layer, band by band
+ * (for the checkerboard kind: the anchors' final ones, and the others' first guess). Also sets ŷ's `head` to f₈
+ * (in memory workers can share) when it is small enough, so the tiles need not compute it again. `bandRows` only
+ * changes how the work is cut (the tests compare band sizes).
  */
 export function residualCenters(y: Latent, w: Weights, level: number, bandRows = PRIOR_BAND_ROWS): Centers {
-  const hw = hyperOf(w);
-  const { N, M, Mr } = w.config;
+  const { N, Mr } = w.config;
   const [h, wd] = [2 * y.h, 2 * y.w];
-  const centers: { means: Float32Array; indexes: Uint8Array; context?: Tensor } = allocateCenters(Mr * h * wd);
-  if (hw.resSpatial) centers.context = tensor(2 * Mr, h, wd);
+  const centers = allocateCenters(Mr * h * wd);
   const head = N * h * wd * Float32Array.BYTES_PER_ELEMENT <= MAX_HEAD_BYTES
     ? { c: N, h, w: wd, data: shareable((b) => new Float32Array(b), N * h * wd * Float32Array.BYTES_PER_ELEMENT) }
     : undefined;
-  const yCols = { start: 0, end: y.w };
-  const cols = { start: 0, end: wd };
+  delete y.head; // computed here, from this ŷ
   for (let row0 = 0; row0 < h; row0 += bandRows) {
     const rows = { start: row0, end: Math.min(h, row0 + bandRows) };
-    const bandRowsOut = clip({ start: rows.start - CONTEXT_HALO, end: rows.end + CONTEXT_HALO }, h);
-    const yRows = clip(tconvInput(bandRowsOut), y.h);
-    const x = dequantize(cropLatent(y, yRows, yCols), levelRow(w.gainY, level, M));
-    const f8 = transposedConvLayer(x, w.mainDecoder.convs[0], { input: { rows: yRows, cols: yCols }, output: { rows: bandRowsOut, cols } });
-    recycle(x);
-    gdnLayer(f8, w.mainDecoder.gdns[0], true, f8);
-    const from = rows.start - bandRowsOut.start;
-    if (head) {
-      const kept = cropTensor(f8, { start: from, end: from + rows.end - rows.start }, cols);
-      pasteTensor(head.data, h, wd, kept, { rows, cols });
-      recycle(kept);
-    }
-    const params = network(f8, hw.resContext, (t, layer) => convLayer(t, layer, 1));
-    recycle(f8);
-    writeGaussianCenters(centers, h, wd, rows.start, rows.end - rows.start, params, from, levelRow(w.gainZ, level, Mr), hw.gaussian.scales);
-    if (centers.context) {
-      const kept = cropTensor(params, { start: from, end: from + rows.end - rows.start }, cols);
-      pasteTensor(centers.context.data, h, wd, kept, { rows, cols });
-      recycle(kept);
-    }
+    const params = contextBand(y, w, level, rows, head && ((f8) => pasteTensor(head.data, h, wd, f8, { rows, cols: { start: 0, end: wd } })));
+    writeGaussianCenters(centers, h, wd, rows.start, rows.end - rows.start, params, 0, levelRow(w.gainZ, level, Mr), hyperOf(w).gaussian.scales);
     recycle(params);
   }
   if (head) y.head = head;
@@ -178,15 +194,14 @@ export function residualCenters(y: Latent, w: Weights, level: number, bandRows =
 
 /**
  * Checkerboard kind, second pass: the non-anchor elements' means and scale indexes of ẑ, from its decoded (or
- * quantised) anchors and c_z's output kept by residualCenters (`z.context`, dropped here), band by band.
+ * quantised) anchors and c_z's output (computed again, band by band: keeping it for the whole latent would cost
+ * 8 bytes a pixel of a large image).
  */
-export function checkerboardCenters(z: Latent, w: Weights, level: number, bandRows = PRIOR_BAND_ROWS): void {
+export function checkerboardCenters(z: Latent, y: Latent, w: Weights, level: number, bandRows = PRIOR_BAND_ROWS): void {
   const { resSpatial, gaussian } = hyperOf(w);
-  const context = z.context;
-  if (!resSpatial || !context || !z.means || !z.indexes) throw new Error('priors.ts: checkerboardCenters needs the checkerboard kind\'s first pass');
+  if (!resSpatial || !z.means || !z.indexes) throw new Error('priors.ts: checkerboardCenters needs the checkerboard kind\'s first pass');
   const { c, h, w: wd } = z;
   const gains = levelRow(w.gainZ, level, c);
-  const cols = { start: 0, end: wd };
   for (let row0 = 0; row0 < h; row0 += bandRows) {
     const rows = { start: row0, end: Math.min(h, row0 + bandRows) };
     const inRows = clip({ start: rows.start - SPATIAL_HALO, end: rows.end + SPATIAL_HALO }, h);
@@ -203,7 +218,7 @@ export function checkerboardCenters(z: Latent, w: Weights, level: number, bandRo
     const spatial = convLayer(anchors, resSpatial.spatial, 1);
     recycle(anchors);
     const from = rows.start - inRows.start;
-    const base = cropTensor(context, rows, cols);
+    const base = contextBand(y, w, level, rows);
     const input = tensor(2 * c + spatial.c, base.h, wd);
     input.data.set(base.data);
     for (let ch = 0; ch < spatial.c; ch++) {
@@ -217,8 +232,6 @@ export function checkerboardCenters(z: Latent, w: Weights, level: number, bandRo
     writeGaussianCenters({ means: z.means, indexes: z.indexes }, h, wd, rows.start, rows.end - rows.start, base, 0, gains, gaussian.scales, 'others');
     recycle(base);
   }
-  delete z.context;
-  recycle(context);
 }
 
 /** The latent with its centres attached (the decoder's way: symbols first, then what they need). */
@@ -226,6 +239,5 @@ export function withCenters(latent: Latent, centers: Centers): void {
   if ('means' in centers) {
     latent.means = centers.means;
     latent.indexes = centers.indexes;
-    if (centers.context) latent.context = centers.context;
   }
 }

@@ -95,7 +95,7 @@ async function residualLatent(image: RgbImage, y: Latent, w: Weights, weightByte
   // tasks carry the level position: a worker finds the same model with atLevel
   await opts.pool.runAll(latentTiles(size, RESIDUAL_STRIDE, tile).map((region): ResidualAnalysisTask =>
     ({ kind: 'residualAnalysis', image, y, level: opts.level, region, features })), weightBytes, opts, afterTile);
-  return quantizeResidual(features, centers, at.w, at.level);
+  return quantizeResidual(features, centers, y, at.w, at.level);
 }
 
 /** The rest of an encode once f_m(x) is there: attention and quantisation here (in place: ŷ takes over the features' buffer), ẑ, streams. */
