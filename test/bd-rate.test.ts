@@ -51,7 +51,12 @@ test('bdRate: undefined without overlap or with too few points; infinite qualiti
   assert.is(bdRate(cubicCurve([30]), cubicCurve([29, 32, 35])), undefined);
   const withLossless = [...cubicCurve([29, 32.5, 36, 39.5], 0.9), { rate: 12, quality: Infinity }];
   assert.ok(Math.abs(bdRate(cubicCurve([28, 31, 34, 37, 40]), withLossless)! - -10) < 1e-9);
-  assert.throws(() => bdRate([{ rate: 0, quality: 30 }, { rate: 1, quality: 31 }], cubicCurve([30, 31])));
+  assert.throws(() => bdRate([{ rate: 0, quality: 30 }, { rate: 1, quality: 31 }], cubicCurve([30, 31])), /rates > 0 and qualities, got 0 \/ 30/);
+  assert.throws(() => bdRate(cubicCurve([30, 31]), [{ rate: 1, quality: NaN }, { rate: 2, quality: 31 }]), /rates > 0 and qualities, got 1 \/ NaN/);
+  // ranges that only touch (one shared quality), or a curve whose points share one quality: no range to average over
+  assert.is(bdRate(cubicCurve([28, 30, 32]), cubicCurve([32, 34, 36])), undefined);
+  assert.is(bdRate(cubicCurve([31, 31, 31]), cubicCurve([29, 32, 35])), undefined);
+  assert.is(bdRate([{ rate: 1, quality: Infinity }, { rate: 2, quality: Infinity }], cubicCurve([29, 32, 35])), undefined);
 });
 
 test('eval JSON writes non-finite numbers (a lossless PSNR, an undefined BD-rate) as null, everything else as is', () => {

@@ -25,9 +25,9 @@ const MAX_DEGREE = 3;
 export function bdRate(anchor: readonly RdPoint[], test: readonly RdPoint[]): number | undefined {
   const a = usablePoints(anchor);
   const t = usablePoints(test);
-  if (distinctQualities(a) < 2 || distinctQualities(t) < 2) return undefined;
   const low = Math.max(minQuality(a), minQuality(t));
   const high = Math.min(maxQuality(a), maxQuality(t));
+  // a shared range of positive width: each curve then has two distinct qualities at least (none: −∞ > +∞ fails)
   if (!(high > low)) return undefined;
   const meanLogRate = (points: RdPoint[]) => fitLogRate(points).integral(low, high) / (high - low);
   return (Math.exp(meanLogRate(t) - meanLogRate(a)) - 1) * 100;
@@ -77,19 +77,19 @@ function fitLogRate(points: RdPoint[]): { integral: (from: number, to: number) =
   return { integral: (from, to) => antiderivative(to) - antiderivative(from) };
 }
 
-/** Gaussian elimination with partial pivoting on an n × (n+1) augmented matrix. */
+/**
+ * Gaussian elimination on an n × (n+1) augmented matrix [AᵀA | Aᵀy]. AᵀA is symmetric positive definite (the
+ * points have more distinct qualities than the degree), so elimination needs no pivoting: every pivot is > 0.
+ */
 function solve(augmented: Float64Array[]): number[] {
   const n = augmented.length;
   for (let col = 0; col < n; col++) {
-    let pivot = col;
-    for (let row = col + 1; row < n; row++) if (Math.abs(augmented[row][col]) > Math.abs(augmented[pivot][col])) pivot = row;
-    [augmented[col], augmented[pivot]] = [augmented[pivot], augmented[col]];
     for (let row = col + 1; row < n; row++) {
       const factor = augmented[row][col] / augmented[col][col];
       for (let k = col; k <= n; k++) augmented[row][k] -= factor * augmented[col][k];
     }
   }
-  const x = new Array<number>(n).fill(0);
+  const x = new Array<number>(n);
   for (let row = n - 1; row >= 0; row--) {
     let sum = augmented[row][n];
     for (let k = row + 1; k < n; k++) sum -= augmented[row][k] * x[k];
