@@ -1,11 +1,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readContainer, readHeader, writeContainer, DEFAULT_LIMITS, FLAG_GRAYSCALE } from '../src/format/container.js';
+import { fileMetadata, readContainer, readHeader, withMetadata, writeContainer, DEFAULT_LIMITS, FLAG_GRAYSCALE, type ImageMetadata } from '../src/format/container.js';
+import { failsWith } from './helpers/assert-code.js';
+import { fixCrc } from './helpers/bitstream-fuzz.js';
 import { crc32 } from '../src/format/crc32.js';
 import { AaraError, type ErrorCode } from '../src/core/errors.js';
 import { mulberry32, randomBytes } from './helpers/prng.js';
 
-const failsWith = (code: ErrorCode) => (e: unknown) => e instanceof AaraError && e.code === code;
+const hasCode = (code: ErrorCode) => (e: unknown) => e instanceof AaraError && e.code === code;
 
 const rng = mulberry32(11);
 const fields = {
@@ -94,27 +96,27 @@ test('every error code from a crafted file', () => {
     [patched(40, file[40] ^ 0x10), 'CHECKSUM_MISMATCH'], // inside a stream
     [patched(file.length - 1, file[file.length - 1] ^ 1), 'CHECKSUM_MISMATCH'], // inside the CRC
   ];
-  for (const [bytes, code] of cases) assert.throws(() => readContainer(bytes), failsWith(code), code);
+  for (const [bytes, code] of cases) assert.throws(() => readContainer(bytes), hasCode(code), code);
 });
 
 test('huge declared dimensions are refused from the header alone', () => {
   const header = patched(8, ...u32(0xffffffff), ...u32(0xffffffff)).subarray(0, 24);
-  assert.throws(() => readHeader(header), failsWith('TOO_LARGE'));
-  assert.throws(() => readContainer(header), failsWith('TOO_LARGE')); // before any size or CRC check
+  assert.throws(() => readHeader(header), hasCode('TOO_LARGE'));
+  assert.throws(() => readContainer(header), hasCode('TOO_LARGE')); // before any size or CRC check
 });
 
 test('limits are the caller’s to tighten', () => {
   assert.is(DEFAULT_LIMITS.maxPixels, 24 * 1024 * 1024);
   assert.ok(6000 * 4000 <= DEFAULT_LIMITS.maxPixels);
-  assert.throws(() => readContainer(file, { ...DEFAULT_LIMITS, maxWidth: 69 }), failsWith('TOO_LARGE'));
-  assert.throws(() => readContainer(file, { ...DEFAULT_LIMITS, maxHeight: 44 }), failsWith('TOO_LARGE'));
-  assert.throws(() => readContainer(file, { ...DEFAULT_LIMITS, maxPixels: 70 * 45 - 1 }), failsWith('TOO_LARGE'));
+  assert.throws(() => readContainer(file, { ...DEFAULT_LIMITS, maxWidth: 69 }), hasCode('TOO_LARGE'));
+  assert.throws(() => readContainer(file, { ...DEFAULT_LIMITS, maxHeight: 44 }), hasCode('TOO_LARGE'));
+  assert.throws(() => readContainer(file, { ...DEFAULT_LIMITS, maxPixels: 70 * 45 - 1 }), hasCode('TOO_LARGE'));
   readContainer(file, { maxWidth: 70, maxHeight: 45, maxPixels: 70 * 45 });
 });
 
 test('truncation at every length is TRUNCATED', () => {
   for (let length = 0; length < file.length; length++) {
-    assert.throws(() => readContainer(file.subarray(0, length)), failsWith('TRUNCATED'), `length ${length}`);
+    assert.throws(() => readContainer(file.subarray(0, length)), hasCode('TRUNCATED'), `length ${length}`);
   }
 });
 
@@ -140,10 +142,52 @@ test('the writer refuses what the format cannot hold', () => {
     [{ streams: Array.from({ length: 65 }, () => new Uint8Array(0)) }, 'INTERNAL'],
   ];
   for (const [change, code] of cases) {
-    assert.throws(() => writeContainer({ ...fields, ...change }), failsWith(code), JSON.stringify(change));
+    assert.throws(() => writeContainer({ ...fields, ...change }), hasCode(code), JSON.stringify(change));
   }
   const widest = writeContainer({ ...fields, streams: Array.from({ length: 64 }, () => new Uint8Array(1)) });
   assert.is(readContainer(widest).streams.length, 64);
+});
+
+// the metadata section (issue 18; reading images' metadata: test/metadata.test.ts)
+const icc = new Uint8Array([1, 2, 3, 4, 5]);
+const exif = new Uint8Array([0x49, 0x49, 0x2a, 0, 8, 0, 0, 0]);
+const base = { level: 1, flags: 0, width: 3, height: 2, weightsId: new Uint8Array(8), streams: [new Uint8Array([7, 8]), new Uint8Array([9])] };
+
+test('the container keeps metadata entries in their section and reads them back; no section, no flag', () => {
+  for (const metadata of [{ icc }, { exif }, { icc, exif }] as ImageMetadata[]) {
+    const file = writeContainer({ ...base, metadata });
+    const c = readContainer(file);
+    assert.equal(c.metadata, metadata);
+    assert.equal(c.streams, base.streams);
+    assert.is(file[6] & 4, 4, 'flag bit 2');
+    assert.equal(fileMetadata(file), metadata);
+  }
+  const plain = writeContainer(base);
+  assert.is(plain[6] & 4, 0);
+  assert.is(readContainer(plain).metadata, undefined);
+  assert.equal(writeContainer({ ...base, metadata: { icc: new Uint8Array(0) } }), plain, 'empty entries are not stored');
+  assert.is(withMetadata(plain, undefined), plain, 'nothing to add: the same file');
+  assert.equal(withMetadata(withMetadata(plain, { icc, exif }), undefined), plain, 'metadata dropped again');
+  assert.equal(readContainer(withMetadata(writeContainer({ ...base, metadata: { icc } }), { exif })).metadata, { exif }, 'replaced');
+});
+
+test('a damaged metadata section is CORRUPT or TRUNCATED, with a valid CRC too', () => {
+  const file = writeContainer({ ...base, metadata: { icc, exif } });
+  const section = file.length - 4 - (1 + 5 + icc.length + 5 + exif.length);
+  const edit = (change: (b: Uint8Array) => void) => {
+    const b = file.slice();
+    change(b);
+    return fixCrc(b);
+  };
+  failsWith('CORRUPT', () => readContainer(edit((b) => (b[section] = 0))), /0 metadata entries/);
+  failsWith('CORRUPT', () => readContainer(edit((b) => (b[section] = 3))), /3 metadata entries/);
+  failsWith('CORRUPT', () => readContainer(edit((b) => (b[section + 1] = 2))), /kind 2 after kind 0|kind/);
+  failsWith('CORRUPT', () => readContainer(edit((b) => (b[section + 1] = 9))), /kind 9/);
+  failsWith('CORRUPT', () => readContainer(edit((b) => b.fill(0, section + 2, section + 6))), /empty metadata entry/);
+  failsWith('TRUNCATED', () => readContainer(edit((b) => (b[section + 2] = 200))), /metadata entry of 200 bytes/);
+  failsWith('CORRUPT', () => readContainer(edit((b) => (b[section] = 1))), /unexpected bytes after the metadata/);
+  // the flag without a section
+  failsWith('TRUNCATED', () => readContainer(fixCrc(Object.assign(writeContainer(base).slice(), {}).map((v, i) => (i === 6 ? v | 4 : v)))), /metadata section is missing/);
 });
 
 test.run();
