@@ -142,14 +142,14 @@ export function checkEncode(img: RgbImage, w: Weights, opts: EncodeOptions): voi
  * kind: ẑ's anchors, then its other elements). Each stream codes one channel group of one latent (or of a part of
  * it) with that latent's tables at the file's level.
  */
-interface StreamTarget {
+export interface StreamTarget {
   latent: keyof Latents;
   part: LatentPart;
   /** the stream's index among those of its latent and part */
   index: number;
 }
 
-function fileStreams(w: Weights): StreamTarget[] {
+export function fileStreams(w: Weights): StreamTarget[] {
   const { M, Mr, Nh } = w.config;
   const groups: Array<[keyof Latents, number, LatentPart]> = !w.hyper ? [['y', M, 'all'], ['z', Mr, 'all']]
     : w.hyper.resSpatial ? [['hyper', Nh, 'all'], ['y', M, 'all'], ['z', Mr, 'anchors'], ['z', Mr, 'others']]
