@@ -54,8 +54,9 @@ interface PageReport {
   results?: BrowserResult[];
   encoded?: EncodeResult[];
   error?: string;
-  /** the example page's status text */
+  /** the example page's status text at the end, and after each file it decoded */
   status?: string;
+  statuses?: string[];
 }
 
 /**
@@ -142,7 +143,7 @@ async function runPage(browser: Browser, page: string): Promise<{ report: PageRe
 
 for (const browser of BROWSERS) {
   const name = `headless ${browser.name} decodes the golden files to the golden hashes`;
-  const example = `headless ${browser.name} runs the example page (examples/browser): weights from a URL, a golden file decoded in its Web Workers to its hash`;
+  const example = `headless ${browser.name} runs the example page (examples/browser): weights from a URL, the shipped golden files decoded in its Web Workers to their hashes`;
   if (process.env.AARA_SKIP_BROWSER === '1') {
     skipWithout(name, 'AARA_SKIP_BROWSER=1');
     skipWithout(example, 'AARA_SKIP_BROWSER=1');
@@ -152,12 +153,16 @@ for (const browser of BROWSERS) {
   } else {
     test(example, async () => {
       const [set] = GOLDEN_SETS.filter((s) => s.dir === SHIPPED_GOLDEN_DIR);
-      const golden = readGoldenManifest(set).files.find((f) => f.file.startsWith('kodim23'))!;
-      const file = `/${set.dir}/${golden.file}`;
-      const { report, missing } = await runPage(browser, `/examples/browser/index.html?weights=/${set.weights}&decode=${file}&report=/result`);
-      console.log(report.status);
-      assert.match(report.status!, `${file}: ${golden.width}×${golden.height}, decoded in`, `the page decoded the file (not served: ${missing.join(', ') || 'none'})`);
-      assert.match(report.status!, `SHA-256 of the RGB pixels: ${golden.sha256} `);
+      const files = readGoldenManifest(set).files;
+      const decode = files.map((f) => `decode=/${set.dir}/${f.file}`).join('&');
+      const { report, missing } = await runPage(browser, `/examples/browser/index.html?weights=/${set.weights}&${decode}&report=/result`);
+      assert.is(report.statuses?.length, files.length, `${report.status} (not served: ${missing.join(', ') || 'none'})`);
+      files.forEach((golden, i) => {
+        const status = report.statuses![i];
+        console.log(status.split('\n')[0]);
+        assert.match(status, `/${set.dir}/${golden.file}: ${golden.width}×${golden.height}, decoded in`);
+        assert.match(status, `SHA-256 of the RGB pixels: ${golden.sha256} `, golden.file);
+      });
     });
     test(name, async () => {
       console.log(execFileSync(browser.path, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());

@@ -55,12 +55,16 @@ async function main() {
   const guard = (work) => work.catch((err) => status(`${err.name}: ${err.message}`));
   $('file').onchange = (e) => e.target.files[0] && guard(e.target.files[0].arrayBuffer().then((b) => decodeFile(workers, b, e.target.files[0].name)));
   $('image').onchange = (e) => e.target.files[0] && guard(encodeImage(workers, e.target.files[0], Number($('level').value)));
-  const url = params.get('decode');
-  if (url) await guard(fetch(url).then((r) => r.arrayBuffer()).then((b) => decodeFile(workers, b, url)));
+  for (const url of params.getAll('decode')) {
+    await guard(fetch(url).then((r) => r.arrayBuffer()).then((b) => decodeFile(workers, b, url)));
+    statuses.push($('status').textContent);
+  }
 }
 
-// ?report=URL: when the page is done (weights loaded, ?decode= file shown), POST its status there (test/browser.test.ts)
+// ?report=URL: when the page is done (weights loaded, each ?decode= file shown in turn), POST what its status said
+// after each file there (test/browser.test.ts drives the page this way)
+const statuses = [];
 main().catch((err) => status(`${err.name}: ${err.message}`)).then(() => {
   const report = params.get('report');
-  if (report) fetch(report, { method: 'POST', body: JSON.stringify({ userAgent: navigator.userAgent, status: $('status').textContent }) });
+  if (report) fetch(report, { method: 'POST', body: JSON.stringify({ userAgent: navigator.userAgent, statuses, status: $('status').textContent }) });
 });
