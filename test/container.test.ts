@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { fileMetadata, readContainer, readHeader, withMetadata, writeContainer, DEFAULT_LIMITS, FLAG_GRAYSCALE, type ImageMetadata } from '../src/format/container.js';
+import { fileMetadata, readContainer, readHeader, resolveLimits, withMetadata, writeContainer, DEFAULT_LIMITS, FLAG_GRAYSCALE, type ImageMetadata } from '../src/format/container.js';
 import { failsWith } from './helpers/assert-code.js';
 import { fixCrc } from './helpers/bitstream-fuzz.js';
 import { crc32 } from '../src/format/crc32.js';
@@ -181,13 +181,91 @@ test('a damaged metadata section is CORRUPT or TRUNCATED, with a valid CRC too',
   };
   failsWith('CORRUPT', () => readContainer(edit((b) => (b[section] = 0))), /0 metadata entries/);
   failsWith('CORRUPT', () => readContainer(edit((b) => (b[section] = 3))), /3 metadata entries/);
-  failsWith('CORRUPT', () => readContainer(edit((b) => (b[section + 1] = 2))), /kind 2 after kind 0|kind/);
-  failsWith('CORRUPT', () => readContainer(edit((b) => (b[section + 1] = 9))), /kind 9/);
+  failsWith('CORRUPT', () => readContainer(edit((b) => (b[section + 1] = 2))), /metadata entry of kind 2 after kind 2/);
+  failsWith('CORRUPT', () => readContainer(edit((b) => (b[section + 1] = 9))), /metadata entry of kind 9 after kind 0/);
   failsWith('CORRUPT', () => readContainer(edit((b) => b.fill(0, section + 2, section + 6))), /empty metadata entry/);
   failsWith('TRUNCATED', () => readContainer(edit((b) => (b[section + 2] = 200))), /metadata entry of 200 bytes/);
   failsWith('CORRUPT', () => readContainer(edit((b) => (b[section] = 1))), /unexpected bytes after the metadata/);
   // the flag without a section
   failsWith('TRUNCATED', () => readContainer(fixCrc(Object.assign(writeContainer(base).slice(), {}).map((v, i) => (i === 6 ? v | 4 : v)))), /metadata section is missing/);
+});
+
+test('each check of the writer, the header and the sizes: its boundary and its message', () => {
+  const write = (change: Partial<typeof fields>) => () => writeContainer({ ...fields, ...change });
+  failsWith('BAD_LEVEL', write({ level: 256 }), /^.*level 256$/);
+  failsWith('BAD_LEVEL', write({ level: -1 }), /level -1$/);
+  for (const level of [0, 255, 0.5, 255 / 16]) assert.is(readContainer(write({ level })()).level, level, `level ${level} round trip`);
+  assert.is(write({ level: 0.5 })()[5], 8, 'level 0.5 is 8 sixteenths');
+  failsWith('BAD_DIMENSIONS', write({ width: 0 }), /width 0$/);
+  failsWith('BAD_DIMENSIONS', write({ height: 2 ** 32 }), /height 4294967296$/);
+  assert.is(readHeader(write({ width: 1, height: 2 ** 32 - 1 })(), { maxWidth: 2 ** 32, maxHeight: 2 ** 32, maxPixels: 2 ** 40 }).height, 2 ** 32 - 1);
+  failsWith('INTERNAL', write({ flags: 2 }), /cannot write unknown flags 2/);
+  assert.is(write({ flags: FLAG_GRAYSCALE })()[6], FLAG_GRAYSCALE);
+  assert.is(write({ flags: 0 })()[6], 0);
+  failsWith('INTERNAL', write({ weightsId: new Uint8Array(7) }), /weights ID of 7 bytes/);
+  failsWith('INTERNAL', write({ streams: [] }), /cannot write 0 streams/);
+  failsWith('INTERNAL', write({ streams: Array.from({ length: 65 }, () => new Uint8Array(0)) }), /cannot write 65 streams/);
+  assert.is(readContainer(write({ streams: [new Uint8Array(0)] })()).streams.length, 1, 'one empty stream: the smallest file');
+  // a length the u32 fields cannot hold, without allocating 4 GB (only .length is read before the check)
+  const huge = { length: 2 ** 32 } as Uint8Array;
+  failsWith('TOO_LARGE', write({ streams: [huge] }), /stream of 4294967296 bytes/);
+  failsWith('TOO_LARGE', () => writeContainer({ ...base, metadata: { icc: huge } }), /metadata of 4294967296 bytes/);
+
+  failsWith('TRUNCATED', () => readHeader(file.subarray(0, 3)), /3 bytes$/);
+  failsWith('TRUNCATED', () => readHeader(file.subarray(0, 4)), /4 bytes$/);
+  failsWith('TRUNCATED', () => readHeader(file.subarray(0, 23)), /23 bytes, the header needs 24/);
+  failsWith('UNSUPPORTED_VERSION', () => readHeader(patched(4, 2)), /version 2, this reader knows 1/);
+  failsWith('CORRUPT', () => readHeader(patched(6, 0x18)), /unknown flags 0x18/);
+  failsWith('CORRUPT', () => readHeader(patched(5, 16, 2)), /level byte 16 in sixteenths is a whole level/);
+  assert.is(readHeader(patched(5, 16, 0)).level, 16, 'without flag bit 1 the byte is the level');
+  assert.is(readHeader(patched(5, 24, 2)).level, 1.5);
+  failsWith('CORRUPT', () => readHeader(patched(7, 0)), /0 streams/);
+  failsWith('CORRUPT', () => readHeader(patched(7, 65)), /65 streams/);
+  assert.is(readHeader(patched(7, 1)).streamCount, 1);
+  failsWith('BAD_DIMENSIONS', () => readHeader(patched(8, ...u32(0))), /0×45/);
+  failsWith('TOO_LARGE', () => readHeader(file, { maxWidth: 69 }), /70×45/);
+  failsWith('TRUNCATED', () => readContainer(file.subarray(0, 24 + 4 * 3 + 3)), /\d+ bytes, 3 streams/);
+  failsWith('TRUNCATED', () => readContainer(fixCrc(Uint8Array.from([...file.subarray(0, -5), ...file.subarray(-4)]))), /the streams need 13 bytes, 12 are present/);
+  failsWith('CORRUPT', () => readContainer(fixCrc(Uint8Array.from([...file.subarray(0, -4), 0, 0, ...file.subarray(-4)]))), /2 unexpected bytes after the streams/);
+});
+
+test('metadata: copies that do not follow the file, none without a section, replaced and dropped', () => {
+  const file = writeContainer({ ...base, metadata: { icc, exif } });
+  const copy = fileMetadata(file)!;
+  file.fill(0);
+  assert.equal(copy, { icc, exif }, 'the file changed after: the metadata did not');
+  assert.is(fileMetadata(writeContainer(base)), undefined);
+  const plain = writeContainer(base);
+  assert.equal(readContainer(withMetadata(plain, { icc })).metadata, { icc });
+  assert.equal(readContainer(withMetadata(plain, { exif })).metadata, { exif });
+  assert.is(withMetadata(plain, {}), plain);
+});
+
+test('metadata: a section cut inside an entry header, or an entry longer than what is left', () => {
+  const one = writeContainer({ ...base, metadata: { icc } });
+  const crcAt = one.length - 4;
+  // the count says 2, but only the first entry is there
+  failsWith('TRUNCATED', () => readContainer(fixCrc(one.map((v, i) => (i === crcAt - 1 - icc.length - 5 ? 2 : v)))), /inside the metadata section/);
+  // an entry header, then nothing: its length 5 is more than the 0 bytes left
+  const headerOnly = fixCrc(Uint8Array.from([...one.subarray(0, crcAt - icc.length), 0, 0, 0, 0]));
+  failsWith('TRUNCATED', () => readContainer(headerOnly), /a metadata entry of 5 bytes, 0 are present/);
+  // one byte more than the entry
+  failsWith('CORRUPT', () => readContainer(fixCrc(Uint8Array.from([...one.subarray(0, crcAt), 7, 0, 0, 0, 0]))), /1 unexpected bytes after the metadata/);
+});
+
+test('resolveLimits: the defaults, a caller\'s fields merged over them, each field checked', () => {
+  assert.is(resolveLimits(), DEFAULT_LIMITS);
+  assert.is(resolveLimits(DEFAULT_LIMITS), DEFAULT_LIMITS);
+  assert.equal(resolveLimits({ maxWidth: 10 }), { ...DEFAULT_LIMITS, maxWidth: 10 });
+  assert.equal(resolveLimits({ maxHeight: 1, maxPixels: 7 }), { ...DEFAULT_LIMITS, maxHeight: 1, maxPixels: 7 });
+  assert.equal(resolveLimits({ maxWidth: undefined }), { ...DEFAULT_LIMITS });
+  for (const bad of [5, 'x', null, [1]]) {
+    failsWith('BAD_ARGUMENT', () => resolveLimits(bad as never), new RegExp(`limits must be an object, got ${String(bad)}`));
+  }
+  failsWith('BAD_ARGUMENT', () => resolveLimits({ maxDepth: 3 } as never), /unknown limits maxDepth \(known: maxWidth, maxHeight, maxPixels\)/);
+  for (const bad of [0, -1, 1.5, '5', NaN, 2 ** 53]) {
+    failsWith('BAD_ARGUMENT', () => resolveLimits({ maxPixels: bad as number }), new RegExp(`limits.maxPixels must be an integer ≥ 1, got ${String(bad)}`));
+  }
 });
 
 test.run();
