@@ -323,4 +323,82 @@ test('bad arguments and tables are typed errors', () => {
   assert.throws(() => encodeChannels(symbols, 6, 0, 2, far), failsWith('INTERNAL'));
 });
 
+/** The AaraError `run` throws: its code must be `code`; returns its message. */
+function messageOf(code: ErrorCode, run: () => unknown): string {
+  try {
+    run();
+  } catch (e) {
+    assert.ok(failsWith(code)(e), `${String(e)} is not ${code}`);
+    return (e as Error).message;
+  }
+  assert.unreachable(`expected ${code}`);
+  return '';
+}
+
+/** A 4-byte stream that holds only the start state x (little endian). */
+const stateOnly = (x: number) => Uint8Array.from([x & 0xff, (x >>> 8) & 0xff, (x >>> 16) & 0xff, x >>> 24]);
+
+test('the rANS decoder: each check at its boundary, with its message', () => {
+  assert.match(messageOf('CORRUPT', () => new RansDecoder(new Uint8Array(3))), /rANS stream of 3 bytes has no state/);
+  new RansDecoder(stateOnly(RANS_L)).finish(); // the empty stream
+  new RansDecoder(stateOnly(RANS_L * 256 - 1)); // the largest state
+  assert.match(messageOf('CORRUPT', () => new RansDecoder(stateOnly(RANS_L - 1))), /rANS start state out of range/);
+  assert.match(messageOf('CORRUPT', () => new RansDecoder(stateOnly(RANS_L * 256))), /rANS start state out of range/);
+  // a symbol that needs a renormalisation byte the stream does not have
+  assert.match(messageOf('CORRUPT', () => new RansDecoder(stateOnly(RANS_L)).advance(0, 1)), /rANS stream ends early/);
+  const longer = Uint8Array.from([...smallStream, 0]);
+  assert.match(messageOf('CORRUPT', () => decodeSmall(longer)), /1 bytes left after the last rANS symbol/);
+  assert.match(messageOf('CORRUPT', () => new RansDecoder(stateOnly(RANS_L + 1)).finish()), /rANS final state mismatch/);
+});
+
+test('malformed escapes: each says what is wrong', () => {
+  const tables = tablesFromFrequencies([{ freqs: quantizeFrequencies([1, 4, 1, 1]), offset: 1 }]);
+  const decode = (chunks: number[]) => () => decodeChannels(escapeStream(tables, chunks), 1, 0, 1, tables, new Int32Array(1));
+  assert.match(messageOf('CORRUPT', decode([0])), /escape with 0 groups/);
+  assert.match(messageOf('CORRUPT', decode([9, 1, 1, 1, 1, 1, 1, 1, 1, 1])), /escape with 9 groups/);
+  assert.match(messageOf('CORRUPT', decode([2, 5, 0])), /escape with a leading zero group/);
+  // u (4-bit groups, least significant first) = 2^32 − 4, − 6, − 3, − 1: value = escape + u/2 − offset (u even),
+  // −(u + 1)/2 − offset (u odd), with escape 3 and offset 1
+  assert.match(messageOf('CORRUPT', decode([8, 0xc, 0xf, 0xf, 0xf, 0xf, 0xf, 0xf, 0xf])), /escaped value 2147483648 overflows int32/);
+  assert.match(messageOf('CORRUPT', decode([8, 0xf, 0xf, 0xf, 0xf, 0xf, 0xf, 0xf, 0xf])), /escaped value -2147483649 overflows int32/);
+  const out = new Int32Array(1);
+  decodeChannels(escapeStream(tables, [8, 0xa, 0xf, 0xf, 0xf, 0xf, 0xf, 0xf, 0xf]), 1, 0, 1, tables, out);
+  assert.is(out[0], 2 ** 31 - 1, 'the largest int32 escapes and decodes');
+  decodeChannels(escapeStream(tables, [8, 0xd, 0xf, 0xf, 0xf, 0xf, 0xf, 0xf, 0xf]), 1, 0, 1, tables, out);
+  assert.is(out[0], -(2 ** 31), 'and the smallest');
+  const far = { ...tables, offset: Int32Array.of(-(2 ** 24)) };
+  assert.match(messageOf('INTERNAL', () => encodeChannels(Int32Array.of(-(2 ** 31)), 1, 0, 1, far)), /latent index -2164260864 needs more than 32 escape bits/);
+});
+
+test('the symbol coder\'s arguments: each check at its boundary, with its message', () => {
+  const symbols = new Int32Array(12);
+  const gaussian = laplacianTables([0.5, 1, 2, 3]); // 4 rows, addressed by index
+  const rows = Uint8Array.from({ length: 12 }, (_, i) => i % 4);
+  encodeChannels(symbols, 6, 0, 2, gaussian, rows);
+  assert.match(messageOf('INTERNAL', () => encodeChannels(symbols, 6, 0, 3, gaussian, rows)), /channels 0…3 of 2/);
+  assert.match(messageOf('INTERNAL', () => encodeChannels(symbols, 6, 0.5, 2, small)), /channels 0.5…2 of 2/);
+  assert.match(messageOf('INTERNAL', () => encodeChannels(symbols, 6, 0, 1.5, small)), /channels 0…1.5 of 2/);
+  assert.match(messageOf('INTERNAL', () => encodeChannels(symbols, 6, -1, 1, small)), /channels -1…1 of 2/);
+  assert.match(messageOf('INTERNAL', () => encodeChannels(symbols, 6, 2, 1, small)), /channels 2…1 of 2/);
+  assert.match(messageOf('INTERNAL', () => encodeChannels(symbols, 5, 0, 2, small)), /12 symbols for 2 planes of 5/);
+  assert.match(messageOf('INTERNAL', () => encodeChannels(symbols, 2.5, 0, 2, gaussian, rows)), /12 symbols for 4.8 planes of 2.5|channels 0…2 of 4.8/);
+  assert.match(messageOf('INTERNAL', () => encodeChannels(new Int32Array(0), -1, 0, 0, small)), /0 symbols for 2 planes of -1/);
+  assert.is(encodeChannels(new Int32Array(0), 0, 0, 2, small).length, 4, 'empty planes: the state alone');
+  assert.is(encodeChannels(new Int32Array(0), 0, 0, 2, gaussian, new Uint8Array(0)).length, 4, 'indexes over empty planes');
+  assert.match(messageOf('INTERNAL', () => encodeChannels(symbols, 6, 0, 2, gaussian, rows.subarray(0, 5))), /5 table indexes for 12 symbols/);
+  const beyond = rows.slice();
+  beyond[7] = 4;
+  assert.match(messageOf('INTERNAL', () => encodeChannels(symbols, 6, 0, 2, gaussian, beyond)), /table index 4 of 4 rows/);
+  assert.match(messageOf('INTERNAL', () => encodeChannels(symbols, 6, 1, 2, gaussian, beyond)), /table index 4 of 4 rows/);
+  encodeChannels(symbols, 6, 0, 1, gaussian, beyond); // the bad index is in a channel this stream does not code
+  beyond[7] = 3;
+  encodeChannels(symbols, 6, 0, 2, gaussian, beyond); // the last row is a row
+  assert.match(messageOf('INTERNAL', () => encodeChannels(symbols, 6, 0, 2, small, undefined, Uint32Array.of(1, 1))), /positions must increase inside a plane of 6/);
+  assert.match(messageOf('INTERNAL', () => encodeChannels(symbols, 6, 0, 2, small, undefined, Uint32Array.of(6))), /positions must increase inside a plane of 6/);
+  const short = { ...small, length: small.length.subarray(0, 1) };
+  assert.match(messageOf('BAD_WEIGHTS', () => encodeChannels(symbols, 6, 0, 2, short)), /^.*CDF: CDF tables smaller than their channel count/);
+  const badRow = { ...small, length: Int32Array.of(small.length[0], 0) };
+  assert.match(messageOf('BAD_WEIGHTS', () => encodeChannels(symbols, 6, 0, 2, badRow)), /CDF channel 1: table length 0/);
+});
+
 test.run();
