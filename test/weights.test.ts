@@ -9,7 +9,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { readWeights, type Weights } from '../src/format/weights.js';
+import { isWeights, readWeights, type Weights } from '../src/format/weights.js';
 import { failsWith } from './helpers/assert-code.js';
 import { repoPath } from './helpers/fixtures.js';
 
@@ -109,7 +109,7 @@ test('a payload that ends inside a tensor (truncated)', () => {
 });
 
 test('bytes after the last tensor', () => {
-  failsWith('BAD_WEIGHTS', () => readWeights(withPayloadLength(hyper, hyper.length - HEADER_BYTES + 8)), /8 unexpected bytes after the last tensor/);
+  failsWith('BAD_WEIGHTS', () => readWeights(withPayloadLength(hyper, hyper.length - HEADER_BYTES + 8)), /: 8 unexpected bytes after the last tensor/);
 });
 
 test('a stored table size out of range (hyper kind: entropy_w.stride)', () => {
@@ -165,6 +165,65 @@ test('a gain that is not positive and finite', () => {
   failsWith('BAD_WEIGHTS', () => readWeights(withTensors(factorized, (w) => (w.gainY[0] = 0))), /gains must be positive and finite/);
   failsWith('BAD_WEIGHTS', () => readWeights(withTensors(factorized, (w) => (w.gainZ[5] = -1))), /gains must be positive and finite/);
   failsWith('BAD_WEIGHTS', () => readWeights(withTensors(hyper, (w) => (w.hyper!.gainW[0] = NaN))), /gains must be positive and finite/);
+});
+
+/** The tensors of a FORMAT table (written by train/export.py, not by the reader): offset and name, in file order. */
+function formatTable(path: string): Array<{ offset: number; name: string }> {
+  return readFileSync(repoPath(path), 'utf8').split('\n')
+    .map((line) => /^\| (\d+) \| ([\w.]+) \| (f32|i32) \|/.exec(line))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ offset: Number(m[1]), name: m[2] }));
+}
+
+const TRANSPOSED = /^(main_decoder|res_decoder)\.\d+\.weight$|^hyper_synthesis\.[02]\.weight$/;
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+test('a file cut at any tensor is BAD_WEIGHTS naming that tensor, as the exporter\'s FORMAT table names it', () => {
+  for (const [table, weightFile] of [['weights/FORMAT.md', 'weights/aara.bin'], ['weights/FORMAT-factorized.md', 'weights/aara-factorized.bin']]) {
+    const file = new Uint8Array(readFileSync(repoPath(weightFile))); // one copy, its header rewritten for each cut
+    const tensors = formatTable(table);
+    assert.ok(tensors.length > 50, `${table}: ${tensors.length} tensors`);
+    for (const { offset, name } of tensors) {
+      const cut = file.subarray(0, offset);
+      new DataView(file.buffer, file.byteOffset).setUint32(44, offset - HEADER_BYTES, true);
+      const suffix = TRANSPOSED.test(name) ? ' \\(transposed\\)' : '';
+      // 'verified': the cut file's payload no longer matches its ID, and the walk is what is tested here
+      failsWith('BAD_WEIGHTS', () => readWeights(cut, 'verified'), new RegExp(`file ends inside tensor ${escapeRegExp(name)}${suffix}$`));
+    }
+  }
+});
+
+test('isWeights: a model readWeights returned, and nothing else', () => {
+  const w = readWeights(hyper);
+  assert.ok(isWeights(w));
+  for (const other of [null, undefined, 5, 'w', {}, { config: w.config }, { config: w.config, id: [1, 2] }, { id: w.id }, hyper]) {
+    assert.not.ok(isWeights(other), String(other));
+  }
+});
+
+test('the reader\'s remaining checks at their boundaries, with their messages', () => {
+  failsWith('BAD_WEIGHTS', () => readWeights(withHeader(hyper, 12, 4)), /unknown model kind 4 \(this engine reads factorized, hyper, checkerboard\)/);
+  // exactly a header: not "too short", the payload check refuses it
+  failsWith('BAD_WEIGHTS', () => readWeights(hyper.slice(0, HEADER_BYTES)), /payload is 0 bytes, header says \d+/);
+  failsWith('BAD_WEIGHTS', () => readWeights(withHeader(hyper, 44, 5)), new RegExp(`payload is ${hyper.length - HEADER_BYTES} bytes, header says 5`));
+  // widths up to 1024 and levels up to 64 pass the range check (and the walk then finds the file too short)
+  failsWith('BAD_WEIGHTS', () => readWeights(withHeader(hyper, 24, 1024)), /file ends inside tensor/);
+  failsWith('BAD_WEIGHTS', () => readWeights(withHeader(hyper, 32, 64)), /file ends inside tensor/);
+  failsWith('BAD_WEIGHTS', () => readWeights(withHeader(hyper, 32, 65)), /config levels = 65 out of range/);
+  failsWith('BAD_WEIGHTS', () => readWeights(withHeader(hyper, 16, 1)), /entropy_w.stride = \d+ out of range/); // N = 1 passes the range check
+  assert.is(readWeights(factorized).config.Nh, 0, 'the factorized kind has no Nh');
+  assert.is(readWeights(hyper).config.Nh, 8);
+  // 'verified' trusts the ID it is given (the pool's workers): no digest, so a wrong ID reads
+  const wrongId = hyper.slice();
+  wrongId[ID_OFFSET] ^= 1;
+  failsWith('BAD_WEIGHTS', () => readWeights(wrongId), /does not match its weights ID/);
+  assert.is(readWeights(wrongId, 'verified').config.kind, 'hyper');
+  // a view at an odd offset of a larger buffer is copied to an aligned one and reads the same
+  const shifted = new Uint8Array(hyper.length + 1);
+  shifted.set(hyper, 1);
+  assert.is(readWeights(shifted.subarray(1)).idHex, readWeights(hyper).idHex);
+  // a stored table stride of 1 passes the size check; the tables then refuse it
+  failsWith('BAD_WEIGHTS', () => readWeights(withTensors(hyper, (w) => (sizeBefore(w.hyper!.entropyW.median)[0] = 1))), /entropy_w level 0|table length|ends inside/);
 });
 
 test.run();
