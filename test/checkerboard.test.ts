@@ -47,6 +47,22 @@ test('the checkerboard test weights: kind, widths, and the spatial context s_z, 
   assert.is(fileStreamCount(hyper), 3);
 });
 
+test('its Gaussian tables, stored rows back to back (no padding), read as the hyper kind\'s padded ones', () => {
+  const [g, h] = [w.hyper!.gaussian, hyper.hyper!.gaussian];
+  assert.equal([g.tables.channels, g.tables.stride], [h.tables.channels, h.tables.stride]);
+  assert.equal(g.scales, h.scales);
+  assert.equal(g.tables.length, h.tables.length);
+  assert.equal(g.tables.offset, h.tables.offset);
+  assert.equal(g.tables.cdf, h.tables.cdf);
+  const bytes = new Uint8Array(readFileSync(repoPath('weights/test-tiny-checkerboard.bin')));
+  assert.ok(bytes.length < readFileSync(repoPath('weights/test-tiny-hyper.bin')).length - 600_000, 'the padding is gone');
+  // a row length the stride cannot hold is refused before the rows are read
+  const lengths = new Int32Array(bytes.buffer, w.hyper!.gaussian.tables.length.byteOffset, 1);
+  const damaged = bytes.slice();
+  new Int32Array(damaged.buffer, lengths.byteOffset, 1)[0] = g.tables.stride - 1;
+  failsWith('BAD_WEIGHTS', () => readWeights(damaged, 'verified'), /gaussian channel 0: table length \d+/);
+});
+
 test('anchors (row + column even) and the others partition every plane, in raster order', () => {
   for (const [h, wd] of [[1, 1], [1, 2], [2, 1], [3, 5], [4, 4], [7, 6]]) {
     const anchors = partPositions(h, wd, 'anchors')!;

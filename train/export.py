@@ -77,8 +77,10 @@ def cdf_tensors(density, levels):
     return medians, offset, length, cdf
 
 
-def gaussian_tensors():
-    """One CDF table per scale of model.scale_table(): v ∈ [−c, c], c = ⌈TAIL_STDS·σ⌉, index v + c; escape last."""
+def gaussian_tensors(compact=False):
+    """One CDF table per scale of model.scale_table(): v ∈ [−c, c], c = ⌈TAIL_STDS·σ⌉, index v + c; escape last.
+    compact (checkerboard kind): the rows back to back, each its length + 2 entries, instead of padded to the
+    stride of the widest (the padding was 700 KB of the hyper kind's file)."""
     scales = scale_table()
     centers = [int(math.ceil(float(s) * TAIL_STDS)) for s in scales]
     stride = 2 * max(centers) + 1 + 2
@@ -91,9 +93,12 @@ def gaussian_tensors():
         table = quantized_cdf((upper - lower).numpy(), tail, spread_remainder=True)
         cdf[j, :len(table)] = table
     centers = np.array(centers, np.int32)
+    lengths = 2 * centers + 1
+    if compact:
+        cdf = np.concatenate([cdf[j, :n + 2] for j, n in enumerate(lengths)])
     return [("gaussian.shape", np.array([len(scales), stride], np.int32)),
             ("gaussian.scale", scales.float().numpy()),
-            ("gaussian.offset", centers), ("gaussian.length", 2 * centers + 1), ("gaussian.cdf", cdf)]
+            ("gaussian.offset", centers), ("gaussian.length", lengths), ("gaussian.cdf", cdf)]
 
 
 def conv_block(prefix, conv):
@@ -164,7 +169,7 @@ def hyper_tensors(model):
     medians, offset, length, cdf = cdf_tensors(model.density_w, model.config["levels"])
     arrays += [("entropy_w.stride", np.array([cdf.shape[2]], np.int32)), ("entropy_w.median", medians),
                ("entropy_w.offset", offset), ("entropy_w.length", length), ("entropy_w.cdf", cdf)]
-    return arrays + gaussian_tensors()
+    return arrays + gaussian_tensors(compact=model.kind == "checkerboard")
 
 
 def dtype_name(a):
@@ -204,6 +209,8 @@ KIND_NOTES["checkerboard"] = KIND_NOTES["hyper"] + [
     "Kind checkerboard: as hyper, plus res_spatial (s_z: conv5/1 Mr→Nh over ẑ/h_q at its anchors, row + column",
     "even, 0 elsewhere; e_z: conv1 (2Mr+Nh)→2Nh · ReLU · conv1 2Nh→2Mr over [μ', σ' of res_context, s_z]), whose",
     "output is added to res_context's μ', σ' at ẑ's other elements. ẑ's streams: the anchors', then the others'.",
+    "gaussian.cdf holds the S rows back to back, row j its gaussian.length[j] + 2 entries (no padding; the reader",
+    "pads each to the row stride of gaussian.shape).",
 ]
 
 

@@ -5,7 +5,7 @@
  */
 import { fail } from '../core/errors.js';
 import { validateTables } from '../entropy/cdf-tables.js';
-import { PROB_BITS } from '../entropy/rans.js';
+import { PROB_BITS, PROB_SCALE } from '../entropy/rans.js';
 import { sha256 } from './sha256.js';
 import type { CdfTables } from '../core/types.js';
 
@@ -185,7 +185,11 @@ function entropy(c: Cursor, name: string, levels: number, channels: number, stri
   return { median, tables };
 }
 
-function gaussian(c: Cursor): GaussianTables {
+/**
+ * The Gaussian conditional's tables. `compact` (checkerboard kind): the file holds the rows back to back, each its
+ * length + 2 entries; they are padded here to the stride (with 2^16, as the exporter pads a full table).
+ */
+function gaussian(c: Cursor, compact: boolean): GaussianTables {
   const shape = c.i32(2, 'gaussian.shape');
   const [count, stride] = shape;
   if (count < 1 || count > MAX_SCALES || stride < 3 || stride > MAX_TABLE_STRIDE) {
@@ -199,7 +203,20 @@ function gaussian(c: Cursor): GaussianTables {
   }
   const offset = c.i32(count, 'gaussian.offset');
   const length = c.i32(count, 'gaussian.length');
-  const tables: CdfTables = { channels: count, stride, cdf: c.i32(count * stride, 'gaussian.cdf'), length, offset };
+  let cdf: Int32Array;
+  if (compact) {
+    let total = 0;
+    for (let j = 0; j < count; j++) {
+      if (!(length[j] >= 1 && length[j] + 2 <= stride)) fail('BAD_WEIGHTS', `gaussian channel ${j}: table length ${length[j]}`);
+      total += length[j] + 2;
+    }
+    const rows = c.i32(total, 'gaussian.cdf');
+    cdf = new Int32Array(count * stride).fill(PROB_SCALE);
+    for (let j = 0, at = 0; j < count; at += length[j] + 2, j++) cdf.set(rows.subarray(at, at + length[j] + 2), j * stride);
+  } else {
+    cdf = c.i32(count * stride, 'gaussian.cdf');
+  }
+  const tables: CdfTables = { channels: count, stride, cdf, length, offset };
   validateTables(tables, 'gaussian');
   return { scales, tables };
 }
@@ -221,7 +238,7 @@ function hyperWeights(c: Cursor, config: ModelConfig): HyperWeights {
   const strideW = c.size('entropy_w.stride', MAX_TABLE_STRIDE);
   return {
     gainW, analysis, synthesis, resContext, ...(resSpatial && { resSpatial }),
-    entropyW: entropy(c, 'entropy_w', levels, Nh, strideW), gaussian: gaussian(c),
+    entropyW: entropy(c, 'entropy_w', levels, Nh, strideW), gaussian: gaussian(c, config.kind === 'checkerboard'),
   };
 }
 
