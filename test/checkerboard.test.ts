@@ -24,14 +24,16 @@ const hyper = readWeights(new Uint8Array(readFileSync(repoPath('weights/test-tin
 
 /**
  * ẑ's centres as a decoder gets them from the symbols alone: c_z's, then the checkerboard's second pass, which
- * crops f₈ from ŷ's head or (`head` false: a large image's path) computes it again.
+ * takes c_z's output from the first pass or (`kept` false: a large image's paths) computes it again, from f₈
+ * cropped from ŷ's head or (`kept` 'none') computed again too.
  */
-function decoderCenters(y: Latent, z: Latent, level: number, bandRows?: number, head = true): Latent {
+function decoderCenters(y: Latent, z: Latent, level: number, bandRows?: number, kept: 'context' | 'head' | 'none' = 'context'): Latent {
   const again: Latent = { c: z.c, h: z.h, w: z.w, symbols: z.symbols };
   const yAgain: Latent = { ...y, head: undefined };
-  withCenters(again, residualCenters(yAgain, w, level, bandRows));
+  withCenters(again, residualCenters(yAgain, w, level, bandRows, kept === 'context'));
   assert.ok(yAgain.head, 'the first pass keeps f₈ of a small image');
-  if (!head) delete yAgain.head;
+  assert.is(again.context !== undefined, kept === 'context');
+  if (kept === 'none') delete yAgain.head;
   checkerboardCenters(again, yAgain, w, level, bandRows);
   return again;
 }
@@ -121,9 +123,10 @@ test('the decoder rebuilds the encoder’s ẑ means and indexes from the symbol
     const { y, z, hyper: h } = latents;
     const fromHyper = mainCenters(h!, w, level, y) as { means: Float32Array; indexes: Uint8Array };
     assert.equal(fromHyper.means, y.means, 'ŷ means');
-    for (const [bandRows, head] of [[undefined, true], [1, true], [2, false], [3, true], [5, false], [undefined, false]] as const) {
-      const again = decoderCenters(y, z, level, bandRows, head);
-      const what = `${width}×${height} ẑ, bands of ${bandRows ?? 'default'}, f₈ ${head ? 'kept' : 'computed again'}`;
+    for (const [bandRows, kept] of [[undefined, 'context'], [1, 'head'], [2, 'none'], [3, 'context'], [5, 'none'], [undefined, 'head']] as const) {
+      const again = decoderCenters(y, z, level, bandRows, kept);
+      assert.is(again.context, undefined, 'the second pass drops the first one\'s c_z output');
+      const what = `${width}×${height} ẑ, bands of ${bandRows ?? 'default'}, kept: ${kept}`;
       assert.equal(again.means, z.means, `${what}: means`);
       assert.equal(again.indexes, z.indexes, `${what}: indexes`);
     }

@@ -48,6 +48,11 @@ export interface Latent {
    * kept when small: tiles crop it instead of computing it again (the same values, see src/model/tiling.ts).
    */
   head?: Tensor;
+  /**
+   * ẑ of the checkerboard kind between its two passes, when small: c_z's output (μ', σ' un-gained, 2·C channels)
+   * over the whole latent, which the second pass would otherwise compute again (src/model/priors.ts).
+   */
+  context?: Tensor;
 }
 
 /** The latents of one file: ŷ and ẑ, and the hyper kind's hyper-latent ŵ. */

@@ -45,9 +45,10 @@ export function partPositions(h: number, w: number, part: LatentPart): Uint32Arr
 
 /**
  * Centres μ of a latent's symbols: the factorized prior's medians (one per channel), or the Gaussian
- * conditional's means and table rows (one per element; see src/model/priors.ts).
+ * conditional's means and table rows (one per element; see src/model/priors.ts), with the checkerboard kind's
+ * c_z output for its second pass when small (Latent.context).
  */
-export type Centers = { medians: Float32Array } | { means: Float32Array; indexes: Uint8Array };
+export type Centers = { medians: Float32Array } | { means: Float32Array; indexes: Uint8Array; context?: Tensor };
 
 /**
  * `symbols` may view a's buffer: each element is read before its slot is written. With a `part`, only its elements

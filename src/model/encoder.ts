@@ -13,7 +13,7 @@ import type { RgbImage } from '../io/pixels.js';
 import { paddedSize, toPaddedPlanes } from './preprocess.js';
 import { recycle, tensor } from './tensor.js';
 import { mainReconstruction } from './decoder.js';
-import { checkerboardCenters, hyperAnalysis, mainCenters, residualCenters } from './priors.js';
+import { checkerboardCenters, hyperAnalysis, mainCenters, residualCenters, withCenters } from './priors.js';
 import { analyzeRegion, pasteTensor, tileGrid } from './tiling.js';
 import type { Weights } from '../format/weights.js';
 
@@ -98,6 +98,7 @@ export function quantizeResidual(features: Tensor, centers: Centers, y: Latent, 
   const gains = levelRow(w.gainZ, level, w.config.Mr);
   if (!w.hyper?.resSpatial) return quantize(a, gains, centers, inPlace(a));
   const z = quantize(a, gains, centers, inPlace(a), 'anchors');
+  withCenters(z, centers);
   checkerboardCenters(z, y, w, level);
   return quantize(a, gains, centers, z.symbols as Int32Array, 'others');
 }

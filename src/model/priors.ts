@@ -119,7 +119,10 @@ export function mainCenters(hyper: Latent, w: Weights, level: number, y: { h: nu
   return centers;
 }
 
-/** g_m's first layer over the whole of ŷ is kept for the tiles (ŷ's `head`) up to this size: 8 Mpixel at N = 64. */
+/**
+ * g_m's first layer over the whole of ŷ is kept for the tiles (ŷ's `head`) up to this size: 8 Mpixel at N = 64;
+ * and the checkerboard kind keeps c_z's output for its second pass up to it too (4 Mpixel at Mr = 64).
+ */
 const MAX_HEAD_BYTES = 32 << 20;
 /**
  * ẑ's prior is computed in bands of this many rows of its grid (512 image rows): a 6000×4000 image's f₈ and
@@ -172,30 +175,35 @@ function contextBand(y: Latent, w: Weights, level: number, rows: Range, keepF8?:
  * ẑ's means and scale indexes from ŷ (which must carry its means): c_z over f₈, g_m's first layer, band by band
  * (for the checkerboard kind: the anchors' final ones, and the others' first guess). Also sets ŷ's `head` to f₈
  * (in memory workers can share) when it is small enough, so the tiles need not compute it again. `bandRows` only
- * changes how the work is cut (the tests compare band sizes).
+ * changes how the work is cut, `keepContext` false how the second pass gets c_z's output (the tests compare them).
  */
-export function residualCenters(y: Latent, w: Weights, level: number, bandRows = PRIOR_BAND_ROWS): Centers {
+export function residualCenters(y: Latent, w: Weights, level: number, bandRows = PRIOR_BAND_ROWS, keepContext = true): Centers {
   const { N, Mr } = w.config;
   const [h, wd] = [2 * y.h, 2 * y.w];
-  const centers = allocateCenters(Mr * h * wd);
+  const cols = { start: 0, end: wd };
+  const centers: Centers = allocateCenters(Mr * h * wd);
   const head = N * h * wd * Float32Array.BYTES_PER_ELEMENT <= MAX_HEAD_BYTES
     ? { c: N, h, w: wd, data: shareable((b) => new Float32Array(b), N * h * wd * Float32Array.BYTES_PER_ELEMENT) }
     : undefined;
+  const context = keepContext && hyperOf(w).resSpatial && 2 * Mr * h * wd * Float32Array.BYTES_PER_ELEMENT <= MAX_HEAD_BYTES
+    ? tensor(2 * Mr, h, wd) : undefined;
   delete y.head; // computed here, from this ŷ
   for (let row0 = 0; row0 < h; row0 += bandRows) {
     const rows = { start: row0, end: Math.min(h, row0 + bandRows) };
-    const params = contextBand(y, w, level, rows, head && ((f8) => pasteTensor(head.data, h, wd, f8, { rows, cols: { start: 0, end: wd } })));
+    const params = contextBand(y, w, level, rows, head && ((f8) => pasteTensor(head.data, h, wd, f8, { rows, cols })));
     writeGaussianCenters(centers, h, wd, rows.start, rows.end - rows.start, params, 0, levelRow(w.gainZ, level, Mr), hyperOf(w).gaussian.scales);
+    if (context) pasteTensor(context.data, h, wd, params, { rows, cols });
     recycle(params);
   }
   if (head) y.head = head;
+  if (context) centers.context = context;
   return centers;
 }
 
 /**
  * Checkerboard kind, second pass: the non-anchor elements' means and scale indexes of ẑ, from its decoded (or
- * quantised) anchors and c_z's output (computed again, band by band: keeping it for the whole latent would cost
- * 8 bytes a pixel of a large image).
+ * quantised) anchors and c_z's output: kept by the first pass (`z.context`, dropped here) when small, else computed
+ * again band by band (keeping it for a large image would cost 8 bytes a pixel).
  */
 export function checkerboardCenters(z: Latent, y: Latent, w: Weights, level: number, bandRows = PRIOR_BAND_ROWS): void {
   const { resSpatial, gaussian } = hyperOf(w);
@@ -218,7 +226,7 @@ export function checkerboardCenters(z: Latent, y: Latent, w: Weights, level: num
     const spatial = convLayer(anchors, resSpatial.spatial, 1);
     recycle(anchors);
     const from = rows.start - inRows.start;
-    const base = contextBand(y, w, level, rows);
+    const base = z.context ? cropTensor(z.context, rows, { start: 0, end: wd }) : contextBand(y, w, level, rows);
     const input = tensor(2 * c + spatial.c, base.h, wd);
     input.data.set(base.data);
     for (let ch = 0; ch < spatial.c; ch++) {
@@ -232,6 +240,7 @@ export function checkerboardCenters(z: Latent, y: Latent, w: Weights, level: num
     writeGaussianCenters({ means: z.means, indexes: z.indexes }, h, wd, rows.start, rows.end - rows.start, base, 0, gains, gaussian.scales, 'others');
     recycle(base);
   }
+  delete z.context;
 }
 
 /** The latent with its centres attached (the decoder's way: symbols first, then what they need). */
@@ -239,5 +248,6 @@ export function withCenters(latent: Latent, centers: Centers): void {
   if ('means' in centers) {
     latent.means = centers.means;
     latent.indexes = centers.indexes;
+    if (centers.context) latent.context = centers.context;
   }
 }
