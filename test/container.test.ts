@@ -200,6 +200,7 @@ test('each check of the writer, the header and the sizes: its boundary and its m
   failsWith('BAD_DIMENSIONS', write({ height: 2 ** 32 }), /height 4294967296$/);
   assert.is(readHeader(write({ width: 1, height: 2 ** 32 - 1 })(), { maxWidth: 2 ** 32, maxHeight: 2 ** 32, maxPixels: 2 ** 40 }).height, 2 ** 32 - 1);
   failsWith('INTERNAL', write({ flags: 2 }), /cannot write unknown flags 2/);
+  failsWith('INTERNAL', write({ flags: 0.5 }), /cannot write unknown flags 0.5/);
   assert.is(write({ flags: FLAG_GRAYSCALE })()[6], FLAG_GRAYSCALE);
   assert.is(write({ flags: 0 })()[6], 0);
   failsWith('INTERNAL', write({ weightsId: new Uint8Array(7) }), /weights ID of 7 bytes/);
@@ -262,7 +263,7 @@ test('resolveLimits: the defaults, a caller\'s fields merged over them, each fie
   for (const bad of [5, 'x', null, [1]]) {
     failsWith('BAD_ARGUMENT', () => resolveLimits(bad as never), new RegExp(`limits must be an object, got ${String(bad)}`));
   }
-  failsWith('BAD_ARGUMENT', () => resolveLimits({ maxDepth: 3 } as never), /unknown limits maxDepth \(known: maxWidth, maxHeight, maxPixels\)/);
+  failsWith('BAD_ARGUMENT', () => resolveLimits({ maxDepth: 3, maxWidth: 5, maxColors: 1 } as never), /unknown limits maxDepth, maxColors \(known: maxWidth, maxHeight, maxPixels\)/);
   for (const bad of [0, -1, 1.5, '5', NaN, 2 ** 53]) {
     failsWith('BAD_ARGUMENT', () => resolveLimits({ maxPixels: bad as number }), new RegExp(`limits.maxPixels must be an integer ≥ 1, got ${String(bad)}`));
   }

@@ -366,6 +366,9 @@ test('malformed escapes: each says what is wrong', () => {
   assert.is(out[0], 2 ** 31 - 1, 'the largest int32 escapes and decodes');
   decodeChannels(escapeStream(tables, [8, 0xd, 0xf, 0xf, 0xf, 0xf, 0xf, 0xf, 0xf]), 1, 0, 1, tables, out);
   assert.is(out[0], -(2 ** 31), 'and the smallest');
+  // index −2^31 − 1 (u = 2^32 + 1): the first index past what 32 escape bits hold
+  assert.match(messageOf('INTERNAL', () => encodeChannels(Int32Array.of(-(2 ** 31)), 1, 0, 1, { ...tables, offset: Int32Array.of(-1) })),
+    /latent index -2147483649 needs more than 32 escape bits/);
   const far = { ...tables, offset: Int32Array.of(-(2 ** 24)) };
   assert.match(messageOf('INTERNAL', () => encodeChannels(Int32Array.of(-(2 ** 31)), 1, 0, 1, far)), /latent index -2164260864 needs more than 32 escape bits/);
 });
@@ -391,6 +394,10 @@ test('the symbol coder\'s arguments: each check at its boundary, with its messag
   assert.match(messageOf('INTERNAL', () => encodeChannels(symbols, 6, 0, 2, gaussian, beyond)), /table index 4 of 4 rows/);
   assert.match(messageOf('INTERNAL', () => encodeChannels(symbols, 6, 1, 2, gaussian, beyond)), /table index 4 of 4 rows/);
   encodeChannels(symbols, 6, 0, 1, gaussian, beyond); // the bad index is in a channel this stream does not code
+  const next = rows.slice();
+  next[6] = 4; // the first element of channel 1
+  encodeChannels(symbols, 6, 0, 1, gaussian, next);
+  assert.match(messageOf('INTERNAL', () => encodeChannels(new Int32Array(5), 2.5, 0, 2, small)), /5 symbols for 2 planes of 2.5/);
   beyond[7] = 3;
   encodeChannels(symbols, 6, 0, 2, gaussian, beyond); // the last row is a row
   assert.match(messageOf('INTERNAL', () => encodeChannels(symbols, 6, 0, 2, small, undefined, Uint32Array.of(1, 1))), /positions must increase inside a plane of 6/);
