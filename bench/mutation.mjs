@@ -18,7 +18,7 @@ const GROUPS = {
   'bd-rate': { mutate: ['dist/src/eval/bd-rate.js', rangeOf('dist/src/eval/eval-report.js', 'export function averageOf', '\n}\n')], tests: ['bd-rate'] },
   container: { mutate: ['dist/src/format/container.js'], tests: ['container'] },
   rans: { mutate: ['dist/src/entropy/rans.js', 'dist/src/entropy/symbol-coder.js'], tests: ['rans', 'checkerboard'] },
-  weights: { mutate: ['dist/src/format/weights.js'], tests: ['weights', 'hyper'] },
+  weights: { mutate: ['dist/src/format/weights.js'], tests: ['weights', 'hyper', 'checkerboard'] },
 };
 
 /** `file:from-to`, the lines of one function (from the line holding `start` to the next `end`). */

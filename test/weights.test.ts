@@ -226,4 +226,45 @@ test('the reader\'s remaining checks at their boundaries, with their messages', 
   failsWith('BAD_WEIGHTS', () => readWeights(withTensors(hyper, (w) => (sizeBefore(w.hyper!.entropyW.median)[0] = 1))), /entropy_w level 0|table length|ends inside/);
 });
 
+test('zero-copy: an aligned view is read in place, each level\'s tables view their own rows', () => {
+  const padded = new Uint8Array(factorized.length + 8);
+  padded.set(factorized, 8);
+  const view = padded.subarray(8); // aligned, at a non-zero offset of its buffer
+  const w = readWeights(view);
+  assert.is(w.mainEncoder.convs[0].weight.buffer, padded.buffer, 'no copy');
+  const { M } = w.config;
+  const [q0, q1] = w.entropyY!.tables;
+  for (const key of ['offset', 'length'] as const) {
+    assert.is(q1[key].length, M);
+    assert.is(q1[key].byteOffset, q0[key].byteOffset + 4 * M, `${key}: level 1 follows level 0`);
+  }
+  assert.is(q1.cdf.byteOffset, q0.cdf.byteOffset + 4 * M * q0.stride);
+});
+
+test('the Gaussian table shape: its bounds are the reader\'s, and values inside them are left to the tables\' checks', () => {
+  const shapeAt = (w: Weights) => w.hyper!.gaussian.scales.byteOffset - 8;
+  const withShape = (count: number, stride: number) => {
+    const bytes = hyper.slice();
+    const view = new DataView(bytes.buffer);
+    const at = shapeAt(readWeights(hyper));
+    view.setInt32(at, count, true);
+    view.setInt32(at + 4, stride, true);
+    return sign(bytes);
+  };
+  for (const [count, stride] of [[0, 100], [256, 100], [64, 2], [64, 65537]]) {
+    failsWith('BAD_WEIGHTS', () => readWeights(withShape(count, stride)), new RegExp(`gaussian.shape = ${count} × ${stride} out of range`));
+  }
+  for (const [count, stride] of [[1, 100], [255, 100], [64, 3], [64, 65536]]) {
+    const message = (() => {
+      try {
+        readWeights(withShape(count, stride));
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return '';
+    })();
+    assert.ok(message !== '' && !message.includes('gaussian.shape'), `${count} × ${stride}: ${message}`);
+  }
+});
+
 test.run();
