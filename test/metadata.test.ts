@@ -15,6 +15,7 @@ import { tiffOrientation } from '../src/io/orientation.js';
 import { decode, decodeSync, encode, encodeLevels, encodeSync, close } from '../src/index.js';
 import { failsWith } from './helpers/assert-code.js';
 import { repoPath } from './helpers/fixtures.js';
+import { fixPngCrcs } from './helpers/image-fuzz.js';
 import { syntheticImage } from './helpers/images.js';
 
 const DIR = repoPath('test/fixtures/metadata');
@@ -67,23 +68,6 @@ test('a damaged iCCP or incomplete ICC segments leave the profile out, never the
   broken[second + 12] = 1;
   assert.is(decodeImage(broken).metadata?.icc, undefined);
 });
-
-/** PNG chunk CRCs recomputed after an edit. */
-function fixPngCrcs(bytes: Uint8Array): Uint8Array {
-  const out = bytes.slice();
-  const view = new DataView(out.buffer);
-  for (let at = 8; at + 12 <= out.length;) {
-    const length = view.getUint32(at);
-    let crc = 0xffffffff;
-    for (let i = at + 4; i < at + 8 + length; i++) {
-      crc ^= out[i];
-      for (let k = 0; k < 8; k++) crc = crc & 1 ? 0xedb88320 ^ (crc >>> 1) : crc >>> 1;
-    }
-    view.setUint32(at + 8 + length, (crc ^ 0xffffffff) >>> 0);
-    at += 12 + length;
-  }
-  return out;
-}
 
 test("the API keeps the input's ICC profile and EXIF by default, stores what it is given, drops them with 'none'", async () => {
   const want = { icc: b64(expected['icc-exif.png'].icc), exif: b64(expected['icc-exif.png'].exif) };
