@@ -1,52 +1,85 @@
 /**
- * End-to-end speed: encode and decode of a 768×512 image (Kodak kodim23 when ../shared/datasets is there,
- * else a synthetic one) with the shipped weights, on the main thread and on a pool of one worker per core.
- * Run: node dist/bench/e2e.bench.js
+ * End-to-end speed, side by side with a previous release: encode and decode of a 768×512 image (Kodak kodim23
+ * when ../shared/datasets is there, else a synthetic one) through each build's public API, synchronously and
+ * through its worker pool (one worker per core, and one), both builds in this one process, their runs
+ * interleaved so a busy machine slows both alike. Both run the model the previous release can read (its own
+ * weights file, the factorized kind: "the same model"); this build also runs the shipped default weights.
+ * Ratios are what counts; seconds depend on the machine and what else it runs.
+ *   node dist/bench/e2e.bench.js [previous-commit] [rounds]
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, cpus } from 'node:os';
+import { execFileSync } from 'node:child_process';
 import { Bench } from 'tinybench';
-import { DEFAULT_LEVEL, decodeSync, encodeSync } from '../src/codec/codec.js';
-import { decodeImage } from '../src/io/image-io.js';
-import type { RgbImage } from '../src/io/pixels.js';
-import { loadWeightFile } from '../src/io/weight-files.js';
-import { decodeParallel, encodeParallel } from '../src/parallel/parallel.js';
-import { WorkerPool } from '../src/parallel/pool.js';
 import { repoPath } from '../test/helpers/fixtures.js';
 import { syntheticImage } from '../test/helpers/images.js';
+import { BASELINE_RELEASE, previousRelease } from './previous-release.js';
 
+interface Api {
+  encodeSync(input: unknown, opts: object): Uint8Array;
+  decodeSync(bytes: Uint8Array, opts: object): unknown;
+  encode(input: unknown, opts: object): Promise<Uint8Array>;
+  decode(bytes: Uint8Array, opts: object): Promise<unknown>;
+  loadWeights(path?: string): unknown;
+  close(): Promise<void>;
+}
+
+const commit = process.argv[2] ?? BASELINE_RELEASE;
+const rounds = Number(process.argv[3] ?? 3);
+const previous = previousRelease(commit);
+const builds: Record<string, Api> = {
+  previous: await previous.load<Api>('src/index.js'),
+  this: (await import('../src/index.js')) as unknown as Api,
+};
+const sameModel = `${previous.root}/weights/aara.bin`;
 const KODAK = repoPath('../shared/datasets/kodak/kodim23.png');
+const source = existsSync(KODAK) ? new Uint8Array(readFileSync(KODAK)) : null;
+const image = source ?? syntheticImage(768, 512, 23);
+const level = 5;
+const cores = availableParallelism();
+const here = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: repoPath('.'), encoding: 'utf8' }).trim();
 
-function benchImage(): { img: RgbImage; name: string } {
-  if (existsSync(KODAK)) return { img: decodeImage(readFileSync(KODAK)), name: 'kodim23' };
-  return { img: syntheticImage(768, 512, 23), name: 'synthetic' };
+interface Runner { name: string; build: string; weights: string; threads: number }
+const runners: Runner[] = [
+  { name: 'previous', build: 'previous', weights: sameModel, threads: cores },
+  { name: 'this', build: 'this', weights: sameModel, threads: cores },
+  { name: 'this, shipped weights', build: 'this', weights: repoPath('weights/aara.bin'), threads: cores },
+];
+
+const files = new Map<string, Uint8Array>();
+const bench = new Bench({ time: 0, iterations: 1, warmupIterations: 0 });
+for (const r of runners) {
+  const api = builds[r.build];
+  const weights = api.loadWeights(r.weights);
+  const file = api.encodeSync(image, { weights, level });
+  files.set(r.name, file);
+  // start the pool (workers, compiled code, weights in each) before timing
+  await api.decode(await api.encode(syntheticImage(64, 64, 1), { weights, level, threads: r.threads }), { weights, threads: r.threads });
+  bench
+    .add(`${r.name}: encode, sync`, () => { api.encodeSync(image, { weights, level }); })
+    .add(`${r.name}: encode, ${r.threads} workers`, async () => { await api.encode(image, { weights, level, threads: r.threads }); })
+    .add(`${r.name}: decode, sync`, () => { api.decodeSync(file, { weights }); })
+    .add(`${r.name}: decode, ${r.threads} workers`, async () => { await api.decode(file, { weights, threads: r.threads }); });
 }
+// interleaved rounds: every task once per round
+const times = new Map<string, number[]>();
+for (let round = 0; round < rounds; round++) {
+  await bench.run();
+  for (const task of bench.tasks) times.set(task.name, [...(times.get(task.name) ?? []), task.result!.mean / 1000]);
+}
+for (const api of Object.values(builds)) await api.close();
 
-const { img, name } = benchImage();
-const { weights: w, bytes } = loadWeightFile();
-const level = DEFAULT_LEVEL;
-const threads = availableParallelism();
-const pool = new WorkerPool(threads);
-const file = encodeSync(img, w, { level });
-// start the workers (and compile their code) before timing: a small image runs every kind of task
-const primer = syntheticImage(64, 64, 1);
-await decodeParallel(await encodeParallel(primer, w, bytes, { level, pool }), w, bytes, { pool });
-
-// every iteration codes a whole image for seconds: a few of each are enough
-const bench = new Bench({ time: 0, iterations: 3 });
-bench
-  .add('encode, 1 thread', () => { encodeSync(img, w, { level }); })
-  .add(`encode, ${threads} workers`, async () => { await encodeParallel(img, w, bytes, { level, pool }); })
-  .add('decode, 1 thread', () => { decodeSync(file, w); })
-  .add(`decode, ${threads} workers`, async () => { await decodeParallel(file, w, bytes, { pool }); });
-await bench.run();
-await pool.close();
-
-console.log(`${name} ${img.width}×${img.height}, level ${level}, ${file.length} bytes, ${threads} cores`);
-const seconds = (task: string) => bench.tasks.find((t) => t.name === task)!.result!.mean / 1000;
+const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1];
+const s = (name: string) => median(times.get(name)!);
+console.log(`${source ? 'kodim23' : 'synthetic'} 768×512, level ${level}; ${cores} cores (${cpus()[0]?.model ?? '?'}), node ${process.version}`);
+console.log(`this build ${here} vs ${commit} (${previous.commit.slice(0, 12)}); "same model": ${commit}'s weights/aara.bin; median of ${rounds} interleaved rounds\n`);
+console.log(`| operation | ${runners.map((r) => r.name).join(' | ')} | previous / this (same model) |`);
+console.log(`|---|${runners.map(() => '---:').join('|')}|---:|`);
 for (const op of ['encode', 'decode']) {
-  const sync = seconds(`${op}, 1 thread`);
-  const parallel = seconds(`${op}, ${threads} workers`);
-  console.log(`${op}: ${sync.toFixed(2)} s/op on 1 thread, ${parallel.toFixed(2)} s/op on ${threads} workers: ` +
-    `${(sync / parallel).toFixed(2)}× faster`);
+  for (const mode of ['sync', `${cores} workers`]) {
+    const cells = runners.map((r) => `${s(`${r.name}: ${op}, ${mode}`).toFixed(2)} s`);
+    const ratio = s(`previous: ${op}, ${mode}`) / s(`this: ${op}, ${mode}`);
+    console.log(`| ${op}, ${mode} | ${cells.join(' | ')} | ${ratio.toFixed(2)}× |`);
+  }
 }
+console.log(`\nfile sizes: ${runners.map((r) => `${r.name} ${files.get(r.name)!.length} B`).join(', ')}`);

@@ -1,14 +1,19 @@
 /** The model's operators: pure functions on single CHW float32 images, output first; only the pack* functions (called once at load time) allocate. */
 export { conv2d, conv2dSimple, packConv2dWeights, type Conv2dDims } from './conv2d.js';
 export {
-  packTransposedConv2dWeights,
-  transposedConv2d,
   transposedConv2dScatter,
   transposedConv2dSimple,
   type TransposedConv2dDims,
   type TransposedConv2dWindow,
   wholeOutput,
 } from './transposed-conv2d.js';
+export {
+  packTransposedConv2dWinograd,
+  transposedConv2dWinograd,
+  winogradScratchLength,
+  winogradTconvInput,
+  winogradWeightsLength,
+} from './transposed-conv2d-winograd.js';
 export { gdn, gdnScratchLength, gdnSimple, type GdnDims } from './gdn.js';
 export { relu } from './relu.js';
 export { globalAvgMaxPool } from './global-pool.js';
@@ -16,3 +21,10 @@ export { channelMlp } from './channel-mlp.js';
 export { channelMeanMax } from './channel-mean-max.js';
 export { channelGate, sigmoid, spatialGate } from './sigmoid-gate.js';
 export { exp } from './exp.js';
+export {
+  conv2dWinograd,
+  conv2dWinogradScratchLength,
+  conv2dWinogradWeightsLength,
+  isWinogradConv,
+  packConv2dWinograd,
+} from './conv2d-winograd.js';

@@ -11,14 +11,16 @@ import {
   gdnSimple,
   globalAvgMaxPool,
   packConv2dWeights,
-  packTransposedConv2dWeights,
+  packTransposedConv2dWinograd,
   relu,
   sigmoid,
   exp,
   spatialGate,
-  transposedConv2d,
   transposedConv2dScatter,
   transposedConv2dSimple,
+  transposedConv2dWinograd,
+  winogradScratchLength,
+  winogradTconvInput,
   type Conv2dDims,
   type GdnDims,
   type TransposedConv2dDims,
@@ -191,12 +193,13 @@ function randomTconv(seed: number, d: TransposedConv2dDims, kind: Operands) {
   };
 }
 
-type TconvForm = 'fast' | 'simple' | 'scatter';
+type TconvForm = 'winograd' | 'simple' | 'scatter';
 
 function runTconv(form: TconvForm, x: Float32Array, w: Float32Array, b: Float32Array, d: TransposedConv2dDims): Float32Array {
   const out = new Float32Array(d.outC * 4 * d.inH * d.inW).fill(NaN);
-  if (form === 'fast') transposedConv2d(out, x, packTransposedConv2dWeights(w, d), b, d);
-  else if (form === 'simple') transposedConv2dSimple(out, x, w, b, d);
+  if (form === 'winograd') {
+    transposedConv2dWinograd(out, x, packTransposedConv2dWinograd(w, d), b, d, new Float64Array(winogradScratchLength(d.inC)));
+  } else if (form === 'simple') transposedConv2dSimple(out, x, w, b, d);
   else transposedConv2dScatter(out, x, w, b, d);
   return out;
 }
@@ -208,17 +211,22 @@ const tconvShapes: [string, TransposedConv2dDims][] = [
   ['4→16 ch, 6×6 → 12×12', { inC: 4, inH: 6, inW: 6, outC: 16 }],
   ['5→13 ch, 1×13 → 2×26', { inC: 5, inH: 1, inW: 13, outC: 13 }],
   ['8→8 ch, 11×3 → 22×6', { inC: 8, inH: 11, inW: 3, outC: 8 }],
-  ['6→16 ch, 3×21 → 6×42 (8-pixel blocks, shifted last block)', { inC: 6, inH: 3, inW: 21, outC: 16 }],
-  ['5→3 ch, 4×12 → 8×24 (3-lane 8-pixel blocks)', { inC: 5, inH: 4, inW: 12, outC: 3 }],
+  ['6→16 ch, 3×21 → 6×42 (tiles past the right edge)', { inC: 6, inH: 3, inW: 21, outC: 16 }],
+  ['5→3 ch, 4×12 → 8×24', { inC: 5, inH: 4, inW: 12, outC: 3 }],
+  ['40→8 ch, 9×31 → 18×62 (several chunks of 12 tiles, a partial tile group)', { inC: 40, inH: 9, inW: 31, outC: 8 }],
 ];
 
+/** Winograd sums in another order, with G·g·Gᵀ rounded to float32: within 1e-5 of the direct sum relative to the output's scale. */
+function assertNear(actual: Float32Array, expected: Float32Array): void {
+  const scale = expected.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  assertClose(actual, expected, 1e-5 * Math.max(1, scale));
+}
+
 for (const [name, d] of tconvShapes) {
-  for (const kind of OPERAND_KINDS) {
-    test(`transposedConv2d = transposedConv2dSimple bit for bit, ${kind} data: ${name}`, () => {
-      const { x, w, b } = randomTconv(d.inC * 31 + d.inW, d, kind);
-      assertBitIdentical(runTconv('fast', x, w, b, d), runTconv('simple', x, w, b, d));
-    });
-  }
+  test(`transposedConv2dWinograd = transposedConv2dSimple within 1e-5: ${name}`, () => {
+    const { x, w, b } = randomTconv(d.inC * 31 + d.inW, d, 'uniform');
+    assertNear(runTconv('winograd', x, w, b, d), runTconv('simple', x, w, b, d));
+  });
   test(`transposedConv2dSimple (gather) = scatter ConvTranspose2d within 1e-5: ${name}`, () => {
     const { x, w, b } = randomTconv(d.inC * 17 + d.inH, d, 'uniform');
     assertClose(runTconv('simple', x, w, b, d), runTconv('scatter', x, w, b, d), 1e-5);
@@ -233,44 +241,78 @@ test('transposedConv2dSimple: 1→1 channel, 1×1 input → 2×2 (hand-computed)
   assert.equal(Array.from(out), [1 + 2 * 12, 1 + 2 * 13, 1 + 2 * 17, 1 + 2 * 18]);
 });
 
-/** The input rows (or columns) that outputs [start, start + size) of a 2·inSize output read, clipped. */
+/** The input rows (or columns) that outputs [start, start + size) of a 2·inSize output read, clipped: the simple form's taps. */
 function tconvReads(start: number, size: number, inSize: number): [number, number] {
   return [Math.max(0, (start >> 1) - 1), Math.min(inSize, ((start + size - 1) >> 1) + 2)];
 }
+
+/** ... and the Winograd form's: its tiles' whole patches. */
+function winogradReads(start: number, size: number, inSize: number): [number, number] {
+  const r = winogradTconvInput({ start, end: start + size });
+  return [Math.max(0, r.start), Math.min(inSize, r.end)];
+}
+
+test('winogradTconvInput: whole aligned tiles of 4 input positions, one more a side', () => {
+  assert.equal(winogradTconvInput({ start: 0, end: 1 }), { start: -1, end: 5 });
+  assert.equal(winogradTconvInput({ start: 7, end: 8 }), { start: -1, end: 5 });
+  assert.equal(winogradTconvInput({ start: 8, end: 9 }), { start: 3, end: 9 });
+  assert.equal(winogradTconvInput({ start: 7, end: 17 }), { start: -1, end: 13 });
+});
 
 const tconvWindows: [string, TransposedConv2dDims, number, number, number, number][] = [
   ['6→10 ch, 13×29, window 12×26 at (8,10)', { inC: 6, inH: 13, inW: 29, outC: 10 }, 8, 10, 12, 26],
   ['6→3 ch, 13×17, window 9×17 at (17,0) (odd start, touching two image edges)', { inC: 6, inH: 13, inW: 17, outC: 3 }, 17, 0, 9, 34],
   ['8→16 ch, 9×40, window 7×33 at (3,21) (odd starts and sizes)', { inC: 8, inH: 9, inW: 40, outC: 16 }, 3, 21, 7, 33],
   ['4→8 ch, 5×5, window 1×1 at (9,4)', { inC: 4, inH: 5, inW: 5, outC: 8 }, 9, 4, 1, 1],
+  ['5→6 ch, 30×30, window 21×13 at (19,33) (tiles cut on every side)', { inC: 5, inH: 30, inW: 30, outC: 6 }, 19, 33, 21, 13],
 ];
 
+/** A window's outputs from x cropped to `reads`' rows and columns, by `form`. */
+function tconvWindow(form: 'winograd' | 'simple', x: Float32Array, weights: Float32Array, b: Float32Array, d: TransposedConv2dDims,
+  reads: typeof tconvReads, outTop: number, outLeft: number, outH: number, outW: number): Float32Array {
+  const [rowStart, rowEnd] = reads(outTop, outH, d.inH);
+  const [colStart, colEnd] = reads(outLeft, outW, d.inW);
+  const cropDims = { ...d, inH: rowEnd - rowStart, inW: colEnd - colStart };
+  const cropped = crop(x, d.inC, d.inH, d.inW, rowStart, colStart, cropDims.inH, cropDims.inW);
+  const win = { inTop: rowStart, inLeft: colStart, outTop, outLeft, outH, outW };
+  const out = new Float32Array(d.outC * outH * outW).fill(NaN);
+  if (form === 'simple') transposedConv2dSimple(out, cropped, weights, b, cropDims, win);
+  else transposedConv2dWinograd(out, cropped, packTransposedConv2dWinograd(weights, cropDims), b, cropDims, new Float64Array(winogradScratchLength(d.inC)), win);
+  return out;
+}
+
 for (const [name, d, outTop, outLeft, outH, outW] of tconvWindows) {
-  test(`transposedConv2d window = the same outputs of the whole image, bit for bit (fast and simple), cancelling data: ${name}`, () => {
-    const { x, w: weights, b } = randomTconv(outTop * 5 + outLeft, d, 'cancelling');
-    const whole = runTconv('fast', x, weights, b, d);
-    const [rowStart, rowEnd] = tconvReads(outTop, outH, d.inH);
-    const [colStart, colEnd] = tconvReads(outLeft, outW, d.inW);
-    const cropDims = { ...d, inH: rowEnd - rowStart, inW: colEnd - colStart };
-    const cropped = crop(x, d.inC, d.inH, d.inW, rowStart, colStart, cropDims.inH, cropDims.inW);
-    const win = { inTop: rowStart, inLeft: colStart, outTop, outLeft, outH, outW };
-    const fast = new Float32Array(d.outC * outH * outW).fill(NaN);
-    transposedConv2d(fast, cropped, packTransposedConv2dWeights(weights, cropDims), b, cropDims, win);
-    const simple = new Float32Array(fast.length).fill(NaN);
-    transposedConv2dSimple(simple, cropped, weights, b, cropDims, win);
-    assertBitIdentical(fast, simple);
-    const wholeW = 2 * d.inW;
-    for (let oc = 0; oc < d.outC; oc++) {
-      for (let y = 0; y < outH; y++) {
-        for (let xx = 0; xx < outW; xx++) {
-          const inWindow = fast[(oc * outH + y) * outW + xx];
-          const inWhole = whole[(oc * 2 * d.inH + outTop + y) * wholeW + outLeft + xx];
-          if (!Object.is(inWindow, inWhole)) assert.unreachable(`oc ${oc} (${outTop + y}, ${outLeft + xx}): ${inWindow} !== ${inWhole}`);
+  for (const form of ['winograd', 'simple'] as const) {
+    test(`transposedConv2d${form === 'simple' ? 'Simple' : 'Winograd'} window = the same outputs of the whole image, bit for bit, cancelling data: ${name}`, () => {
+      const { x, w: weights, b } = randomTconv(outTop * 5 + outLeft, d, 'cancelling');
+      const whole = runTconv(form, x, weights, b, d);
+      const inWindow = tconvWindow(form, x, weights, b, d, form === 'simple' ? tconvReads : winogradReads, outTop, outLeft, outH, outW);
+      const wholeW = 2 * d.inW;
+      for (let oc = 0; oc < d.outC; oc++) {
+        for (let y = 0; y < outH; y++) {
+          for (let xx = 0; xx < outW; xx++) {
+            const a = inWindow[(oc * outH + y) * outW + xx];
+            const e = whole[(oc * 2 * d.inH + outTop + y) * wholeW + outLeft + xx];
+            if (!Object.is(a, e)) assert.unreachable(`oc ${oc} (${outTop + y}, ${outLeft + xx}): ${a} !== ${e}`);
+          }
         }
       }
-    }
-  });
+    });
+  }
 }
+
+test('transposedConv2dWinograd: a window whose x lacks part of a tile\'s patch differs (the rule winogradTconvInput states is needed)', () => {
+  const d = { inC: 4, inH: 12, inW: 12, outC: 4 };
+  const { x, w: weights, b } = randomTconv(99, d, 'uniform');
+  const whole = runTconv('winograd', x, weights, b, d);
+  // outputs 8…9 read input rows 3…5 (the simple form's taps); their tile reads rows 3…8
+  const short = tconvWindow('winograd', x, weights, b, d, tconvReads, 8, 8, 2, 2);
+  let differs = false;
+  for (let oc = 0; oc < d.outC; oc++) {
+    for (let y = 0; y < 2; y++) for (let xx = 0; xx < 2; xx++) if (short[(oc * 2 + y) * 2 + xx] !== whole[(oc * 24 + 8 + y) * 24 + 8 + xx]) differs = true;
+  }
+  assert.ok(differs);
+});
 
 // ---------------------------------------------------------------- GDN
 
@@ -422,16 +464,19 @@ test('every kernel checks its buffers against its dimensions at entry (INTERNAL,
 
   const t: TransposedConv2dDims = { inC: 2, inH: 3, inW: 3, outC: 3 };
   const tw = f(2 * 3 * 25);
-  const tpw = packTransposedConv2dWeights(tw, t);
-  failsWith('INTERNAL', () => transposedConv2d(f(108), f(17), tpw, f(3), t), /transposedConv2d: x/);
-  failsWith('INTERNAL', () => transposedConv2d(f(107), f(18), tpw, f(3), t), /transposedConv2d: out/);
-  failsWith('INTERNAL', () => transposedConv2d(f(108), f(18), tpw, f(3), { ...t, outC: 2 }), /transposedConv2d: out/);
-  failsWith('INTERNAL', () => transposedConv2d(f(108), f(18), tpw.subarray(8), f(3), t), /transposedConv2d: pw/);
-  failsWith('INTERNAL', () => transposedConv2d(f(4), f(18), tpw, f(3), t, { inTop: 0, inLeft: 0, outTop: 0, outLeft: 0, outH: 2, outW: 3 }),
-    /transposedConv2d: out has 4 elements, its dimensions need 18/);
+  const tpu = packTransposedConv2dWinograd(tw, t);
+  const ts = new Float64Array(winogradScratchLength(2));
+  failsWith('INTERNAL', () => transposedConv2dWinograd(f(108), f(17), tpu, f(3), t, ts), /transposedConv2dWinograd: x/);
+  failsWith('INTERNAL', () => transposedConv2dWinograd(f(107), f(18), tpu, f(3), t, ts), /transposedConv2dWinograd: out/);
+  failsWith('INTERNAL', () => transposedConv2dWinograd(f(108), f(18), tpu, f(3), { ...t, outC: 2 }, ts), /transposedConv2dWinograd: out/);
+  failsWith('INTERNAL', () => transposedConv2dWinograd(f(108), f(18), tpu, f(2), t, ts), /transposedConv2dWinograd: b/);
+  failsWith('INTERNAL', () => transposedConv2dWinograd(f(108), f(18), tpu.subarray(4), f(3), t, ts), /transposedConv2dWinograd: pu/);
+  failsWith('INTERNAL', () => transposedConv2dWinograd(f(108), f(18), tpu, f(3), t, ts.subarray(1)), /transposedConv2dWinograd: scratch/);
+  failsWith('INTERNAL', () => transposedConv2dWinograd(f(4), f(18), tpu, f(3), t, ts, { inTop: 0, inLeft: 0, outTop: 0, outLeft: 0, outH: 2, outW: 3 }),
+    /transposedConv2dWinograd: out has 4 elements, its dimensions need 18/);
   failsWith('INTERNAL', () => transposedConv2dSimple(f(108), f(18), tw.subarray(1), f(3), t), /transposedConv2dSimple: w/);
   failsWith('INTERNAL', () => transposedConv2dScatter(f(108), f(18), tw, f(4), t), /transposedConv2dScatter: b/);
-  failsWith('INTERNAL', () => packTransposedConv2dWeights(tw.subarray(1), t), /packTransposedConv2dWeights: w/);
+  failsWith('INTERNAL', () => packTransposedConv2dWinograd(tw.subarray(1), t), /packTransposedConv2dWinograd: w/);
 
   const g: GdnDims = { channels: 3, planeSize: 5, inverse: false };
   const scratch = new Float64Array(gdnScratchLength(3));

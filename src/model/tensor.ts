@@ -3,8 +3,8 @@
  * output; the kernels in kernels/ never allocate.
  */
 import {
-  conv2d, gdn, gdnScratchLength, packConv2dWeights, packTransposedConv2dWeights, transposedConv2d,
-  type Conv2dDims, type TransposedConv2dWindow,
+  conv2d, gdn, gdnScratchLength, packConv2dWeights, packTransposedConv2dWinograd, transposedConv2dWinograd,
+  winogradScratchLength, type Conv2dDims, type TransposedConv2dWindow,
 } from '../../kernels/index.js';
 import { fail } from '../core/errors.js';
 import type { Region, Tensor } from '../core/types.js';
@@ -56,7 +56,9 @@ export function releaseSpares(): void {
 
 // The fast kernels read weights repacked into channel blocks; each layer is packed once, on first use.
 const packedConvs = new WeakMap<Float32Array, Float64Array>();
-const packedTransposedConvs = new WeakMap<Float32Array, Float64Array>();
+const packedTransposedConvs = new WeakMap<Float32Array, Float32Array>();
+/** The Winograd kernel's scratch, this thread's one, grown to the widest input seen. */
+let winogradScratch = new Float64Array(0);
 
 export function packedConv(layer: Conv, d: Conv2dDims): Float64Array {
   let packed = packedConvs.get(layer.weight);
@@ -64,10 +66,10 @@ export function packedConv(layer: Conv, d: Conv2dDims): Float64Array {
   return packed;
 }
 
-function packedTransposedConv(layer: Conv): Float64Array {
+function packedTransposedConv(layer: Conv): Float32Array {
   let packed = packedTransposedConvs.get(layer.weight);
   if (!packed) {
-    packed = packTransposedConv2dWeights(layer.weight, { inC: layer.inC, inH: 1, inW: 1, outC: layer.outC });
+    packed = packTransposedConv2dWinograd(layer.weight, { inC: layer.inC, inH: 1, inW: 1, outC: layer.outC });
     packedTransposedConvs.set(layer.weight, packed);
   }
   return packed;
@@ -91,9 +93,10 @@ export function convLayer(x: Tensor, layer: Conv, stride: number): Tensor {
 }
 
 /**
- * ConvTranspose2d(5, stride 2, padding 2, output_padding 1): doubles the size. With `window`, x covers
- * the rows/columns `window.input` of its scale and the output covers `window.output` of the next (both in
- * whole-image coordinates; see TransposedConv2dWindow for what x must hold).
+ * ConvTranspose2d(5, stride 2, padding 2, output_padding 1): doubles the size, by Winograd F(4×4, 3×3) (measured
+ * 2.2–3.6× faster than the direct kernel on every layer of the model). With `window`, x covers the rows/columns
+ * `window.input` of its scale and the output covers `window.output` of the next (both in whole-image
+ * coordinates; x must hold what `tconvInput` of the output says, clipped to the image).
  */
 export function transposedConvLayer(x: Tensor, layer: Conv, window?: { input: Region; output: Region }): Tensor {
   checkChannels('transposedConvLayer', x, layer.inC);
@@ -104,7 +107,8 @@ export function transposedConvLayer(x: Tensor, layer: Conv, window?: { input: Re
     outH: window.output.rows.end - window.output.rows.start, outW: window.output.cols.end - window.output.cols.start,
   };
   const out = tensor(layer.outC, win ? win.outH : 2 * x.h, win ? win.outW : 2 * x.w);
-  transposedConv2d(out.data, x.data, packedTransposedConv(layer), layer.bias, d, win);
+  if (winogradScratch.length < winogradScratchLength(x.c)) winogradScratch = new Float64Array(winogradScratchLength(x.c));
+  transposedConv2dWinograd(out.data, x.data, packedTransposedConv(layer), layer.bias, d, winogradScratch, win);
   return out;
 }
 

@@ -8,6 +8,7 @@
  * Coordinates are in the padded image (multiples of 16); ranges are half-open.
  */
 import type { Latent, Range, Region, Tensor } from '../core/types.js';
+import { winogradTconvInput } from '../../kernels/index.js';
 import { analysis, recycle, tensor } from './tensor.js';
 import type { Transform } from '../format/weights.js';
 
@@ -20,8 +21,11 @@ export const mapRegion = (g: Region, f: (r: Range) => Range): Region => ({ rows:
 
 /** Inputs that conv k×k, stride s, padding p reads to produce outputs r. */
 const convInput = (r: Range, k: number, s: number, p: number): Range => ({ start: r.start * s - p, end: (r.end - 1) * s - p + k });
-/** Inputs that tconv 5×5/2 (phase form: x[m−1 … m+1] → outputs 2m, 2m+1) reads to produce outputs r. */
-export const tconvInput = (r: Range): Range => ({ start: Math.floor(r.start / 2) - 1, end: Math.floor((r.end - 1) / 2) + 2 });
+/**
+ * Inputs that tconv 5×5/2 reads to produce outputs r: x[m−1 … m+1] gives outputs 2m, 2m+1, and the Winograd
+ * kernel computes whole tiles of 4 m aligned to the image, each from its whole 6-row patch (see its READ ME FIRST).
+ */
+export const tconvInput = (r: Range): Range => winogradTconvInput(r);
 /** φ is two 3×3 convs: a 2-pixel halo. */
 export const fusionInput = (r: Range): Range => convInput(convInput(r, 3, 1, 1), 3, 1, 1);
 
