@@ -20,12 +20,21 @@ import { fail } from '../src/core/errors.js';
 import { checkAtLeast, checkLength } from './check.js';
 import type { Conv2dDims } from './conv2d.js';
 import {
-  CHUNK, LANES, multiply, PATCH, scratchLength, splitScratch, storeOutputRow, TILE, TILE_GROUP, transformKernel,
+  alignedStart, CHUNK, LANES, multiply, PATCH, scratchLength, splitScratch, storeOutputRow, TILE, TILE_GROUP, transformKernel,
   transformOutput, transformPatch, XI, zeroTile,
 } from './winograd.js';
 
 /** The only shape this kernel runs: 5×5, stride 2, padding 2. */
 export const isWinogradConv = (d: Pick<Conv2dDims, 'k' | 'stride' | 'pad'>): boolean => d.k === 5 && d.stride === 2 && d.pad === 2;
+
+/**
+ * Input rows (or columns) [start, end) that outputs `r` read, whole tiles included, when the output's (0, 0) is
+ * the whole image's (or a multiple of 4 outputs from it); clip it to the input.
+ */
+export function winogradConvInput(r: { start: number; end: number }): { start: number; end: number } {
+  const first = alignedStart(r.start), end = alignedStart(r.end - 1) + TILE;
+  return { start: 2 * (first - 1), end: 2 * (end + 1) };
+}
 
 const blocksOf = (outC: number): number => Math.ceil(outC / LANES);
 

@@ -27,4 +27,6 @@ export {
   conv2dWinogradWeightsLength,
   isWinogradConv,
   packConv2dWinograd,
+  winogradConvInput,
 } from './conv2d-winograd.js';
+export { TILE as WINOGRAD_TILE } from './winograd.js';

@@ -19,6 +19,10 @@ import {
   transposedConv2dScatter,
   transposedConv2dSimple,
   transposedConv2dWinograd,
+  conv2dWinograd,
+  conv2dWinogradScratchLength,
+  packConv2dWinograd,
+  winogradConvInput,
   winogradScratchLength,
   winogradTconvInput,
   type Conv2dDims,
@@ -182,6 +186,74 @@ for (const [name, d, y0, x0, h, w] of convTiles) {
   });
 }
 
+// ---------------------------------------------------------------- conv 5×5/2 by Winograd
+
+/** Winograd sums in another order, with G·g·Gᵀ rounded to float32: within 1e-5 of the direct sum relative to the output's scale. */
+function assertNear(actual: Float32Array, expected: Float32Array): void {
+  const scale = expected.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  assertClose(actual, expected, 1e-5 * Math.max(1, scale));
+}
+
+
+function runConvWinograd(x: Float32Array, w: Float32Array, b: Float32Array, d: Conv2dDims): Float32Array {
+  const out = new Float32Array(d.outC * d.outH * d.outW).fill(NaN);
+  conv2dWinograd(out, x, packConv2dWinograd(w, d), b, d, new Float64Array(conv2dWinogradScratchLength(d.inC)));
+  return out;
+}
+
+const conv5x5s2 = (inC: number, inH: number, inW: number, outC: number): Conv2dDims =>
+  ({ inC, inH, inW, outC, outH: Math.ceil(inH / 2), outW: Math.ceil(inW / 2), k: 5, stride: 2, pad: 2 });
+
+const winogradConvShapes: [string, Conv2dDims][] = [
+  ['3→4 ch, 16×16', conv5x5s2(3, 16, 16, 4)],
+  ['3→5 ch, 9×11 (odd sizes, a partial lane block)', conv5x5s2(3, 9, 11, 5)],
+  ['2→3 ch, 1×1', conv5x5s2(2, 1, 1, 3)],
+  ['7→9 ch, 13×70 (several chunks of 12 tiles, partial tiles)', conv5x5s2(7, 13, 70, 9)],
+  ['16→8 ch, 24×8', conv5x5s2(16, 24, 8, 8)],
+];
+
+for (const [name, d] of winogradConvShapes) {
+  test(`conv2dWinograd = conv2dSimple within 1e-5: ${name}`, () => {
+    const { x, w, b } = randomConv(d.inC * 13 + d.inW, d, 'uniform');
+    assertNear(runConvWinograd(x, w, b, d), runConv2d(false, x, w, b, d));
+  });
+}
+
+test('conv2dWinograd: a crop starting at a multiple of 8 pixels that holds winogradConvInput gives the whole image\'s bits (cancelling data)', () => {
+  const d = conv5x5s2(5, 40, 56, 6);
+  const { x, w, b } = randomConv(5, d, 'cancelling');
+  const whole = runConvWinograd(x, w, b, d);
+  // outputs rows 5…9, columns 9…18 of the whole output
+  const rows = winogradConvInput({ start: 5, end: 10 }), cols = winogradConvInput({ start: 9, end: 19 });
+  assert.equal(rows, { start: 6, end: 26 });
+  const top = Math.floor(Math.max(0, rows.start) / 8) * 8, left = Math.floor(Math.max(0, cols.start) / 8) * 8;
+  const h = Math.min(d.inH, rows.end) - top, wd = Math.min(d.inW, cols.end) - left;
+  const cd = conv5x5s2(d.inC, h, wd, d.outC);
+  const part = runConvWinograd(crop(x, d.inC, d.inH, d.inW, top, left, h, wd), w, b, cd);
+  for (let oc = 0; oc < d.outC; oc++) {
+    for (let oy = 5; oy < 10; oy++) {
+      for (let ox = 9; ox < 19; ox++) {
+        const a = part[(oc * cd.outH + oy - top / 2) * cd.outW + ox - left / 2], e = whole[(oc * d.outH + oy) * d.outW + ox];
+        if (!Object.is(a, e)) assert.unreachable(`oc ${oc} (${oy}, ${ox}): ${a} !== ${e}`);
+      }
+    }
+  }
+});
+
+test('conv2dWinograd: only 5×5/2 padding 2, and its buffers checked (INTERNAL)', () => {
+  const d = conv5x5s2(2, 8, 8, 3);
+  const f = (n: number) => new Float32Array(n);
+  const pu = packConv2dWinograd(f(150), d), scratch = new Float64Array(conv2dWinogradScratchLength(2));
+  failsWith('INTERNAL', () => packConv2dWinograd(f(54), { ...d, k: 3, pad: 1 }), /only 5×5 stride-2/);
+  failsWith('INTERNAL', () => conv2dWinograd(f(48), f(128), pu, f(3), { ...d, stride: 1 }, scratch), /only 5×5 stride-2/);
+  failsWith('INTERNAL', () => packConv2dWinograd(f(149), d), /packConv2dWinograd: w/);
+  failsWith('INTERNAL', () => conv2dWinograd(f(48), f(127), pu, f(3), d, scratch), /conv2dWinograd: x/);
+  failsWith('INTERNAL', () => conv2dWinograd(f(47), f(128), pu, f(3), d, scratch), /conv2dWinograd: out/);
+  failsWith('INTERNAL', () => conv2dWinograd(f(48), f(128), pu, f(2), d, scratch), /conv2dWinograd: b/);
+  failsWith('INTERNAL', () => conv2dWinograd(f(48), f(128), pu.subarray(1), f(3), d, scratch), /conv2dWinograd: pu/);
+  failsWith('INTERNAL', () => conv2dWinograd(f(48), f(128), pu, f(3), d, scratch.subarray(1)), /conv2dWinograd: scratch/);
+});
+
 // ---------------------------------------------------------------- transposed conv
 
 function randomTconv(seed: number, d: TransposedConv2dDims, kind: Operands) {
@@ -216,11 +288,6 @@ const tconvShapes: [string, TransposedConv2dDims][] = [
   ['40→8 ch, 9×31 → 18×62 (several chunks of 12 tiles, a partial tile group)', { inC: 40, inH: 9, inW: 31, outC: 8 }],
 ];
 
-/** Winograd sums in another order, with G·g·Gᵀ rounded to float32: within 1e-5 of the direct sum relative to the output's scale. */
-function assertNear(actual: Float32Array, expected: Float32Array): void {
-  const scale = expected.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-  assertClose(actual, expected, 1e-5 * Math.max(1, scale));
-}
 
 for (const [name, d] of tconvShapes) {
   test(`transposedConv2dWinograd = transposedConv2dSimple within 1e-5: ${name}`, () => {

@@ -3,7 +3,7 @@
  * output; the kernels in kernels/ never allocate.
  */
 import {
-  conv2d, gdn, gdnScratchLength, packConv2dWeights, packTransposedConv2dWinograd, transposedConv2dWinograd,
+  conv2d, conv2dWinograd, conv2dWinogradScratchLength, isWinogradConv, packConv2dWinograd, gdn, gdnScratchLength, packConv2dWeights, packTransposedConv2dWinograd, transposedConv2dWinograd,
   winogradScratchLength, type Conv2dDims, type TransposedConv2dWindow,
 } from '../../kernels/index.js';
 import { fail } from '../core/errors.js';
@@ -56,9 +56,14 @@ export function releaseSpares(): void {
 
 // The fast kernels read weights repacked into channel blocks; each layer is packed once, on first use.
 const packedConvs = new WeakMap<Float32Array, Float64Array>();
+const winogradConvs = new WeakMap<Float32Array, Float32Array>();
 const packedTransposedConvs = new WeakMap<Float32Array, Float32Array>();
-/** The Winograd kernel's scratch, this thread's one, grown to the widest input seen. */
+/** The Winograd kernels' scratch, this thread's one, grown to the largest need seen. */
 let winogradScratch = new Float64Array(0);
+function scratchOf(length: number): Float64Array {
+  if (winogradScratch.length < length) winogradScratch = new Float64Array(length);
+  return winogradScratch;
+}
 
 export function packedConv(layer: Conv, d: Conv2dDims): Float64Array {
   let packed = packedConvs.get(layer.weight);
@@ -80,7 +85,11 @@ function checkChannels(layer: string, x: Tensor, channels: number): void {
   if (x.c !== channels) fail('INTERNAL', `${layer}: input of ${x.c} channels, the layer takes ${channels}`);
 }
 
-/** Conv2d with "same"-style padding k/2: stride 2 halves (rounding up), stride 1 keeps the size. */
+/**
+ * Conv2d with "same"-style padding k/2: stride 2 halves (rounding up), stride 1 keeps the size. The 5×5/2 layers
+ * run Winograd (measured 1.9–2.4× faster than the direct kernel at the analysis transforms' shapes); x's (0, 0)
+ * must then be at a multiple of 8 pixels of the whole image (tiling.analyzeRegion).
+ */
 export function convLayer(x: Tensor, layer: Conv, stride: number): Tensor {
   checkChannels('convLayer', x, layer.inC);
   const pad = layer.k >> 1;
@@ -88,7 +97,13 @@ export function convLayer(x: Tensor, layer: Conv, stride: number): Tensor {
   const outW = Math.floor((x.w + 2 * pad - layer.k) / stride) + 1;
   const out = tensor(layer.outC, outH, outW);
   const d = { inC: x.c, inH: x.h, inW: x.w, outC: layer.outC, outH, outW, k: layer.k, stride, pad };
-  conv2d(out.data, x.data, packedConv(layer, d), layer.bias, d);
+  if (isWinogradConv(d)) {
+    let packed = winogradConvs.get(layer.weight);
+    if (!packed) winogradConvs.set(layer.weight, (packed = packConv2dWinograd(layer.weight, d)));
+    conv2dWinograd(out.data, x.data, packed, layer.bias, d, scratchOf(conv2dWinogradScratchLength(x.c)));
+  } else {
+    conv2d(out.data, x.data, packedConv(layer, d), layer.bias, d);
+  }
   return out;
 }
 
@@ -107,8 +122,7 @@ export function transposedConvLayer(x: Tensor, layer: Conv, window?: { input: Re
     outH: window.output.rows.end - window.output.rows.start, outW: window.output.cols.end - window.output.cols.start,
   };
   const out = tensor(layer.outC, win ? win.outH : 2 * x.h, win ? win.outW : 2 * x.w);
-  if (winogradScratch.length < winogradScratchLength(x.c)) winogradScratch = new Float64Array(winogradScratchLength(x.c));
-  transposedConv2dWinograd(out.data, x.data, packedTransposedConv(layer), layer.bias, d, winogradScratch, win);
+  transposedConv2dWinograd(out.data, x.data, packedTransposedConv(layer), layer.bias, d, scratchOf(winogradScratchLength(x.c)), win);
   return out;
 }
 
