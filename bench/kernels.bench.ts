@@ -6,18 +6,19 @@
  * algorithm's: every tap counted, borders included), so for a fast algorithm that does fewer multiplies it is
  * the *effective* rate. Time is this process's CPU time, not wall time, so other work on a busy machine skews it
  * less (the kernels are single-threaded and do not allocate, so that is their own time).
- * The simple kernels are ~10× slower, so they run on a strip (1/16 of the output rows, same channels
- * and width) to keep the whole run well under a minute. Run: node dist/bench/kernels.bench.js [previous-commit]
+ * The simple kernels are ~10× slower, so they run on a strip (1/16 of the rows, same channels and width:
+ * the first elements of the same buffers) to keep the whole run short. Run: node dist/bench/kernels.bench.js [previous-commit]
  */
 import { Bench } from 'tinybench';
 import * as kernels from '../kernels/index.js';
 import {
-  conv2d,
   conv2dSimple,
+  conv2dWinograd,
+  conv2dWinogradScratchLength,
+  packConv2dWinograd,
   gdn,
   gdnScratchLength,
   gdnSimple,
-  packConv2dWeights,
   packTransposedConv2dWinograd,
   transposedConv2dSimple,
   transposedConv2dWinograd,
@@ -56,16 +57,17 @@ function conv5x5s2(inC: number, inH: number, inW: number, outC: number, iteratio
   const x = random(rng, inC * inH * inW, 1);
   const w = random(rng, outC * inC * 25, 0.1);
   const b = random(rng, outC, 0.1);
-  const pw = packConv2dWeights(w, full), oldPw = old.packConv2dWeights(w, full);
+  const pu = packConv2dWinograd(w, full), scratch = new Float64Array(conv2dWinogradScratchLength(inC));
+  const oldPw = old.packConv2dWeights(w, full);
   const out = new Float32Array(outC * full.outH * full.outW);
   const macs = (d: Conv2dDims) => d.outC * d.outH * d.outW * d.inC * d.k * d.k;
   return {
     kernel: `conv 5×5/2 ${inC}→${outC}`,
     shape: `in ${inW}×${inH} → out ${full.outW}×${full.outH}`,
     iterations,
-    fast: { macs: macs(full), run: () => conv2d(out, x, pw, b, full) },
+    fast: { macs: macs(full), run: () => conv2dWinograd(out, x, pu, b, full, scratch) },
     previous: () => old.conv2d(out, x, oldPw, b, full),
-    simple: { macs: macs(strip), run: () => conv2dSimple(out, x, w, b, strip) },
+    simple: { macs: macs(strip), run: () => conv2dSimple(out.subarray(0, outC * strip.outH * strip.outW), x.subarray(0, inC * strip.inH * inW), w, b, strip) },
   };
 }
 
@@ -86,7 +88,7 @@ function tconv5x5s2(inC: number, inH: number, inW: number, outC: number, iterati
     iterations,
     fast: { macs: macs(full), run: () => transposedConv2dWinograd(out, x, pu, b, full, scratch) },
     previous: () => old.transposedConv2d(out, x, oldPw, b, full),
-    simple: { macs: macs(strip), run: () => transposedConv2dSimple(out, x, w, b, strip) },
+    simple: { macs: macs(strip), run: () => transposedConv2dSimple(out.subarray(0, outC * 4 * strip.inH * inW), x.subarray(0, inC * strip.inH * inW), w, b, strip) },
   };
 }
 
@@ -105,7 +107,7 @@ function gdnCase(channels: number, height: number, width: number, iterations: nu
     iterations,
     fast: { macs: channels * channels * planeSize, run: () => gdn(out, x, beta, gamma, full, scratch) },
     previous: () => old.gdn(out, x, beta, gamma, full, scratch),
-    simple: { macs: channels * channels * strip.planeSize, run: () => gdnSimple(out, x, beta, gamma, strip) },
+    simple: { macs: channels * channels * strip.planeSize, run: () => gdnSimple(out.subarray(0, channels * strip.planeSize), x.subarray(0, channels * strip.planeSize), beta, gamma, strip) },
   };
 }
 
@@ -155,4 +157,4 @@ console.log('| kernel | shape (W×H) | MMAC | simple GFLOP/s | previous GFLOP/s 
 console.log('|---|---|---:|---:|---:|---:|---:|---:|');
 for (const row of rows) console.log(row);
 console.log(`\nsimple kernels timed on 1/${SIMPLE_STRIP} of the output rows; GFLOP/s = 2·MACs / time with the direct algorithm's MACs ` +
-  '(for the Winograd transposed convolutions: effective GFLOP/s)');
+  "(for this build's Winograd convolutions: effective GFLOP/s)");
