@@ -8,9 +8,10 @@
  *   where x_{py,px}[ic, i, j] = x[ic, 2i + py, 2j + px] and a kernel index of 5 is a zero: a stride-1 3×3
  *   correlation (padding 1) over 4·inC polyphase channels, read in place (no copy). Per output 4·inC·36/16 = 9·inC
  *   products instead of 25·inC.
- * - Tiles are 4×4 outputs aligned to the output's own (0, 0): an output has the same bits in a crop only when
- *   the crop starts at a multiple of 8 pixels (4 outputs) in the whole image and holds each tile's whole
- *   patch (src/model/tiling.ts aligns the encoder's regions so). Positions outside x read as zero.
+ * - Tiles are 4×4 outputs aligned to the whole image: `origin` says where out's (0, 0) is in the whole output,
+ *   and tiles start at its multiples of 4 (a tile may begin before out's first row or column; what falls outside
+ *   out is not stored). An output has the whole image's bits when x holds its tile's whole patch
+ *   (`winogradConvInput`, src/model/tiling.ts); positions outside x read as zero.
  * - Determinism contract: as kernels/winograd.ts (doubles, fixed order; U rounded to float32 at load time);
  *   polyphase channels are summed in the order ic, then py, then px. Not bit-equal to conv2d.ts: within rounding.
  * - The lanes of a packed block are 4 consecutive output channels; a last partial block computes zero lanes
@@ -71,9 +72,12 @@ export function packConv2dWinograd(w: Float32Array, d: Conv2dDims): Float32Array
   return packed;
 }
 
-/** The op; pu from `packConv2dWinograd`, scratch of `conv2dWinogradScratchLength(inC)` doubles. */
+/**
+ * The op; pu from `packConv2dWinograd`, scratch of `conv2dWinogradScratchLength(inC)` doubles; `origin`: the whole
+ * output's row and column of out's (0, 0) (x then starts at twice that in the whole input).
+ */
 export function conv2dWinograd(out: Float32Array, x: Float32Array, pu: Float32Array, b: Float32Array, d: Conv2dDims,
-  scratch: Float64Array): void {
+  scratch: Float64Array, origin: { y: number; x: number } = { y: 0, x: 0 }): void {
   const { inC, inH, inW, outC, outH, outW } = d;
   if (!isWinogradConv(d)) fail('INTERNAL', 'conv2dWinograd: only 5×5 stride-2 padding-2 convolutions');
   checkLength('conv2dWinograd', 'x', x, inC * inH * inW);
@@ -83,12 +87,14 @@ export function conv2dWinograd(out: Float32Array, x: Float32Array, pu: Float32Ar
   checkAtLeast('conv2dWinograd', 'scratch', scratch, conv2dWinogradScratchLength(inC));
   const channels = 4 * inC, blocks = blocksOf(outC);
   const { v, m, patch, rows } = splitScratch(scratch, channels);
-  const tilesAcross = Math.ceil(outW / TILE);
+  // the first tiles start at or before out's (0, 0), at the whole image's multiples of 4
+  const top = alignedStart(origin.y) - origin.y, left = alignedStart(origin.x) - origin.x;
+  const tilesAcross = Math.ceil((outW - left) / TILE);
   const plane = outH * outW;
-  for (let oy0 = 0; oy0 < outH; oy0 += TILE) {
+  for (let oy0 = top; oy0 < outH; oy0 += TILE) {
     for (let t0 = 0; t0 < tilesAcross; t0 += CHUNK) {
       const count = Math.min(CHUNK, tilesAcross - t0);
-      const ox0 = t0 * TILE;
+      const ox0 = left + t0 * TILE;
       for (let t = count; t < Math.ceil(count / TILE_GROUP) * TILE_GROUP; t++) zeroTile(v, channels, t);
       for (let ic = 0; ic < inC; ic++) {
         for (let phase = 0; phase < 4; phase++) {
@@ -106,7 +112,9 @@ export function conv2dWinograd(out: Float32Array, x: Float32Array, pu: Float32Ar
           for (let t = 0; t < count; t++) {
             transformOutput(rows, m, t, lane);
             const ox = ox0 + t * TILE;
-            for (let i = 0; i < TILE && oy0 + i < outH; i++) storeOutputRow(out, rows, i, b[oc], oc * plane + (oy0 + i) * outW + ox, 1, ox, outW);
+            for (let i = 0; i < TILE && oy0 + i < outH; i++) {
+              if (oy0 + i >= 0) storeOutputRow(out, rows, i, b[oc], oc * plane + (oy0 + i) * outW + ox, 1, ox, outW);
+            }
           }
         }
       }

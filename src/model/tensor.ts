@@ -87,10 +87,10 @@ function checkChannels(layer: string, x: Tensor, channels: number): void {
 
 /**
  * Conv2d with "same"-style padding k/2: stride 2 halves (rounding up), stride 1 keeps the size. The 5×5/2 layers
- * run Winograd (measured 1.9–2.4× faster than the direct kernel at the analysis transforms' shapes); x's (0, 0)
- * must then be at a multiple of 8 pixels of the whole image (tiling.analyzeRegion).
+ * run Winograd (measured 1.9–2.4× faster than the direct kernel at the analysis transforms' shapes), whose tiles
+ * `origin` places: the whole output's row and column of this output's (0, 0) (tiling.analyzeRegion).
  */
-export function convLayer(x: Tensor, layer: Conv, stride: number): Tensor {
+export function convLayer(x: Tensor, layer: Conv, stride: number, origin?: { y: number; x: number }): Tensor {
   checkChannels('convLayer', x, layer.inC);
   const pad = layer.k >> 1;
   const outH = Math.floor((x.h + 2 * pad - layer.k) / stride) + 1;
@@ -100,7 +100,7 @@ export function convLayer(x: Tensor, layer: Conv, stride: number): Tensor {
   if (isWinogradConv(d)) {
     let packed = winogradConvs.get(layer.weight);
     if (!packed) winogradConvs.set(layer.weight, (packed = packConv2dWinograd(layer.weight, d)));
-    conv2dWinograd(out.data, x.data, packed, layer.bias, d, scratchOf(conv2dWinogradScratchLength(x.c)));
+    conv2dWinograd(out.data, x.data, packed, layer.bias, d, scratchOf(conv2dWinogradScratchLength(x.c)), origin);
   } else {
     conv2d(out.data, x.data, packedConv(layer, d), layer.bias, d);
   }
@@ -155,9 +155,12 @@ function chain(x: Tensor, t: Transform, layer: (h: Tensor, c: Conv, i: number) =
   return h;
 }
 
-/** f_m / f_r: conv5/2 · GDN · … · conv5/2. */
-export function analysis(x: Tensor, t: Transform, each?: (out: Tensor) => void): Tensor {
-  return chain(x, t, (h, c) => convLayer(h, c, 2), false, each);
+/**
+ * f_m / f_r: conv5/2 · GDN · … · conv5/2. `origin`: the whole image's pixel row and column of x's (0, 0), a multiple of
+ * 2^layers (default: x is the whole image).
+ */
+export function analysis(x: Tensor, t: Transform, each?: (out: Tensor) => void, origin = { y: 0, x: 0 }): Tensor {
+  return chain(x, t, (h, c, i) => convLayer(h, c, 2, { y: origin.y / 2 ** (i + 1), x: origin.x / 2 ** (i + 1) }), false, each);
 }
 
 /**

@@ -8,7 +8,7 @@
  * Coordinates are in the padded image (multiples of 16); ranges are half-open.
  */
 import type { Latent, Range, Region, Tensor } from '../core/types.js';
-import { WINOGRAD_TILE, winogradConvInput, winogradTconvInput } from '../../kernels/index.js';
+import { winogradConvInput, winogradTconvInput } from '../../kernels/index.js';
 import { analysis, recycle, tensor } from './tensor.js';
 import type { Transform } from '../format/weights.js';
 
@@ -69,18 +69,17 @@ export function pasteTensor(dst: Float32Array, h: number, w: number, t: Tensor, 
 /**
  * An analysis transform's output over a latent region. `input(region)` supplies the transform's input
  * pixels over a pixel region (clipped to the padded image), a tensor this function then owns (and recycles).
- * The region holds every layer's whole Winograd tiles with their patches, and starts at a multiple of 4 outputs
- * of every layer (4 × the total stride in pixels), so the tiles are the whole image's (kernels/conv2d-winograd.ts).
+ * The region holds every layer's whole Winograd tiles with their patches, which the layers place on the whole
+ * image's tile grid (kernels/conv2d-winograd.ts): every kept output has the whole-image pass's bits.
  */
 export function analyzeRegion(t: Transform, latentRegion: Region, size: { h: number; w: number },
   input: (r: Region) => Tensor): Tensor {
   const scale = 2 ** t.convs.length;
   let needed = latentRegion;
   for (let i = 0; i < t.convs.length; i++) needed = mapRegion(needed, winogradConvInput);
-  const align = WINOGRAD_TILE * scale;
-  const pixels = { rows: clip(alignOut(needed.rows, align), size.h), cols: clip(alignOut(needed.cols, align), size.w) };
+  const pixels = { rows: clip(alignOut(needed.rows, scale), size.h), cols: clip(alignOut(needed.cols, scale), size.w) };
   const x = input(pixels);
-  const out = analysis(x, t);
+  const out = analysis(x, t, undefined, { y: pixels.rows.start, x: pixels.cols.start });
   recycle(x);
   const cropped = cropTensor(out,
     { start: latentRegion.rows.start - pixels.rows.start / scale, end: latentRegion.rows.end - pixels.rows.start / scale },

@@ -46,15 +46,15 @@ export interface ParallelDecodeOptions extends DecodeOptions {
 }
 
 /**
- * About the pixels a tile recomputes around itself, a side: the analysis transforms' receptive field
- * (≈30 px; the decoder's synthesis computes only a few samples a side at each scale, so this overstates it).
+ * About the pixels a decode tile recomputes around itself, a side: an overestimate (the synthesis computes only a
+ * few samples a side at each scale) that keeps the pool from cutting tiles too fine.
  */
 const TILE_HALO = 32;
 /** The smallest tile the pool picks by itself: below it, the halo costs more than the tile's own work. */
 const MIN_POOL_TILE = 128;
 
 /**
- * The default tile on a pool: the multiple of 16 up to `maxTile` whose tiles (halos included, each handed
+ * The default decode tile on a pool: the multiple of 16 up to `maxTile` whose tiles (halos included, each handed
  * to the first free worker) should finish first. A large image keeps `maxTile`; a small one is cut finer
  * so that every worker gets a share. Any tile gives the same bytes: this only balances the work.
  */
@@ -110,18 +110,23 @@ async function encodeFromFeatures(img: RgbImage, image: RgbImage, features: Tens
   return writeFile(img, w, opts, streams);
 }
 
-/** The pixels in shared memory, and the tile the pool works in. */
-function poolInput(img: RgbImage, pool: WorkerPool, tile?: number): { image: RgbImage; tile: number } {
+/**
+ * The pixels in shared memory, and the tile the pool works in: the synchronous encoder's. Cutting an image finer so
+ * that every worker gets a share costs halos (the analysis reads ≈ 40 px a side): at 768×512, 384-px tiles took
+ * 4.5–4.7 CPU-seconds where 512-px ones took 3.7–4.1 (sync: 3.35), so with a core busy the pool was slower than
+ * the synchronous encoder (measured in session 8); with the same tiles it does the same work.
+ */
+function poolInput(img: RgbImage, tile?: number): { image: RgbImage; tile: number } {
   return {
     image: { width: img.width, height: img.height, data: sharedBytes(img.data) },
-    tile: tile ?? poolTile(img.width, img.height, encodeTile(paddedSizeOf(img)), pool.size),
+    tile: tile ?? encodeTile(paddedSizeOf(img)),
   };
 }
 
 /** encodeSync on the pool: the same bytes. `w` must be the model of `weightBytes`. */
 export async function encodeParallel(img: RgbImage, w: Weights, weightBytes: Uint8Array, opts: ParallelEncodeOptions): Promise<Uint8Array> {
   checkEncode(img, w, opts);
-  const { image, tile } = poolInput(img, opts.pool, opts.tile);
+  const { image, tile } = poolInput(img, opts.tile);
   const afterTile = tileCounter(encodeTileCount(img, tile), opts.onTile);
   const features = await mainFeatures(image, w, weightBytes, opts.pool, tile, opts, afterTile);
   return encodeFromFeatures(img, image, features, w, weightBytes, opts, tile, afterTile);
@@ -153,7 +158,7 @@ export async function encodeLevelsParallel(img: RgbImage, w: Weights, weightByte
  */
 export function levelEncoderParallel(img: RgbImage, w: Weights, weightBytes: Uint8Array,
   opts: Omit<ParallelEncodeOptions, 'level'>): (level: number) => Promise<LevelFile> {
-  const { image, tile } = poolInput(img, opts.pool, opts.tile);
+  const { image, tile } = poolInput(img, opts.tile);
   let shared: Promise<{ features: Tensor; seconds: number }> | undefined;
   return async (level) => {
     checkEncode(img, w, { ...opts, level });
