@@ -53,21 +53,26 @@ export function packConv2dWinograd(w: Float32Array, d: Conv2dDims): Float32Array
   const blocks = blocksOf(outC), channels = 4 * inC;
   const packed = new Float32Array(conv2dWinogradWeightsLength(inC, outC));
   const g = new Float64Array(9), gg = new Float64Array(PATCH * 3);
-  for (let oc = 0; oc < outC; oc++) {
-    const block = Math.floor(oc / LANES), lane = oc % LANES;
-    for (let ic = 0; ic < inC; ic++) {
-      for (let phase = 0; phase < 4; phase++) {
-        const py = phase >> 1, px = phase & 1;
-        for (let dy = 0; dy < 3; dy++) {
-          const ky = 2 * dy + py;
-          for (let dx = 0; dx < 3; dx++) {
-            const kx = 2 * dx + px;
-            g[dy * 3 + dx] = ky < 5 && kx < 5 ? w[((oc * inC + ic) * 5 + ky) * 5 + kx] : 0;
+  // one block's U, [ξ][channel][lane], then copied to its 36 places (see packTransposedConv2dWinograd)
+  const one = new Float32Array(XI * channels * LANES);
+  for (let block = 0; block < blocks; block++) {
+    one.fill(0); // the lanes past outC
+    for (let oc = block * LANES; oc < Math.min(outC, (block + 1) * LANES); oc++) {
+      for (let ic = 0; ic < inC; ic++) {
+        for (let phase = 0; phase < 4; phase++) {
+          const py = phase >> 1, px = phase & 1;
+          for (let dy = 0; dy < 3; dy++) {
+            const ky = 2 * dy + py;
+            for (let dx = 0; dx < 3; dx++) {
+              const kx = 2 * dx + px;
+              g[dy * 3 + dx] = ky < 5 && kx < 5 ? w[((oc * inC + ic) * 5 + ky) * 5 + kx] : 0;
+            }
           }
+          transformKernel(one, (ic * 4 + phase) * LANES + oc % LANES, channels * LANES, g, gg);
         }
-        transformKernel(packed, (block * channels + ic * 4 + phase) * LANES + lane, blocks * channels * LANES, g, gg);
       }
     }
+    for (let xi = 0; xi < XI; xi++) packed.set(one.subarray(xi * channels * LANES, (xi + 1) * channels * LANES), (xi * blocks + block) * channels * LANES);
   }
   return packed;
 }

@@ -58,8 +58,11 @@ export function packTransposedConv2dWinograd(w: Float32Array, d: TransposedConv2
   checkLength('packTransposedConv2dWinograd', 'w', w, inC * outC * 25);
   const packed = new Float32Array(winogradWeightsLength(inC, outC));
   const g = new Float64Array(9), gg = new Float64Array(PATCH * 3);
-  for (let ic = 0; ic < inC; ic++) {
-    for (let oc = 0; oc < outC; oc++) {
+  // one output channel's U, [ξ][ic][phase], then copied to its 36 places: writing the packed layout directly
+  // (36 stores 16–64 KB apart per kernel) took 60–100 ms for the model, most of a cold start's setup
+  const one = new Float32Array(XI * inC * LANES);
+  for (let oc = 0; oc < outC; oc++) {
+    for (let ic = 0; ic < inC; ic++) {
       for (let phase = 0; phase < LANES; phase++) {
         const a = phase >> 1, b = phase & 1;
         for (let r = 0; r < 3; r++) {
@@ -69,9 +72,10 @@ export function packTransposedConv2dWinograd(w: Float32Array, d: TransposedConv2
             g[r * 3 + c] = ky < 5 && kx < 5 ? w[((ic * outC + oc) * 5 + ky) * 5 + kx] : 0;
           }
         }
-        transformKernel(packed, (oc * inC + ic) * LANES + phase, outC * inC * LANES, g, gg);
+        transformKernel(one, ic * LANES + phase, inC * LANES, g, gg);
       }
     }
+    for (let xi = 0; xi < XI; xi++) packed.set(one.subarray(xi * inC * LANES, (xi + 1) * inC * LANES), (xi * outC + oc) * inC * LANES);
   }
   return packed;
 }
