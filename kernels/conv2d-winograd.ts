@@ -20,10 +20,7 @@
 import { fail } from '../src/core/errors.js';
 import { checkAtLeast, checkLength } from './check.js';
 import type { Conv2dDims } from './conv2d.js';
-import {
-  alignedStart, CHUNK, LANES, multiply, PATCH, scratchLength, splitScratch, storeOutputRow, TILE, TILE_GROUP, transformKernel,
-  transformOutput, transformPatch, XI, zeroTile,
-} from './winograd.js';
+import { alignedStart, correlateTiles, LANES, loadPatch, PATCH, scratchLength, TILE, transformKernel, XI } from './winograd.js';
 
 /** The only shape this kernel runs: 5×5, stride 2, padding 2. */
 export const isWinogradConv = (d: Pick<Conv2dDims, 'k' | 'stride' | 'pad'>): boolean => d.k === 5 && d.stride === 2 && d.pad === 2;
@@ -90,57 +87,7 @@ export function conv2dWinograd(out: Float32Array, x: Float32Array, pu: Float32Ar
   checkLength('conv2dWinograd', 'b', b, outC);
   checkLength('conv2dWinograd', 'pu', pu, conv2dWinogradWeightsLength(inC, outC));
   checkAtLeast('conv2dWinograd', 'scratch', scratch, conv2dWinogradScratchLength(inC));
-  const channels = 4 * inC, blocks = blocksOf(outC);
-  const { v, m, patch, rows } = splitScratch(scratch, channels);
-  // the first tiles start at or before out's (0, 0), at the whole image's multiples of 4
-  const top = alignedStart(origin.y) - origin.y, left = alignedStart(origin.x) - origin.x;
-  const tilesAcross = Math.ceil((outW - left) / TILE);
-  const plane = outH * outW;
-  for (let oy0 = top; oy0 < outH; oy0 += TILE) {
-    for (let t0 = 0; t0 < tilesAcross; t0 += CHUNK) {
-      const count = Math.min(CHUNK, tilesAcross - t0);
-      const ox0 = left + t0 * TILE;
-      for (let t = count; t < Math.ceil(count / TILE_GROUP) * TILE_GROUP; t++) zeroTile(v, channels, t);
-      for (let ic = 0; ic < inC; ic++) {
-        for (let phase = 0; phase < 4; phase++) {
-          for (let t = 0; t < count; t++) {
-            // polyphase rows oy0 − 1 … oy0 + 4 are input rows 2i + py
-            loadPolyphasePatch(patch, x, ic * inH * inW, inH, inW, 2 * (oy0 - 1) + (phase >> 1), 2 * (ox0 + t * TILE - 1) + (phase & 1));
-            transformPatch(v, patch, channels, ic * 4 + phase, t);
-          }
-        }
-      }
-      for (let block = 0; block < blocks; block++) {
-        multiply(m, v, pu, channels, blocks, block, count);
-        for (let lane = 0; lane < LANES && block * LANES + lane < outC; lane++) {
-          const oc = block * LANES + lane;
-          for (let t = 0; t < count; t++) {
-            transformOutput(rows, m, t, lane);
-            const ox = ox0 + t * TILE;
-            for (let i = 0; i < TILE && oy0 + i < outH; i++) {
-              if (oy0 + i >= 0) storeOutputRow(out, rows, i, b[oc], oc * plane + (oy0 + i) * outW + ox, 1, ox, outW);
-            }
-          }
-        }
-      }
-    }
-  }
-}
-
-/** The 6×6 patch x[2r + …][2c + …] of one plane starting at input (top, left), every other row and column; outside x reads zero. */
-function loadPolyphasePatch(d: Float64Array, x: Float32Array, plane: number, inH: number, inW: number, top: number, left: number): void {
-  if (top >= 0 && top + 2 * PATCH - 2 < inH && left >= 0 && left + 2 * PATCH - 2 < inW) {
-    for (let r = 0; r < PATCH; r++) {
-      const row = plane + (top + 2 * r) * inW + left;
-      for (let c = 0; c < PATCH; c++) d[r * PATCH + c] = x[row + 2 * c];
-    }
-    return;
-  }
-  for (let r = 0; r < PATCH; r++) {
-    const iy = top + 2 * r;
-    for (let c = 0; c < PATCH; c++) {
-      const ix = left + 2 * c;
-      d[r * PATCH + c] = iy >= 0 && iy < inH && ix >= 0 && ix < inW ? x[plane + iy * inW + ix] : 0;
-    }
-  }
+  // channel c = 4·ic + 2·py + px is x_{py,px}[ic]: its 3×3 grid row r is input row 2r + py
+  correlateTiles(out, outC, outH, outW, pu, b, 4 * inC, scratch, origin, (patch, c, top, left) =>
+    loadPatch(patch, x, (c >> 2) * inH * inW, inH, inW, 2 * top + ((c >> 1) & 1), 2 * left + (c & 1), 2));
 }

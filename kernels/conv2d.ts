@@ -111,7 +111,7 @@ export function conv2d(out: Float32Array, x: Float32Array, pw: Float64Array, b: 
 }
 
 /**
- * The engine behind `conv2d`: correlates x with a packed kh×kw
+ * The engine behind `conv2d` and the phases of `transposedConv2d`: correlates x with a packed kh×kw
  * kernel (layout [outC/8][inC][kh][kw][8] starting at pw[wOffset]) at the given stride and padding,
  * over an outH×outW grid whose element (oc, oy, ox) is stored at
  * out[outOffset + oc·outChannelStride + oy·outRowStride + ox·outPixelStride].
@@ -119,8 +119,9 @@ export function conv2d(out: Float32Array, x: Float32Array, pw: Float64Array, b: 
  * whose taps all lie inside the image go through a blocked kernel (the last run is shifted left to end at the
  * interior's end: pixels computed twice get the same bits), the other columns one at a time with
  * clipped kernel columns. Every element still sums bias, ic, row, column ascending over its valid taps.
+ * Exported only for transposed-conv2d.ts.
  */
-function correlatePacked(
+export function correlatePacked(
   out: Float32Array,
   outOffset: number,
   outChannelStride: number,

@@ -29,7 +29,7 @@ import { checkAtLeast, checkLength } from './check.js';
 import type { TransposedConv2dDims, TransposedConv2dWindow } from './transposed-conv2d.js';
 import { wholeOutput } from './transposed-conv2d.js';
 import {
-  alignedStart, CHUNK, LANES, multiply, PATCH, scratchLength, splitScratch, storeOutputRow, TILE, TILE_GROUP,
+  alignedStart, CHUNK, LANES, loadPatch, multiply, PATCH, scratchLength, splitScratch, storeOutputRow, TILE, TILE_GROUP,
   transformKernel, transformOutput, transformPatch, XI, zeroTile,
 } from './winograd.js';
 
@@ -108,7 +108,7 @@ export function transposedConv2dWinograd(out: Float32Array, x: Float32Array, pu:
       for (let t = count; t < Math.ceil(count / TILE_GROUP) * TILE_GROUP; t++) zeroTile(v, inC, t);
       for (let ic = 0; ic < inC; ic++) {
         for (let t = 0; t < count; t++) {
-          loadPatch(patch, x, ic * inH * inW, inH, inW, top, left + t * TILE);
+          loadPatch(patch, x, ic * inH * inW, inH, inW, top, left + t * TILE, 1);
           transformPatch(v, patch, inC, ic, t);
         }
       }
@@ -127,24 +127,6 @@ export function transposedConv2dWinograd(out: Float32Array, x: Float32Array, pu:
           }
         }
       }
-    }
-  }
-}
-
-/** The 6×6 patch of one channel plane whose top-left is x's (top, left); positions outside x read as zero. */
-function loadPatch(d: Float64Array, x: Float32Array, plane: number, inH: number, inW: number, top: number, left: number): void {
-  if (top >= 0 && top + PATCH <= inH && left >= 0 && left + PATCH <= inW) {
-    for (let r = 0; r < PATCH; r++) {
-      const row = plane + (top + r) * inW + left;
-      for (let c = 0; c < PATCH; c++) d[r * PATCH + c] = x[row + c];
-    }
-    return;
-  }
-  for (let r = 0; r < PATCH; r++) {
-    const iy = top + r;
-    for (let c = 0; c < PATCH; c++) {
-      const ix = left + c;
-      d[r * PATCH + c] = iy >= 0 && iy < inH && ix >= 0 && ix < inW ? x[plane + iy * inW + ix] : 0;
     }
   }
 }

@@ -6,10 +6,13 @@
  * pixel (oy, ox) = (2m + a, 2n + bb) is
  *   bias + Σ_ic Σ_{dy=−1,0,1} Σ_{dx=−1,0,1} x[ic, m+dy, n+dx] · w[ic, oc, a+2−2dy, bb+2−2dx],
  * where taps whose kernel index is 5 (a = 1, dy = −1) do not exist and input positions outside the
- * image are skipped. This file holds the definition (gather and scatter forms, for the tests); the engine
- * runs the Winograd form, transposed-conv2d-winograd.ts.
+ * image are skipped. That sum, in one double in exactly that order (ic, dy, dx ascending) and
+ * rounded to float32 when stored, is this op's determinism contract. The engine runs this direct form for the
+ * layers whose outputs become scale indexes (h_s, g_m's first layer): it has kept these bits since the first
+ * release, so files keep decoding; the other layers run transposed-conv2d-winograd.ts.
  */
 import { checkLength } from './check.js';
+import { correlatePacked, OC_LANES, packedWeightsLength } from './conv2d.js';
 
 export interface TransposedConv2dDims {
   inC: number;
@@ -106,6 +109,83 @@ export function transposedConv2dScatter(out: Float32Array, x: Float32Array, w: F
           }
         }
       }
+    }
+  }
+}
+
+/*
+ * Phase (a, bb) — output rows of parity a, columns of parity bb — is a stride-1 correlation of x
+ * with a (3 − a)×(3 − bb) kernel whose row r is dy = r − (1 − a), i.e. ky = 4 − a − 2r (likewise
+ * columns): the 25 taps split 3·3 + 3·2 + 2·3 + 2·2 with none wasted, rows/columns ascending in dy/dx.
+ */
+const phaseTaps = (parity: number): number => 3 - parity;
+const phasePad = (parity: number): number => 1 - parity;
+const phaseKernelIndex = (parity: number, tap: number): number => 4 - parity - 2 * tap;
+
+/**
+ * Repacks PyTorch [inC, outC, 5, 5] weights for `transposedConv2d`: the four phases' kernels one
+ * after another, (a, bb) = (0,0), (0,1), (1,0), (1,1), each in `correlatePacked`'s
+ * [outC/8][inC][rows][cols][8] layout. Allocates: call once at load time.
+ */
+export function packTransposedConv2dWeights(w: Float32Array, d: TransposedConv2dDims): Float64Array {
+  const { inC, outC } = d;
+  checkLength('packTransposedConv2dWeights', 'w', w, inC * outC * K * K);
+  // the four phases' kernels hold the 25 taps between them: 3·3 + 3·2 + 2·3 + 2·2
+  const packed = new Float64Array(packedWeightsLength(outC, inC, K, K));
+  let wOffset = 0;
+  for (let a = 0; a < 2; a++) {
+    for (let bb = 0; bb < 2; bb++) {
+      const kh = phaseTaps(a), kw = phaseTaps(bb);
+      for (let oc = 0; oc < outC; oc++) {
+        const lane = oc % OC_LANES;
+        const blockBase = wOffset + (oc - lane) * inC * kh * kw;
+        for (let ic = 0; ic < inC; ic++) {
+          for (let r = 0; r < kh; r++) {
+            const ky = phaseKernelIndex(a, r);
+            for (let c = 0; c < kw; c++) {
+              const kx = phaseKernelIndex(bb, c);
+              packed[blockBase + ((ic * kh + r) * kw + c) * OC_LANES + lane] = w[((ic * outC + oc) * K + ky) * K + kx];
+            }
+          }
+        }
+      }
+      wOffset += packedWeightsLength(outC, inC, kh, kw);
+    }
+  }
+  return packed;
+}
+
+/** Output positions start…start+size−1 of parity p: the first one's index in the window, their count, and its m = ⌊o/2⌋. */
+function phaseRange(start: number, size: number, parity: number): { first: number; count: number; m: number } {
+  const first = (parity - start) & 1;
+  const count = first < size ? ((size - 1 - first) >> 1) + 1 : 0;
+  return { first, count, m: (start + first - parity) / 2 };
+}
+
+/**
+ * The fast form: each phase runs `correlatePacked` over its grid of (m, n), writing every other output
+ * row and column of the window. pw comes from `packTransposedConv2dWeights`. Equals
+ * `transposedConv2dSimple` bit for bit, for any window.
+ */
+export function transposedConv2d(out: Float32Array, x: Float32Array, pw: Float64Array, b: Float32Array, d: TransposedConv2dDims,
+  win: TransposedConv2dWindow = wholeOutput(d)): void {
+  checkTransposedConv2d('transposedConv2d', out, x, b, d, win);
+  checkLength('transposedConv2d', 'pw', pw, packedWeightsLength(d.outC, d.inC, K, K));
+  const { inC, inH, inW, outC } = d;
+  const outPlane = win.outH * win.outW;
+  let wOffset = 0;
+  for (let a = 0; a < 2; a++) {
+    const rows = phaseRange(win.outTop, win.outH, a);
+    for (let bb = 0; bb < 2; bb++) {
+      const cols = phaseRange(win.outLeft, win.outW, bb);
+      const kh = phaseTaps(a), kw = phaseTaps(bb);
+      if (rows.count > 0 && cols.count > 0) {
+        // grid point (j, i) is m = rows.m + j, whose first tap is input row m − phasePad(a), i.e. row j − padY of x
+        const padY = phasePad(a) + win.inTop - rows.m, padX = phasePad(bb) + win.inLeft - cols.m;
+        correlatePacked(out, rows.first * win.outW + cols.first, outPlane, 2 * win.outW, 2, outC, rows.count, cols.count,
+          x, inC, inH, inW, pw, wOffset, b, kh, kw, 1, padY, padX);
+      }
+      wOffset += packedWeightsLength(outC, inC, kh, kw);
     }
   }
 }

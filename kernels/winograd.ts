@@ -163,3 +163,69 @@ export function storeOutputRow(out: Float32Array, rows: Float64Array, i: number,
   if (from + 2 * step >= 0 && from + 2 * step < size) out[at + 2 * step] = y2;
   if (from + 3 * step >= 0 && from + 3 * step < size) out[at + 3 * step] = y3;
 }
+
+/**
+ * The 6×6 patch d[r][c] = x[plane + (top + r·step)·inW + left + c·step] (step 1, or 2 for a polyphase component);
+ * positions outside x read as zero.
+ */
+export function loadPatch(d: Float64Array, x: Float32Array, plane: number, inH: number, inW: number, top: number, left: number,
+  step: number): void {
+  const span = step * (PATCH - 1);
+  if (top >= 0 && top + span < inH && left >= 0 && left + span < inW) {
+    for (let r = 0; r < PATCH; r++) {
+      const row = plane + (top + step * r) * inW + left;
+      for (let c = 0; c < PATCH; c++) d[r * PATCH + c] = x[row + step * c];
+    }
+    return;
+  }
+  for (let r = 0; r < PATCH; r++) {
+    const iy = top + step * r;
+    for (let c = 0; c < PATCH; c++) {
+      const ix = left + step * c;
+      d[r * PATCH + c] = iy >= 0 && iy < inH && ix >= 0 && ix < inW ? x[plane + iy * inW + ix] : 0;
+    }
+  }
+}
+
+/**
+ * A 3×3 correlation over `channels` inputs into out [outC, outH, outW], tiles on the whole image's grid (`origin`:
+ * the whole output's row and column of out's (0, 0)); lanes are 4 consecutive output channels (U laid out
+ * [ξ][block][channel][lane]). `load(patch, c, top, left)` fills channel c's 6×6 patch whose first position is the
+ * 3×3 grid's (top, left) in out's coordinates (zeros outside the input).
+ */
+export function correlateTiles(out: Float32Array, outC: number, outH: number, outW: number, pu: Float32Array, b: Float32Array,
+  channels: number, scratch: Float64Array, origin: { y: number; x: number },
+  load: (patch: Float64Array, c: number, top: number, left: number) => void): void {
+  const blocks = Math.ceil(outC / LANES);
+  const { v, m, patch, rows } = splitScratch(scratch, channels);
+  // the first tiles start at or before out's (0, 0), at the whole image's multiples of 4
+  const top = alignedStart(origin.y) - origin.y, left = alignedStart(origin.x) - origin.x;
+  const tilesAcross = Math.ceil((outW - left) / TILE);
+  const plane = outH * outW;
+  for (let oy0 = top; oy0 < outH; oy0 += TILE) {
+    for (let t0 = 0; t0 < tilesAcross; t0 += CHUNK) {
+      const count = Math.min(CHUNK, tilesAcross - t0);
+      const ox0 = left + t0 * TILE;
+      for (let t = count; t < Math.ceil(count / TILE_GROUP) * TILE_GROUP; t++) zeroTile(v, channels, t);
+      for (let c = 0; c < channels; c++) {
+        for (let t = 0; t < count; t++) {
+          load(patch, c, oy0 - 1, ox0 + t * TILE - 1);
+          transformPatch(v, patch, channels, c, t);
+        }
+      }
+      for (let block = 0; block < blocks; block++) {
+        multiply(m, v, pu, channels, blocks, block, count);
+        for (let lane = 0; lane < LANES && block * LANES + lane < outC; lane++) {
+          const oc = block * LANES + lane;
+          for (let t = 0; t < count; t++) {
+            transformOutput(rows, m, t, lane);
+            const ox = ox0 + t * TILE;
+            for (let i = 0; i < TILE && oy0 + i < outH; i++) {
+              if (oy0 + i >= 0) storeOutputRow(out, rows, i, b[oc], oc * plane + (oy0 + i) * outW + ox, 1, ox, outW);
+            }
+          }
+        }
+      }
+    }
+  }
+}

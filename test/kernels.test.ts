@@ -11,11 +11,13 @@ import {
   gdnSimple,
   globalAvgMaxPool,
   packConv2dWeights,
+  packTransposedConv2dWeights,
   packTransposedConv2dWinograd,
   relu,
   sigmoid,
   exp,
   spatialGate,
+  transposedConv2d,
   transposedConv2dScatter,
   transposedConv2dSimple,
   transposedConv2dWinograd,
@@ -267,13 +269,14 @@ function randomTconv(seed: number, d: TransposedConv2dDims, kind: Operands) {
   };
 }
 
-type TconvForm = 'winograd' | 'simple' | 'scatter';
+type TconvForm = 'winograd' | 'direct' | 'simple' | 'scatter';
 
 function runTconv(form: TconvForm, x: Float32Array, w: Float32Array, b: Float32Array, d: TransposedConv2dDims): Float32Array {
   const out = new Float32Array(d.outC * 4 * d.inH * d.inW).fill(NaN);
   if (form === 'winograd') {
     transposedConv2dWinograd(out, x, packTransposedConv2dWinograd(w, d), b, d, new Float64Array(winogradScratchLength(d.inC)));
-  } else if (form === 'simple') transposedConv2dSimple(out, x, w, b, d);
+  } else if (form === 'direct') transposedConv2d(out, x, packTransposedConv2dWeights(w, d), b, d);
+  else if (form === 'simple') transposedConv2dSimple(out, x, w, b, d);
   else transposedConv2dScatter(out, x, w, b, d);
   return out;
 }
@@ -292,6 +295,12 @@ const tconvShapes: [string, TransposedConv2dDims][] = [
 
 
 for (const [name, d] of tconvShapes) {
+  for (const kind of OPERAND_KINDS) {
+    test(`transposedConv2d (direct) = transposedConv2dSimple bit for bit, ${kind} data: ${name}`, () => {
+      const { x, w, b } = randomTconv(d.inC * 31 + d.inW, d, kind);
+      assertBitIdentical(runTconv('direct', x, w, b, d), runTconv('simple', x, w, b, d));
+    });
+  }
   test(`transposedConv2dWinograd = transposedConv2dSimple within 1e-5: ${name}`, () => {
     const { x, w, b } = randomTconv(d.inC * 31 + d.inW, d, 'uniform');
     assertNear(runTconv('winograd', x, w, b, d), runTconv('simple', x, w, b, d));
@@ -337,7 +346,7 @@ const tconvWindows: [string, TransposedConv2dDims, number, number, number, numbe
 ];
 
 /** A window's outputs from x cropped to `reads`' rows and columns, by `form`. */
-function tconvWindow(form: 'winograd' | 'simple', x: Float32Array, weights: Float32Array, b: Float32Array, d: TransposedConv2dDims,
+function tconvWindow(form: 'winograd' | 'direct' | 'simple', x: Float32Array, weights: Float32Array, b: Float32Array, d: TransposedConv2dDims,
   reads: typeof tconvReads, outTop: number, outLeft: number, outH: number, outW: number): Float32Array {
   const [rowStart, rowEnd] = reads(outTop, outH, d.inH);
   const [colStart, colEnd] = reads(outLeft, outW, d.inW);
@@ -346,16 +355,17 @@ function tconvWindow(form: 'winograd' | 'simple', x: Float32Array, weights: Floa
   const win = { inTop: rowStart, inLeft: colStart, outTop, outLeft, outH, outW };
   const out = new Float32Array(d.outC * outH * outW).fill(NaN);
   if (form === 'simple') transposedConv2dSimple(out, cropped, weights, b, cropDims, win);
+  else if (form === 'direct') transposedConv2d(out, cropped, packTransposedConv2dWeights(weights, cropDims), b, cropDims, win);
   else transposedConv2dWinograd(out, cropped, packTransposedConv2dWinograd(weights, cropDims), b, cropDims, new Float64Array(winogradScratchLength(d.inC)), win);
   return out;
 }
 
 for (const [name, d, outTop, outLeft, outH, outW] of tconvWindows) {
-  for (const form of ['winograd', 'simple'] as const) {
-    test(`transposedConv2d${form === 'simple' ? 'Simple' : 'Winograd'} window = the same outputs of the whole image, bit for bit, cancelling data: ${name}`, () => {
+  for (const form of ['winograd', 'direct', 'simple'] as const) {
+    test(`transposedConv2d ${form} window = the same outputs of the whole image, bit for bit, cancelling data: ${name}`, () => {
       const { x, w: weights, b } = randomTconv(outTop * 5 + outLeft, d, 'cancelling');
       const whole = runTconv(form, x, weights, b, d);
-      const inWindow = tconvWindow(form, x, weights, b, d, form === 'simple' ? tconvReads : winogradReads, outTop, outLeft, outH, outW);
+      const inWindow = tconvWindow(form, x, weights, b, d, form === 'winograd' ? winogradReads : tconvReads, outTop, outLeft, outH, outW);
       const wholeW = 2 * d.inW;
       for (let oc = 0; oc < d.outC; oc++) {
         for (let y = 0; y < outH; y++) {
@@ -533,6 +543,11 @@ test('every kernel checks its buffers against its dimensions at entry (INTERNAL,
 
   const t: TransposedConv2dDims = { inC: 2, inH: 3, inW: 3, outC: 3 };
   const tw = f(2 * 3 * 25);
+  const tpw = packTransposedConv2dWeights(tw, t);
+  failsWith('INTERNAL', () => transposedConv2d(f(108), f(17), tpw, f(3), t), /transposedConv2d: x/);
+  failsWith('INTERNAL', () => transposedConv2d(f(107), f(18), tpw, f(3), t), /transposedConv2d: out/);
+  failsWith('INTERNAL', () => transposedConv2d(f(108), f(18), tpw.subarray(8), f(3), t), /transposedConv2d: pw/);
+  failsWith('INTERNAL', () => packTransposedConv2dWeights(tw.subarray(1), t), /packTransposedConv2dWeights: w/);
   const tpu = packTransposedConv2dWinograd(tw, t);
   const ts = new Float64Array(winogradScratchLength(2));
   failsWith('INTERNAL', () => transposedConv2dWinograd(f(108), f(17), tpu, f(3), t, ts), /transposedConv2dWinograd: x/);

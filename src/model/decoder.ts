@@ -38,7 +38,7 @@ export function fuse(xMain: Tensor, rHat: Tensor, w: Weights): Tensor {
  * so the halo never gets upsampled along with the tile.
  */
 function synthesizeRegion(latent: Latent, t: Transform, gains: Float32Array, medians: Float32Array | undefined, region: Region,
-  head?: Tensor): Tensor {
+  head?: Tensor, directFirst = false): Tensor {
   const regions = [region];
   for (let scale = 2 ** (t.convs.length - 1); scale >= 1; scale /= 2) {
     const next = regions[0];
@@ -48,7 +48,7 @@ function synthesizeRegion(latent: Latent, t: Transform, gains: Float32Array, med
   const x = head
     ? cropTensor(head, regions[1].rows, regions[1].cols)
     : dequantize(cropLatent(latent, regions[0].rows, regions[0].cols), gains, medians);
-  const out = synthesis(x, t, undefined, regions, from);
+  const out = synthesis(x, t, undefined, regions, from, directFirst);
   recycle(x);
   return out;
 }
@@ -59,7 +59,8 @@ const medians = (entropy: LatentEntropy | undefined, level: number, channels: nu
 /** x̂_m = g_m(ŷ) over a pixel region. */
 export function mainReconstruction(y: Latent, w: Weights, level: number, region: Region): Tensor {
   const { M } = w.config;
-  return synthesizeRegion(y, w.mainDecoder, levelRow(w.gainY, level, M), medians(w.entropyY, level, M), region, y.head);
+  // g_m's first layer is also c_z's input (the head): the direct kernel, as there (see transposedConvLayer)
+  return synthesizeRegion(y, w.mainDecoder, levelRow(w.gainY, level, M), medians(w.entropyY, level, M), region, y.head, true);
 }
 
 /** x̂ = x̂_m + r̂ + φ([x̂_m, r̂]) over a pixel region. */

@@ -111,7 +111,8 @@ export function mainCenters(hyper: Latent, w: Weights, level: number, y: { h: nu
   const hw = hyperOf(w);
   const { M, Nh } = w.config;
   const x = dequantize(hyper, levelRow(hw.gainW, level, Nh), levelRow(hw.entropyW.median, level, Nh));
-  const params = network(x, hw.synthesis, (h, layer) => (layer.k === 5 ? transposedConvLayer(h, layer) : convLayer(h, layer, 1)));
+  // h_s's output becomes scale indexes: the direct kernels, whose bits every release has had (see transposedConvLayer)
+  const params = network(x, hw.synthesis, (h, layer) => (layer.k === 5 ? transposedConvLayer(h, layer, undefined, 'direct') : convLayer(h, layer, 1)));
   recycle(x);
   const centers = allocateCenters(M * y.h * y.w);
   writeGaussianCenters(centers, y.h, y.w, 0, y.h, params, 0, levelRow(w.gainY, level, M), hw.gaussian.scales);
@@ -153,7 +154,7 @@ function contextBand(y: Latent, w: Weights, level: number, rows: Range, keepF8?:
     const yRows = clip(tconvInput(withHalo), y.h);
     const yCols = { start: 0, end: y.w };
     const x = dequantize(cropLatent(y, yRows, yCols), levelRow(w.gainY, level, M));
-    f8 = transposedConvLayer(x, w.mainDecoder.convs[0], { input: { rows: yRows, cols: yCols }, output: { rows: withHalo, cols } });
+    f8 = transposedConvLayer(x, w.mainDecoder.convs[0], { input: { rows: yRows, cols: yCols }, output: { rows: withHalo, cols } }, 'direct');
     recycle(x);
     gdnLayer(f8, w.mainDecoder.gdns[0], true, f8);
   }

@@ -3,7 +3,7 @@
  * output; the kernels in kernels/ never allocate.
  */
 import {
-  conv2d, conv2dWinograd, conv2dWinogradScratchLength, isWinogradConv, packConv2dWinograd, gdn, gdnScratchLength, packConv2dWeights, packTransposedConv2dWinograd, transposedConv2dWinograd,
+  conv2d, conv2dWinograd, packTransposedConv2dWeights, transposedConv2d, conv2dWinogradScratchLength, isWinogradConv, packConv2dWinograd, gdn, gdnScratchLength, packConv2dWeights, packTransposedConv2dWinograd, transposedConv2dWinograd,
   winogradScratchLength, type Conv2dDims, type TransposedConv2dWindow,
 } from '../../kernels/index.js';
 import { fail } from '../core/errors.js';
@@ -57,7 +57,8 @@ export function releaseSpares(): void {
 // The fast kernels read weights repacked into channel blocks; each layer is packed once, on first use.
 const packedConvs = new WeakMap<Float32Array, Float64Array>();
 const winogradConvs = new WeakMap<Float32Array, Float32Array>();
-const packedTransposedConvs = new WeakMap<Float32Array, Float32Array>();
+const winogradTransposedConvs = new WeakMap<Float32Array, Float32Array>();
+const packedTransposedConvs = new WeakMap<Float32Array, Float64Array>();
 /** The Winograd kernels' scratch, this thread's one, grown to the largest need seen. */
 let winogradScratch = new Float64Array(0);
 function scratchOf(length: number): Float64Array {
@@ -71,10 +72,19 @@ export function packedConv(layer: Conv, d: Conv2dDims): Float64Array {
   return packed;
 }
 
-function packedTransposedConv(layer: Conv): Float32Array {
-  let packed = packedTransposedConvs.get(layer.weight);
+function winogradTransposedConv(layer: Conv): Float32Array {
+  let packed = winogradTransposedConvs.get(layer.weight);
   if (!packed) {
     packed = packTransposedConv2dWinograd(layer.weight, { inC: layer.inC, inH: 1, inW: 1, outC: layer.outC });
+    winogradTransposedConvs.set(layer.weight, packed);
+  }
+  return packed;
+}
+
+function packedTransposedConv(layer: Conv): Float64Array {
+  let packed = packedTransposedConvs.get(layer.weight);
+  if (!packed) {
+    packed = packTransposedConv2dWeights(layer.weight, { inC: layer.inC, inH: 1, inW: 1, outC: layer.outC });
     packedTransposedConvs.set(layer.weight, packed);
   }
   return packed;
@@ -109,11 +119,15 @@ export function convLayer(x: Tensor, layer: Conv, stride: number, origin?: { y: 
 
 /**
  * ConvTranspose2d(5, stride 2, padding 2, output_padding 1): doubles the size, by Winograd F(4×4, 3×3) (measured
- * 2.2–3.6× faster than the direct kernel on every layer of the model). With `window`, x covers the rows/columns
- * `window.input` of its scale and the output covers `window.output` of the next (both in whole-image
- * coordinates; x must hold what `tconvInput` of the output says, clipped to the image).
+ * 2–3× faster than the direct kernel on every layer of the model), or with `kernel` 'direct' by the direct phase
+ * form, whose bits every release has had: the layers whose outputs become scale indexes (h_s; g_m's first layer,
+ * c_z's input) run it, so a file keeps decoding with the indexes its encoder used (a float32 ulp moved in σ can
+ * move an index, and the rANS decode would then fail), while the pixels' layers may change their last bits.
+ * With `window`, x covers the rows/columns `window.input` of its scale and the output covers `window.output` of the
+ * next (both in whole-image coordinates; x must hold what `tconvInput` of the output says, clipped to the image).
  */
-export function transposedConvLayer(x: Tensor, layer: Conv, window?: { input: Region; output: Region }): Tensor {
+export function transposedConvLayer(x: Tensor, layer: Conv, window?: { input: Region; output: Region },
+  kernel: 'winograd' | 'direct' = 'winograd'): Tensor {
   checkChannels('transposedConvLayer', x, layer.inC);
   const d = { inC: x.c, inH: x.h, inW: x.w, outC: layer.outC };
   const win: TransposedConv2dWindow | undefined = window && {
@@ -122,7 +136,8 @@ export function transposedConvLayer(x: Tensor, layer: Conv, window?: { input: Re
     outH: window.output.rows.end - window.output.rows.start, outW: window.output.cols.end - window.output.cols.start,
   };
   const out = tensor(layer.outC, win ? win.outH : 2 * x.h, win ? win.outW : 2 * x.w);
-  transposedConv2dWinograd(out.data, x.data, packedTransposedConv(layer), layer.bias, d, scratchOf(winogradScratchLength(x.c)), win);
+  if (kernel === 'direct') transposedConv2d(out.data, x.data, packedTransposedConv(layer), layer.bias, d, win);
+  else transposedConv2dWinograd(out.data, x.data, winogradTransposedConv(layer), layer.bias, d, scratchOf(winogradScratchLength(x.c)), win);
   return out;
 }
 
@@ -167,7 +182,10 @@ export function analysis(x: Tensor, t: Transform, each?: (out: Tensor) => void, 
  * g_m / g_r: tconv5/2 · IGDN · … · tconv5/2. Whole tensors, or with `regions` (one per scale, the input's
  * first) each layer computes only regions[i + 1] of its output from x = regions[0] of the latent. With
  * `from` = k, x is what layer k − 1 (and its IGDN) gave, over regions[k], and the layers before k are skipped.
+ * `directFirst`: the first layer by the direct kernel (g_m's, whose output is also c_z's input: see transposedConvLayer).
  */
-export function synthesis(x: Tensor, t: Transform, each?: (out: Tensor) => void, regions?: Region[], from = 0): Tensor {
-  return chain(x, t, (h, c, i) => transposedConvLayer(h, c, regions && { input: regions[i], output: regions[i + 1] }), true, each, from);
+export function synthesis(x: Tensor, t: Transform, each?: (out: Tensor) => void, regions?: Region[], from = 0,
+  directFirst = false): Tensor {
+  return chain(x, t, (h, c, i) => transposedConvLayer(h, c, regions && { input: regions[i], output: regions[i + 1] },
+    directFirst && i === 0 ? 'direct' : 'winograd'), true, each, from);
 }
