@@ -43,20 +43,13 @@ export const alignedStart = (first: number): number => Math.floor(first / TILE) 
  */
 export function transformKernel(packed: Float32Array, at: number, stride: number, g: Float64Array, gg: Float64Array): void {
   // G·g (6×3), column by column
-  for (let c = 0; c < 3; c++) columnG(gg, c, 3, g[c], g[3 + c], g[6 + c]);
+  for (let c = 0; c < 3; c++) timesG(gg, c, 3, g[c], g[3 + c], g[6 + c]);
   // (G·g)·Gᵀ, row by row
-  for (let r = 0; r < PATCH; r++) {
-    const g0 = gg[r * 3], g1 = gg[r * 3 + 1], g2 = gg[r * 3 + 2], o = at + r * PATCH * stride;
-    packed[o] = g0 / 4;
-    packed[o + stride] = -(g0 + g1 + g2) / 6;
-    packed[o + 2 * stride] = -(g0 - g1 + g2) / 6;
-    packed[o + 3 * stride] = g0 / 24 + g1 / 12 + g2 / 6;
-    packed[o + 4 * stride] = g0 / 24 - g1 / 12 + g2 / 6;
-    packed[o + 5 * stride] = g2;
-  }
+  for (let r = 0; r < PATCH; r++) timesG(packed, at + r * PATCH * stride, stride, gg[r * 3], gg[r * 3 + 1], gg[r * 3 + 2]);
 }
 
-function columnG(out: Float64Array, at: number, step: number, g0: number, g1: number, g2: number): void {
+/** G·(g0, g1, g2)ᵀ into out[at + i·step], i = 0 … 5 (a Float32Array rounds each on store). */
+function timesG(out: Float32Array | Float64Array, at: number, step: number, g0: number, g1: number, g2: number): void {
   out[at] = g0 / 4;
   out[at + step] = -(g0 + g1 + g2) / 6;
   out[at + 2 * step] = -(g0 - g1 + g2) / 6;

@@ -66,29 +66,16 @@ function scratchOf(length: number): Float64Array {
   return winogradScratch;
 }
 
-export function packedConv(layer: Conv, d: Conv2dDims): Float64Array {
-  let packed = packedConvs.get(layer.weight);
-  if (!packed) packedConvs.set(layer.weight, (packed = packConv2dWeights(layer.weight, d)));
+/** A layer's weights packed by `pack`, once per layer and cache. */
+function packedOnce<T>(cache: WeakMap<Float32Array, T>, layer: Conv, pack: () => T): T {
+  let packed = cache.get(layer.weight);
+  if (!packed) cache.set(layer.weight, (packed = pack()));
   return packed;
 }
 
-function winogradTransposedConv(layer: Conv): Float32Array {
-  let packed = winogradTransposedConvs.get(layer.weight);
-  if (!packed) {
-    packed = packTransposedConv2dWinograd(layer.weight, { inC: layer.inC, inH: 1, inW: 1, outC: layer.outC });
-    winogradTransposedConvs.set(layer.weight, packed);
-  }
-  return packed;
-}
+export const packedConv = (layer: Conv, d: Conv2dDims): Float64Array => packedOnce(packedConvs, layer, () => packConv2dWeights(layer.weight, d));
 
-function packedTransposedConv(layer: Conv): Float64Array {
-  let packed = packedTransposedConvs.get(layer.weight);
-  if (!packed) {
-    packed = packTransposedConv2dWeights(layer.weight, { inC: layer.inC, inH: 1, inW: 1, outC: layer.outC });
-    packedTransposedConvs.set(layer.weight, packed);
-  }
-  return packed;
-}
+const tconvDims = (layer: Conv) => ({ inC: layer.inC, inH: 1, inW: 1, outC: layer.outC });
 
 /** A layer's input has the channels its weights were made for (packed weights are cached per layer: a wrong x.c would not be seen there). */
 function checkChannels(layer: string, x: Tensor, channels: number): void {
@@ -108,8 +95,7 @@ export function convLayer(x: Tensor, layer: Conv, stride: number, origin?: { y: 
   const out = tensor(layer.outC, outH, outW);
   const d = { inC: x.c, inH: x.h, inW: x.w, outC: layer.outC, outH, outW, k: layer.k, stride, pad };
   if (isWinogradConv(d)) {
-    let packed = winogradConvs.get(layer.weight);
-    if (!packed) winogradConvs.set(layer.weight, (packed = packConv2dWinograd(layer.weight, d)));
+    const packed = packedOnce(winogradConvs, layer, () => packConv2dWinograd(layer.weight, d));
     conv2dWinograd(out.data, x.data, packed, layer.bias, d, scratchOf(conv2dWinogradScratchLength(x.c)), origin);
   } else {
     conv2d(out.data, x.data, packedConv(layer, d), layer.bias, d);
@@ -136,8 +122,13 @@ export function transposedConvLayer(x: Tensor, layer: Conv, window?: { input: Re
     outH: window.output.rows.end - window.output.rows.start, outW: window.output.cols.end - window.output.cols.start,
   };
   const out = tensor(layer.outC, win ? win.outH : 2 * x.h, win ? win.outW : 2 * x.w);
-  if (kernel === 'direct') transposedConv2d(out.data, x.data, packedTransposedConv(layer), layer.bias, d, win);
-  else transposedConv2dWinograd(out.data, x.data, winogradTransposedConv(layer), layer.bias, d, scratchOf(winogradScratchLength(x.c)), win);
+  if (kernel === 'direct') {
+    const packed = packedOnce(packedTransposedConvs, layer, () => packTransposedConv2dWeights(layer.weight, tconvDims(layer)));
+    transposedConv2d(out.data, x.data, packed, layer.bias, d, win);
+  } else {
+    const packed = packedOnce(winogradTransposedConvs, layer, () => packTransposedConv2dWinograd(layer.weight, tconvDims(layer)));
+    transposedConv2dWinograd(out.data, x.data, packed, layer.bias, d, scratchOf(winogradScratchLength(x.c)), win);
+  }
   return out;
 }
 
