@@ -10,7 +10,8 @@
  *   decodeSync(encodeSync(jpegBytes)).metadata                         // { icc?, exif? }: the source's ICC profile and EXIF
  *   await close();                                                     // stops the workers, frees reused buffers (optional)
  */
-import { DEFAULT_LEVEL, decodeSync as decodeWith, encodeLevel, encodeSync as encodeWith } from './codec/codec.js';
+import { DECODE_TILE, DEFAULT_LEVEL, decodeSync as decodeWith, encodeLevel, encodeSync as encodeWith } from './codec/codec.js';
+import { ENCODE_TILE } from './model/encoder.js';
 export { DEFAULT_LEVEL };
 import { budgetOf, type Budget } from './core/budget.js';
 import { fileMetadata, readHeader, resolveLimits, withMetadata, type ImageMetadata, type Limits } from './format/container.js';
@@ -22,7 +23,7 @@ import { toRgb, type RgbImage } from './io/pixels.js';
 import { fileOfModel, loadWeightFile, weightFile, type WeightFile } from './io/weight-files.js';
 import { decodeParallel, encodeLevelsParallel, encodeParallel, type LevelFile } from './parallel/parallel.js';
 export type { LevelFile } from './parallel/parallel.js';
-import { closeSharedPool, sharedPool } from './parallel/shared-pool.js';
+import { closeSharedPool, runsOnCallingThread, sharedPool } from './parallel/shared-pool.js';
 import { isWeights, type Weights } from './format/weights.js';
 import { releaseSpares } from './model/tensor.js';
 
@@ -184,16 +185,17 @@ async function gated<T>(gate: MemoryGate, pixels: number, bytesPerPixel: number,
   }
 }
 
-/** encodeSync on worker threads: the same bytes. */
+/** encodeSync on worker threads (or on this thread: runsOnCallingThread): the same bytes. */
 export async function encode(input: ImageInput, options?: AsyncOptions): Promise<Uint8Array> {
   const opts = checkedOptions(options, [...ENCODE_OPTIONS, ...POOL_OPTIONS], 'encode');
   const img = toImage(input, opts.limits);
   const { weights, bytes } = resolveWeightFile(opts.weights);
   const budget = budgetOf(opts);
   const { pool, gate } = sharedPool(opts);
-  const file = await gated(gate, img.width * img.height, ENCODE_BYTES_PER_PIXEL, budget, () => encodeParallel(img, weights, bytes, {
-    level: encodeLevel(opts, weights), grayscale: img.grayscale, limits: opts.limits, ...budget, pool,
-  }));
+  const codec = { level: encodeLevel(opts, weights), grayscale: img.grayscale, limits: opts.limits, ...budget };
+  const pixels = img.width * img.height;
+  const file = await gated(gate, pixels, ENCODE_BYTES_PER_PIXEL, budget, async () =>
+    runsOnCallingThread(pixels, ENCODE_TILE, pool.size) ? encodeWith(img, weights, codec) : encodeParallel(img, weights, bytes, { ...codec, pool }));
   return withMetadata(file, keptMetadata(img, opts.metadata));
 }
 
@@ -214,7 +216,7 @@ export async function encodeLevels(input: ImageInput, levels: number[], options?
   return files.map((f) => ({ ...f, bytes: withMetadata(f.bytes, metadata) }));
 }
 
-/** decodeSync on worker threads: the same pixels. */
+/** decodeSync on worker threads (or on this thread: runsOnCallingThread): the same pixels. */
 export async function decode(bytes: Uint8Array | ArrayBuffer, options?: Omit<AsyncOptions, 'level' | 'quality' | 'metadata'>): Promise<DecodedImage> {
   const opts = checkedOptions<AsyncOptions>(options, [...DECODE_OPTIONS, ...POOL_OPTIONS], 'decode');
   const { weights, bytes: weightBytes } = resolveWeightFile(opts.weights);
@@ -222,10 +224,11 @@ export async function decode(bytes: Uint8Array | ArrayBuffer, options?: Omit<Asy
   const { width, height } = readHeader(file, opts.limits); // the size, checked, before the call waits for memory
   const budget = budgetOf(opts);
   const { pool, gate } = sharedPool(opts);
-  const img = await gated(gate, width * height, DECODE_BYTES_PER_PIXEL, budget, () =>
-    decodeParallel(file, weights, weightBytes, { limits: opts.limits, ...budget, pool }));
+  const img = await gated(gate, width * height, DECODE_BYTES_PER_PIXEL, budget, async () =>
+    runsOnCallingThread(width * height, DECODE_TILE, pool.size) ? decodeWith(file, weights, { limits: opts.limits, ...budget })
+      : decodeParallel(file, weights, weightBytes, { limits: opts.limits, ...budget, pool }));
   // the workers wrote into shared memory: hand back a plain Uint8Array, as decodeSync does
-  return decoded({ width: img.width, height: img.height, data: img.data.slice() }, file);
+  return decoded({ width: img.width, height: img.height, data: img.data.buffer instanceof SharedArrayBuffer ? img.data.slice() : img.data }, file);
 }
 
 /**

@@ -17,6 +17,7 @@ import { weightFile, type WeightFile } from '../src/io/weight-files.js';
 import { decodeParallel, encodeLevelsParallel, encodeParallel, poolTile } from '../src/parallel/parallel.js';
 import { WorkerPool } from '../src/parallel/pool.js';
 import { repoPath } from './helpers/fixtures.js';
+import { runsOnCallingThread } from '../src/parallel/shared-pool.js';
 import { syntheticImage } from './helpers/images.js';
 
 const tiny = weightFile(readFileSync(repoPath('weights/test-tiny.bin')));
@@ -202,18 +203,33 @@ test('onTile counts every tile once, 1 … total, synchronous and pooled; the by
 
 test('library encode/decode equal the sync ones; the process exits with or without close()', () => {
   for (const ending of ['await close();', '']) {
+    // 528×520 is above one encode tile (512×512): workers; 33×18 runs on the calling thread (runsOnCallingThread),
+    // seen by a setImmediate that cannot run before the call ends there but runs while workers compute
     const run = runScript(`
       import { encode, decode, encodeSync, decodeSync, close } from ${JSON.stringify(library)};
-      const img = { width: 33, height: 18, data: new Uint8Array(33 * 18 * 3).map((_, i) => (i * 37) % 251) };
       const weights = ${tinyPath};
-      const file = await encode(img, { level: 1, weights, threads: 2 });
-      const same = Buffer.compare(file, encodeSync(img, { level: 1, weights })) === 0
-        && Buffer.compare((await decode(file, { weights, threads: 2 })).data, decodeSync(file, { weights }).data) === 0;
-      console.log(same ? 'identical' : 'different');
+      for (const [width, height] of [[33, 18], [528, 520]]) {
+        const img = { width, height, data: new Uint8Array(width * height * 3).map((_, i) => (i * 37) % 251) };
+        let ticked = false;
+        setImmediate(() => { ticked = true; });
+        const file = await encode(img, { level: 1, weights, threads: 2 });
+        const encodeTicked = ticked;
+        ticked = false;
+        setImmediate(() => { ticked = true; });
+        const same = Buffer.compare(file, encodeSync(img, { level: 1, weights })) === 0
+          && Buffer.compare((await decode(file, { weights, threads: 2 })).data, decodeSync(file, { weights }).data) === 0;
+        console.log(width, same ? 'identical' : 'different', encodeTicked ? 'workers' : 'here', ticked ? 'workers' : 'here');
+      }
       ${ending}`);
     assert.is(run.status, 0, run.output);
-    assert.is(run.output.trim(), 'identical');
+    assert.is(run.output.trim(), '33 identical here here\n528 identical workers workers');
   }
+});
+
+test('async calls run on the calling thread only when a worker cannot be faster', () => {
+  assert.ok(runsOnCallingThread(1 << 20, 256, 1), 'a pool of one thread');
+  assert.ok(runsOnCallingThread(256 * 256, 256, 2), 'one tile');
+  assert.not.ok(runsOnCallingThread(256 * 256 + 1, 256, 2), 'more than one tile');
 });
 
 test('latents beyond int16 (decoded narrow by default) decode, sync and on the pool, as their int32 symbols say', async () => {
