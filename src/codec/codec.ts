@@ -10,7 +10,7 @@ import { ENCODE_TILE, encodeLatents, encodeTileCount, latentsFromFeatures, mainA
 import { fail } from '../core/errors.js';
 import { paddedSize, writeRgbTile } from '../model/preprocess.js';
 import { decodeRegion } from '../model/decoder.js';
-import { checkerboardCenters, hyperGrid, mainCenters, residualCenters, withCenters } from '../model/priors.js';
+import { finishPass, hyperGrid, mainCenters, othersPass, priorBand, residualPass, withCenters, type PriorPass } from '../model/priors.js';
 import { recycle, tensor } from '../model/tensor.js';
 import { tileGrid } from '../model/tiling.js';
 import type { RgbImage } from '../io/pixels.js';
@@ -187,29 +187,32 @@ export function decodeFileStream(stream: Uint8Array, index: number, latents: Lat
 
 /**
  * The decode plan, shared by decodeSync and the worker pool: stages of streams that can be decoded in any
- * order, each after its `prepare` (on the calling thread) has given its latents what their tables need.
+ * order, each after its `prepare` (on the calling thread) has given its latents what their tables need, or has set
+ * up a prior pass whose bands any thread may compute (src/model/priors.ts, PriorPass).
  *   factorized: all streams at once.
  *   hyper:      ŵ streams → h_s → ŷ's means and indexes → ŷ streams → c_z(g_m's first layer) → ẑ's → ẑ streams.
  *   checkerboard: … → ẑ's anchors' streams → the others' means and indexes (s_z, e_z) → their streams.
  */
 export interface DecodeStage {
   streams: number[];
-  prepare?: (latents: Latents, w: Weights, level: number) => void;
+  prepare?: (latents: Latents, w: Weights, level: number) => PriorPass | void;
 }
 
-export function decodeStages(w: Weights): DecodeStage[] {
+/** `bandRows`: the height of the prior passes' bands, in rows of ẑ's grid (only how the work is cut). */
+export function decodeStages(w: Weights, bandRows?: number): DecodeStage[] {
   const streams = fileStreams(w).map((t, i) => ({ ...t, i }));
   const of = (latent: keyof Latents, part: LatentPart = 'all') => streams.filter((t) => t.latent === latent && t.part === part).map((t) => t.i);
   if (!w.hyper) return [{ streams: streams.map((t) => t.i) }];
+  const residual = (l: Latents, w: Weights) => residualPass(l.y, w, bandRows);
   const stages: DecodeStage[] = [
     { streams: of('hyper') },
     { streams: of('y'), prepare: (l, w, level) => withCenters(l.y, mainCenters(l.hyper!, w, level, l.y)) },
   ];
-  if (!w.hyper.resSpatial) return [...stages, { streams: of('z'), prepare: (l, w, level) => withCenters(l.z, residualCenters(l.y, w, level)) }];
+  if (!w.hyper.resSpatial) return [...stages, { streams: of('z'), prepare: residual }];
   return [
     ...stages,
-    { streams: of('z', 'anchors'), prepare: (l, w, level) => withCenters(l.z, residualCenters(l.y, w, level)) },
-    { streams: of('z', 'others'), prepare: (l, w, level) => checkerboardCenters(l.z, l.y, w, level) },
+    { streams: of('z', 'anchors'), prepare: residual },
+    { streams: of('z', 'others'), prepare: (l, w) => othersPass(l.z, w, bandRows) },
   ];
 }
 
@@ -258,24 +261,28 @@ export function levelEncoder(img: RgbImage, w: Weights, opts: Omit<EncodeOptions
 export const SYMBOL_KINDS = [Int16Array, Int32Array] as const;
 export type SymbolKind = (typeof SYMBOL_KINDS)[number];
 
-/** One stage of a decode pass: the streams to decode into `latents` (in any order); say whether every value fit. */
-export interface DecodeStep {
-  latents: Latents;
-  streams: number[];
-}
+/**
+ * One step of a decode pass: the streams to decode into `latents` (in any order; the driver answers whether every
+ * value fit), or the bands of a prior pass to compute (priorBand, in any order, on any thread; answer true).
+ */
+export type DecodeStep = { latents: Latents; streams: number[]; pass?: undefined } | { latents: Latents; pass: PriorPass; streams?: undefined };
 
 /**
  * The decode of a file's latents, in the narrowest symbol arrays that hold them: a pass in int16 symbols, stage
  * by stage (decodeStages, each prepared here), and again in int32 if a stage answers that a value did not fit.
- * decodeSync and the worker pool drive it, each running the streams of a step its own way.
+ * decodeSync and the worker pool drive it, each running the streams and bands of a step its own way.
  */
 export function* latentDecode(file: Pick<Container, 'width' | 'height' | 'level'>, w: Weights,
-  allocate: (kind: SymbolKind, length: number) => Symbols): Generator<DecodeStep, Latents, boolean> {
+  allocate: (kind: SymbolKind, length: number) => Symbols, bandRows?: number): Generator<DecodeStep, Latents, boolean> {
   for (const kind of SYMBOL_KINDS) {
     const latents = latentShapes(file.width, file.height, w, (length) => allocate(kind, length));
     let fits = true;
-    for (const stage of decodeStages(w)) {
-      stage.prepare?.(latents, w, file.level);
+    for (const stage of decodeStages(w, bandRows)) {
+      const pass = stage.prepare?.(latents, w, file.level);
+      if (pass) {
+        yield { latents, pass };
+        finishPass(pass, latents);
+      }
       fits = yield { latents, streams: stage.streams };
       if (!fits) break;
     }
@@ -335,8 +342,9 @@ function decodeLatents(file: Container, w: Weights): Latents {
   const decode = latentDecode(file, w, (kind, length) => new kind(length));
   let step = decode.next();
   while (!step.done) {
-    const { latents, streams } = step.value;
-    step = decode.next(streams.every((i) => decodeFileStream(file.streams[i], i, latents, w, file.level)));
+    const { latents, streams, pass } = step.value;
+    if (pass) for (const rows of pass.bands) priorBand(pass, latents, w, file.level, rows);
+    step = decode.next(!streams || streams.every((i) => decodeFileStream(file.streams[i], i, latents, w, file.level)));
   }
   return step.value;
 }

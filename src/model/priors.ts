@@ -11,7 +11,8 @@
  *
  * READ ME FIRST
  * - Encoder and decoder must get bit-identical μ and scale indexes, or the file decodes to garbage: both run
- *   this code on the same symbols, whole-latent (never tiled, so tile size and worker count cannot matter).
+ *   this code on the same symbols, over the whole latent, never tiled; ẑ's passes are cut in bands of whole rows
+ *   (PriorPass) whose halos make every cut exact, so band size and worker count cannot matter.
  * - σ picks its CDF table by comparisons only: the first table scale ≥ σ. No Math.exp/log/pow, whose results
  *   differ between JavaScript engines; the kernels use + − × ÷ and sqrt in a fixed order.
  * - σ below the first table scale (even negative: h_s's output is not bounded) uses the first table, as the
@@ -19,7 +20,7 @@
  * - Checkerboard: the non-anchors' prior reads the anchors' symbols and means only, so the encoder may run it
  *   while ẑ's other elements still hold their unquantised values (src/model/encoder.ts).
  */
-import type { Latent, Range, Tensor } from '../core/types.js';
+import type { Latent, Latents, Range, Tensor } from '../core/types.js';
 import { relu } from '../../kernels/index.js';
 import { shareable } from '../core/shared-memory.js';
 import { dequantize, levelRow, type Centers } from './bottleneck.js';
@@ -130,7 +131,7 @@ const MAX_HEAD_BYTES = 32 << 20;
  * c_z activations would take ≈ 290 MB at once, a band ≈ 7 MB. c_z is two 3×3 convolutions, so a band also
  * computes 2 rows a side, which it then drops (their zero padding is wrong there); the rows kept are exact.
  */
-const PRIOR_BAND_ROWS = 64;
+export const PRIOR_BAND_ROWS = 64;
 /** Rows of halo c_z needs: two 3×3 convolutions. */
 const CONTEXT_HALO = 2;
 /** Rows of halo s_z needs: one 5×5 convolution (e_z is 1×1). */
@@ -173,75 +174,138 @@ function contextBand(y: Latent, w: Weights, level: number, rows: Range, keepF8?:
 }
 
 /**
- * ẑ's means and scale indexes from ŷ (which must carry its means): c_z over f₈, g_m's first layer, band by band
- * (for the checkerboard kind: the anchors' final ones, and the others' first guess). Also sets ŷ's `head` to f₈
- * (in memory workers can share) when it is small enough, so the tiles need not compute it again. `bandRows` only
- * changes how the work is cut, `keepContext` false how the second pass gets c_z's output (the tests compare them).
+ * A prior computed band by band, each band writing only its own rows of arrays in shared memory: any thread may
+ * compute any band, in any order, and any cut gives the same values (the tests compare), so the worker pool
+ * computes the bands of one pass side by side. A pass is set up on the calling thread (…Pass), its bands run
+ * (priorBand), then it is finished there (finishPass).
+ *   'residual':  ẑ's first pass: c_z over f₈ → ẑ's centres (for the checkerboard kind: the anchors' final ones,
+ *                the others' first guess); builds f₈ (ŷ's `head`) when small.
+ *   'others':    the checkerboard's second pass: the non-anchor elements' centres from the decoded anchors.
  */
-export function residualCenters(y: Latent, w: Weights, level: number, bandRows = PRIOR_BAND_ROWS, keepContext = true): Centers {
-  const { N, Mr } = w.config;
-  const [h, wd] = [2 * y.h, 2 * y.w];
-  const cols = { start: 0, end: wd };
-  const centers: Centers = allocateCenters(Mr * h * wd);
-  const head = N * h * wd * Float32Array.BYTES_PER_ELEMENT <= MAX_HEAD_BYTES
-    ? { c: N, h, w: wd, data: shareable((b) => new Float32Array(b), N * h * wd * Float32Array.BYTES_PER_ELEMENT) }
-    : undefined;
-  const context = keepContext && hyperOf(w).resSpatial && 2 * Mr * h * wd * Float32Array.BYTES_PER_ELEMENT <= MAX_HEAD_BYTES
-    ? tensor(2 * Mr, h, wd) : undefined;
-  delete y.head; // computed here, from this ŷ
-  for (let row0 = 0; row0 < h; row0 += bandRows) {
-    const rows = { start: row0, end: Math.min(h, row0 + bandRows) };
-    const params = contextBand(y, w, level, rows, head && ((f8) => pasteTensor(head.data, h, wd, f8, { rows, cols })));
-    writeGaussianCenters(centers, h, wd, rows.start, rows.end - rows.start, params, 0, levelRow(w.gainZ, level, Mr), hyperOf(w).gaussian.scales);
-    if (context) pasteTensor(context.data, h, wd, params, { rows, cols });
-    recycle(params);
-  }
-  if (head) y.head = head;
-  if (context) centers.context = context;
-  return centers;
+export interface PriorPass {
+  kind: 'residual' | 'others';
+  /** bands of rows of ẑ's grid */
+  bands: Range[];
+  /** 'residual': ẑ's centres, filled band by band (and c_z's output kept for the second pass when small) */
+  centers?: { means: Float32Array; indexes: Uint8Array; context?: Tensor };
+  /** 'residual': f₈ over the whole latent, filled band by band; ŷ's head once the pass is finished */
+  head?: Tensor;
+}
+
+/** Bands of `bandRows` rows over h rows. */
+function bandsOf(h: number, bandRows: number): Range[] {
+  const bands: Range[] = [];
+  for (let row0 = 0; row0 < h; row0 += bandRows) bands.push({ start: row0, end: Math.min(h, row0 + bandRows) });
+  return bands;
 }
 
 /**
- * Checkerboard kind, second pass: the non-anchor elements' means and scale indexes of ẑ, from its decoded (or
- * quantised) anchors and c_z's output: kept by the first pass (`z.context`, dropped here) when small, else computed
- * again band by band (keeping it for a large image would cost 8 bytes a pixel).
+ * Sets up ẑ's first pass from ŷ (which must carry its means): the centres, and f₈ (ŷ's head) when small enough,
+ * allocated in shared memory. ŷ's old head is dropped (it is computed again here, from this ŷ). `bandRows` only
+ * changes how the work is cut, `keepContext` false how the second pass gets c_z's output (the tests compare them).
  */
-export function checkerboardCenters(z: Latent, y: Latent, w: Weights, level: number, bandRows = PRIOR_BAND_ROWS): void {
+export function residualPass(y: Latent, w: Weights, bandRows = PRIOR_BAND_ROWS, keepContext = true): PriorPass {
+  const { N, Mr } = w.config;
+  const [h, wd] = [2 * y.h, 2 * y.w];
+  const shared = (c: number): Tensor => ({ c, h, w: wd, data: shareable((b) => new Float32Array(b), c * h * wd * Float32Array.BYTES_PER_ELEMENT) });
+  const centers: PriorPass['centers'] = allocateCenters(Mr * h * wd);
+  if (keepContext && hyperOf(w).resSpatial && 2 * Mr * h * wd * Float32Array.BYTES_PER_ELEMENT <= MAX_HEAD_BYTES) centers.context = shared(2 * Mr);
+  delete y.head;
+  return { kind: 'residual', bands: bandsOf(h, bandRows), centers, ...(N * h * wd * Float32Array.BYTES_PER_ELEMENT <= MAX_HEAD_BYTES && { head: shared(N) }) };
+}
+
+/** Sets up the checkerboard kind's second pass over ẑ, whose anchors are decoded (or quantised) and whose centres the first pass gave. */
+export function othersPass(z: Latent, w: Weights, bandRows = PRIOR_BAND_ROWS): PriorPass {
+  if (!hyperOf(w).resSpatial || !z.means || !z.indexes) throw new Error('priors.ts: the second pass needs the checkerboard kind\'s first pass');
+  return { kind: 'others', bands: bandsOf(z.h, bandRows) };
+}
+
+/** Rows `rows` of ẑ's grid of a pass (any thread: the arrays it writes are shared). */
+export function priorBand(pass: PriorPass, latents: Pick<Latents, 'y' | 'z'>, w: Weights, level: number, rows: Range): void {
+  if (pass.kind === 'residual') residualBand(pass, latents.y, w, level, rows);
+  else othersBand(latents.z, latents.y, w, level, rows);
+}
+
+/** Ends a pass on the calling thread: ẑ gets the first pass's centres and ŷ its head; the second pass drops c_z's kept output. */
+export function finishPass(pass: PriorPass, latents: Pick<Latents, 'y' | 'z'>): void {
+  if (pass.kind === 'residual') {
+    withCenters(latents.z, pass.centers!);
+    if (pass.head) latents.y.head = pass.head;
+  } else {
+    delete latents.z.context;
+  }
+}
+
+/** A pass's bands in turn, on this thread, then finished. */
+function runPass(pass: PriorPass, latents: Pick<Latents, 'y' | 'z'>, w: Weights, level: number): void {
+  for (const rows of pass.bands) priorBand(pass, latents, w, level, rows);
+  finishPass(pass, latents);
+}
+
+/**
+ * ẑ's means and scale indexes from ŷ (which must carry its means), on this thread (residualPass's bands); sets ŷ's
+ * head. For the encoder, whose ẑ is not quantised yet.
+ */
+export function residualCenters(y: Latent, w: Weights, level: number, bandRows = PRIOR_BAND_ROWS, keepContext = true): Centers {
+  const pass = residualPass(y, w, bandRows, keepContext);
+  const centers: Latent = { c: w.config.Mr, h: 2 * y.h, w: 2 * y.w, symbols: new Int16Array(0) };
+  runPass(pass, { y, z: centers }, w, level);
+  return pass.centers!;
+}
+
+/** ẑ's first pass, band `rows`: c_z's output, written as centres (and pasted into the kept context and head). */
+function residualBand(pass: PriorPass, y: Latent, w: Weights, level: number, rows: Range): void {
+  const { Mr } = w.config;
+  const [h, wd] = [2 * y.h, 2 * y.w];
+  const cols = { start: 0, end: wd };
+  const { head, centers } = pass;
+  const params = contextBand(y, w, level, rows, head && ((f8) => pasteTensor(head.data, h, wd, f8, { rows, cols })));
+  writeGaussianCenters(centers!, h, wd, rows.start, rows.end - rows.start, params, 0, levelRow(w.gainZ, level, Mr), hyperOf(w).gaussian.scales);
+  if (centers!.context) pasteTensor(centers!.context.data, h, wd, params, { rows, cols });
+  recycle(params);
+}
+
+/**
+ * Checkerboard kind, second pass, band `rows`: the non-anchor elements' means and scale indexes of ẑ, from its
+ * decoded (or quantised) anchors and c_z's output: kept by the first pass (`z.context`) when small, else computed
+ * again (keeping it for a large image would cost 8 bytes a pixel).
+ */
+function othersBand(z: Latent, y: Latent, w: Weights, level: number, rows: Range): void {
   const { resSpatial, gaussian } = hyperOf(w);
-  if (!resSpatial || !z.means || !z.indexes) throw new Error('priors.ts: checkerboardCenters needs the checkerboard kind\'s first pass');
   const { c, h, w: wd } = z;
   const gains = levelRow(w.gainZ, level, c);
-  for (let row0 = 0; row0 < h; row0 += bandRows) {
-    const rows = { start: row0, end: Math.min(h, row0 + bandRows) };
-    const inRows = clip({ start: rows.start - SPATIAL_HALO, end: rows.end + SPATIAL_HALO }, h);
-    // ẑ / h_q at the anchors, 0 elsewhere: the trainer's (round(z − μ) + μ) / h_q · anchor, in float32
-    const anchors = tensor(c, inRows.end - inRows.start, wd);
-    for (let ch = 0; ch < c; ch++) {
-      const g = gains[ch];
-      for (let row = inRows.start; row < inRows.end; row++) {
-        const at = (ch * h + row) * wd;
-        const to = (ch * anchors.h + row - inRows.start) * wd;
-        for (let col = row & 1; col < wd; col += 2) anchors.data[to + col] = Math.fround(z.symbols[at + col] + z.means[at + col]) / g;
-      }
+  const inRows = clip({ start: rows.start - SPATIAL_HALO, end: rows.end + SPATIAL_HALO }, h);
+  // ẑ / h_q at the anchors, 0 elsewhere: the trainer's (round(z − μ) + μ) / h_q · anchor, in float32
+  const anchors = tensor(c, inRows.end - inRows.start, wd);
+  for (let ch = 0; ch < c; ch++) {
+    const g = gains[ch];
+    for (let row = inRows.start; row < inRows.end; row++) {
+      const at = (ch * h + row) * wd;
+      const to = (ch * anchors.h + row - inRows.start) * wd;
+      for (let col = row & 1; col < wd; col += 2) anchors.data[to + col] = Math.fround(z.symbols[at + col] + z.means![at + col]) / g;
     }
-    const spatial = convLayer(anchors, resSpatial.spatial, 1);
-    recycle(anchors);
-    const from = rows.start - inRows.start;
-    const base = z.context ? cropTensor(z.context, rows, { start: 0, end: wd }) : contextBand(y, w, level, rows);
-    const input = tensor(2 * c + spatial.c, base.h, wd);
-    input.data.set(base.data);
-    for (let ch = 0; ch < spatial.c; ch++) {
-      input.data.set(spatial.data.subarray((ch * spatial.h + from) * wd, (ch * spatial.h + from + base.h) * wd), (2 * c + ch) * base.h * wd);
-    }
-    recycle(spatial);
-    const delta = network(input, resSpatial.params, (t, layer) => convLayer(t, layer, 1));
-    recycle(input);
-    for (let i = 0; i < base.data.length; i++) base.data[i] = Math.fround(base.data[i] + delta.data[i]);
-    recycle(delta);
-    writeGaussianCenters({ means: z.means, indexes: z.indexes }, h, wd, rows.start, rows.end - rows.start, base, 0, gains, gaussian.scales, 'others');
-    recycle(base);
   }
-  delete z.context;
+  const spatial = convLayer(anchors, resSpatial!.spatial, 1);
+  recycle(anchors);
+  const from = rows.start - inRows.start;
+  const base = z.context ? cropTensor(z.context, rows, { start: 0, end: wd }) : contextBand(y, w, level, rows);
+  const input = tensor(2 * c + spatial.c, base.h, wd);
+  input.data.set(base.data);
+  for (let ch = 0; ch < spatial.c; ch++) {
+    input.data.set(spatial.data.subarray((ch * spatial.h + from) * wd, (ch * spatial.h + from + base.h) * wd), (2 * c + ch) * base.h * wd);
+  }
+  recycle(spatial);
+  const delta = network(input, resSpatial!.params, (t, layer) => convLayer(t, layer, 1));
+  recycle(input);
+  for (let i = 0; i < base.data.length; i++) base.data[i] = Math.fround(base.data[i] + delta.data[i]);
+  recycle(delta);
+  writeGaussianCenters({ means: z.means!, indexes: z.indexes! }, h, wd, rows.start, rows.end - rows.start, base, 0, gains, gaussian.scales, 'others');
+  recycle(base);
+}
+
+/** Checkerboard kind, second pass, on this thread (othersPass's bands): for the encoder and the tests. */
+export function checkerboardCenters(z: Latent, y: Latent, w: Weights, level: number, bandRows = PRIOR_BAND_ROWS): void {
+  runPass(othersPass(z, w, bandRows), { y, z }, w, level);
 }
 
 /** The latent with its centres attached (the decoder's way: symbols first, then what they need). */

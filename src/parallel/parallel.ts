@@ -35,7 +35,8 @@ import { encodeTile, encodeTileCount, latentTiles, paddedSizeOf, quantizeMain, q
 import { paddedSize } from '../model/preprocess.js';
 import { tileGrid } from '../model/tiling.js';
 import type { WorkerPool } from './pool.js';
-import type { DecodeStreamTask, DecodeTileTask, EncodeStreamTask, MainAnalysisTask, ResidualAnalysisTask } from './worker.js';
+import type { DecodeStreamTask, DecodeTileTask, EncodeStreamTask, MainAnalysisTask, PriorBandTask, ResidualAnalysisTask } from './worker.js';
+import { PRIOR_BAND_ROWS } from '../model/priors.js';
 
 export interface ParallelEncodeOptions extends EncodeOptions {
   pool: WorkerPool;
@@ -181,15 +182,28 @@ function sharedSymbols(kind: SymbolKind, length: number): Symbols {
   return kind === Int16Array ? new Int16Array(buffer) : new Int32Array(buffer);
 }
 
-/** decodeSync's latents (latentDecode), one stream a task, in shared symbols. */
+/**
+ * Height of the prior passes' bands on a pool, in rows of ẑ's grid: one band a worker, no lower than this (a band
+ * recomputes 2 rows a side of c_z and f₈, ≈ 25 % more at 16 rows).
+ */
+const MIN_POOL_BAND_ROWS = 16;
+
+/** decodeSync's latents (latentDecode): one stream a task, one band of a prior pass a task, in shared memory. */
 async function decodeLatents(streams: Uint8Array[], file: Pick<Container, 'width' | 'height' | 'level'>, w: Weights, weightBytes: Uint8Array,
   pool: WorkerPool, budget: Budget): Promise<Latents> {
   const { level } = file; // the position, for the tasks; this thread codes with the model at it
   const at = atLevel(w, level);
-  const decode = latentDecode({ ...file, level: at.level }, at.w, sharedSymbols);
+  const zRows = paddedSize(file.height) / RESIDUAL_STRIDE;
+  const bandRows = Math.min(PRIOR_BAND_ROWS, Math.max(MIN_POOL_BAND_ROWS, Math.ceil(zRows / pool.size)));
+  const decode = latentDecode({ ...file, level: at.level }, at.w, sharedSymbols, bandRows);
   let step = decode.next();
   while (!step.done) {
-    const { latents, streams: indexes } = step.value;
+    const { latents, streams: indexes, pass } = step.value;
+    if (pass) {
+      await pool.runAll(pass.bands.map((rows): PriorBandTask => ({ kind: 'priorBand', pass, latents, level, rows })), weightBytes, budget);
+      step = decode.next(true);
+      continue;
+    }
     const overflow = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
     await pool.runAll(indexes.map((index): DecodeStreamTask =>
       ({ kind: 'decodeStream', stream: streams[index], latents, level, index, overflow })), weightBytes, budget);

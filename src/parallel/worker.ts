@@ -3,10 +3,11 @@
  * task names lives in shared memory, so a worker reads its inputs and writes its slice of the output in place;
  * only an encoded stream comes back, transferred. The work itself is the synchronous codec's own functions.
  */
-import type { Latent, Latents, Region, Tensor } from '../core/types.js';
+import type { Latent, Latents, Range, Region, Tensor } from '../core/types.js';
 import { parentPort } from 'node:worker_threads';
 import { atLevel, decodeFileStream, decodeTile, encodeFileStream } from '../codec/codec.js';
 import { mainAnalysisTile, pasteTile, residualAnalysisTile } from '../model/encoder.js';
+import { priorBand, type PriorPass } from '../model/priors.js';
 import { AaraError, type ErrorCode } from '../core/errors.js';
 import type { RgbImage } from '../io/pixels.js';
 import type { Weights } from '../format/weights.js';
@@ -52,7 +53,15 @@ export interface DecodeTileTask {
   level: number;
   region: Region;
 }
-export type Task = MainAnalysisTask | ResidualAnalysisTask | EncodeStreamTask | DecodeStreamTask | DecodeTileTask;
+/** One band of a prior pass over ẑ's grid (src/model/priors.ts): its rows of the pass's shared centres (and f₈). */
+export interface PriorBandTask {
+  kind: 'priorBand';
+  pass: PriorPass;
+  latents: Latents;
+  level: number;
+  rows: Range;
+}
+export type Task = MainAnalysisTask | ResidualAnalysisTask | EncodeStreamTask | DecodeStreamTask | DecodeTileTask | PriorBandTask;
 export type TaskResult<T extends Task> = T extends EncodeStreamTask ? Uint8Array : undefined;
 
 /** The weight file a task runs with: `key` names it in the pool, `bytes` is its shared copy. */
@@ -93,6 +102,9 @@ function run(task: Task, model: Weights): Uint8Array | undefined {
       return undefined;
     case 'decodeTile':
       decodeTile(task.out, task.latents, w, level, task.region);
+      return undefined;
+    case 'priorBand':
+      priorBand(task.pass, task.latents, w, level, task.rows);
       return undefined;
   }
 }
