@@ -94,13 +94,23 @@ export function residualCentersOf(y: Latent, w: Weights, level: number): Centers
  * gives the others theirs (the others' slots still hold their float32 features meanwhile: it reads anchors only).
  */
 export function quantizeResidual(features: Tensor, centers: Centers, y: Latent, w: Weights, level: number): Latent {
+  const { z, others } = quantizeResidualAnchors(features, centers, w, level);
+  if (!others) return z;
+  checkerboardCenters(z, y, w, level);
+  return others();
+}
+
+/**
+ * quantizeResidual's first step: all of ẑ, or for the checkerboard kind its anchors, with `others` to call once
+ * the second prior pass (checkerboardCenters, or its bands on the pool) has given the other elements their centres.
+ */
+export function quantizeResidualAnchors(features: Tensor, centers: Centers, w: Weights, level: number): { z: Latent; others?: () => Latent } {
   const a = attention(features, w.resAttention, features);
   const gains = levelRow(w.gainZ, level, w.config.Mr);
-  if (!w.hyper?.resSpatial) return quantize(a, gains, centers, inPlace(a));
+  if (!w.hyper?.resSpatial) return { z: quantize(a, gains, centers, inPlace(a)) };
   const z = quantize(a, gains, centers, inPlace(a), 'anchors');
   withCenters(z, centers);
-  checkerboardCenters(z, y, w, level);
-  return quantize(a, gains, centers, z.symbols as Int32Array, 'others');
+  return { z, others: () => quantize(a, gains, centers, z.symbols as Int32Array, 'others') };
 }
 
 /** f_m(x) before attention and gains, tile by tile: what every level of one image shares. The hooks as below. */

@@ -31,12 +31,13 @@ import {
 import type { Container } from '../format/container.js';
 import type { Weights } from '../format/weights.js';
 import type { RgbImage } from '../io/pixels.js';
-import { encodeTile, encodeTileCount, latentTiles, paddedSizeOf, quantizeMain, quantizeResidual, residualCentersOf } from '../model/encoder.js';
+import { encodeTile, encodeTileCount, latentTiles, paddedSizeOf, quantizeMain, quantizeResidualAnchors, residualCentersOf } from '../model/encoder.js';
 import { paddedSize } from '../model/preprocess.js';
 import { tileGrid } from '../model/tiling.js';
 import type { WorkerPool } from './pool.js';
 import type { DecodeStreamTask, DecodeTileTask, EncodeStreamTask, MainAnalysisTask, PriorBandTask, ResidualAnalysisTask } from './worker.js';
-import { PRIOR_BAND_ROWS } from '../model/priors.js';
+import { finishPass, othersPass, PRIOR_BAND_ROWS, residualPass, type PriorPass } from '../model/priors.js';
+import type { Centers } from '../model/bottleneck.js';
 
 export interface ParallelEncodeOptions extends EncodeOptions {
   pool: WorkerPool;
@@ -76,6 +77,38 @@ function sharedTensor(c: number, h: number, w: number): Tensor {
   return { c, h, w, data: new Float32Array(new SharedArrayBuffer(c * h * w * Float32Array.BYTES_PER_ELEMENT)) };
 }
 
+/**
+ * Height of the prior passes' bands on a pool, in rows of ẑ's grid: one band a worker, no lower than this (a band
+ * recomputes 2 rows a side of c_z and f₈, ≈ 25 % more at 16 rows).
+ */
+const MIN_POOL_BAND_ROWS = 16;
+
+function poolBandRows(height: number, pool: WorkerPool): number {
+  const zRows = paddedSize(height) / RESIDUAL_STRIDE;
+  return Math.min(PRIOR_BAND_ROWS, Math.max(MIN_POOL_BAND_ROWS, Math.ceil(zRows / pool.size)));
+}
+
+/** residualCentersOf on the pool: the hyper kinds' first prior pass over ẑ one band a worker. `level`: the position. */
+async function residualCentersPooled(y: Latent, w: Weights, level: number, weightBytes: Uint8Array, pool: WorkerPool,
+  budget: Budget): Promise<Centers> {
+  const at = atLevel(w, level);
+  if (!w.hyper) return residualCentersOf(y, at.w, at.level);
+  const pass = residualPass(y, at.w, poolBandRows(y.h * TOTAL_STRIDE, pool));
+  await priorPass(pass, { y, z: { c: w.config.Mr, h: 2 * y.h, w: 2 * y.w, symbols: new Int16Array(0) } }, level, weightBytes, pool, budget);
+  return pass.centers!;
+}
+
+/** A prior pass's bands, one a task. `level`: the position. */
+async function priorBands(pass: PriorPass, latents: Latents, level: number, weightBytes: Uint8Array, pool: WorkerPool, budget: Budget): Promise<void> {
+  await pool.runAll(pass.bands.map((rows): PriorBandTask => ({ kind: 'priorBand', pass, latents, level, rows })), weightBytes, budget);
+}
+
+/** A prior pass's bands on the pool, then the pass finished here. */
+async function priorPass(pass: PriorPass, latents: Latents, level: number, weightBytes: Uint8Array, pool: WorkerPool, budget: Budget): Promise<void> {
+  await priorBands(pass, latents, level, weightBytes, pool, budget);
+  finishPass(pass, latents);
+}
+
 /** f_m(x), tile by tile in the workers. Attention and the level's gains come after it, so every level shares it. */
 async function mainFeatures(image: RgbImage, w: Weights, weightBytes: Uint8Array, pool: WorkerPool, tile: number, budget: Budget,
   afterTile?: () => void): Promise<Tensor> {
@@ -91,12 +124,15 @@ async function residualLatent(image: RgbImage, y: Latent, w: Weights, weightByte
   tile: number, afterTile?: () => void): Promise<Latent> {
   const size = paddedSizeOf(image);
   const at = atLevel(w, opts.level);
-  const centers = residualCentersOf(y, at.w, at.level);
+  const centers = await residualCentersPooled(y, w, opts.level, weightBytes, opts.pool, opts);
   const features = sharedTensor(w.config.Mr, size.h / RESIDUAL_STRIDE, size.w / RESIDUAL_STRIDE);
   // tasks carry the level position: a worker finds the same model with atLevel
   await opts.pool.runAll(latentTiles(size, RESIDUAL_STRIDE, tile).map((region): ResidualAnalysisTask =>
     ({ kind: 'residualAnalysis', image, y, level: opts.level, region, features })), weightBytes, opts, afterTile);
-  return quantizeResidual(features, centers, y, at.w, at.level);
+  const { z, others } = quantizeResidualAnchors(features, centers, at.w, at.level);
+  if (!others) return z;
+  await priorPass(othersPass(z, at.w, poolBandRows(image.height, opts.pool)), { y, z }, opts.level, weightBytes, opts.pool, opts);
+  return others();
 }
 
 /** The rest of an encode once f_m(x) is there: attention and quantisation here (in place: ŷ takes over the features' buffer), ẑ, streams. */
@@ -182,26 +218,18 @@ function sharedSymbols(kind: SymbolKind, length: number): Symbols {
   return kind === Int16Array ? new Int16Array(buffer) : new Int32Array(buffer);
 }
 
-/**
- * Height of the prior passes' bands on a pool, in rows of ẑ's grid: one band a worker, no lower than this (a band
- * recomputes 2 rows a side of c_z and f₈, ≈ 25 % more at 16 rows).
- */
-const MIN_POOL_BAND_ROWS = 16;
-
 /** decodeSync's latents (latentDecode): one stream a task, one band of a prior pass a task, in shared memory. */
 async function decodeLatents(streams: Uint8Array[], file: Pick<Container, 'width' | 'height' | 'level'>, w: Weights, weightBytes: Uint8Array,
   pool: WorkerPool, budget: Budget): Promise<Latents> {
   const { level } = file; // the position, for the tasks; this thread codes with the model at it
   const at = atLevel(w, level);
-  const zRows = paddedSize(file.height) / RESIDUAL_STRIDE;
-  const bandRows = Math.min(PRIOR_BAND_ROWS, Math.max(MIN_POOL_BAND_ROWS, Math.ceil(zRows / pool.size)));
-  const decode = latentDecode({ ...file, level: at.level }, at.w, sharedSymbols, bandRows);
+  const decode = latentDecode({ ...file, level: at.level }, at.w, sharedSymbols, poolBandRows(file.height, pool));
   let step = decode.next();
   while (!step.done) {
     const { latents, streams: indexes, pass } = step.value;
     if (pass) {
-      await pool.runAll(pass.bands.map((rows): PriorBandTask => ({ kind: 'priorBand', pass, latents, level, rows })), weightBytes, budget);
-      step = decode.next(true);
+      await priorBands(pass, latents, level, weightBytes, pool, budget);
+      step = decode.next(true); // latentDecode finishes the pass
       continue;
     }
     const overflow = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
