@@ -13,7 +13,7 @@ import { decodeSync, decodeTile, decodeTiles, encodeFileStream, encodeSync, file
 import { encodeLatents } from '../src/model/encoder.js';
 import { readContainer, writeContainer } from '../src/format/container.js';
 import { AaraError, type ErrorCode } from '../src/core/errors.js';
-import { weightFile, type WeightFile } from '../src/io/weight-files.js';
+import { verifiedModel, weightFile, type WeightFile } from '../src/io/weight-files.js';
 import { decodeParallel, encodeLevelsParallel, encodeParallel, poolTile } from '../src/parallel/parallel.js';
 import { WorkerPool } from '../src/parallel/pool.js';
 import { repoPath } from './helpers/fixtures.js';
@@ -225,6 +225,18 @@ test('library encode/decode equal the sync ones; the process exits with or witho
     assert.is(run.status, 0, run.output);
     assert.is(run.output.trim(), '33 identical here here\n528 identical workers workers');
   }
+});
+
+test('a worker keeps the models of its last two weight files (no repacking when a program alternates two)', () => {
+  const bytes = tiny.bytes;
+  const [a, b, c] = [1e6, 1e6 + 1, 1e6 + 2].map((key) => ({ key, bytes }));
+  const modelA = verifiedModel(a);
+  const modelB = verifiedModel(b);
+  assert.ok(modelA !== modelB, 'one model per file key');
+  assert.ok(verifiedModel(a) === modelA && verifiedModel(b) === modelB, 'both kept');
+  verifiedModel(c); // evicts a, the least recently used
+  assert.ok(verifiedModel(b) === modelB, 'b kept');
+  assert.ok(verifiedModel(a) !== modelA, 'a parsed again');
 });
 
 test('async calls run on the calling thread only when a worker cannot be faster', () => {

@@ -55,12 +55,21 @@ export function fileOfModel(weights: Weights): WeightFile | undefined {
 
 /**
  * In a pool worker, the model of a file the main thread has read with its checksum check. Parsing makes views of
- * the shared bytes (no copy), so one model is kept: a program that switches models pays a cheap re-parse, and
- * workers never pile up old models.
+ * the shared bytes (no copy), but each model's kernels pack its weights on first use (tens of MB, and the time of
+ * a small decode): a worker keeps the models of its last WORKER_MODELS files, so a program alternating between
+ * two models (the factorized and the default, say) does not repack at every switch, and workers never pile up old models.
  */
-let workerModel: { key: number; weights: Weights } | undefined;
+const WORKER_MODELS = 2;
+const workerModels = new Map<number, Weights>();
 
 export function verifiedModel(file: Pick<WeightFile, 'key' | 'bytes'>): Weights {
-  if (workerModel?.key !== file.key) workerModel = { key: file.key, weights: readWeights(file.bytes, 'verified') };
-  return workerModel.weights;
+  let weights = workerModels.get(file.key);
+  if (weights) {
+    workerModels.delete(file.key); // re-inserted below: the Map's order is the use order
+  } else {
+    weights = readWeights(file.bytes, 'verified');
+    if (workerModels.size === WORKER_MODELS) workerModels.delete(workerModels.keys().next().value!);
+  }
+  workerModels.set(file.key, weights);
+  return weights;
 }
