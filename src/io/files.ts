@@ -41,9 +41,9 @@ export function inputByteLimit(maxPixels: number): number {
 
 /**
  * The whole content of a regular file. Devices and pipes are refused: they could stream without end. Above
- * `maxBytes`, TOO_LARGE before anything is read.
+ * `maxBytes`, TOO_LARGE before anything is read. `allocate` gives the array it is read into (weight files: shared memory).
  */
-export function readInput(path: string, maxBytes = Infinity): Uint8Array {
+export function readInput(path: string, maxBytes = Infinity, allocate = (length: number): Uint8Array => new Uint8Array(length)): Uint8Array {
   let fd: number;
   try {
     // Non-blocking so that opening a FIFO returns at once (and is then refused) instead of waiting for a writer.
@@ -56,7 +56,7 @@ export function readInput(path: string, maxBytes = Infinity): Uint8Array {
     if (stats.isDirectory()) fail('IO_ERROR', `${path} is a directory`);
     if (!stats.isFile()) fail('IO_ERROR', `${path} is not a regular file`);
     if (stats.size > maxBytes) fail('TOO_LARGE', `${path} has ${stats.size} bytes, the limit is ${maxBytes} (see --max-pixels)`);
-    const bytes = new Uint8Array(stats.size);
+    const bytes = allocate(stats.size);
     let filled = 0;
     while (filled < bytes.length) {
       const read = readSync(fd, bytes, filled, bytes.length - filled, null);

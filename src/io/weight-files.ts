@@ -4,7 +4,7 @@
  * packaged weights/aara.bin is read on first use (no import-time work).
  */
 import { fileURLToPath } from 'node:url';
-import { sharedBytes } from '../core/shared-memory.js';
+import { shareable, sharedBytes } from '../core/shared-memory.js';
 import { readWeights, type Weights } from '../format/weights.js';
 import { readInput } from './files.js';
 
@@ -42,7 +42,7 @@ export function weightFile(bytes: Uint8Array | ArrayBuffer): WeightFile {
 export function loadWeightFile(path = DEFAULT_WEIGHTS_PATH): WeightFile {
   let file = filesOfPaths.get(path);
   if (!file) {
-    file = weightFile(readInput(path));
+    file = weightFile(readInput(path, Infinity, (length) => shareable((b) => new Uint8Array(b), length))); // read into shared memory: no copy
     filesOfPaths.set(path, file);
   }
   return file;
