@@ -62,7 +62,9 @@ for (const r of runners) {
     .add(`${r.name}: decode, sync`, () => { api.decodeSync(file, { weights }); })
     .add(`${r.name}: decode, ${r.threads} workers`, async () => { await api.decode(file, { weights, threads: r.threads }); });
 }
-// interleaved rounds: every task once per round
+// interleaved rounds: every task once per round, after one untimed round (the workers' compiled code settles over
+// their first whole decodes: a fresh pool's first 768×512 decode took 1.5× its later ones)
+await bench.run();
 const times = new Map<string, number[]>();
 for (let round = 0; round < rounds; round++) {
   await bench.run();
@@ -73,7 +75,7 @@ for (const api of Object.values(builds)) await api.close();
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1];
 const s = (name: string) => median(times.get(name)!);
 console.log(`${source ? 'kodim23' : 'synthetic'} 768×512, level ${level}; ${cores} cores (${cpus()[0]?.model ?? '?'}), node ${process.version}`);
-console.log(`this build ${here} vs ${commit} (${previous.commit.slice(0, 12)}); "same model": ${commit}'s weights/aara.bin; median of ${rounds} interleaved rounds\n`);
+console.log(`this build ${here} vs ${commit} (${previous.commit.slice(0, 12)}); "same model": ${commit}'s weights/aara.bin; median of ${rounds} interleaved rounds after an untimed one\n`);
 console.log(`| operation | ${runners.map((r) => r.name).join(' | ')} | previous / this (same model) |`);
 console.log(`|---|${runners.map(() => '---:').join('|')}|---:|`);
 for (const op of ['encode', 'decode']) {
