@@ -1,5 +1,6 @@
 /** The model's operators: pure functions on single CHW float32 images, output first; only the pack* functions (called once at load time) allocate. */
 export { conv2d, conv2dSimple, packConv2dWeights, type Conv2dDims } from './conv2d.js';
+export { conv2dCheckerboard } from './conv2d-checkerboard.js';
 export {
   packTransposedConv2dWeights,
   transposedConv2d,

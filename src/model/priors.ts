@@ -24,7 +24,7 @@ import type { Latent, Latents, Range, Tensor } from '../core/types.js';
 import { relu } from '../../kernels/index.js';
 import { shareable } from '../core/shared-memory.js';
 import { dequantize, levelRow, type Centers } from './bottleneck.js';
-import { convLayer, gdnLayer, recycle, tensor, transposedConvLayer } from './tensor.js';
+import { checkerboardConvLayer, convLayer, gdnLayer, recycle, tensor, transposedConvLayer } from './tensor.js';
 import { clip, cropLatent, cropTensor, pasteTensor, tconvInput } from './tiling.js';
 import type { Conv, HyperWeights, Weights } from '../format/weights.js';
 
@@ -285,7 +285,9 @@ function othersBand(z: Latent, y: Latent, w: Weights, level: number, rows: Range
       for (let col = row & 1; col < wd; col += 2) anchors.data[to + col] = Math.fround(z.symbols[at + col] + z.means![at + col]) / g;
     }
   }
-  const spatial = convLayer(anchors, resSpatial!.spatial, 1);
+  // s_z at the other elements only, from the anchors' taps (the rest of its input is 0): row inRows.start's parity
+  // is the anchors' in this band's coordinates
+  const spatial = checkerboardConvLayer(anchors, resSpatial!.spatial, (inRows.start & 1) as 0 | 1);
   recycle(anchors);
   const from = rows.start - inRows.start;
   const base = z.context ? cropTensor(z.context, rows, { start: 0, end: wd }) : contextBand(y, w, level, rows);

@@ -3,7 +3,7 @@
  * output; the kernels in kernels/ never allocate.
  */
 import {
-  conv2d, conv2dWinograd, packTransposedConv2dWeights, transposedConv2d, conv2dWinogradScratchLength, isWinogradConv, packConv2dWinograd, gdn, gdnScratchLength, packConv2dWeights, packTransposedConv2dWinograd, transposedConv2dWinograd,
+  conv2d, conv2dCheckerboard, conv2dWinograd, packTransposedConv2dWeights, transposedConv2d, conv2dWinogradScratchLength, isWinogradConv, packConv2dWinograd, gdn, gdnScratchLength, packConv2dWeights, packTransposedConv2dWinograd, transposedConv2dWinograd,
   winogradScratchLength, type Conv2dDims, type TransposedConv2dWindow,
 } from '../../kernels/index.js';
 import { fail } from '../core/errors.js';
@@ -100,6 +100,18 @@ export function convLayer(x: Tensor, layer: Conv, stride: number, origin?: { y: 
   } else {
     conv2d(out.data, x.data, packedConv(layer, d), layer.bias, d);
   }
+  return out;
+}
+
+/**
+ * A stride-1 "same" conv2d of x that is zero where (row + column) % 2 ≠ anchors, at the other elements only (the
+ * anchors' are left 0): conv2d's values there, from the anchors' taps alone (kernels/conv2d-checkerboard.ts).
+ */
+export function checkerboardConvLayer(x: Tensor, layer: Conv, anchors: 0 | 1): Tensor {
+  checkChannels('checkerboardConvLayer', x, layer.inC);
+  const out = tensor(layer.outC, x.h, x.w);
+  const d = { inC: x.c, inH: x.h, inW: x.w, outC: layer.outC, outH: x.h, outW: x.w, k: layer.k, stride: 1, pad: layer.k >> 1 };
+  conv2dCheckerboard(out.data, x.data, packedConv(layer, d), layer.bias, d, anchors);
   return out;
 }
 
