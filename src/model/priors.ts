@@ -291,15 +291,23 @@ function othersBand(z: Latent, y: Latent, w: Weights, level: number, rows: Range
   recycle(anchors);
   const from = rows.start - inRows.start;
   const base = z.context ? cropTensor(z.context, rows, { start: 0, end: wd }) : contextBand(y, w, level, rows);
-  const input = tensor(2 * c + spatial.c, base.h, wd);
-  input.data.set(base.data);
+  // e_z (1×1 convolutions: each element from its own channels) at the other elements only, gathered into one row
+  const plane = base.h * wd;
+  const others: number[] = [];
+  for (let r = 0; r < base.h; r++) for (let col = (rows.start + r + 1) & 1; col < wd; col += 2) others.push(r * wd + col);
+  const n = others.length;
+  const input = tensor(2 * c + spatial.c, 1, n);
+  for (let ch = 0; ch < 2 * c; ch++) for (let i = 0; i < n; i++) input.data[ch * n + i] = base.data[ch * plane + others[i]];
   for (let ch = 0; ch < spatial.c; ch++) {
-    input.data.set(spatial.data.subarray((ch * spatial.h + from) * wd, (ch * spatial.h + from + base.h) * wd), (2 * c + ch) * base.h * wd);
+    const at = (ch * spatial.h + from) * wd;
+    for (let i = 0; i < n; i++) input.data[(2 * c + ch) * n + i] = spatial.data[at + others[i]];
   }
   recycle(spatial);
   const delta = network(input, resSpatial!.params, (t, layer) => convLayer(t, layer, 1));
   recycle(input);
-  for (let i = 0; i < base.data.length; i++) base.data[i] = Math.fround(base.data[i] + delta.data[i]);
+  for (let ch = 0; ch < 2 * c; ch++) {
+    for (let i = 0; i < n; i++) base.data[ch * plane + others[i]] = Math.fround(base.data[ch * plane + others[i]] + delta.data[ch * n + i]);
+  }
   recycle(delta);
   writeGaussianCenters({ means: z.means!, indexes: z.indexes! }, h, wd, rows.start, rows.end - rows.start, base, 0, gains, gaussian.scales, 'others');
   recycle(base);
