@@ -3,13 +3,15 @@
  * tiles and streams spread over workers, so the bytes are identical for any number of workers and any tile
  * size. The state the steps share lives in SharedArrayBuffers that the workers read and write in place:
  *
- *   encode: tiles of f_m → features ─ main thread: attention, (priors,) quantise → ŷ (and ŵ) symbols
- *           tiles of f_r(x − g_m(ŷ)) → features ─ main thread: attention, (prior,) quantise → ẑ symbols
+ *   encode: tiles of f_m → features ─ main thread: attention, (h_a, h_s,) quantise → ŷ (and ŵ) symbols
+ *           (bands of ẑ's prior →) tiles of f_r(x − g_m(ŷ)) → features ─ main thread: attention, quantise →
+ *           ẑ symbols (checkerboard: the anchors', bands of the others' prior, the others')
  *           streams (one per channel group) → writeContainer
- *   decode: checks as decodeSync → decodeStages (codec.ts: each stage's prepare here, its streams in the
- *           workers) → symbols → tiles of x̂ → output pixels
+ *   decode: checks as decodeSync → decodeStages (codec.ts: each stage's prepare here, its prior pass's bands
+ *           and its streams in the workers) → symbols → tiles of x̂ → output pixels
  *
- * Attention and the priors work on the whole latent, so they stay on the main thread between the tile passes.
+ * Attention and ŷ's prior work on the whole latent, so they stay on the main thread between the tile passes; ẑ's
+ * prior passes are cut in bands of rows that give the same values for any cut (src/model/priors.ts).
  */
 import { sharedBytes } from '../core/shared-memory.js';
 import { RESIDUAL_STRIDE, TOTAL_STRIDE, type Latent, type Latents, type Symbols, type Tensor } from '../core/types.js';
