@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import type { Latent } from '../src/core/types.js';
 import { decodeSync, decodeTile, decodeTiles, encodeSync } from '../src/codec/codec.js';
 import { encodeLatents } from '../src/model/encoder.js';
-import { hyperGrid, mainCenters, residualCenters, scaleIndex } from '../src/model/priors.js';
+import { hyperGrid, mainCenters, priorBandRows, residualCenters, scaleIndex } from '../src/model/priors.js';
 import { sha256, sha256Portable } from '../src/format/sha256.js';
 import { readWeights } from '../src/format/weights.js';
 import { failsWith } from './helpers/assert-code.js';
@@ -107,6 +107,12 @@ test('ẑ\'s prior computed in bands of any height equals the one-band result, h
     assert.equal(centers.indexes, whole.indexes, `indexes, bands of ${bandRows}`);
     assert.equal(banded.head!.data, one.head!.data, `head, bands of ${bandRows}`);
   }
+});
+
+test('ẑ\'s prior bands: 64 rows, fewer on wide grids (c_z\'s output band near 4 MB), never fewer than 16', () => {
+  const rows = (width: number) => priorBandRows(w, width);
+  assert.is(w.config.Mr, 8); // c_z's output: 16 channels, 64 bytes a column
+  assert.equal([rows(96), rows(1024), rows(2048), rows(4096), rows(8192)], [64, 64, 32, 16, 16]);
 });
 
 test('a file of one kind with weights of the other is WEIGHTS_MISMATCH', () => {

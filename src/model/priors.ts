@@ -127,11 +127,22 @@ export function mainCenters(hyper: Latent, w: Weights, level: number, y: { h: nu
  */
 const MAX_HEAD_BYTES = 32 << 20;
 /**
- * ẑ's prior is computed in bands of this many rows of its grid (512 image rows): a 6000×4000 image's f₈ and
- * c_z activations would take ≈ 290 MB at once, a band ≈ 7 MB. c_z is two 3×3 convolutions, so a band also
- * computes 2 rows a side, which it then drops (their zero padding is wrong there); the rows kept are exact.
+ * ẑ's prior is computed in bands of rows of its grid: a 6000×4000 image's f₈ and c_z activations would take
+ * ≈ 290 MB at once. A band has at most PRIOR_BAND_ROWS rows (512 image rows), fewer on a wide image so that its
+ * widest activation (c_z's output, 2·Mr channels) stays near BAND_BYTES, and at least MIN_BAND_ROWS: c_z is two 3×3
+ * convolutions, so a band also computes 2 rows a side, which it then drops (their zero padding is wrong there; the
+ * rows kept are exact): 25 % more at 16 rows. Each thread keeps a few activation buffers for reuse (tensor.ts), so
+ * the band's size stays in memory: a 3000×2000 decode on 2 workers peaked at 351 MB with 64-row bands, 311 with 16.
  */
-export const PRIOR_BAND_ROWS = 64;
+const PRIOR_BAND_ROWS = 64;
+export const MIN_BAND_ROWS = 16;
+const BAND_BYTES = 4 << 20;
+
+/** The band height for ẑ's grid `width` columns wide (any height gives the same values: only the memory and halos differ). */
+export function priorBandRows(w: Weights, width: number): number {
+  const rowBytes = 2 * w.config.Mr * width * Float32Array.BYTES_PER_ELEMENT;
+  return Math.max(MIN_BAND_ROWS, Math.min(PRIOR_BAND_ROWS, Math.floor(BAND_BYTES / rowBytes)));
+}
 /** Rows of halo c_z needs: two 3×3 convolutions. */
 const CONTEXT_HALO = 2;
 /** Rows of halo s_z needs: one 5×5 convolution (e_z is 1×1). */
@@ -204,7 +215,7 @@ function bandsOf(h: number, bandRows: number): Range[] {
  * allocated in shared memory. ŷ's old head is dropped (it is computed again here, from this ŷ). `bandRows` only
  * changes how the work is cut, `keepContext` false how the second pass gets c_z's output (the tests compare them).
  */
-export function residualPass(y: Latent, w: Weights, bandRows = PRIOR_BAND_ROWS, keepContext = true): PriorPass {
+export function residualPass(y: Latent, w: Weights, bandRows = priorBandRows(w, 2 * y.w), keepContext = true): PriorPass {
   const { N, Mr } = w.config;
   const [h, wd] = [2 * y.h, 2 * y.w];
   const shared = (c: number): Tensor => ({ c, h, w: wd, data: shareable((b) => new Float32Array(b), c * h * wd * Float32Array.BYTES_PER_ELEMENT) });
@@ -215,7 +226,7 @@ export function residualPass(y: Latent, w: Weights, bandRows = PRIOR_BAND_ROWS, 
 }
 
 /** Sets up the checkerboard kind's second pass over ẑ, whose anchors are decoded (or quantised) and whose centres the first pass gave. */
-export function othersPass(z: Latent, w: Weights, bandRows = PRIOR_BAND_ROWS): PriorPass {
+export function othersPass(z: Latent, w: Weights, bandRows = priorBandRows(w, z.w)): PriorPass {
   if (!hyperOf(w).resSpatial || !z.means || !z.indexes) throw new Error('priors.ts: the second pass needs the checkerboard kind\'s first pass');
   return { kind: 'others', bands: bandsOf(z.h, bandRows) };
 }
@@ -246,7 +257,7 @@ function runPass(pass: PriorPass, latents: Pick<Latents, 'y' | 'z'>, w: Weights,
  * ẑ's means and scale indexes from ŷ (which must carry its means), on this thread (residualPass's bands); sets ŷ's
  * head. For the encoder, whose ẑ is not quantised yet.
  */
-export function residualCenters(y: Latent, w: Weights, level: number, bandRows = PRIOR_BAND_ROWS, keepContext = true): Centers {
+export function residualCenters(y: Latent, w: Weights, level: number, bandRows = priorBandRows(w, 2 * y.w), keepContext = true): Centers {
   const pass = residualPass(y, w, bandRows, keepContext);
   const centers: Latent = { c: w.config.Mr, h: 2 * y.h, w: 2 * y.w, symbols: new Int16Array(0) };
   runPass(pass, { y, z: centers }, w, level);
@@ -314,7 +325,7 @@ function othersBand(z: Latent, y: Latent, w: Weights, level: number, rows: Range
 }
 
 /** Checkerboard kind, second pass, on this thread (othersPass's bands): for the encoder and the tests. */
-export function checkerboardCenters(z: Latent, y: Latent, w: Weights, level: number, bandRows = PRIOR_BAND_ROWS): void {
+export function checkerboardCenters(z: Latent, y: Latent, w: Weights, level: number, bandRows = priorBandRows(w, z.w)): void {
   runPass(othersPass(z, w, bandRows), { y, z }, w, level);
 }
 

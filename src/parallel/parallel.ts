@@ -38,7 +38,7 @@ import { paddedSize } from '../model/preprocess.js';
 import { tileGrid } from '../model/tiling.js';
 import type { WorkerPool } from './pool.js';
 import type { DecodeStreamTask, DecodeTileTask, EncodeStreamTask, MainAnalysisTask, PriorBandTask, ResidualAnalysisTask } from './worker.js';
-import { finishPass, othersPass, PRIOR_BAND_ROWS, residualPass, type PriorPass } from '../model/priors.js';
+import { finishPass, MIN_BAND_ROWS, othersPass, priorBandRows, residualPass, type PriorPass } from '../model/priors.js';
 import type { Centers } from '../model/bottleneck.js';
 
 export interface ParallelEncodeOptions extends EncodeOptions {
@@ -79,15 +79,10 @@ function sharedTensor(c: number, h: number, w: number): Tensor {
   return { c, h, w, data: new Float32Array(new SharedArrayBuffer(c * h * w * Float32Array.BYTES_PER_ELEMENT)) };
 }
 
-/**
- * Height of the prior passes' bands on a pool, in rows of ẑ's grid: one band a worker, no lower than this (a band
- * recomputes 2 rows a side of c_z and f₈, ≈ 25 % more at 16 rows).
- */
-const MIN_POOL_BAND_ROWS = 16;
-
-function poolBandRows(height: number, pool: WorkerPool): number {
+/** Height of the prior passes' bands on a pool, in rows of ẑ's grid: one band a worker, within priors.ts's bounds. */
+function poolBandRows(width: number, height: number, w: Weights, pool: WorkerPool): number {
   const zRows = paddedSize(height) / RESIDUAL_STRIDE;
-  return Math.min(PRIOR_BAND_ROWS, Math.max(MIN_POOL_BAND_ROWS, Math.ceil(zRows / pool.size)));
+  return Math.min(priorBandRows(w, paddedSize(width) / RESIDUAL_STRIDE), Math.max(MIN_BAND_ROWS, Math.ceil(zRows / pool.size)));
 }
 
 /** residualCentersOf on the pool: the hyper kinds' first prior pass over ẑ one band a worker. `level`: the position. */
@@ -95,7 +90,7 @@ async function residualCentersPooled(y: Latent, w: Weights, level: number, weigh
   budget: Budget): Promise<Centers> {
   const at = atLevel(w, level);
   if (!w.hyper) return residualCentersOf(y, at.w, at.level);
-  const pass = residualPass(y, at.w, poolBandRows(y.h * TOTAL_STRIDE, pool));
+  const pass = residualPass(y, at.w, poolBandRows(y.w * TOTAL_STRIDE, y.h * TOTAL_STRIDE, w, pool));
   await priorPass(pass, { y, z: { c: w.config.Mr, h: 2 * y.h, w: 2 * y.w, symbols: new Int16Array(0) } }, level, weightBytes, pool, budget);
   return pass.centers!;
 }
@@ -133,7 +128,7 @@ async function residualLatent(image: RgbImage, y: Latent, w: Weights, weightByte
     ({ kind: 'residualAnalysis', image, y, level: opts.level, region, features })), weightBytes, opts, afterTile);
   const { z, others } = quantizeResidualAnchors(features, centers, at.w, at.level);
   if (!others) return z;
-  await priorPass(othersPass(z, at.w, poolBandRows(image.height, opts.pool)), { y, z }, opts.level, weightBytes, opts.pool, opts);
+  await priorPass(othersPass(z, at.w, poolBandRows(image.width, image.height, w, opts.pool)), { y, z }, opts.level, weightBytes, opts.pool, opts);
   return others();
 }
 
@@ -225,7 +220,7 @@ async function decodeLatents(streams: Uint8Array[], file: Pick<Container, 'width
   pool: WorkerPool, budget: Budget): Promise<Latents> {
   const { level } = file; // the position, for the tasks; this thread codes with the model at it
   const at = atLevel(w, level);
-  const decode = latentDecode({ ...file, level: at.level }, at.w, sharedSymbols, poolBandRows(file.height, pool));
+  const decode = latentDecode({ ...file, level: at.level }, at.w, sharedSymbols, poolBandRows(file.width, file.height, w, pool));
   let step = decode.next();
   while (!step.done) {
     const { latents, streams: indexes, pass } = step.value;
