@@ -31,8 +31,8 @@ export async function closeSharedPool(): Promise<void> {
 /**
  * Whether an async call runs on the calling thread, as its sync twin does: when a worker cannot make it faster.
  * A pool of one thread has nothing to share out and adds a worker's start-up and JIT warm-up; an image of at most
- * one of the sync path's tiles (decode 256×256, encode 512×512) gives a second worker nothing but halos to
- * recompute. Measured (bench/RESULTS.md, cold start): a fresh process's first 256×256 decode took ≈ 1.3× the sync
+ * one of the sync path's tiles' pixels (decode 256 × 256, encode 512 × 512) gives a second worker little but halos
+ * to recompute. Measured (bench/RESULTS.md, cold start): a fresh process's first 256×256 decode took ≈ 1.3× the sync
  * call's time through 2 workers. The calling thread's event loop then waits for the call, as with the sync call.
  */
 export function runsOnCallingThread(pixels: number, tile: number, threads: number): boolean {
