@@ -20,7 +20,7 @@
  * - Checkerboard: the non-anchors' prior reads the anchors' symbols and means only, so the encoder may run it
  *   while ẑ's other elements still hold their unquantised values (src/model/encoder.ts).
  */
-import type { Latent, Latents, Range, Tensor } from '../core/types.js';
+import type { Latent, Range, Tensor } from '../core/types.js';
 import { relu } from '../../kernels/index.js';
 import { shareable } from '../core/shared-memory.js';
 import { dequantize, levelRow, type Centers } from './bottleneck.js';
@@ -132,7 +132,8 @@ const MAX_HEAD_BYTES = 32 << 20;
  * widest activation (c_z's output, 2·Mr channels) stays near BAND_BYTES, and at least MIN_BAND_ROWS: c_z is two 3×3
  * convolutions, so a band also computes 2 rows a side, which it then drops (their zero padding is wrong there; the
  * rows kept are exact): 25 % more at 16 rows. Each thread keeps a few activation buffers for reuse (tensor.ts), so
- * the band's size stays in memory: a 3000×2000 decode on 2 workers peaked at 351 MB with 64-row bands, 311 with 16.
+ * the band's size stays in memory: a 3000×2000 decode on 2 workers peaked at 351 MB with 64-row bands, 305 with
+ * this rule's 21.
  */
 const PRIOR_BAND_ROWS = 64;
 export const MIN_BAND_ROWS = 16;
@@ -203,6 +204,12 @@ export interface PriorPass {
   head?: Tensor;
 }
 
+/** What a pass reads and writes: ŷ, and ẑ once it exists (the encoder's first pass comes before it). */
+export interface PassLatents {
+  y: Latent;
+  z?: Latent;
+}
+
 /** Bands of `bandRows` rows over h rows. */
 function bandsOf(h: number, bandRows: number): Range[] {
   const bands: Range[] = [];
@@ -232,23 +239,26 @@ export function othersPass(z: Latent, w: Weights, bandRows = priorBandRows(w, z.
 }
 
 /** Rows `rows` of ẑ's grid of a pass (any thread: the arrays it writes are shared). */
-export function priorBand(pass: PriorPass, latents: Pick<Latents, 'y' | 'z'>, w: Weights, level: number, rows: Range): void {
+export function priorBand(pass: PriorPass, latents: PassLatents, w: Weights, level: number, rows: Range): void {
   if (pass.kind === 'residual') residualBand(pass, latents.y, w, level, rows);
-  else othersBand(latents.z, latents.y, w, level, rows);
+  else othersBand(latents.z!, latents.y, w, level, rows);
 }
 
-/** Ends a pass on the calling thread: ẑ gets the first pass's centres and ŷ its head; the second pass drops c_z's kept output. */
-export function finishPass(pass: PriorPass, latents: Pick<Latents, 'y' | 'z'>): void {
+/**
+ * Ends a pass on the calling thread: ŷ gets the first pass's head and ẑ (when there is one) its centres; the second
+ * pass drops c_z's kept output.
+ */
+export function finishPass(pass: PriorPass, latents: PassLatents): void {
   if (pass.kind === 'residual') {
-    withCenters(latents.z, pass.centers!);
+    if (latents.z) withCenters(latents.z, pass.centers!);
     if (pass.head) latents.y.head = pass.head;
   } else {
-    delete latents.z.context;
+    delete latents.z!.context;
   }
 }
 
 /** A pass's bands in turn, on this thread, then finished. */
-function runPass(pass: PriorPass, latents: Pick<Latents, 'y' | 'z'>, w: Weights, level: number): void {
+function runPass(pass: PriorPass, latents: PassLatents, w: Weights, level: number): void {
   for (const rows of pass.bands) priorBand(pass, latents, w, level, rows);
   finishPass(pass, latents);
 }
@@ -259,8 +269,7 @@ function runPass(pass: PriorPass, latents: Pick<Latents, 'y' | 'z'>, w: Weights,
  */
 export function residualCenters(y: Latent, w: Weights, level: number, bandRows = priorBandRows(w, 2 * y.w), keepContext = true): Centers {
   const pass = residualPass(y, w, bandRows, keepContext);
-  const centers: Latent = { c: w.config.Mr, h: 2 * y.h, w: 2 * y.w, symbols: new Int16Array(0) };
-  runPass(pass, { y, z: centers }, w, level);
+  runPass(pass, { y }, w, level);
   return pass.centers!;
 }
 

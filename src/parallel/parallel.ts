@@ -38,7 +38,7 @@ import { paddedSize } from '../model/preprocess.js';
 import { tileGrid } from '../model/tiling.js';
 import type { WorkerPool } from './pool.js';
 import type { DecodeStreamTask, DecodeTileTask, EncodeStreamTask, MainAnalysisTask, PriorBandTask, ResidualAnalysisTask } from './worker.js';
-import { finishPass, MIN_BAND_ROWS, othersPass, priorBandRows, residualPass, type PriorPass } from '../model/priors.js';
+import { finishPass, MIN_BAND_ROWS, othersPass, priorBandRows, residualPass, type PassLatents, type PriorPass } from '../model/priors.js';
 import type { Centers } from '../model/bottleneck.js';
 
 export interface ParallelEncodeOptions extends EncodeOptions {
@@ -91,17 +91,17 @@ async function residualCentersPooled(y: Latent, w: Weights, level: number, weigh
   const at = atLevel(w, level);
   if (!w.hyper) return residualCentersOf(y, at.w, at.level);
   const pass = residualPass(y, at.w, poolBandRows(y.w * TOTAL_STRIDE, y.h * TOTAL_STRIDE, w, pool));
-  await priorPass(pass, { y, z: { c: w.config.Mr, h: 2 * y.h, w: 2 * y.w, symbols: new Int16Array(0) } }, level, weightBytes, pool, budget);
+  await priorPass(pass, { y }, level, weightBytes, pool, budget);
   return pass.centers!;
 }
 
 /** A prior pass's bands, one a task. `level`: the position. */
-async function priorBands(pass: PriorPass, latents: Latents, level: number, weightBytes: Uint8Array, pool: WorkerPool, budget: Budget): Promise<void> {
+async function priorBands(pass: PriorPass, latents: PassLatents, level: number, weightBytes: Uint8Array, pool: WorkerPool, budget: Budget): Promise<void> {
   await pool.runAll(pass.bands.map((rows): PriorBandTask => ({ kind: 'priorBand', pass, latents, level, rows })), weightBytes, budget);
 }
 
 /** A prior pass's bands on the pool, then the pass finished here. */
-async function priorPass(pass: PriorPass, latents: Latents, level: number, weightBytes: Uint8Array, pool: WorkerPool, budget: Budget): Promise<void> {
+async function priorPass(pass: PriorPass, latents: PassLatents, level: number, weightBytes: Uint8Array, pool: WorkerPool, budget: Budget): Promise<void> {
   await priorBands(pass, latents, level, weightBytes, pool, budget);
   finishPass(pass, latents);
 }

@@ -7,7 +7,7 @@ import type { Latent, Latents, Range, Region, Tensor } from '../core/types.js';
 import { parentPort } from 'node:worker_threads';
 import { atLevel, decodeFileStream, decodeTile, encodeFileStream } from '../codec/codec.js';
 import { mainAnalysisTile, pasteTile, residualAnalysisTile } from '../model/encoder.js';
-import { priorBand, type PriorPass } from '../model/priors.js';
+import { priorBand, type PassLatents, type PriorPass } from '../model/priors.js';
 import { AaraError, type ErrorCode } from '../core/errors.js';
 import type { RgbImage } from '../io/pixels.js';
 import type { Weights } from '../format/weights.js';
@@ -57,7 +57,7 @@ export interface DecodeTileTask {
 export interface PriorBandTask {
   kind: 'priorBand';
   pass: PriorPass;
-  latents: Latents;
+  latents: PassLatents;
   level: number;
   rows: Range;
 }
