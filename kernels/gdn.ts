@@ -16,14 +16,14 @@ export interface GdnDims {
 }
 
 /** Pixels squared into the scratch at a time (a multiple of PIXEL_BLOCK). */
-const SQUARES_WIDTH = 64;
-/** Channels × pixels summed together by the inner kernel (written out for exactly 8 × 4). */
-const CHANNEL_BLOCK = 8;
-const PIXEL_BLOCK = 4;
+const SQUARES_WIDTH = 63;
+/** Channels × pixels summed together by the inner kernel (written out for exactly 4 × 3). */
+const CHANNEL_BLOCK = 4;
+const PIXEL_BLOCK = 3;
 
-/** Float64 scratch `gdn` needs: the block's squares [C][SQUARES_WIDTH], then CHANNEL_BLOCK rows of norms. */
+/** Float64 scratch `gdn` needs: the run's squares [C][SQUARES_WIDTH], CHANNEL_BLOCK rows of norms, packed γ. */
 export function gdnScratchLength(channels: number): number {
-  return (channels + CHANNEL_BLOCK) * SQUARES_WIDTH;
+  return (channels + CHANNEL_BLOCK) * SQUARES_WIDTH + Math.ceil(channels / CHANNEL_BLOCK) * CHANNEL_BLOCK * channels;
 }
 
 /** x and out [channels, planeSize], β [channels], γ [channels, channels]. */
@@ -53,8 +53,9 @@ export function gdnSimple(out: Float32Array, x: Float32Array, beta: Float32Array
 
 /**
  * The fast form: for each run of SQUARES_WIDTH pixels, squares every channel once into the scratch
- * (length `gdnScratchLength(channels)`), then sums 8 channels × 4 pixels at a time. Lanes past the
- * last channel repeat it and pixels past the run's end read zero squares; neither is stored.
+ * (length `gdnScratchLength(channels)`, which also holds γ widened to doubles and packed 4 rows side by side),
+ * then sums 4 channels × 3 pixels at a time. Lanes past the last channel repeat it and pixels past the run's end
+ * read zero squares; neither is stored.
  * out may be x itself: a run's squares are all taken before its first store, and a store reads only
  * the element it replaces. Equals `gdnSimple` bit for bit.
  */
@@ -63,6 +64,12 @@ export function gdn(out: Float32Array, x: Float32Array, beta: Float32Array, gamm
   checkAtLeast('gdn', 'scratch', scratch, gdnScratchLength(d.channels));
   const { channels, planeSize, inverse } = d;
   const normsOffset = channels * SQUARES_WIDTH;
+  // γ as doubles, [i / 4][j][lane]: a block's 4 weights for one j side by side (lanes past the last channel repeat it)
+  const gammaOffset = normsOffset + CHANNEL_BLOCK * SQUARES_WIDTH;
+  for (let i = 0; i < Math.ceil(channels / CHANNEL_BLOCK) * CHANNEL_BLOCK; i++) {
+    const row = Math.min(i, channels - 1) * channels, at = gammaOffset + (i - (i % CHANNEL_BLOCK)) * channels + (i % CHANNEL_BLOCK);
+    for (let j = 0; j < channels; j++) scratch[at + j * CHANNEL_BLOCK] = gamma[row + j];
+  }
   for (let p0 = 0; p0 < planeSize; p0 += SQUARES_WIDTH) {
     const count = Math.min(SQUARES_WIDTH, planeSize - p0);
     for (let j = 0; j < channels; j++) {
@@ -74,7 +81,7 @@ export function gdn(out: Float32Array, x: Float32Array, beta: Float32Array, gamm
       scratch.fill(0, sqRow + count, sqRow + SQUARES_WIDTH);
     }
     for (let i0 = 0; i0 < channels; i0 += CHANNEL_BLOCK) {
-      for (let q0 = 0; q0 < count; q0 += PIXEL_BLOCK) normBlock(scratch, normsOffset + q0, scratch, q0, beta, gamma, channels, i0);
+      for (let q0 = 0; q0 < count; q0 += PIXEL_BLOCK) normBlock(scratch, normsOffset + q0, scratch, q0, beta, scratch, gammaOffset + i0 * channels, channels, i0);
       const lanes = Math.min(CHANNEL_BLOCK, channels - i0);
       for (let lane = 0; lane < lanes; lane++) {
         const row = (i0 + lane) * planeSize + p0, normRow = normsOffset + lane * SQUARES_WIDTH;
@@ -89,8 +96,9 @@ export function gdn(out: Float32Array, x: Float32Array, beta: Float32Array, gamm
 
 /**
  * norms[normsIndex + lane·SQUARES_WIDTH + q] = β + Σ_j γ · squares[j·SQUARES_WIDTH + squaresIndex + q]
- * for channels i0 + lane (lane < 8; past the last channel, the last) and pixels q < 4. A finished sum
- * is stored as the double it is, so the norms are exactly the simple form's.
+ * for channels i0 + lane (lane < 4; past the last channel, the last) and pixels q < 3: 12 sums, which fit the
+ * registers (8 × 4 spilled most of its 32). A finished sum is stored as the double it is, so the norms are
+ * exactly the simple form's.
  */
 function normBlock(
   norms: Float64Array,
@@ -98,57 +106,35 @@ function normBlock(
   squares: Float64Array,
   squaresIndex: number,
   beta: Float32Array,
-  gamma: Float32Array,
+  gamma: Float64Array,
+  gammaIndex: number,
   channels: number,
   i0: number,
 ): void {
   const last = channels - 1;
   const i1 = Math.min(i0 + 1, last), i2 = Math.min(i0 + 2, last), i3 = Math.min(i0 + 3, last);
-  const i4 = Math.min(i0 + 4, last), i5 = Math.min(i0 + 5, last), i6 = Math.min(i0 + 6, last), i7 = Math.min(i0 + 7, last);
-  let n00 = beta[i0], n01 = n00, n02 = n00, n03 = n00;
-  let n10 = beta[i1], n11 = n10, n12 = n10, n13 = n10;
-  let n20 = beta[i2], n21 = n20, n22 = n20, n23 = n20;
-  let n30 = beta[i3], n31 = n30, n32 = n30, n33 = n30;
-  let n40 = beta[i4], n41 = n40, n42 = n40, n43 = n40;
-  let n50 = beta[i5], n51 = n50, n52 = n50, n53 = n50;
-  let n60 = beta[i6], n61 = n60, n62 = n60, n63 = n60;
-  let n70 = beta[i7], n71 = n70, n72 = n70, n73 = n70;
-  const g0 = i0 * channels, g1 = i1 * channels, g2 = i2 * channels, g3 = i3 * channels;
-  const g4 = i4 * channels, g5 = i5 * channels, g6 = i6 * channels, g7 = i7 * channels;
+  let n00 = beta[i0], n01 = n00, n02 = n00;
+  let n10 = beta[i1], n11 = n10, n12 = n10;
+  let n20 = beta[i2], n21 = n20, n22 = n20;
+  let n30 = beta[i3], n31 = n30, n32 = n30;
   const width = SQUARES_WIDTH; // a local, so the hot loop does not re-read the module binding
-  for (let j = 0, si = squaresIndex; j < channels; j++, si += width) {
-    const s0 = squares[si], s1 = squares[si + 1], s2 = squares[si + 2], s3 = squares[si + 3];
-    let g = gamma[g0 + j];
-    n00 += g * s0; n01 += g * s1; n02 += g * s2; n03 += g * s3;
-    g = gamma[g1 + j];
-    n10 += g * s0; n11 += g * s1; n12 += g * s2; n13 += g * s3;
-    g = gamma[g2 + j];
-    n20 += g * s0; n21 += g * s1; n22 += g * s2; n23 += g * s3;
-    g = gamma[g3 + j];
-    n30 += g * s0; n31 += g * s1; n32 += g * s2; n33 += g * s3;
-    g = gamma[g4 + j];
-    n40 += g * s0; n41 += g * s1; n42 += g * s2; n43 += g * s3;
-    g = gamma[g5 + j];
-    n50 += g * s0; n51 += g * s1; n52 += g * s2; n53 += g * s3;
-    g = gamma[g6 + j];
-    n60 += g * s0; n61 += g * s1; n62 += g * s2; n63 += g * s3;
-    g = gamma[g7 + j];
-    n70 += g * s0; n71 += g * s1; n72 += g * s2; n73 += g * s3;
+  for (let j = 0, si = squaresIndex, gi = gammaIndex; j < channels; j++, si += width, gi += 4) {
+    const s0 = squares[si], s1 = squares[si + 1], s2 = squares[si + 2];
+    let g = gamma[gi];
+    n00 += g * s0; n01 += g * s1; n02 += g * s2;
+    g = gamma[gi + 1];
+    n10 += g * s0; n11 += g * s1; n12 += g * s2;
+    g = gamma[gi + 2];
+    n20 += g * s0; n21 += g * s1; n22 += g * s2;
+    g = gamma[gi + 3];
+    n30 += g * s0; n31 += g * s1; n32 += g * s2;
   }
   let o = normsIndex;
-  norms[o] = n00; norms[o + 1] = n01; norms[o + 2] = n02; norms[o + 3] = n03;
+  norms[o] = n00; norms[o + 1] = n01; norms[o + 2] = n02;
   o += width;
-  norms[o] = n10; norms[o + 1] = n11; norms[o + 2] = n12; norms[o + 3] = n13;
+  norms[o] = n10; norms[o + 1] = n11; norms[o + 2] = n12;
   o += width;
-  norms[o] = n20; norms[o + 1] = n21; norms[o + 2] = n22; norms[o + 3] = n23;
+  norms[o] = n20; norms[o + 1] = n21; norms[o + 2] = n22;
   o += width;
-  norms[o] = n30; norms[o + 1] = n31; norms[o + 2] = n32; norms[o + 3] = n33;
-  o += width;
-  norms[o] = n40; norms[o + 1] = n41; norms[o + 2] = n42; norms[o + 3] = n43;
-  o += width;
-  norms[o] = n50; norms[o + 1] = n51; norms[o + 2] = n52; norms[o + 3] = n53;
-  o += width;
-  norms[o] = n60; norms[o + 1] = n61; norms[o + 2] = n62; norms[o + 3] = n63;
-  o += width;
-  norms[o] = n70; norms[o + 1] = n71; norms[o + 2] = n72; norms[o + 3] = n73;
+  norms[o] = n30; norms[o + 1] = n31; norms[o + 2] = n32;
 }
