@@ -165,9 +165,23 @@ test('close() fails the tasks in progress; the pool starts again on its next tas
   await pool.close();
 });
 
-/** Runs a module script in a fresh Node process, against the built library. */
-function runScript(source: string): { status: number | null; output: string } {
-  const run = spawnSync(process.execPath, ['--input-type=module', '-e', source], { encoding: 'utf8', timeout: 60_000 });
+test('workers start in a process given V8 options that a worker refuses (node --max-old-space-size=…, --stack-size=…)', () => {
+  const run = runScript(`
+    import { encode, decode, encodeSync, decodeSync, close } from ${JSON.stringify(library)};
+    const weights = ${tinyPath};
+    const img = { width: 528, height: 520, data: new Uint8Array(528 * 520 * 3).map((_, i) => (i * 37) % 251) };
+    const file = await encode(img, { level: 1, weights, threads: 2 });
+    const same = Buffer.compare(file, encodeSync(img, { level: 1, weights })) === 0
+      && Buffer.compare((await decode(file, { weights, threads: 2 })).data, decodeSync(file, { weights }).data) === 0;
+    await close();
+    console.log(same ? 'identical' : 'different');`, ['--max-old-space-size=2048', '--stack-size=900']);
+  assert.is(run.status, 0, run.output);
+  assert.is(run.output.trim(), 'identical');
+});
+
+/** Runs a module script in a fresh Node process (with Node `flags`), against the built library. */
+function runScript(source: string, flags: string[] = []): { status: number | null; output: string } {
+  const run = spawnSync(process.execPath, [...flags, '--input-type=module', '-e', source], { encoding: 'utf8', timeout: 60_000 });
   return { status: run.status, output: run.stdout + run.stderr };
 }
 

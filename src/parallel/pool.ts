@@ -18,11 +18,29 @@ import type { Reply, Request, Task, TaskError, TaskResult, WeightsRef } from './
 const WORKER_SCRIPT = new URL('./worker.js', import.meta.url);
 
 /**
- * Workers inherit Node's flags (memory limits, profilers…) except --input-type, which only applies to code
- * given as a string (`node --input-type=module -e …`) and makes Node refuse a worker's script file.
+ * The flags workers start with: Node's own (loaders, profilers…) less those a worker refuses. --input-type applies
+ * only to code given as a string (`node --input-type=module -e …`) and makes Node refuse a worker's script file;
+ * V8 and per-process options (`node --max-old-space-size=4096`, --stack-size…) make `new Worker` throw when they
+ * are named, so a worker starts without them (V8's flags are the process's: they still hold). Node names the ones
+ * it refuses; those are dropped once, for every later worker too.
  */
-function workerFlags(): string[] {
-  return process.execArgv.filter((flag, i, all) => !flag.startsWith('--input-type') && all[i - 1] !== '--input-type');
+let workerFlags: string[] | undefined;
+
+function startWorker(): Worker {
+  let flags = workerFlags ?? process.execArgv.filter((flag, i, all) => !flag.startsWith('--input-type') && all[i - 1] !== '--input-type');
+  for (;;) {
+    try {
+      const worker = new Worker(WORKER_SCRIPT, { execArgv: flags });
+      workerFlags = flags;
+      return worker;
+    } catch (error) {
+      const refused = (error as NodeJS.ErrnoException).code === 'ERR_WORKER_INVALID_EXEC_ARGV'
+        ? (error as Error).message.replace(/^[^:]*:\s*/, '').split(', ') : [];
+      const kept: string[] = flags.filter((flag) => !refused.includes(flag));
+      if (kept.length === flags.length) throw error;
+      flags = kept;
+    }
+  }
 }
 
 interface Job {
@@ -133,7 +151,7 @@ export class WorkerPool {
   }
 
   private spawn(): Slot {
-    const slot: Slot = { worker: new Worker(WORKER_SCRIPT, { execArgv: workerFlags() }) };
+    const slot: Slot = { worker: startWorker() };
     slot.worker.unref();
     slot.worker.on('message', (reply: Reply) => this.finish(slot, reply));
     slot.worker.on('error', (e) => this.retire(slot, e));
