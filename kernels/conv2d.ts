@@ -148,8 +148,8 @@ export function correlatePacked(
   const wIcStride = kh * wRowStride;
   // Output columns whose kw taps all lie inside the input row: ox·stride − padX ≥ 0 and ox·stride − padX + kw ≤ inW.
   // (a negative padding, as in a window of a transposed conv, puts the interior's start before column 0)
-  const interiorStart = Math.max(0, Math.min(outW, Math.ceil(padX / stride)));
-  const interiorEnd = Math.max(interiorStart, Math.min(outW, Math.floor((inW + padX - kw) / stride) + 1));
+  const interiorStart = Math.max(0, Math.min(outW, Math.ceil(padX / stride))) | 0;
+  const interiorEnd = Math.max(interiorStart, Math.min(outW, Math.floor((inW + padX - kw) / stride) + 1)) | 0;
   for (let oc0 = 0; oc0 < outC; oc0 += OC_LANES) {
     const ocCount = Math.min(OC_LANES, outC - oc0);
     const narrow = ocCount <= NARROW_LANES;

@@ -22,6 +22,10 @@
  *   ≈ 15 MB for the model, measured no slower), also exactly specified.
  * - Not bit-equal to the direct kernels (another summation, U rounded): within ≈ 1e-6 of them (tests: 1e-5
  *   relative to the output's magnitude).
+ * - Integers are taken with | 0 (the dims, the window's fields, sizes from Math.floor / Math.ceil): V8 passes a
+ *   −0 or a field that once held a double as a heap number, and an optimized kernel that meets one re-optimizes its
+ *   index arithmetic in doubles for good — measured: a worker's decodes 20–60 % slower after it had run encode
+ *   tasks, whose windows came from other arithmetic.
  *
  * The transforms and the product step are kernels/winograd.ts's; the lanes of a packed block are the phases.
  */
@@ -86,25 +90,28 @@ export function packTransposedConv2dWinograd(w: Float32Array, d: TransposedConv2
  */
 export function transposedConv2dWinograd(out: Float32Array, x: Float32Array, pu: Float32Array, b: Float32Array,
   d: TransposedConv2dDims, scratch: Float64Array, win: TransposedConv2dWindow = wholeOutput(d)): void {
-  const { inC, inH, inW, outC } = d;
+  const inC = d.inC | 0, inH = d.inH | 0, inW = d.inW | 0, outC = d.outC | 0;
   checkLength('transposedConv2dWinograd', 'x', x, inC * inH * inW);
   checkLength('transposedConv2dWinograd', 'out', out, outC * win.outH * win.outW);
   checkLength('transposedConv2dWinograd', 'b', b, outC);
   checkLength('transposedConv2dWinograd', 'pu', pu, winogradWeightsLength(inC, outC));
   checkAtLeast('transposedConv2dWinograd', 'scratch', scratch, winogradScratchLength(inC));
-  if (win.outH <= 0 || win.outW <= 0) return;
+  // integers (READ ME FIRST)
+  const inTop = win.inTop | 0, inLeft = win.inLeft | 0, outTop = win.outTop | 0, outLeft = win.outLeft | 0;
+  const outH = win.outH | 0, outW = win.outW | 0;
+  if (outH <= 0 || outW <= 0) return;
   const { v, m, patch, rows } = splitScratch(scratch, inC);
   // whole-image phase-grid rows and columns of the window, and the aligned tiles that cover them
-  const mFirst = Math.floor(win.outTop / 2), mLast = Math.floor((win.outTop + win.outH - 1) / 2);
-  const nFirst = Math.floor(win.outLeft / 2), nLast = Math.floor((win.outLeft + win.outW - 1) / 2);
+  const mFirst = Math.floor(outTop / 2) | 0, mLast = Math.floor((outTop + outH - 1) / 2) | 0;
+  const nFirst = Math.floor(outLeft / 2) | 0, nLast = Math.floor((outLeft + outW - 1) / 2) | 0;
   const tileLeft = alignedStart(nFirst);
-  const tilesAcross = Math.floor((nLast - tileLeft) / TILE) + 1;
-  const plane = win.outH * win.outW;
+  const tilesAcross = (Math.floor((nLast - tileLeft) / TILE) + 1) | 0;
+  const plane = outH * outW;
   for (let m0 = alignedStart(mFirst); m0 <= mLast; m0 += TILE) {
     for (let t0 = 0; t0 < tilesAcross; t0 += CHUNK) {
       const count = Math.min(CHUNK, tilesAcross - t0);
       const n0 = tileLeft + t0 * TILE;
-      const top = m0 - 1 - win.inTop, left = n0 - 1 - win.inLeft;
+      const top = m0 - 1 - inTop, left = n0 - 1 - inLeft;
       for (let t = count; t < Math.ceil(count / TILE_GROUP) * TILE_GROUP; t++) zeroTile(v, inC, t);
       for (let ic = 0; ic < inC; ic++) {
         for (let t = 0; t < count; t++) {
@@ -119,10 +126,10 @@ export function transposedConv2dWinograd(out: Float32Array, x: Float32Array, pu:
           for (let phase = 0; phase < LANES; phase++) {
             const a = phase >> 1, bb = phase & 1;
             transformOutput(rows, m, t, phase);
-            const ox = 2 * (n0 + t * TILE) + bb - win.outLeft;
+            const ox = 2 * (n0 + t * TILE) + bb - outLeft;
             for (let i = 0; i < TILE; i++) {
-              const oy = 2 * (m0 + i) + a - win.outTop;
-              if (oy >= 0 && oy < win.outH) storeOutputRow(out, rows, i, b[oc], oc * plane + oy * win.outW + ox, 2, ox, win.outW);
+              const oy = 2 * (m0 + i) + a - outTop;
+              if (oy >= 0 && oy < outH) storeOutputRow(out, rows, i, b[oc], oc * plane + oy * outW + ox, 2, ox, outW);
             }
           }
         }

@@ -35,7 +35,7 @@ export function splitScratch(scratch: Float64Array, channels: number): Scratch {
 }
 
 /** Tiles with outputs in [first, last] (whole-image positions), aligned to the whole image: the first tile's start. */
-export const alignedStart = (first: number): number => Math.floor(first / TILE) * TILE;
+export const alignedStart = (first: number): number => (Math.floor(first / TILE) * TILE) | 0;
 
 /**
  * U = G·g·Gᵀ of a 3×3 kernel g (row-major in g[0 … 8]) into packed[at + ξ·stride], ξ = 0 … 35, rounded to
@@ -94,7 +94,10 @@ export function zeroTile(v: Float64Array, channels: number, t: number): void {
  */
 export function multiply(m: Float64Array, v: Float64Array, pu: Float32Array, channels: number, blocks: number, block: number,
   count: number): void {
-  const groups = Math.ceil(count / TILE_GROUP) * TILE_GROUP;
+  // integers: an argument that arrives as a heap number (a size from Math.floor / Math.ceil, or a field that
+  // once held a double) would otherwise make V8 re-optimize every index below in doubles, for good
+  channels |= 0; blocks |= 0; block |= 0; count |= 0;
+  const groups = (Math.ceil(count / TILE_GROUP) * TILE_GROUP) | 0;
   for (let xi = 0; xi < XI; xi++) {
     const vBase = xi * channels * CHUNK;
     const uBase = (xi * blocks + block) * channels * LANES;
@@ -189,11 +192,12 @@ export function loadPatch(d: Float64Array, x: Float32Array, plane: number, inH: 
 export function correlateTiles(out: Float32Array, outC: number, outH: number, outW: number, pu: Float32Array, b: Float32Array,
   channels: number, scratch: Float64Array, origin: { y: number; x: number },
   load: (patch: Float64Array, c: number, top: number, left: number) => void): void {
-  const blocks = Math.ceil(outC / LANES);
+  const blocks = Math.ceil(outC / LANES) | 0;
   const { v, m, patch, rows } = splitScratch(scratch, channels);
-  // the first tiles start at or before out's (0, 0), at the whole image's multiples of 4
-  const top = alignedStart(origin.y) - origin.y, left = alignedStart(origin.x) - origin.x;
-  const tilesAcross = Math.ceil((outW - left) / TILE);
+  // the first tiles start at or before out's (0, 0), at the whole image's multiples of 4 (| 0: see multiply)
+  const originY = origin.y | 0, originX = origin.x | 0;
+  const top = alignedStart(originY) - originY, left = alignedStart(originX) - originX;
+  const tilesAcross = Math.ceil((outW - left) / TILE) | 0;
   const plane = outH * outW;
   for (let oy0 = top; oy0 < outH; oy0 += TILE) {
     for (let t0 = 0; t0 < tilesAcross; t0 += CHUNK) {
