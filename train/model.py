@@ -40,6 +40,20 @@ their decoded anchor neighbours:
 
     res_spatial      s_z   conv5/1 Mr→Nh over ẑ/h_q with the non-anchors set to 0
                      e_z   conv1/1 (2Mr+Nh)→2Nh · ReLU · conv1/1 2Nh→2Mr (initialised to output 0)
+
+Kind "spacechannel" (in training; not in the engine or the weight format yet) is the checkerboard kind plus a
+channel context for ẑ (He et al. 2022, ELIC's space-channel context, two groups): each checkerboard pass codes
+ẑ's first Mr/2 channels, then the second half with (μ, σ) refined from the first half just decoded, so the
+anchors, which the checkerboard gives no context at all, see their co-located and diagonal neighbours' first half:
+
+        pass 1a  anchors, channels 0 … Mr/2−1          c_z
+        pass 1b  anchors, channels Mr/2 … Mr−1         c_z + k_a([ẑ anchors 1a / h_q, c_z's (μ', σ')])
+        pass 2a  others, channels 0 … Mr/2−1           c_z + e_z(…) as the checkerboard (s_z over all anchors)
+        pass 2b  others, channels Mr/2 … Mr−1          the same + k_o([ẑ others 2a / h_q, (μ', σ') of 2a's rule])
+
+    res_channel      k_a, k_o   conv3/1 (Mr/2 + Mr)→Nh · ReLU · conv1/1 Nh→Mr (Δμ', Δσ' of the second half;
+                                initialised to output 0, so a warm start from the checkerboard kind begins
+                                at its rate exactly)
 """
 import math
 
@@ -379,6 +393,42 @@ class ResidualCheckerboard(EntropyModel, nn.Module):
         return base + self.params(torch.cat([base, self.spatial(anchors)], dim=1))
 
 
+class ResidualChannel(EntropyModel, nn.Module):
+    """ẑ's second channel half: (Δμ', Δσ') from the first half decoded at the same pass's positions (anchors: k_a,
+    others: k_o) and its own (μ', σ') so far; each starts at Δ = 0."""
+
+    LR_GROUP = "context"
+
+    def __init__(self, Nh, Mr):
+        super().__init__()
+        half = Mr // 2
+
+        def net():
+            n = nn.Sequential(conv(half + Mr, Nh, 3, 1), nn.ReLU(), conv(Nh, Mr, 1, 1))
+            with torch.no_grad():
+                n[-1].weight.zero_()
+                n[-1].bias.zero_()
+            return n
+
+        self.anchors, self.others = net(), net()
+
+    @staticmethod
+    def second_half(params):
+        """[μ', σ'] of all Mr channels → [μ', σ'] of the second half (the layout the networks read and write)."""
+        mr = params.shape[1] // 2
+        return torch.cat([params[:, mr // 2:mr], params[:, mr + mr // 2:]], dim=1)
+
+    @staticmethod
+    def with_second_half(params, second):
+        mr = params.shape[1] // 2
+        h = mr // 2
+        return torch.cat([params[:, :h], second[:, :mr - h], params[:, mr:mr + h], second[:, mr - h:]], dim=1)
+
+    def refine(self, net, first_decoded, params):
+        second = self.second_half(params)
+        return self.with_second_half(params, second + net(torch.cat([first_decoded, second], dim=1)))
+
+
 def remap_levels(state, old_lambdas, new_lambdas):
     """Resize every per-level tensor of a checkpoint to a new λ ladder, in place.
 
@@ -403,7 +453,7 @@ def crop_like(t, ref):
     return t[:, :, :ref.shape[2], :ref.shape[3]]
 
 
-KINDS = ("factorized", "hyper", "checkerboard")
+KINDS = ("factorized", "hyper", "checkerboard", "spacechannel")
 
 
 class AARA(nn.Module):
@@ -434,8 +484,10 @@ class AARA(nn.Module):
             self.res_context = ResidualContext(N, Nh, Mr)
             self.log_gain_w = nn.Parameter(init[:, None].repeat(1, Nh))
             self.density_w = FactorizedDensity(levels, Nh)
-        if kind == "checkerboard":
+        if kind in ("checkerboard", "spacechannel"):
             self.res_spatial = ResidualCheckerboard(Nh, Mr)
+        if kind == "spacechannel":
+            self.res_channel = ResidualChannel(Nh, Mr)
 
     def parameter_groups(self):
         """The parameters by optimizer (train.py), in model order: "network" (transforms, gains of ŷ and ẑ),
@@ -512,6 +564,20 @@ class AARA(nn.Module):
             anchor = anchors_like(base)
             anchors = (rounding(z - mu0) + mu0) / gz * anchor
             base = anchor * base + (1 - anchor) * self.res_spatial(anchors, base)
+        elif self.kind == "spacechannel":
+            mr = base.shape[1] // 2
+            h = mr // 2
+            anchor = anchors_like(base)
+
+            def decoded(params, mask, channels=slice(None)):
+                """ẑ / h_q of `channels` where `mask` is 1, quantised around the params' μ (as the decoder has it)."""
+                mu = params[:, :mr][:, channels] * gz[:, channels]
+                return (rounding(z[:, channels] - mu) + mu) / gz[:, channels] * mask
+
+            at_anchors = self.res_channel.refine(self.res_channel.anchors, decoded(base, anchor, slice(0, h)), base)
+            others = self.res_spatial(decoded(at_anchors, anchor), base)
+            others = self.res_channel.refine(self.res_channel.others, decoded(others, 1 - anchor, slice(0, h)), others)
+            base = anchor * at_anchors + (1 - anchor) * others
         mu, sigma = base.chunk(2, dim=1)
         return mu * gz, sigma * gz
 

@@ -82,9 +82,32 @@ def test_weight_header_round_trip():
     print("weight header: ok")
 
 
+def test_spacechannel_warm_start():
+    """A spacechannel model warm-started from a checkerboard one codes exactly as it does (its channel context starts
+    at 0), and its context networks get gradients from the rate."""
+    torch.manual_seed(3)
+    small = dict(N=8, M=16, Nr=8, Mr=8, levels=2, Nh=8)
+    cb = AARA(kind="checkerboard", **small).eval()
+    with torch.no_grad():  # a context that does something, so that equal rates mean something
+        for p in cb.res_spatial.params[-1].parameters():
+            p.normal_(0, 0.1)
+    sc = AARA(kind="spacechannel", **small)
+    missing = sc.load_state_dict(cb.state_dict(), strict=False).missing_keys
+    assert missing and all(k.startswith("res_channel.") for k in missing), missing
+    sc.eval()
+    x = torch.rand(1, 3, 64, 96)
+    a, b = cb.compress_symbols(x, 1), sc.compress_symbols(x, 1)
+    assert a["bits_z"] == b["bits_z"] and torch.equal(a["sz"], b["sz"]) and torch.equal(a["x_hat"], b["x_hat"])
+    sc.train()
+    (-torch.log2(sc(x, 1)["lik_z"]).sum()).backward()
+    assert all(float(n[-1].weight.grad.abs().sum()) > 0 for n in (sc.res_channel.anchors, sc.res_channel.others))
+    print("spacechannel warm start: ok")
+
+
 if __name__ == "__main__":
     test_tconv_equals_conv_transpose()
     test_ms_ssim_identity_and_order()
     test_forward_shapes()
     test_parameter_groups()
     test_weight_header_round_trip()
+    test_spacechannel_warm_start()
