@@ -22,10 +22,8 @@
  *   ≈ 15 MB for the model, measured no slower), also exactly specified.
  * - Not bit-equal to the direct kernels (another summation, U rounded): within ≈ 1e-6 of them (tests: 1e-5
  *   relative to the output's magnitude).
- * - Integers are taken with | 0 (the dims, the window's fields, sizes from Math.floor / Math.ceil): V8 passes a
- *   −0 or a field that once held a double as a heap number, and an optimized kernel that meets one re-optimizes its
- *   index arithmetic in doubles for good — measured: a worker's decodes 20–60 % slower after it had run encode
- *   tasks, whose windows came from other arithmetic.
+ * - Integers (the dims, the window's fields) are taken with | 0, as kernels/winograd.ts says why: a window built
+ *   by other arithmetic (an encode task's) once made this kernel re-optimize its indexes in doubles.
  *
  * The transforms and the product step are kernels/winograd.ts's; the lanes of a packed block are the phases.
  */
@@ -96,7 +94,6 @@ export function transposedConv2dWinograd(out: Float32Array, x: Float32Array, pu:
   checkLength('transposedConv2dWinograd', 'b', b, outC);
   checkLength('transposedConv2dWinograd', 'pu', pu, winogradWeightsLength(inC, outC));
   checkAtLeast('transposedConv2dWinograd', 'scratch', scratch, winogradScratchLength(inC));
-  // integers (READ ME FIRST)
   const inTop = win.inTop | 0, inLeft = win.inLeft | 0, outTop = win.outTop | 0, outLeft = win.outLeft | 0;
   const outH = win.outH | 0, outW = win.outW | 0;
   if (outH <= 0 || outW <= 0) return;

@@ -6,6 +6,9 @@
  *
  * Determinism: only + − × (and, at load time, ÷ by 4, 6, 24) on doubles, in the order written here, so the
  * same bits on every conforming JS engine; U is rounded to float32 once at load time.
+ * Integers (sizes, positions, a window's fields) are taken with | 0 where they enter: V8 passes −0 (Math.floor's) or
+ * an object field that once held a double as a heap number, and an optimized kernel that meets one re-optimizes its
+ * index arithmetic in doubles for good (measured: a worker's decodes 1.5–1.7× slower after it had run encode tasks).
  * Layouts: V[ξ][c][t] (ξ the 6×6 domain index, c the input channel, t a tile of the chunk), U[ξ][block][c][lane]
  * (4 lanes: whatever the op makes them), M[t][ξ][lane].
  */
@@ -94,9 +97,7 @@ export function zeroTile(v: Float64Array, channels: number, t: number): void {
  */
 export function multiply(m: Float64Array, v: Float64Array, pu: Float32Array, channels: number, blocks: number, block: number,
   count: number): void {
-  // integers: an argument that arrives as a heap number (a size from Math.floor / Math.ceil, or a field that
-  // once held a double) would otherwise make V8 re-optimize every index below in doubles, for good
-  channels |= 0; blocks |= 0; block |= 0; count |= 0;
+  channels |= 0; blocks |= 0; block |= 0; count |= 0; // integers: see the header
   const groups = (Math.ceil(count / TILE_GROUP) * TILE_GROUP) | 0;
   for (let xi = 0; xi < XI; xi++) {
     const vBase = xi * channels * CHUNK;
@@ -194,7 +195,7 @@ export function correlateTiles(out: Float32Array, outC: number, outH: number, ou
   load: (patch: Float64Array, c: number, top: number, left: number) => void): void {
   const blocks = Math.ceil(outC / LANES) | 0;
   const { v, m, patch, rows } = splitScratch(scratch, channels);
-  // the first tiles start at or before out's (0, 0), at the whole image's multiples of 4 (| 0: see multiply)
+  // the first tiles start at or before out's (0, 0), at the whole image's multiples of 4 (| 0: see the header)
   const originY = origin.y | 0, originX = origin.x | 0;
   const top = alignedStart(originY) - originY, left = alignedStart(originX) - originX;
   const tilesAcross = Math.ceil((outW - left) / TILE) | 0;

@@ -26,12 +26,10 @@ import os
 import random
 import sys
 
-import numpy as np
 import torch
-from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from model import AARA, gaussian_likelihood, pad_to_stride  # noqa: E402
+from model import center_crops, gaussian_likelihood, load_checkpoint, load_image, pad_to_stride  # noqa: E402
 
 Y_PRIORS, Z_PRIORS = ("F", "H"), ("F", "C", "CB")
 SMOOTHING = 0.5  # Laplace counts added to every value of a histogram's range
@@ -99,10 +97,6 @@ def residual_branch(m, x, level, f8, xm, prior):
     return z_hat, float(-torch.log2(gaussian_likelihood(z_hat, mu, sigma)).sum())
 
 
-def load(path):
-    return torch.from_numpy(np.asarray(Image.open(path).convert("RGB")).copy()).permute(2, 0, 1)[None].float() / 255
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--checkpoint", required=True)
@@ -114,24 +108,15 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    ck = torch.load(args.checkpoint, map_location="cpu")
-    m = AARA(**ck["config"])
-    m.load_state_dict(ck["model"])
-    m.eval()
+    m, ck = load_checkpoint(args.checkpoint)
     if m.kind != "checkerboard":
         sys.exit("ablation.py: needs a checkerboard checkpoint")
     levels = [int(q) for q in args.levels.split(",")]
 
     paths = sorted(glob.glob(os.path.join(args.data, "**", "*.*"), recursive=True))
     random.Random(1).shuffle(paths)
-    s, crops = args.crop, []
-    for p in paths:
-        a = load(p)
-        h, w = a.shape[2:]
-        if min(h, w) >= s:
-            crops.append(a[:, :, (h - s) // 2:(h - s) // 2 + s, (w - s) // 2:(w - s) // 2 + s])
-        if len(crops) == args.fit_images:
-            break
+    s = args.crop
+    crops = center_crops(paths, s, args.fit_images)
     hist = {}  # ("y", level) and ("z", ŷ's prior, level)
     for q in levels:
         hy, hz = Histograms(), {yp: Histograms() for yp in Y_PRIORS}
@@ -153,7 +138,7 @@ def main():
     sums = {}  # (level, ŷ prior, ẑ prior) → [bits ŷ (+ŵ), bits ẑ, Σ PSNR]
     pixels = 0
     for path in kodak:
-        img = load(path)
+        img = load_image(path)
         h, w = img.shape[2:]
         pixels += h * w
         x = pad_to_stride(img)

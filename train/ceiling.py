@@ -11,12 +11,10 @@ import os
 import random
 import sys
 
-import numpy as np
 import torch
-from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from model import AARA, gaussian_likelihood  # noqa: E402
+from model import center_crops, gaussian_likelihood, load_checkpoint  # noqa: E402
 
 
 @torch.no_grad()
@@ -46,23 +44,13 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    ck = torch.load(args.checkpoint, map_location="cpu")
-    m = AARA(**ck["config"])
-    m.load_state_dict(ck["model"])
-    m.eval()
+    m, ck = load_checkpoint(args.checkpoint)
     if m.kind == "factorized":
         sys.exit("ceiling.py: needs a hyper or checkerboard checkpoint")
     paths = sorted(glob.glob(os.path.join(args.data, "sun80", "*")) + glob.glob(os.path.join(args.data, "wiki", "*")))
     random.Random(1).shuffle(paths)
     s = args.crop
-    crops = []
-    for p in paths:
-        a = np.asarray(Image.open(p).convert("RGB"))
-        h, w = a.shape[:2]
-        if min(h, w) >= s:
-            crops.append(torch.from_numpy(a[(h - s) // 2:(h - s) // 2 + s, (w - s) // 2:(w - s) // 2 + s].copy()).permute(2, 0, 1)[None].float() / 255)
-        if len(crops) == args.images:
-            break
+    crops = center_crops(paths, s, args.images)
     levels = range(m.config["levels"])
 
     def curve(round_y, round_z):

@@ -24,7 +24,7 @@ from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from formats import container_overhead_bytes  # noqa: E402
-from model import AARA, LAMBDAS, ms_ssim, pad_to_stride  # noqa: E402
+from model import LAMBDAS, load_checkpoint, ms_ssim, pad_to_stride  # noqa: E402
 
 METHOD = ("Written by `train/eval.py`. bpp of aara is the model's estimated rate (−Σ log₂ p of the quantised "
           "latents) plus the fixed header of a real .aara file; real files are measured by `node dist/cli.js eval` "
@@ -115,10 +115,7 @@ def main():
     images = [(os.path.basename(p), np.asarray(Image.open(p).convert("RGB"))) for p in paths]
     if not os.path.exists(args.checkpoint):
         sys.exit(f"eval.py: checkpoint not found: {args.checkpoint}")
-    ck = torch.load(args.checkpoint, map_location="cpu")
-    model = AARA(**ck["config"])
-    model.load_state_dict(ck["model"])
-    model.eval()
+    model, ck = load_checkpoint(args.checkpoint)
     levels = [int(v) for v in args.levels.split(",")] if args.levels else list(range(model.config["levels"]))
 
     started = time.time()

@@ -23,7 +23,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from export import tensors, transform_tensors  # noqa: E402
 from formats import HEADER_BYTES, payload_bytes, unpack_header, weights_id_of  # noqa: E402
-from model import AARA  # noqa: E402
+from model import AARA, load_checkpoint  # noqa: E402
 
 OPSET = 13
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -83,10 +83,7 @@ class Decoder(nn.Module):
 
 def from_checkpoint(path):
     """The decoder tensors of a checkpoint and the weights ID its export.py export would carry; also the model."""
-    ck = torch.load(path, map_location="cpu")
-    model = AARA(**ck["config"])
-    model.load_state_dict(ck["model"])
-    model.eval()
+    model, _ = load_checkpoint(path)
     arrays = tensors(model)
     weights_id = weights_id_of(payload_bytes(arrays)).hex()  # the ID export.py's file would carry
     return {n: torch.from_numpy(a.copy()) for n, a in arrays}, weights_id, model

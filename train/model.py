@@ -57,9 +57,11 @@ anchors, which the checkerboard gives no context at all, see their co-located an
 """
 import math
 
+import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from PIL import Image
 
 # λ ladder (loss λ·255²·MSE + bpp); one network, one gain pair per level. CompressAI's ladder starts at
 # 0.0018, but this model spends more bits at the same λ (0.27 bpp on Kodak at 0.0018), so two lower
@@ -653,6 +655,33 @@ class AARA(nn.Module):
         bits_z = float(-torch.log2(self.density_z.likelihood(sz + mz, level)).sum())
         return dict(sy=sy, sz=sz, y_hat=sy + my, z_hat=sz + mz, y=y - my, z=z - mz, x_main=xm, residual=r, r_hat=rh, x_hat=self.fuse(xm, rh),
                     bits=bits_y + bits_z, bits_y=bits_y, bits_z=bits_z, bits_w=0.0)
+
+
+def load_checkpoint(path):
+    """(the model in eval mode, the checkpoint dict) of a train.py checkpoint."""
+    ck = torch.load(path, map_location="cpu")
+    model = AARA(**ck["config"])
+    model.load_state_dict(ck["model"])
+    return model.eval(), ck
+
+
+def load_image(path):
+    """An image file as [1, 3, H, W] floats in [0, 1]."""
+    return torch.from_numpy(np.asarray(Image.open(path).convert("RGB")).copy()).permute(2, 0, 1)[None].float() / 255
+
+
+def center_crops(paths, size, count):
+    """The size × size centre crops of the first `count` images of `paths` at least that large, in order."""
+    crops = []
+    for path in paths:
+        x = load_image(path)
+        h, w = x.shape[2:]
+        if min(h, w) >= size:
+            top, left = (h - size) // 2, (w - size) // 2
+            crops.append(x[:, :, top:top + size, left:left + size])
+            if len(crops) == count:
+                break
+    return crops
 
 
 def pad_to_stride(x, stride=STRIDE):
