@@ -1,17 +1,20 @@
 /**
- * A stride-1 "same" convolution of an input that is zero on half a checkerboard, computed on the other half only:
- * the checkerboard kind's s_z (src/model/priors.ts), whose input holds ẑ's anchors and zeros, and whose output is
- * read at the other elements only. `anchors` (0 or 1): the parity of row + column where x may be non-zero.
+ * A stride-1 "same" convolution computed on one half of a checkerboard only, of an input that may be zero on a half:
+ * the checkerboard kind's s_z (src/model/priors.ts), whose input holds ẑ's anchors and zeros and whose output is
+ * read at the other elements (the spacechannel kind reads it at the anchors too), and the spacechannel kind's k_a,
+ * k_o, whose output is read at one half only. `anchors` (0, 1 or 'dense'): the parity of row + column where x may
+ * be non-zero ('dense': anywhere); `outputs` (0 or 1): the parity of the elements computed.
  *
  * READ ME FIRST
- * - Output (oy, ox), oy + ox of the other parity, reads input (oy + ky − pad, ox + kx − pad), an anchor only when
- *   ky + kx is odd: for a 5×5 kernel 12 of the 25 taps (ky even: kx 1, 3; ky odd: kx 0, 2, 4); the other 13 multiply
- *   zeros.
+ * - Output (oy, ox) reads input (oy + ky − pad, ox + kx − pad), whose parity is that of oy + ox + ky + kx: from a
+ *   sparse input only the taps with ky + kx ≡ anchors − outputs (mod 2) can meet a non-zero value. Other parity
+ *   (the checkerboard's s_z), 5×5: 12 of the 25 taps (ky even: kx 1, 3; ky odd: kx 0, 2, 4); same parity: the other
+ *   13; the rest multiply zeros and are skipped. 'dense' reads every tap.
  * - Determinism: each computed element is summed as conv2d sums it (one double, the bias first, then ic, ky, kx
  *   ascending, taps outside the image skipped), minus the products of zeros: adding a zero product to the sum
  *   leaves it unchanged (at most the sign of a zero sum differs, which no comparison or later sum sees), so the
  *   values, and the scale indexes made from them, are conv2d's (tests: against conv2dSimple, bit for bit).
- * - Elements of the anchors' parity are not written: the caller must not read them.
+ * - Elements of the other parity are not written: the caller must not read them.
  * - Weights: conv2d's packing (packConv2dWeights), so a layer keeps one packed copy.
  */
 import { fail } from '../src/core/errors.js';
@@ -23,10 +26,11 @@ const LANES = 4;
 const PIXELS = 4;
 
 /**
- * out [outC, H, W] at the elements with (oy + ox) % 2 ≠ anchors, from x [inC, H, W] that is zero where (row + column)
- * % 2 ≠ anchors; pw = packConv2dWeights(w) of an odd k×k kernel, stride 1, pad k >> 1.
+ * out [outC, H, W] at the elements with (oy + ox) % 2 = outputs, from x [inC, H, W] that is zero where (row + column)
+ * % 2 ≠ anchors (unless 'dense'); pw = packConv2dWeights(w) of an odd k×k kernel, stride 1, pad k >> 1.
  */
-export function conv2dCheckerboard(out: Float32Array, x: Float32Array, pw: Float64Array, b: Float32Array, d: Conv2dDims, anchors: 0 | 1): void {
+export function conv2dCheckerboard(out: Float32Array, x: Float32Array, pw: Float64Array, b: Float32Array, d: Conv2dDims,
+  anchors: 0 | 1 | 'dense', outputs: 0 | 1): void {
   const { inC, inH: h, inW: w, outC, k } = d;
   if (d.stride !== 1 || d.pad !== k >> 1 || k % 2 !== 1 || d.outH !== h || d.outW !== w) {
     fail('INTERNAL', `conv2dCheckerboard: a stride-1 "same" convolution of an odd kernel, got ${JSON.stringify(d)}`);
@@ -38,6 +42,9 @@ export function conv2dCheckerboard(out: Float32Array, x: Float32Array, pw: Float
   const pad = k >> 1;
   const plane = h * w;
   const kk = k * k;
+  // a row's taps: kx = (ky + tapParity) & tapMask, then every tapStep-th (dense: every one from 0)
+  const tapMask = anchors === 'dense' ? 0 : 1;
+  const tapParity = anchors === 'dense' ? 0 : anchors ^ outputs;
   for (let oc0 = 0; oc0 < outC; oc0 += OC_LANES) {
     const wBlock = oc0 * inC * kk;
     for (let lane0 = 0; lane0 < Math.min(OC_LANES, outC - oc0); lane0 += LANES) {
@@ -45,17 +52,17 @@ export function conv2dCheckerboard(out: Float32Array, x: Float32Array, pw: Float
       for (let oy = 0; oy < h; oy++) {
         const kyStart = Math.max(0, pad - oy);
         const kyEnd = Math.min(k, h + pad - oy);
-        const first = (oy + 1 + anchors) & 1; // the row's first column of the other parity
+        const first = (oy + outputs) & 1; // the row's first column of the outputs' parity
         // pixels whose k columns all lie inside the row (pad ≤ ox ≤ w − 1 − pad) in blocks of PIXELS (ox, ox + 2, …),
         // the last block shifted left to end at the last of them (pixels computed twice get the same bits)
         const lastStart = w - 1 - pad - 2 * (PIXELS - 1); // the last block's start, if it has the row's parity
         for (let ox = first; ox < w; ) {
           const start = Math.min(ox, lastStart - ((lastStart - ox) & 1));
           if (ox >= pad && ox <= w - 1 - pad && start >= pad) {
-            block(out, oc0 + lane0, lanes, oy, start, x, inC, plane, w, pw, wBlock + lane0, b, k, pad, kyStart, kyEnd);
+            block(out, oc0 + lane0, lanes, oy, start, x, inC, plane, w, pw, wBlock + lane0, b, k, pad, kyStart, kyEnd, tapParity, tapMask);
             ox = start + 2 * PIXELS;
           } else {
-            pixel(out, oc0 + lane0, lanes, oy, ox, x, inC, plane, w, pw, wBlock + lane0, b, k, pad, kyStart, kyEnd);
+            pixel(out, oc0 + lane0, lanes, oy, ox, x, inC, plane, w, pw, wBlock + lane0, b, k, pad, kyStart, kyEnd, tapParity, tapMask);
             ox += 2;
           }
         }
@@ -64,15 +71,17 @@ export function conv2dCheckerboard(out: Float32Array, x: Float32Array, pw: Float
   }
 }
 
-/** One output pixel, `lanes` channels from oc: every anchor tap inside the image, in conv2d's order. */
+/** One output pixel, `lanes` channels from oc: every tap that can meet a non-zero input inside the image, in conv2d's order. */
 function pixel(out: Float32Array, oc: number, lanes: number, oy: number, ox: number, x: Float32Array, inC: number, plane: number,
-  w: number, pw: Float64Array, wIndex: number, b: Float32Array, k: number, pad: number, kyStart: number, kyEnd: number): void {
+  w: number, pw: Float64Array, wIndex: number, b: Float32Array, k: number, pad: number, kyStart: number, kyEnd: number,
+  tapParity: number, tapMask: number): void {
+  const tapStep = 1 + tapMask;
   for (let lane = 0; lane < lanes; lane++) {
     let acc = b[oc + lane];
     for (let ic = 0; ic < inC; ic++) {
       for (let ky = kyStart; ky < kyEnd; ky++) {
         const row = ic * plane + (oy + ky - pad) * w;
-        for (let kx = (ky + 1) & 1; kx < k; kx += 2) { // the anchors' taps: ky + kx odd
+        for (let kx = (ky + tapParity) & tapMask; kx < k; kx += tapStep) {
           const ix = ox + kx - pad;
           if (ix < 0 || ix >= w) continue;
           acc += x[row + ix] * pw[wIndex + ((ic * k + ky) * k + kx) * OC_LANES + lane];
@@ -85,7 +94,9 @@ function pixel(out: Float32Array, oc: number, lanes: number, oy: number, ox: num
 
 /** PIXELS output pixels ox, ox + 2, … (all their columns inside the row) × up to LANES channels from oc. */
 function block(out: Float32Array, oc: number, lanes: number, oy: number, ox: number, x: Float32Array, inC: number, plane: number,
-  w: number, pw: Float64Array, wIndex: number, b: Float32Array, k: number, pad: number, kyStart: number, kyEnd: number): void {
+  w: number, pw: Float64Array, wIndex: number, b: Float32Array, k: number, pad: number, kyStart: number, kyEnd: number,
+  tapParity: number, tapMask: number): void {
+  const tapStep = 1 + tapMask;
   const last = oc + lanes - 1;
   let a00 = b[oc], a01 = a00, a02 = a00, a03 = a00;
   let a10 = b[Math.min(oc + 1, last)], a11 = a10, a12 = a10, a13 = a10;
@@ -96,7 +107,7 @@ function block(out: Float32Array, oc: number, lanes: number, oy: number, ox: num
     for (let ky = kyStart; ky < kyEnd; ky++) {
       const row = ic * plane + (oy + ky - pad) * w + ox - pad;
       const wRow = wIndex + (ic * k + ky) * wTap;
-      for (let kx = (ky + 1) & 1; kx < k; kx += 2) {
+      for (let kx = (ky + tapParity) & tapMask; kx < k; kx += tapStep) {
         const xi = row + kx, wi = wRow + kx * OC_LANES;
         const x0 = x[xi], x1 = x[xi + 2], x2 = x[xi + 4], x3 = x[xi + 6];
         let g = pw[wi];

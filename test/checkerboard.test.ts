@@ -1,6 +1,8 @@
 /**
  * The checkerboard kind (weights/test-tiny-checkerboard.bin, seeded and untrained, its spatial context made to move
- * the priors): ẑ's anchors are coded first, then the other elements with priors that also see the decoded anchors.
+ * the priors): ẑ's anchors are coded first, then the other elements with priors that also see the decoded anchors;
+ * and the spacechannel kind (weights/test-tiny-spacechannel.bin, its channel contexts made to move the priors too),
+ * which codes each of those two parts in channel halves, the second half's priors seeing the first half.
  * The decoder rebuilds the encoder's means and scale indexes bit for bit, band size never matters, and the streams
  * of a part cover exactly that part.
  */
@@ -11,30 +13,32 @@ import type { Latent } from '../src/core/types.js';
 import { decodeSync, decodeTile, decodeTiles, encodeSync, fileStreamCount } from '../src/codec/codec.js';
 import { encodeLatents } from '../src/model/encoder.js';
 import { partPositions } from '../src/model/bottleneck.js';
-import { checkerboardCenters, mainCenters, residualCenters, withCenters } from '../src/model/priors.js';
+import { finishPass, laterPassCenters, mainCenters, priorBand, residualCenters, startPass, withCenters, type PassKind } from '../src/model/priors.js';
 import { decodeChannels, encodeChannels } from '../src/entropy/symbol-coder.js';
 import { readContainer, writeContainer } from '../src/format/container.js';
-import { readWeights } from '../src/format/weights.js';
+import { readWeights, type Weights } from '../src/format/weights.js';
 import { failsWith } from './helpers/assert-code.js';
 import { repoPath } from './helpers/fixtures.js';
 import { syntheticImage } from './helpers/images.js';
 
 const w = readWeights(new Uint8Array(readFileSync(repoPath('weights/test-tiny-checkerboard.bin'))));
+const checkerboard = w;
+const spacechannel = readWeights(new Uint8Array(readFileSync(repoPath('weights/test-tiny-spacechannel.bin'))));
 const hyper = readWeights(new Uint8Array(readFileSync(repoPath('weights/test-tiny-hyper.bin'))));
 
 /**
- * ẑ's centres as a decoder gets them from the symbols alone: c_z's, then the checkerboard's second pass, which
- * takes c_z's output from the first pass or (`kept` false: a large image's paths) computes it again, from f₈
- * cropped from ŷ's head or (`kept` 'none') computed again too.
+ * ẑ's centres as a decoder gets them from the symbols alone: c_z's, then the later passes, which take c_z's output
+ * (and the spacechannel's k_o the others pass's) from the passes before or (`kept` false: a large image's paths)
+ * compute them again, from f₈ cropped from ŷ's head or (`kept` 'none') computed again too.
  */
-function decoderCenters(y: Latent, z: Latent, level: number, bandRows?: number, kept: 'context' | 'head' | 'none' = 'context'): Latent {
+function decoderCenters(w: Weights, y: Latent, z: Latent, level: number, bandRows?: number, kept: 'context' | 'head' | 'none' = 'context'): Latent {
   const again: Latent = { c: z.c, h: z.h, w: z.w, symbols: z.symbols };
   const yAgain: Latent = { ...y, head: undefined };
   withCenters(again, residualCenters(yAgain, w, level, bandRows, kept === 'context'));
   assert.ok(yAgain.head, 'the first pass keeps f₈ of a small image');
   assert.is(again.context !== undefined, kept === 'context');
   if (kept === 'none') delete yAgain.head;
-  checkerboardCenters(again, yAgain, w, level, bandRows);
+  laterPassCenters(again, yAgain, w, level, bandRows);
   return again;
 }
 
@@ -44,9 +48,20 @@ test('the checkerboard test weights: kind, widths, and the spatial context s_z, 
   assert.equal([spatial.inC, spatial.outC, spatial.k], [8, 8, 5]);
   assert.equal(params.map((p) => [p.inC, p.outC, p.k]), [[2 * 8 + 8, 16, 1], [16, 16, 1]]);
   assert.is(hyper.hyper!.resSpatial, undefined, 'the hyper kind has none');
+  assert.is(w.hyper!.resChannel, undefined, 'the checkerboard kind has no channel context');
   // ẑ has two sets of streams (anchors, others): 1 of ŵ, 1 of ŷ, 1 + 1 of ẑ at these widths
   assert.is(fileStreamCount(w), 4);
   assert.is(fileStreamCount(hyper), 3);
+});
+
+test('the spacechannel test weights: the checkerboard\'s, and the channel contexts k_a, k_o; ẑ in four sets of streams', () => {
+  assert.equal(spacechannel.config, { ...w.config, kind: 'spacechannel' });
+  for (const net of [spacechannel.hyper!.resChannel!.anchors, spacechannel.hyper!.resChannel!.others]) {
+    assert.equal(net.map((p) => [p.inC, p.outC, p.k]), [[4 + 8, 8, 3], [8, 8, 1]]);
+  }
+  assert.ok(spacechannel.hyper!.resSpatial);
+  // ẑ's anchors' and others' halves: 1 of ŵ, 1 of ŷ, 4 of ẑ (4 channels each) at these widths
+  assert.is(fileStreamCount(spacechannel), 6);
 });
 
 test('its Gaussian tables, stored rows back to back (no padding), read as the hyper kind\'s padded ones', () => {
@@ -116,40 +131,73 @@ test('the spatial context moves the non-anchors\' priors and leaves the anchors\
   assert.ok(moved > 0.9 * z.c * others.length, `${moved} of ${z.c * others.length} non-anchor means moved`);
 });
 
-test('the decoder rebuilds the encoder’s ẑ means and indexes from the symbols alone, in bands of any height', () => {
-  for (const [width, height, level] of [[37, 29, 0], [100, 70, 1], [1, 1, 1], [130, 20, 0], [24, 200, 1]] as const) {
-    const img = syntheticImage(width, height, width + height);
-    const latents = encodeLatents(img, w, level);
-    const { y, z, hyper: h } = latents;
-    const fromHyper = mainCenters(h!, w, level, y) as { means: Float32Array; indexes: Uint8Array };
-    assert.equal(fromHyper.means, y.means, 'ŷ means');
-    for (const [bandRows, kept] of [[undefined, 'context'], [1, 'head'], [2, 'none'], [3, 'context'], [5, 'none'], [undefined, 'head']] as const) {
-      const again = decoderCenters(y, z, level, bandRows, kept);
-      assert.is(again.context, undefined, 'the second pass drops the first one\'s c_z output');
-      const what = `${width}×${height} ẑ, bands of ${bandRows ?? 'default'}, kept: ${kept}`;
-      assert.equal(again.means, z.means, `${what}: means`);
-      assert.equal(again.indexes, z.indexes, `${what}: indexes`);
-    }
-    const file = encodeSync(img, w, { level });
-    const expected = { width, height, data: new Uint8Array(width * height * 3) };
-    for (const region of decodeTiles(y)) decodeTile(expected, latents, w, level, region);
-    assert.equal(decodeSync(file, w).data, expected.data, `${width}×${height}: the file decodes to the encoder's own x̂`);
+test('the channel contexts move the second half\'s priors at the anchors (k_a) and at the others (k_o), not the first half\'s', () => {
+  const w = spacechannel;
+  const img = syntheticImage(100, 70, 3);
+  const { y, z } = encodeLatents(img, w, 1);
+  const plane = z.h * z.w;
+  const half = z.c / 2;
+  // the centres of ẑ's symbols after the first pass, and after each of the later ones
+  const partial: Latent = { c: z.c, h: z.h, w: z.w, symbols: z.symbols };
+  const yAgain = { ...y, head: undefined };
+  withCenters(partial, residualCenters(yAgain, w, 1));
+  const after: Record<string, Float32Array> = { residual: partial.means!.slice() };
+  for (const kind of ['anchorChannels', 'others', 'otherChannels'] satisfies PassKind[]) {
+    const pass = startPass(kind, { y: yAgain, z: partial }, w);
+    for (const rows of pass.bands) priorBand(pass, { y: yAgain, z: partial }, w, 1, rows);
+    finishPass(pass, { y: yAgain, z: partial }, w);
+    after[kind] = partial.means!.slice();
   }
+  assert.equal(after.otherChannels, z.means, 'the passes in turn give the encoder\'s means');
+  const moved = (part: 'anchors' | 'others', channels: [number, number], from: string, to: string): number => {
+    let n = 0;
+    for (let c = channels[0]; c < channels[1]; c++) for (const p of partPositions(z.h, z.w, part)!) if (after[from][c * plane + p] !== after[to][c * plane + p]) n++;
+    return n / ((channels[1] - channels[0]) * partPositions(z.h, z.w, part)!.length);
+  };
+  assert.is(moved('anchors', [0, half], 'residual', 'otherChannels'), 0, 'the anchors\' first half keeps c_z\'s');
+  assert.ok(moved('anchors', [half, z.c], 'residual', 'anchorChannels') > 0.9, 'k_a moves the anchors\' second half');
+  assert.ok(moved('others', [0, half], 'anchorChannels', 'others') > 0.9, 's_z, e_z move the others\' first half');
+  assert.is(moved('others', [0, half], 'others', 'otherChannels'), 0, 'k_o leaves it');
+  assert.ok(moved('others', [half, z.c], 'others', 'otherChannels') > 0.9, 'k_o moves the others\' second half');
+  assert.is(moved('anchors', [0, z.c], 'anchorChannels', 'otherChannels'), 0, 'the later passes leave the anchors');
 });
 
-test('ẑ\'s non-anchor stream coded in place of its anchors\' (a CRC-valid file) is CORRUPT or other pixels', () => {
-  const img = syntheticImage(100, 70, 9);
-  const bytes = encodeSync(img, w, { level: 1 });
-  const file = readContainer(bytes);
-  const good = decodeSync(bytes, w).data;
-  const streams = [...file.streams];
-  [streams[2], streams[3]] = [streams[3], streams[2]];
-  const forged = writeContainer({ ...file, streams });
-  try {
-    assert.not.equal(decodeSync(forged, w).data, good);
-  } catch (e) {
-    assert.is((e as { code?: string }).code, 'CORRUPT');
-  }
-});
+for (const w of [checkerboard, spacechannel]) {
+  test(`${w.config.kind}: the decoder rebuilds the encoder’s ẑ means and indexes from the symbols alone, in bands of any height`, () => {
+    for (const [width, height, level] of [[37, 29, 0], [100, 70, 1], [1, 1, 1], [130, 20, 0], [24, 200, 1]] as const) {
+      const img = syntheticImage(width, height, width + height);
+      const latents = encodeLatents(img, w, level);
+      const { y, z, hyper: h } = latents;
+      const fromHyper = mainCenters(h!, w, level, y) as { means: Float32Array; indexes: Uint8Array };
+      assert.equal(fromHyper.means, y.means, 'ŷ means');
+      for (const [bandRows, kept] of [[undefined, 'context'], [1, 'head'], [2, 'none'], [3, 'context'], [5, 'none'], [undefined, 'head']] as const) {
+        const again = decoderCenters(w, y, z, level, bandRows, kept);
+        assert.is(again.context, undefined, 'the last pass drops the kept context');
+        const what = `${width}×${height} ẑ, bands of ${bandRows ?? 'default'}, kept: ${kept}`;
+        assert.equal(again.means, z.means, `${what}: means`);
+        assert.equal(again.indexes, z.indexes, `${what}: indexes`);
+      }
+      const file = encodeSync(img, w, { level });
+      const expected = { width, height, data: new Uint8Array(width * height * 3) };
+      for (const region of decodeTiles(y)) decodeTile(expected, latents, w, level, region);
+      assert.equal(decodeSync(file, w).data, expected.data, `${width}×${height}: the file decodes to the encoder's own x̂`);
+    }
+  });
+
+  test(`${w.config.kind}: ẑ's second stream coded in place of its first (a CRC-valid file) is CORRUPT or other pixels`, () => {
+    const img = syntheticImage(100, 70, 9);
+    const bytes = encodeSync(img, w, { level: 1 });
+    const file = readContainer(bytes);
+    const good = decodeSync(bytes, w).data;
+    const streams = [...file.streams];
+    [streams[2], streams[3]] = [streams[3], streams[2]];
+    const forged = writeContainer({ ...file, streams });
+    try {
+      assert.not.equal(decodeSync(forged, w).data, good);
+    } catch (e) {
+      assert.is((e as { code?: string }).code, 'CORRUPT');
+    }
+  });
+}
 
 test.run();

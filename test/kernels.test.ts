@@ -245,32 +245,36 @@ test('conv2dWinograd: a crop that holds winogradConvInput, told its origin, give
   }
 });
 
-test('conv2dCheckerboard: the other parity\'s elements equal conv2dSimple\'s bit for bit, the anchors\' are not written', () => {
+test('conv2dCheckerboard: the elements of its parity equal conv2dSimple\'s bit for bit (sparse or dense input), the others are not written', () => {
   const rng = mulberry32(29);
-  // [inC, outC, h, w, k]: widths below, at and above the 4-pixel block (7 columns of the other parity), a 1×1 image
-  const shapes = [[3, 5, 7, 11, 5], [8, 6, 1, 1, 5], [2, 9, 4, 3, 5], [5, 4, 6, 13, 3], [16, 12, 9, 20, 5], [4, 8, 12, 9, 5]];
+  // [inC, outC, h, w, k]: widths below, at and above the 4-pixel block (7 columns of one parity), a 1×1 image, 1×1 kernels
+  const shapes = [[3, 5, 7, 11, 5], [8, 6, 1, 1, 5], [2, 9, 4, 3, 5], [5, 4, 6, 13, 3], [16, 12, 9, 20, 5], [4, 8, 12, 9, 5], [6, 5, 5, 12, 1]];
   for (const kind of OPERAND_KINDS) {
     for (const [inC, outC, h, w, k] of shapes) {
-      for (const anchors of [0, 1] as const) {
-        const x = OPERANDS[kind].input(rng, inC * h * w);
-        for (let c = 0; c < inC; c++) for (let y = 0; y < h; y++) for (let col = 0; col < w; col++) if ((y + col) % 2 !== anchors) x[(c * h + y) * w + col] = 0;
-        const weights = OPERANDS[kind].weights(rng, outC * inC * k * k);
-        const b = randomArray(rng, outC);
-        const d: Conv2dDims = { inC, inH: h, inW: w, outC, outH: h, outW: w, k, stride: 1, pad: k >> 1 };
-        const expected = new Float32Array(outC * h * w);
-        conv2dSimple(expected, x, weights, b, d);
-        const out = new Float32Array(outC * h * w).fill(NaN);
-        conv2dCheckerboard(out, x, packConv2dWeights(weights, d), b, d, anchors);
-        for (let i = 0; i < out.length; i++) {
-          const other = (Math.floor((i % (h * w)) / w) + (i % w)) % 2 !== anchors;
-          const what = `${kind} ${inC}→${outC} ${h}×${w} k${k} anchors ${anchors}, element ${i}`;
-          if (other ? !Object.is(out[i], expected[i]) : !Number.isNaN(out[i])) assert.unreachable(`${what}: ${out[i]} vs ${expected[i]}`);
+      for (const anchors of [0, 1, 'dense'] as const) {
+        for (const outputs of [0, 1] as const) {
+          const x = OPERANDS[kind].input(rng, inC * h * w);
+          if (anchors !== 'dense') {
+            for (let c = 0; c < inC; c++) for (let y = 0; y < h; y++) for (let col = 0; col < w; col++) if ((y + col) % 2 !== anchors) x[(c * h + y) * w + col] = 0;
+          }
+          const weights = OPERANDS[kind].weights(rng, outC * inC * k * k);
+          const b = randomArray(rng, outC);
+          const d: Conv2dDims = { inC, inH: h, inW: w, outC, outH: h, outW: w, k, stride: 1, pad: k >> 1 };
+          const expected = new Float32Array(outC * h * w);
+          conv2dSimple(expected, x, weights, b, d);
+          const out = new Float32Array(outC * h * w).fill(NaN);
+          conv2dCheckerboard(out, x, packConv2dWeights(weights, d), b, d, anchors, outputs);
+          for (let i = 0; i < out.length; i++) {
+            const computed = (Math.floor((i % (h * w)) / w) + (i % w)) % 2 === outputs;
+            const what = `${kind} ${inC}→${outC} ${h}×${w} k${k} anchors ${anchors} outputs ${outputs}, element ${i}`;
+            if (computed ? !Object.is(out[i], expected[i]) : !Number.isNaN(out[i])) assert.unreachable(`${what}: ${out[i]} vs ${expected[i]}`);
+          }
         }
       }
     }
   }
   const d: Conv2dDims = { inC: 1, inH: 4, inW: 4, outC: 1, outH: 2, outW: 2, k: 3, stride: 2, pad: 1 };
-  failsWith('INTERNAL', () => conv2dCheckerboard(new Float32Array(4), new Float32Array(16), new Float64Array(72), new Float32Array(1), d, 0));
+  failsWith('INTERNAL', () => conv2dCheckerboard(new Float32Array(4), new Float32Array(16), new Float64Array(72), new Float32Array(1), d, 0, 1));
 });
 
 test('conv2dWinograd: only 5×5/2 padding 2, and its buffers checked (INTERNAL)', () => {

@@ -88,6 +88,11 @@ test('tiles and workers give the bytes of the synchronous codec (checkerboard te
   await checkIdentical(checkerboard, 1, [[37, 29], [1, 1], [100, 70], [40, 300]], [16, 48, 1024], [1, 3]);
 });
 
+test('tiles and workers give the bytes of the synchronous codec (spacechannel test weights: four passes over ẑ)', async () => {
+  const spacechannel = weightFile(readFileSync(repoPath('weights/test-tiny-spacechannel.bin')));
+  await checkIdentical(spacechannel, 1, [[37, 29], [1, 1], [100, 70], [40, 300]], [16, 48, 1024], [1, 3]);
+});
+
 test('tiles and workers give the bytes of the synchronous codec (shipped weights)', async () => {
   const shipped = weightFile(readFileSync(repoPath('weights/aara.bin')));
   await checkIdentical(shipped, 3, [[70, 45]], [16, 48], [2]);

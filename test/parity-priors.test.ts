@@ -11,7 +11,7 @@ import * as assert from 'uvu/assert';
 import type { Latent } from '../src/core/types.js';
 import { decodeRegion, mainReconstruction } from '../src/model/decoder.js';
 import { encodeLatents } from '../src/model/encoder.js';
-import { checkerboardCenters, mainCenters, residualCenters, scaleIndex, withCenters } from '../src/model/priors.js';
+import { laterPassCenters, mainCenters, residualCenters, scaleIndex, withCenters } from '../src/model/priors.js';
 import type { ModelKind, Weights } from '../src/format/weights.js';
 import { assertCloseValues, assertSymbols, ParityFixtures, repoPath, weightsOfFixtures, type Fixture } from './helpers/fixtures.js';
 
@@ -37,7 +37,7 @@ function assertIndexes(w: Weights, indexes: Uint8Array, sigma: Fixture, what: st
   }
 }
 
-for (const kind of ['hyper', 'checkerboard'] satisfies ModelKind[]) {
+for (const kind of ['hyper', 'checkerboard', 'spacechannel'] satisfies ModelKind[]) {
   const fx = new ParityFixtures(repoPath(`test/fixtures/${kind}`));
   const w = weightsOfFixtures(fx);
 
@@ -68,7 +68,7 @@ for (const kind of ['hyper', 'checkerboard'] satisfies ModelKind[]) {
       y.means = yCenters.means;
       const z = latentOf(key('sz'));
       withCenters(z, residualCenters(y, w, level));
-      if (w.hyper!.resSpatial) checkerboardCenters(z, y, w, level); // from PyTorch's anchors, as a decoder has them
+      if (w.hyper!.resSpatial) laterPassCenters(z, y, w, level); // from PyTorch's anchors, as a decoder has them
       assertCloseValues(z.means!, key('mu_z'), 'μ_z');
       assertIndexes(w, z.indexes!, key('sigma_z'), 'ẑ scale index');
       const whole = { rows: { start: 0, end: y.h * 16 }, cols: { start: 0, end: y.w * 16 } };

@@ -71,9 +71,15 @@ test('an unsupported version', () => {
 });
 
 test('an unknown model kind', () => {
-  failsWith('BAD_WEIGHTS', () => readWeights(withHeader(hyper, 12, 4)), /unknown model kind 4/);
+  failsWith('BAD_WEIGHTS', () => readWeights(withHeader(hyper, 12, 5)), /unknown model kind 5/);
   // a hyper file labelled checkerboard lacks the spatial context's tensors: the walk ends inside them
   failsWith('BAD_WEIGHTS', () => readWeights(withHeader(hyper, 12, 3)), /file ends inside tensor entropy_w.cdf/);
+  // a checkerboard file labelled spacechannel lacks the channel contexts' (and a spacechannel file labelled
+  // checkerboard has bytes left over, read as tables that do not validate or as unexpected bytes)
+  const checkerboard = new Uint8Array(readFileSync(repoPath('weights/test-tiny-checkerboard.bin')));
+  const spacechannel = new Uint8Array(readFileSync(repoPath('weights/test-tiny-spacechannel.bin')));
+  failsWith('BAD_WEIGHTS', () => readWeights(withHeader(checkerboard, 12, 4)), /table length|file ends inside tensor/);
+  failsWith('BAD_WEIGHTS', () => readWeights(withHeader(spacechannel, 12, 3)));
 });
 
 test('a width or level count out of range', () => {
@@ -202,7 +208,7 @@ test('isWeights: a model readWeights returned, and nothing else', () => {
 });
 
 test('the reader\'s remaining checks at their boundaries, with their messages', () => {
-  failsWith('BAD_WEIGHTS', () => readWeights(withHeader(hyper, 12, 4)), /unknown model kind 4 \(this engine reads factorized, hyper, checkerboard\)/);
+  failsWith('BAD_WEIGHTS', () => readWeights(withHeader(hyper, 12, 5)), /unknown model kind 5 \(this engine reads factorized, hyper, checkerboard, spacechannel\)/);
   // exactly a header: not "too short", the payload check refuses it
   failsWith('BAD_WEIGHTS', () => readWeights(hyper.slice(0, HEADER_BYTES)), /payload is 0 bytes, header says \d+/);
   failsWith('BAD_WEIGHTS', () => readWeights(withHeader(hyper, 44, 5)), new RegExp(`payload is ${hyper.length - HEADER_BYTES} bytes, header says 5`));

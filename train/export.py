@@ -154,22 +154,24 @@ def transform_tensors(model):
 
 
 def hyper_tensors(model):
-    """Kinds "hyper" and "checkerboard": the transforms, gains of ŷ, ẑ, ŵ, the hyper and context networks (and
-    the checkerboard's s_z, e_z), ŵ's factorized tables (their row stride first), then the Gaussian conditional's
+    """Kinds "hyper", "checkerboard" and "spacechannel": the transforms, gains of ŷ, ẑ, ŵ, the hyper and context
+    networks (and the checkerboard's s_z, e_z, the space-channel's k_a, k_o), ŵ's factorized tables (their row stride first), then the Gaussian conditional's
     scale table and CDF tables."""
     out = (transform_tensors(model)
            + [("gain_y", torch.exp(model.log_gain_y)), ("gain_z", torch.exp(model.log_gain_z)),
               ("gain_w", torch.exp(model.log_gain_w))]
            + layers("hyper_analysis", model.hyper_analysis) + layers("hyper_synthesis", model.hyper_synthesis)
            + layers("res_context", model.res_context))
-    if model.kind == "checkerboard":
+    if model.kind in ("checkerboard", "spacechannel"):
         out += (conv_block("res_spatial.spatial", model.res_spatial.spatial)
                 + layers("res_spatial.params", model.res_spatial.params))
+    if model.kind == "spacechannel":
+        out += layers("res_channel.anchors", model.res_channel.anchors) + layers("res_channel.others", model.res_channel.others)
     arrays = [(n, t.detach().cpu().float().numpy()) for n, t in out]
     medians, offset, length, cdf = cdf_tensors(model.density_w, model.config["levels"])
     arrays += [("entropy_w.stride", np.array([cdf.shape[2]], np.int32)), ("entropy_w.median", medians),
                ("entropy_w.offset", offset), ("entropy_w.length", length), ("entropy_w.cdf", cdf)]
-    return arrays + gaussian_tensors(compact=model.kind == "checkerboard")
+    return arrays + gaussian_tensors(compact=model.kind in ("checkerboard", "spacechannel"))
 
 
 def dtype_name(a):
@@ -211,6 +213,15 @@ KIND_NOTES["checkerboard"] = KIND_NOTES["hyper"] + [
     "output is added to res_context's μ', σ' at ẑ's other elements. ẑ's streams: the anchors', then the others'.",
     "gaussian.cdf holds the S rows back to back, row j its gaussian.length[j] + 2 entries (no padding; the reader",
     "pads each to the row stride of gaussian.shape).",
+]
+KIND_NOTES["spacechannel"] = KIND_NOTES["checkerboard"] + [
+    "",
+    "Kind spacechannel: as checkerboard, plus res_channel (k_a at the anchors, k_o at the others: conv3/1",
+    "(Mr/2 + Mr)→Nh · ReLU · conv1 Nh→Mr over [ẑ/h_q of channels 0 … Mr/2−1 decoded at the pass's elements, 0",
+    "elsewhere; μ', σ' of channels Mr/2 … Mr−1], whose output (Δμ', Δσ') is added to those μ', σ'). ẑ's streams,",
+    "in order: the anchors' first Mr/2 channels (c_z's prior), their other channels (+ k_a over c_z's μ', σ'), the",
+    "others' first half (the checkerboard's s_z, e_z, s_z reading all channels of the anchors), their second half",
+    "(+ k_o over the μ', σ' that s_z, e_z give at every element, anchors included).",
 ]
 
 
@@ -368,8 +379,11 @@ def main():
                 # priors that vary from element to element, so the tests see many means and scale indexes
                 model.hyper_synthesis[-1].weight.normal_(0, 0.5)
                 model.res_context[-1].weight.normal_(0, 0.5)
-            if args.kind == "checkerboard":  # a context that moves the non-anchors' priors (it starts at 0)
+            if args.kind in ("checkerboard", "spacechannel"):  # contexts that move the priors (they start at 0)
                 model.res_spatial.params[-1].weight.normal_(0, 0.5)
+            if args.kind == "spacechannel":
+                model.res_channel.anchors[-1].weight.normal_(0, 0.5)
+                model.res_channel.others[-1].weight.normal_(0, 0.5)
             model.fusion.conv2.weight.normal_(0, 0.05)
         note = "tiny untrained test model"
     else:

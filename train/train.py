@@ -6,7 +6,7 @@
 --kind hyper trains the hyperprior kind (model.py) in train/checkpoints/aara-hyper.pt; with no checkpoint of its
 own it warm-starts from --init-from (the trained transforms and gains; new entropy networks start fresh) and
 keeps the transforms fixed for --freeze-steps so the new priors stop pulling them around while they are wild.
-The last --decay-fraction of each run's minutes runs at lr/10.
+The last --decay-fraction of each run's minutes runs at lr/10 (and every step from --decay-at-step).
 
 Loss per batch (one level q drawn per batch): bpp + λ_q·(255²·MSE + γ·(1 − MS-SSIM)); the quantile
 auxiliary loss has its own optimizer. Every step appends a row to train/logs/train_log.csv; the
@@ -89,6 +89,8 @@ def main():
     ap.add_argument("--context-lr", type=float, default=1e-3,
                     help="learning rate of the checkerboard's s_z, e_z (new beside a trained hyper checkpoint)")
     ap.add_argument("--decay-fraction", type=float, default=0.12, help="last fraction of --minutes at lr/10")
+    ap.add_argument("--decay-at-step", type=int, default=10 ** 9,
+                    help="lr/10 from this step on too (to repeat another run's schedule step for step)")
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--crop", type=int, default=128)
     ap.add_argument("--lr", type=float, default=3e-4)
@@ -159,7 +161,8 @@ def main():
     base_lrs = [args.lr, args.lr * args.density_lr_scale, args.entropy_lr, args.context_lr][:len(opt.param_groups)]
 
     def set_lrs(elapsed_minutes):
-        decay = 0.1 if elapsed_minutes > (1 - args.decay_fraction) * args.minutes else 1.0
+        late = elapsed_minutes > (1 - args.decay_fraction) * args.minutes or step >= args.decay_at_step
+        decay = 0.1 if late else 1.0
         frozen = warm_start_step is not None and step < warm_start_step + args.freeze_steps
         for i, (group, lr) in enumerate(zip(opt.param_groups, base_lrs)):
             group["lr"] = 0.0 if frozen and i == 0 else lr * decay

@@ -2,15 +2,15 @@
  * The synchronous codec: image → .aara bytes → image. This is the truth; the worker pool only splits
  * the same work across threads and must give byte-identical results.
  */
-import { TOTAL_STRIDE, type CdfTables, type Latent, type Latents, type Region, type Symbols, type Tensor } from '../core/types.js';
-import { decodeLatentStream, encodeLatentStream, streamCount, type LatentPart } from '../model/bottleneck.js';
+import { TOTAL_STRIDE, type CdfTables, type Latent, type Latents, type Range, type Region, type Symbols, type Tensor } from '../core/types.js';
+import { decodeLatentStream, encodeLatentStream, streamGroups, type LatentPart } from '../model/bottleneck.js';
 import { checkBudget, type Budget } from '../core/budget.js';
 import { FLAG_GRAYSCALE, LEVEL_STEPS, readContainer, resolveLimits, WEIGHTS_ID_BYTES, writeContainer, type Container, type Limits } from '../format/container.js';
 import { ENCODE_TILE, encodeLatents, encodeTileCount, latentsFromFeatures, mainAnalysis } from '../model/encoder.js';
 import { fail } from '../core/errors.js';
 import { paddedSize, writeRgbTile } from '../model/preprocess.js';
 import { decodeRegion } from '../model/decoder.js';
-import { finishPass, hyperGrid, mainCenters, othersPass, priorBand, residualPass, withCenters, type PriorPass } from '../model/priors.js';
+import { finishPass, hyperGrid, mainCenters, priorBand, residualSteps, startPass, withCenters, type PriorPass } from '../model/priors.js';
 import { recycle, tensor } from '../model/tensor.js';
 import { tileGrid } from '../model/tiling.js';
 import type { RgbImage } from '../io/pixels.js';
@@ -138,23 +138,26 @@ export function checkEncode(img: RgbImage, w: Weights, opts: EncodeOptions): voi
 }
 
 /**
- * A file's streams, in file order: the hyper kinds' ŵ channel groups first, then ŷ's, then ẑ's (the checkerboard
- * kind: ẑ's anchors, then its other elements). Each stream codes one channel group of one latent (or of a part of
- * it) with that latent's tables at the file's level.
+ * A file's streams, in file order: the hyper kinds' ŵ channel groups first, then ŷ's, then ẑ's, step by step
+ * (residualSteps: the checkerboard kind's anchors, then its other elements; the spacechannel kind's in channel
+ * halves). Each stream codes one channel group of one latent (or of a part of it) with that latent's tables at the
+ * file's level.
  */
 export interface StreamTarget {
   latent: keyof Latents;
   part: LatentPart;
-  /** the stream's index among those of its latent and part */
-  index: number;
+  channels: Range;
+  /** ẑ: the index of its step in residualSteps */
+  step?: number;
 }
 
 export function fileStreams(w: Weights): StreamTarget[] {
-  const { M, Mr, Nh } = w.config;
-  const groups: Array<[keyof Latents, number, LatentPart]> = !w.hyper ? [['y', M, 'all'], ['z', Mr, 'all']]
-    : w.hyper.resSpatial ? [['hyper', Nh, 'all'], ['y', M, 'all'], ['z', Mr, 'anchors'], ['z', Mr, 'others']]
-      : [['hyper', Nh, 'all'], ['y', M, 'all'], ['z', Mr, 'all']];
-  return groups.flatMap(([latent, channels, part]) => Array.from({ length: streamCount(channels) }, (_, index) => ({ latent, part, index })));
+  const { M, Nh } = w.config;
+  const whole = (latent: keyof Latents, channels: number): StreamTarget[] =>
+    streamGroups({ start: 0, end: channels }).map((group) => ({ latent, part: 'all', channels: group }));
+  const z = residualSteps(w).flatMap(({ part, channels }, step) =>
+    streamGroups(channels).map((group): StreamTarget => ({ latent: 'z', part, channels: group, step })));
+  return [...(w.hyper ? whole('hyper', Nh) : []), ...whole('y', M), ...z];
 }
 
 export function fileStreamCount(w: Weights): number {
@@ -176,13 +179,13 @@ function streamLatent(index: number, latents: Latents, w: Weights): { latent: La
 
 export function encodeFileStream(index: number, latents: Latents, w: Weights, level: number): Uint8Array {
   const { latent, target } = streamLatent(index, latents, w);
-  return encodeLatentStream(latent, target.index, latentTables(target.latent, w, level), target.part);
+  return encodeLatentStream(latent, target.channels, latentTables(target.latent, w, level), target.part);
 }
 
 /** Decodes stream `index` of a file into its latent's symbols (its channel group only); false: a value does not fit them. */
 export function decodeFileStream(stream: Uint8Array, index: number, latents: Latents, w: Weights, level: number): boolean {
   const { latent, target } = streamLatent(index, latents, w);
-  return decodeLatentStream(stream, target.index, latent, latentTables(target.latent, w, level), target.part);
+  return decodeLatentStream(stream, target.channels, latent, latentTables(target.latent, w, level), target.part);
 }
 
 /**
@@ -192,6 +195,7 @@ export function decodeFileStream(stream: Uint8Array, index: number, latents: Lat
  *   factorized: all streams at once.
  *   hyper:      ŵ streams → h_s → ŷ's means and indexes → ŷ streams → c_z(g_m's first layer) → ẑ's → ẑ streams.
  *   checkerboard: … → ẑ's anchors' streams → the others' means and indexes (s_z, e_z) → their streams.
+ *   spacechannel: the checkerboard's ẑ stages in channel halves, k_a's and k_o's passes before the second halves.
  */
 export interface DecodeStage {
   streams: number[];
@@ -201,18 +205,15 @@ export interface DecodeStage {
 /** `bandRows`: the height of the prior passes' bands, in rows of ẑ's grid (only how the work is cut). */
 export function decodeStages(w: Weights, bandRows?: number): DecodeStage[] {
   const streams = fileStreams(w).map((t, i) => ({ ...t, i }));
-  const of = (latent: keyof Latents, part: LatentPart = 'all') => streams.filter((t) => t.latent === latent && t.part === part).map((t) => t.i);
   if (!w.hyper) return [{ streams: streams.map((t) => t.i) }];
-  const residual = (l: Latents, w: Weights) => residualPass(l.y, w, bandRows);
-  const stages: DecodeStage[] = [
+  const of = (latent: keyof Latents) => streams.filter((t) => t.latent === latent).map((t) => t.i);
+  return [
     { streams: of('hyper') },
     { streams: of('y'), prepare: (l, w, level) => withCenters(l.y, mainCenters(l.hyper!, w, level, l.y)) },
-  ];
-  if (!w.hyper.resSpatial) return [...stages, { streams: of('z'), prepare: residual }];
-  return [
-    ...stages,
-    { streams: of('z', 'anchors'), prepare: residual },
-    { streams: of('z', 'others'), prepare: (l, w) => othersPass(l.z, w, bandRows) },
+    ...residualSteps(w).map((step, i): DecodeStage => ({
+      streams: streams.filter((t) => t.step === i).map((t) => t.i),
+      prepare: (l, w) => startPass(step.pass!, l, w, bandRows),
+    })),
   ];
 }
 
@@ -281,7 +282,7 @@ export function* latentDecode(file: Pick<Container, 'width' | 'height' | 'level'
       const pass = stage.prepare?.(latents, w, file.level);
       if (pass) {
         yield { latents, pass };
-        finishPass(pass, latents);
+        finishPass(pass, latents, w);
       }
       fits = yield { latents, streams: stage.streams };
       if (!fits) break;

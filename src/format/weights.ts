@@ -14,7 +14,7 @@ export const WEIGHTS_MAGIC = 'AARAWGT\0';
 export const WEIGHTS_VERSION = 1;
 export const WEIGHTS_VERSION_KINDS = 2;
 /** Model kinds by their header id (train/export.py KIND_IDS). */
-const KIND_IDS: Record<number, ModelKind> = { 1: 'factorized', 2: 'hyper', 3: 'checkerboard' };
+const KIND_IDS: Record<number, ModelKind> = { 1: 'factorized', 2: 'hyper', 3: 'checkerboard', 4: 'spacechannel' };
 /** Gaussian conditional tables: more scales than 255 would not fit the Uint8Array of scale indexes. */
 const MAX_SCALES = 255;
 const HEADER_BYTES = 64;
@@ -55,8 +55,9 @@ export interface LatentEntropy {
  * factorized: the paper's model, per-channel factorized priors for ŷ and ẑ.
  * hyper: Gaussian conditionals for ŷ (mean-scale hyperprior, hyper-latent ŵ) and ẑ (from g_m's 1/8 features).
  * checkerboard: the hyper kind, and ẑ's non-anchor elements also conditioned on their decoded anchor neighbours.
+ * spacechannel: the checkerboard kind, and in each of its passes ẑ's second channel half conditioned on the first.
  */
-export type ModelKind = 'factorized' | 'hyper' | 'checkerboard';
+export type ModelKind = 'factorized' | 'hyper' | 'checkerboard' | 'spacechannel';
 export interface ModelConfig {
   kind: ModelKind;
   N: number;
@@ -83,6 +84,11 @@ export interface HyperWeights {
   resContext: Conv[];
   /** checkerboard kind: s_z conv5/1 Mr→Nh over ẑ's anchors / h_q, and e_z conv1 (2Mr+Nh)→2Nh · ReLU · conv1 2Nh→2Mr */
   resSpatial?: { spatial: Conv; params: Conv[] };
+  /**
+   * spacechannel kind: k_a (anchors) and k_o (others), each conv3/1 (Mr/2 + Mr)→Nh · ReLU · conv1 Nh→Mr over
+   * [ẑ / h_q of the first Mr/2 channels at the pass's elements, μ', σ' of the other Mr/2]: Δμ', Δσ' of those
+   */
+  resChannel?: { anchors: Conv[]; others: Conv[] };
   entropyW: LatentEntropy;
   gaussian: GaussianTables;
 }
@@ -232,13 +238,17 @@ function hyperWeights(c: Cursor, config: ModelConfig): HyperWeights {
   const analysis = layers(c, 'hyper_analysis', [[M, Nh, 3], [Nh, Nh, 5], [Nh, Nh, 5]]);
   const synthesis = layers(c, 'hyper_synthesis', [[Nh, Nh, 5, true], [Nh, Nh, 5, true], [Nh, 2 * M, 3]]);
   const resContext = layers(c, 'res_context', [[N, Nh, 3], [Nh, 2 * Mr, 3]]);
-  const resSpatial = config.kind === 'checkerboard'
+  const spatialKind = config.kind === 'checkerboard' || config.kind === 'spacechannel';
+  const resSpatial = spatialKind
     ? { spatial: conv(c, 'res_spatial.spatial', Mr, Nh, 5), params: layers(c, 'res_spatial.params', [[2 * Mr + Nh, 2 * Nh, 1], [2 * Nh, 2 * Mr, 1]]) }
     : undefined;
+  if (config.kind === 'spacechannel' && Mr % 2 !== 0) fail('BAD_WEIGHTS', `the spacechannel kind splits ẑ's channels in halves: Mr = ${Mr}`);
+  const channelNet = (name: string) => layers(c, name, [[Mr / 2 + Mr, Nh, 3], [Nh, Mr, 1]]);
+  const resChannel = config.kind === 'spacechannel' ? { anchors: channelNet('res_channel.anchors'), others: channelNet('res_channel.others') } : undefined;
   const strideW = c.size('entropy_w.stride', MAX_TABLE_STRIDE);
   return {
-    gainW, analysis, synthesis, resContext, ...(resSpatial && { resSpatial }),
-    entropyW: entropy(c, 'entropy_w', levels, Nh, strideW), gaussian: gaussian(c, config.kind === 'checkerboard'),
+    gainW, analysis, synthesis, resContext, ...(resSpatial && { resSpatial }), ...(resChannel && { resChannel }),
+    entropyW: entropy(c, 'entropy_w', levels, Nh, strideW), gaussian: gaussian(c, spatialKind),
   };
 }
 

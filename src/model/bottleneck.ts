@@ -6,16 +6,12 @@
  * Symbols are coded with the integer CDF tables of the weight file, in independent streams of
  * CHANNELS_PER_STREAM channels each so that streams can be decoded in parallel.
  */
-import { roundHalfEven, type CdfTables, type Latent, type Tensor } from '../core/types.js';
+import { roundHalfEven, type CdfTables, type Latent, type Range, type Tensor } from '../core/types.js';
 import { decodeChannels, encodeChannels } from '../entropy/symbol-coder.js';
 import { tensor } from './tensor.js';
 
 /** 32 channels a stream: 4 streams for ŷ and 2 for ẑ at the default widths, each large enough to code well. */
 export const CHANNELS_PER_STREAM = 32;
-
-export function streamCount(channels: number): number {
-  return Math.ceil(channels / CHANNELS_PER_STREAM);
-}
 
 /**
  * Which elements of each channel plane a stream or a quantisation pass covers: all, or one colour of the
@@ -51,16 +47,17 @@ export function partPositions(h: number, w: number, part: LatentPart): Uint32Arr
 export type Centers = { medians: Float32Array } | { means: Float32Array; indexes: Uint8Array; context?: Tensor };
 
 /**
- * `symbols` may view a's buffer: each element is read before its slot is written. With a `part`, only its elements
- * are quantised: the others keep a's values (as float32 bits, when `symbols` views a's buffer) for a later pass.
+ * `symbols` may view a's buffer: each element is read before its slot is written. With a `part` or `channels`, only
+ * those elements are quantised: the others keep a's values (as float32 bits, when `symbols` views a's buffer) for a
+ * later step.
  */
 export function quantize(a: Tensor, gains: Float32Array, centers: Centers,
-  symbols: Int32Array = new Int32Array(a.c * a.h * a.w), part: LatentPart = 'all'): Latent {
+  symbols: Int32Array = new Int32Array(a.c * a.h * a.w), part: LatentPart = 'all', channels: Range = { start: 0, end: a.c }): Latent {
   const planeSize = a.h * a.w;
   const means = 'means' in centers ? centers.means : undefined;
   const positions = partPositions(a.h, a.w, part);
   const count = positions ? positions.length : planeSize;
-  for (let c = 0; c < a.c; c++) {
+  for (let c = channels.start; c < channels.end; c++) {
     const g = gains[c];
     const mu = means ? 0 : (centers as { medians: Float32Array }).medians[c];
     const base = c * planeSize;
@@ -95,23 +92,22 @@ export function levelRow(values: Float32Array, level: number, channels: number):
   return values.subarray(level * channels, (level + 1) * channels);
 }
 
-/** Channels [c0, c1) of a latent that stream `index` codes. */
-function streamChannels(index: number, channels: number): { c0: number; c1: number } {
-  const c0 = index * CHANNELS_PER_STREAM;
-  return { c0, c1: Math.min(channels, c0 + CHANNELS_PER_STREAM) };
+/** Channel groups of CHANNELS_PER_STREAM (the last may be narrower) over `channels`: one stream each. */
+export function streamGroups(channels: Range): Range[] {
+  const groups: Range[] = [];
+  for (let c0 = channels.start; c0 < channels.end; c0 += CHANNELS_PER_STREAM) groups.push({ start: c0, end: Math.min(channels.end, c0 + CHANNELS_PER_STREAM) });
+  return groups;
 }
 
 /**
- * Stream `index` of a latent (its channel group only): streams are independent, so workers code them apart.
+ * The stream of a latent's channel group (and part): streams are independent, so workers code them apart.
  * Table rows are the latent's indexes when it has them (Gaussian conditional), else its channels.
  */
-export function encodeLatentStream(latent: Latent, index: number, tables: CdfTables, part: LatentPart = 'all'): Uint8Array {
-  const { c0, c1 } = streamChannels(index, latent.c);
-  return encodeChannels(latent.symbols, latent.h * latent.w, c0, c1, tables, latent.indexes, partPositions(latent.h, latent.w, part));
+export function encodeLatentStream(latent: Latent, channels: Range, tables: CdfTables, part: LatentPart = 'all'): Uint8Array {
+  return encodeChannels(latent.symbols, latent.h * latent.w, channels.start, channels.end, tables, latent.indexes, partPositions(latent.h, latent.w, part));
 }
 
-/** Decodes stream `index` of a latent into `symbols` (its channel group only); false: a value does not fit them. */
-export function decodeLatentStream(stream: Uint8Array, index: number, latent: Latent, tables: CdfTables, part: LatentPart = 'all'): boolean {
-  const { c0, c1 } = streamChannels(index, latent.c);
-  return decodeChannels(stream, latent.h * latent.w, c0, c1, tables, latent.symbols, latent.indexes, partPositions(latent.h, latent.w, part));
+/** Decodes the stream of a channel group (and part) into the latent's symbols; false: a value does not fit them. */
+export function decodeLatentStream(stream: Uint8Array, channels: Range, latent: Latent, tables: CdfTables, part: LatentPart = 'all'): boolean {
+  return decodeChannels(stream, latent.h * latent.w, channels.start, channels.end, tables, latent.symbols, latent.indexes, partPositions(latent.h, latent.w, part));
 }

@@ -13,7 +13,7 @@ import type { RgbImage } from '../io/pixels.js';
 import { paddedSize, toPaddedPlanes } from './preprocess.js';
 import { recycle, tensor } from './tensor.js';
 import { mainReconstruction } from './decoder.js';
-import { checkerboardCenters, hyperAnalysis, mainCenters, residualCenters, withCenters } from './priors.js';
+import { finishPass, hyperAnalysis, mainCenters, priorBand, residualCenters, residualSteps, startPass, withCenters, type PassLatents, type PriorPass } from './priors.js';
 import { analyzeRegion, pasteTensor, tileGrid } from './tiling.js';
 import type { Weights } from '../format/weights.js';
 
@@ -90,27 +90,38 @@ export function residualCentersOf(y: Latent, w: Weights, level: number): Centers
 }
 
 /**
- * ẑ from f_r(x − x̂_m), likewise in place. The checkerboard kind quantises the anchors first; their prior then
- * gives the others theirs (the others' slots still hold their float32 features meanwhile: it reads anchors only).
+ * ẑ from f_r(x − x̂_m), likewise in place, step by step (residualSteps): the first step's elements with `centers`,
+ * each later one once its prior pass has given its elements theirs (a pass reads only what earlier steps quantised;
+ * the other slots still hold their float32 features meanwhile). Yields each later pass for the caller to run (its
+ * bands here or on the pool), then finishes it; returns ẑ.
  */
-export function quantizeResidual(features: Tensor, centers: Centers, y: Latent, w: Weights, level: number): Latent {
-  const { z, others } = quantizeResidualAnchors(features, centers, w, level);
-  if (!others) return z;
-  checkerboardCenters(z, y, w, level);
-  return others();
-}
-
-/**
- * quantizeResidual's first step: all of ẑ, or for the checkerboard kind its anchors, with `others` to call once
- * the second prior pass (checkerboardCenters, or its bands on the pool) has given the other elements their centres.
- */
-export function quantizeResidualAnchors(features: Tensor, centers: Centers, w: Weights, level: number): { z: Latent; others?: () => Latent } {
+export function* residualQuantization(features: Tensor, centers: Centers, y: Latent, w: Weights, level: number,
+  bandRows?: number): Generator<{ pass: PriorPass; latents: PassLatents }, Latent, void> {
   const a = attention(features, w.resAttention, features);
   const gains = levelRow(w.gainZ, level, w.config.Mr);
-  if (!w.hyper?.resSpatial) return { z: quantize(a, gains, centers, inPlace(a)) };
-  const z = quantize(a, gains, centers, inPlace(a), 'anchors');
+  const [first, ...later] = residualSteps(w);
+  const z = quantize(a, gains, centers, inPlace(a), first.part, first.channels);
   withCenters(z, centers);
-  return { z, others: () => quantize(a, gains, centers, z.symbols as Int32Array, 'others') };
+  for (const step of later) {
+    const latents = { y, z };
+    const pass = startPass(step.pass!, latents, w, bandRows);
+    yield { pass, latents };
+    finishPass(pass, latents, w);
+    quantize(a, gains, centers, z.symbols as Int32Array, step.part, step.channels);
+  }
+  return z;
+}
+
+/** residualQuantization with its passes on this thread. */
+export function quantizeResidual(features: Tensor, centers: Centers, y: Latent, w: Weights, level: number): Latent {
+  const quantization = residualQuantization(features, centers, y, w, level);
+  let step = quantization.next();
+  while (!step.done) {
+    const { pass, latents } = step.value;
+    for (const rows of pass.bands) priorBand(pass, latents, w, level, rows);
+    step = quantization.next();
+  }
+  return step.value;
 }
 
 /** f_m(x) before attention and gains, tile by tile: what every level of one image shares. The hooks as below. */

@@ -8,6 +8,9 @@
  *                  μ_z = μ' ⊙ h_q,  σ_z = σ' ⊙ h_q
  *   checkerboard:  ẑ's anchors (row + column even) as above; then for the others
  *                  (μ', σ') += e_z([μ', σ', s_z(ẑ_anchors / h_q)])   (s_z: conv5 over the anchors, the others 0)
+ *   spacechannel:  each checkerboard pass in two channel halves (residualSteps): the second half's
+ *                  (μ', σ') += k([ẑ / h_q of the first half at the pass's elements, 0 elsewhere; μ', σ' of the second])
+ *                  with k_a over c_z's (μ', σ') at the anchors, k_o over the others pass's (at every element) at the others
  *
  * READ ME FIRST
  * - Encoder and decoder must get bit-identical μ and scale indexes, or the file decodes to garbage: both run
@@ -18,12 +21,15 @@
  * - σ below the first table scale (even negative: h_s's output is not bounded) uses the first table, as the
  *   trainer's lower bound does.
  * - Checkerboard: the non-anchors' prior reads the anchors' symbols and means only, so the encoder may run it
- *   while ẑ's other elements still hold their unquantised values (src/model/encoder.ts).
+ *   while ẑ's other elements still hold their unquantised values (src/model/encoder.ts); likewise each pass of the
+ *   spacechannel kind reads only what the steps before it coded.
+ * - Spacechannel: k_o reads the others pass's (μ', σ') at the anchors too, where no stream uses them: the others
+ *   pass computes s_z and e_z at every element, and keeps them (in ẑ's `context`, over c_z's output) when small.
  */
 import type { Latent, Range, Tensor } from '../core/types.js';
 import { relu } from '../../kernels/index.js';
 import { shareable } from '../core/shared-memory.js';
-import { dequantize, levelRow, type Centers } from './bottleneck.js';
+import { dequantize, levelRow, type Centers, type LatentPart } from './bottleneck.js';
 import { checkerboardConvLayer, convLayer, gdnLayer, recycle, tensor, transposedConvLayer } from './tensor.js';
 import { clip, cropLatent, cropTensor, pasteTensor, tconvInput } from './tiling.js';
 import type { Conv, HyperWeights, Weights } from '../format/weights.js';
@@ -64,6 +70,9 @@ export function scaleIndex(sigma: number, scales: Float32Array): number {
   return lo;
 }
 
+/** The parity of row + column of a checkerboard colour's elements. */
+const PARITY = { anchors: 0, others: 1 } as const;
+
 /** Whole-latent means and indexes, in memory workers can share. */
 function allocateCenters(n: number): { means: Float32Array; indexes: Uint8Array } {
   return { means: shareable((b) => new Float32Array(b), n * Float32Array.BYTES_PER_ELEMENT), indexes: shareable((b) => new Uint8Array(b), n) };
@@ -72,10 +81,10 @@ function allocateCenters(n: number): { means: Float32Array; indexes: Uint8Array 
 /**
  * Rows [row0, row0 + rows) of a latent's centres (h × w a channel) from a network output [μ' (C), σ' (C), …]
  * whose row `from` is latent row `row0`: μ ⊙ gains, and the table rows of σ ⊙ gains. Gains, means and σ are
- * float32, like the trainer's. `others`: the checkerboard's non-anchor elements only.
+ * float32, like the trainer's. `part`: all elements, or one colour of the checkerboard only.
  */
 function writeGaussianCenters(out: { means: Float32Array; indexes: Uint8Array }, h: number, w: number, row0: number, rows: number,
-  params: Tensor, from: number, gains: Float32Array, scales: Float32Array, part: 'all' | 'others' = 'all'): void {
+  params: Tensor, from: number, gains: Float32Array, scales: Float32Array, part: LatentPart = 'all'): void {
   const channels = gains.length;
   for (let c = 0; c < channels; c++) {
     const g = gains[c];
@@ -83,7 +92,7 @@ function writeGaussianCenters(out: { means: Float32Array; indexes: Uint8Array },
       const mean = (c * params.h + from + row) * params.w;
       const sigma = ((channels + c) * params.h + from + row) * params.w;
       const at = (c * h + row0 + row) * w;
-      const [first, step] = part === 'all' ? [0, 1] : [(row0 + row + 1) & 1, 2];
+      const [first, step] = part === 'all' ? [0, 1] : [(row0 + row + PARITY[part]) & 1, 2];
       for (let col = first; col < w; col += step) {
         out.means[at + col] = Math.fround(params.data[mean + col] * g);
         out.indexes[at + col] = scaleIndex(Math.fround(params.data[sigma + col] * g), scales);
@@ -148,6 +157,8 @@ export function priorBandRows(w: Weights, width: number): number {
 const CONTEXT_HALO = 2;
 /** Rows of halo s_z needs: one 5×5 convolution (e_z is 1×1). */
 const SPATIAL_HALO = 2;
+/** Rows of halo k_a and k_o need: one 3×3 convolution (then 1×1). */
+const CHANNEL_HALO = 1;
 
 /**
  * c_z's output [μ' (Mr), σ' (Mr)] (un-gained) for rows `rows` of ẑ's grid (all its columns): f₈, g_m's first layer
@@ -193,9 +204,12 @@ function contextBand(y: Latent, w: Weights, level: number, rows: Range, keepF8?:
  *   'residual':  ẑ's first pass: c_z over f₈ → ẑ's centres (for the checkerboard kind: the anchors' final ones,
  *                the others' first guess); builds f₈ (ŷ's `head`) when small.
  *   'others':    the checkerboard's second pass: the non-anchor elements' centres from the decoded anchors.
+ *   'anchorChannels', 'otherChannels': the spacechannel kind's second channel half at the anchors (after 'residual'),
+ *                at the others (after 'others'), from the first half decoded there.
  */
+export type PassKind = 'residual' | 'anchorChannels' | 'others' | 'otherChannels';
 export interface PriorPass {
-  kind: 'residual' | 'others';
+  kind: PassKind;
   /** bands of rows of ẑ's grid */
   bands: Range[];
   /** 'residual': ẑ's centres, filled band by band (and c_z's output kept for the second pass when small) */
@@ -215,6 +229,42 @@ function bandsOf(h: number, bandRows: number): Range[] {
   const bands: Range[] = [];
   for (let row0 = 0; row0 < h; row0 += bandRows) bands.push({ start: row0, end: Math.min(h, row0 + bandRows) });
   return bands;
+}
+
+/**
+ * ẑ's coding steps, in the order both sides take them: the elements and channels a step codes (its streams), once
+ * its prior pass has given them their centres (the first pass needs ŷ only: the encoder runs it before f_r).
+ */
+export interface ResidualStep {
+  /** none: the factorized kind's medians */
+  pass?: PassKind;
+  part: LatentPart;
+  channels: Range;
+}
+
+export function residualSteps(w: Weights): ResidualStep[] {
+  const { Mr } = w.config;
+  const all = { start: 0, end: Mr };
+  if (!w.hyper) return [{ part: 'all', channels: all }];
+  if (!w.hyper.resSpatial) return [{ pass: 'residual', part: 'all', channels: all }];
+  if (!w.hyper.resChannel) return [{ pass: 'residual', part: 'anchors', channels: all }, { pass: 'others', part: 'others', channels: all }];
+  const first = { start: 0, end: Mr / 2 };
+  const second = { start: Mr / 2, end: Mr };
+  return [
+    { pass: 'residual', part: 'anchors', channels: first },
+    { pass: 'anchorChannels', part: 'anchors', channels: second },
+    { pass: 'others', part: 'others', channels: first },
+    { pass: 'otherChannels', part: 'others', channels: second },
+  ];
+}
+
+/** Sets up a pass of ẑ's prior (the first from ŷ; the others over ẑ, whose earlier steps are decoded or quantised). */
+export function startPass(kind: PassKind, latents: PassLatents, w: Weights, bandRows?: number): PriorPass {
+  if (kind === 'residual') return residualPass(latents.y, w, bandRows);
+  const z = latents.z!;
+  if (kind === 'others') return othersPass(z, w, bandRows);
+  if (!hyperOf(w).resChannel || !z.means || !z.indexes) throw new Error(`priors.ts: the ${kind} pass needs the spacechannel kind's earlier passes`);
+  return { kind, bands: bandsOf(z.h, bandRows ?? priorBandRows(w, z.w)) };
 }
 
 /**
@@ -241,18 +291,19 @@ export function othersPass(z: Latent, w: Weights, bandRows = priorBandRows(w, z.
 /** Rows `rows` of ẑ's grid of a pass (any thread: the arrays it writes are shared). */
 export function priorBand(pass: PriorPass, latents: PassLatents, w: Weights, level: number, rows: Range): void {
   if (pass.kind === 'residual') residualBand(pass, latents.y, w, level, rows);
-  else othersBand(latents.z!, latents.y, w, level, rows);
+  else if (pass.kind === 'others') othersBand(latents.z!, latents.y, w, level, rows);
+  else channelBand(pass.kind, latents.z!, latents.y, w, level, rows);
 }
 
 /**
- * Ends a pass on the calling thread: ŷ gets the first pass's head and ẑ (when there is one) its centres; the second
- * pass drops c_z's kept output.
+ * Ends a pass on the calling thread: ŷ gets the first pass's head and ẑ (when there is one) its centres; the last
+ * pass drops ẑ's kept context.
  */
-export function finishPass(pass: PriorPass, latents: PassLatents): void {
+export function finishPass(pass: PriorPass, latents: PassLatents, w: Weights): void {
   if (pass.kind === 'residual') {
     if (latents.z) withCenters(latents.z, pass.centers!);
     if (pass.head) latents.y.head = pass.head;
-  } else {
+  } else if (pass.kind === 'otherChannels' || (pass.kind === 'others' && !hyperOf(w).resChannel)) {
     delete latents.z!.context;
   }
 }
@@ -260,7 +311,7 @@ export function finishPass(pass: PriorPass, latents: PassLatents): void {
 /** A pass's bands in turn, on this thread, then finished. */
 function runPass(pass: PriorPass, latents: PassLatents, w: Weights, level: number): void {
   for (const rows of pass.bands) priorBand(pass, latents, w, level, rows);
-  finishPass(pass, latents);
+  finishPass(pass, latents, w);
 }
 
 /**
@@ -285,13 +336,17 @@ function residualBand(pass: PriorPass, y: Latent, w: Weights, level: number, row
   recycle(params);
 }
 
+/** c_z's output [μ', σ'] over rows `rows` of ẑ's grid: ẑ's kept context when there is one, else computed. */
+function contextRows(z: Latent, y: Latent, w: Weights, level: number, rows: Range): Tensor {
+  return z.context ? cropTensor(z.context, rows, { start: 0, end: z.w }) : contextBand(y, w, level, rows);
+}
+
 /**
- * Checkerboard kind, second pass, band `rows`: the non-anchor elements' means and scale indexes of ẑ, from its
- * decoded (or quantised) anchors and c_z's output: kept by the first pass (`z.context`) when small, else computed
- * again (keeping it for a large image would cost 8 bytes a pixel).
+ * The checkerboard's (μ', σ') over rows `rows` of ẑ's grid, from its decoded (or quantised) anchors and c_z's output:
+ * e_z's Δ added at the non-anchor elements, and for the spacechannel kind at every element (k_o reads them all).
  */
-function othersBand(z: Latent, y: Latent, w: Weights, level: number, rows: Range): void {
-  const { resSpatial, gaussian } = hyperOf(w);
+function spatialParams(z: Latent, y: Latent, w: Weights, level: number, rows: Range): Tensor {
+  const { resSpatial, resChannel } = hyperOf(w);
   const { c, h, w: wd } = z;
   const gains = levelRow(w.gainZ, level, c);
   const inRows = clip({ start: rows.start - SPATIAL_HALO, end: rows.end + SPATIAL_HALO }, h);
@@ -305,37 +360,101 @@ function othersBand(z: Latent, y: Latent, w: Weights, level: number, rows: Range
       for (let col = row & 1; col < wd; col += 2) anchors.data[to + col] = Math.fround(z.symbols[at + col] + z.means![at + col]) / g;
     }
   }
-  // s_z at the other elements only, from the anchors' taps (the rest of its input is 0): row inRows.start's parity
-  // is the anchors' in this band's coordinates
-  const spatial = checkerboardConvLayer(anchors, resSpatial!.spatial, (inRows.start & 1) as 0 | 1);
+  // s_z from the anchors' taps (the rest of its input is 0) at the other elements (and at the anchors): row
+  // inRows.start's parity is the anchors' in this band's coordinates
+  const anchorParity = (inRows.start & 1) as 0 | 1;
+  const spatial = checkerboardConvLayer(anchors, resSpatial!.spatial, anchorParity, (1 - anchorParity) as 0 | 1);
+  if (resChannel) checkerboardConvLayer(anchors, resSpatial!.spatial, anchorParity, anchorParity, spatial);
   recycle(anchors);
   const from = rows.start - inRows.start;
-  const base = z.context ? cropTensor(z.context, rows, { start: 0, end: wd }) : contextBand(y, w, level, rows);
-  // e_z (1×1 convolutions: each element from its own channels) at the other elements only, gathered into one row
+  const base = contextRows(z, y, w, level, rows);
+  // e_z (1×1 convolutions: each element from its own channels) at those elements only, gathered into one row
   const plane = base.h * wd;
-  const others: number[] = [];
-  for (let r = 0; r < base.h; r++) for (let col = (rows.start + r + 1) & 1; col < wd; col += 2) others.push(r * wd + col);
-  const n = others.length;
+  const elements: number[] = [];
+  for (let r = 0; r < base.h; r++) for (let col = resChannel ? 0 : (rows.start + r + 1) & 1; col < wd; col += resChannel ? 1 : 2) elements.push(r * wd + col);
+  const n = elements.length;
   const input = tensor(2 * c + spatial.c, 1, n);
-  for (let ch = 0; ch < 2 * c; ch++) for (let i = 0; i < n; i++) input.data[ch * n + i] = base.data[ch * plane + others[i]];
+  for (let ch = 0; ch < 2 * c; ch++) for (let i = 0; i < n; i++) input.data[ch * n + i] = base.data[ch * plane + elements[i]];
   for (let ch = 0; ch < spatial.c; ch++) {
     const at = (ch * spatial.h + from) * wd;
-    for (let i = 0; i < n; i++) input.data[(2 * c + ch) * n + i] = spatial.data[at + others[i]];
+    for (let i = 0; i < n; i++) input.data[(2 * c + ch) * n + i] = spatial.data[at + elements[i]];
   }
   recycle(spatial);
   const delta = network(input, resSpatial!.params, (t, layer) => convLayer(t, layer, 1));
   recycle(input);
   for (let ch = 0; ch < 2 * c; ch++) {
-    for (let i = 0; i < n; i++) base.data[ch * plane + others[i]] = Math.fround(base.data[ch * plane + others[i]] + delta.data[ch * n + i]);
+    for (let i = 0; i < n; i++) base.data[ch * plane + elements[i]] = Math.fround(base.data[ch * plane + elements[i]] + delta.data[ch * n + i]);
   }
   recycle(delta);
-  writeGaussianCenters({ means: z.means!, indexes: z.indexes! }, h, wd, rows.start, rows.end - rows.start, base, 0, gains, gaussian.scales, 'others');
-  recycle(base);
+  return base;
 }
 
-/** Checkerboard kind, second pass, on this thread (othersPass's bands): for the encoder and the tests. */
-export function checkerboardCenters(z: Latent, y: Latent, w: Weights, level: number, bandRows = priorBandRows(w, z.w)): void {
-  runPass(othersPass(z, w, bandRows), { y, z }, w, level);
+/**
+ * Checkerboard kind, second pass, band `rows`: the non-anchor elements' means and scale indexes of ẑ (spatialParams;
+ * c_z's output kept by the first pass, `z.context`, when small, else computed again: keeping it for a large image
+ * would cost 8 bytes a pixel). The spacechannel kind keeps the band's (μ', σ') there for k_o, over c_z's.
+ */
+function othersBand(z: Latent, y: Latent, w: Weights, level: number, rows: Range): void {
+  const params = spatialParams(z, y, w, level, rows);
+  writeGaussianCenters({ means: z.means!, indexes: z.indexes! }, z.h, z.w, rows.start, rows.end - rows.start, params, 0,
+    levelRow(w.gainZ, level, z.c), hyperOf(w).gaussian.scales, 'others');
+  if (hyperOf(w).resChannel && z.context) pasteTensor(z.context.data, z.h, z.w, params, { rows, cols: { start: 0, end: z.w } });
+  recycle(params);
+}
+
+/**
+ * Spacechannel kind, band `rows` of the pass over ẑ's second channel half at the anchors ('anchorChannels': k_a over
+ * c_z's μ', σ') or at the others ('otherChannels': k_o over spatialParams'): (μ', σ') += k([ẑ / h_q of the first half
+ * at those elements, 0 elsewhere; μ', σ' of the second half]), k's two convolutions at those elements only.
+ */
+function channelBand(kind: 'anchorChannels' | 'otherChannels', z: Latent, y: Latent, w: Weights, level: number, rows: Range): void {
+  const { resChannel, gaussian } = hyperOf(w);
+  const { c, h, w: wd } = z;
+  const half = c / 2;
+  const part = kind === 'anchorChannels' ? 'anchors' : 'others';
+  const gains = levelRow(w.gainZ, level, c);
+  const inRows = clip({ start: rows.start - CHANNEL_HALO, end: rows.end + CHANNEL_HALO }, h);
+  // 'otherChannels': ẑ's context holds spatialParams' output by now (othersBand), when it is kept
+  const params = kind === 'anchorChannels' || z.context ? contextRows(z, y, w, level, inRows) : spatialParams(z, y, w, level, inRows);
+  const plane = params.h * wd;
+  const input = tensor(half + c, params.h, wd);
+  for (let ch = 0; ch < half; ch++) {
+    const g = gains[ch];
+    for (let row = inRows.start; row < inRows.end; row++) {
+      const at = (ch * h + row) * wd;
+      const to = (ch * params.h + row - inRows.start) * wd;
+      for (let col = (row + PARITY[part]) & 1; col < wd; col += 2) input.data[to + col] = Math.fround(z.symbols[at + col] + z.means![at + col]) / g;
+    }
+  }
+  input.data.set(params.data.subarray(half * plane, c * plane), half * plane); // μ' of the second half
+  input.data.set(params.data.subarray((c + half) * plane, 2 * c * plane), c * plane); // σ' of the second half
+  // the pass's elements have parity (PARITY[part] + inRows.start) & 1 in the band's coordinates
+  const parity = ((PARITY[part] + inRows.start) & 1) as 0 | 1;
+  const [conv3, conv1] = resChannel![part];
+  const hidden = checkerboardConvLayer(input, conv3, 'dense', parity);
+  recycle(input);
+  relu(hidden.data, hidden.data, hidden.data.length);
+  const second = checkerboardConvLayer(hidden, conv1, 'dense', parity);
+  recycle(hidden);
+  // (μ', σ') of the second half = theirs + Δ, in float32 (the other parity's elements hold garbage: never read)
+  for (let i = 0; i < half * plane; i++) {
+    second.data[i] = Math.fround(params.data[half * plane + i] + second.data[i]);
+    second.data[half * plane + i] = Math.fround(params.data[(c + half) * plane + i] + second.data[half * plane + i]);
+  }
+  recycle(params);
+  const from = rows.start - inRows.start;
+  const offset = half * h * wd;
+  writeGaussianCenters({ means: z.means!.subarray(offset), indexes: z.indexes!.subarray(offset) }, h, wd, rows.start, rows.end - rows.start,
+    second, from, gains.subarray(half), gaussian.scales, part);
+  recycle(second);
+}
+
+/**
+ * ẑ's passes after the first (residualSteps), in turn on this thread, for a ẑ that holds all its symbols and the first
+ * pass's centres: the centres a decoder gets (each pass reads only what the steps before it decoded). For the tests.
+ */
+export function laterPassCenters(z: Latent, y: Latent, w: Weights, level: number, bandRows?: number): void {
+  for (const step of residualSteps(w).slice(1)) runPass(startPass(step.pass!, { y, z }, w, bandRows), { y, z }, w, level);
 }
 
 /** The latent with its centres attached (the decoder's way: symbols first, then what they need). */

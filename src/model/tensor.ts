@@ -104,14 +104,15 @@ export function convLayer(x: Tensor, layer: Conv, stride: number, origin?: { y: 
 }
 
 /**
- * A stride-1 "same" conv2d of x that is zero where (row + column) % 2 ≠ anchors, at the other elements only (the
- * anchors' are left 0): conv2d's values there, from the anchors' taps alone (kernels/conv2d-checkerboard.ts).
+ * A stride-1 "same" conv2d of x (zero where (row + column) % 2 ≠ anchors, unless 'dense') at the elements of parity
+ * `outputs` only, written into `out` (a new tensor by default; the other elements are left as they are): conv2d's
+ * values there, from the taps that can meet a non-zero input alone (kernels/conv2d-checkerboard.ts).
  */
-export function checkerboardConvLayer(x: Tensor, layer: Conv, anchors: 0 | 1): Tensor {
+export function checkerboardConvLayer(x: Tensor, layer: Conv, anchors: 0 | 1 | 'dense', outputs: 0 | 1,
+  out: Tensor = tensor(layer.outC, x.h, x.w)): Tensor {
   checkChannels('checkerboardConvLayer', x, layer.inC);
-  const out = tensor(layer.outC, x.h, x.w);
   const d = { inC: x.c, inH: x.h, inW: x.w, outC: layer.outC, outH: x.h, outW: x.w, k: layer.k, stride: 1, pad: layer.k >> 1 };
-  conv2dCheckerboard(out.data, x.data, packedConv(layer, d), layer.bias, d, anchors);
+  conv2dCheckerboard(out.data, x.data, packedConv(layer, d), layer.bias, d, anchors, outputs);
   return out;
 }
 

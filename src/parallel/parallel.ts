@@ -5,7 +5,7 @@
  *
  *   encode: tiles of f_m → features ─ main thread: attention, (h_a, h_s,) quantise → ŷ (and ŵ) symbols
  *           (bands of ẑ's prior →) tiles of f_r(x − g_m(ŷ)) → features ─ main thread: attention, quantise →
- *           ẑ symbols (checkerboard: the anchors', bands of the others' prior, the others')
+ *           ẑ symbols step by step (checkerboard: the anchors', bands of the others' prior, the others')
  *           streams (one per channel group) → writeContainer
  *   decode: checks as decodeSync → decodeStages (codec.ts: each stage's prepare here, its prior pass's bands
  *           and its streams in the workers) → symbols → tiles of x̂ → output pixels
@@ -33,12 +33,12 @@ import {
 import type { Container } from '../format/container.js';
 import type { Weights } from '../format/weights.js';
 import type { RgbImage } from '../io/pixels.js';
-import { encodeTile, encodeTileCount, latentTiles, paddedSizeOf, quantizeMain, quantizeResidualAnchors, residualCentersOf } from '../model/encoder.js';
+import { encodeTile, encodeTileCount, latentTiles, paddedSizeOf, quantizeMain, residualCentersOf, residualQuantization } from '../model/encoder.js';
 import { paddedSize } from '../model/preprocess.js';
 import { tileGrid } from '../model/tiling.js';
 import type { WorkerPool } from './pool.js';
 import type { DecodeStreamTask, DecodeTileTask, EncodeStreamTask, MainAnalysisTask, PriorBandTask, ResidualAnalysisTask } from './worker.js';
-import { finishPass, MIN_BAND_ROWS, othersPass, priorBandRows, residualPass, type PassLatents, type PriorPass } from '../model/priors.js';
+import { finishPass, MIN_BAND_ROWS, priorBandRows, residualPass, type PassLatents, type PriorPass } from '../model/priors.js';
 import type { Centers } from '../model/bottleneck.js';
 
 export interface ParallelEncodeOptions extends EncodeOptions {
@@ -91,19 +91,14 @@ async function residualCentersPooled(y: Latent, w: Weights, level: number, weigh
   const at = atLevel(w, level);
   if (!w.hyper) return residualCentersOf(y, at.w, at.level);
   const pass = residualPass(y, at.w, poolBandRows(y.w * TOTAL_STRIDE, y.h * TOTAL_STRIDE, w, pool));
-  await priorPass(pass, { y }, level, weightBytes, pool, budget);
+  await priorBands(pass, { y }, level, weightBytes, pool, budget);
+  finishPass(pass, { y }, at.w);
   return pass.centers!;
 }
 
 /** A prior pass's bands, one a task. `level`: the position. */
 async function priorBands(pass: PriorPass, latents: PassLatents, level: number, weightBytes: Uint8Array, pool: WorkerPool, budget: Budget): Promise<void> {
   await pool.runAll(pass.bands.map((rows): PriorBandTask => ({ kind: 'priorBand', pass, latents, level, rows })), weightBytes, budget);
-}
-
-/** A prior pass's bands on the pool, then the pass finished here. */
-async function priorPass(pass: PriorPass, latents: PassLatents, level: number, weightBytes: Uint8Array, pool: WorkerPool, budget: Budget): Promise<void> {
-  await priorBands(pass, latents, level, weightBytes, pool, budget);
-  finishPass(pass, latents);
 }
 
 /** f_m(x), tile by tile in the workers. Attention and the level's gains come after it, so every level shares it. */
@@ -126,10 +121,13 @@ async function residualLatent(image: RgbImage, y: Latent, w: Weights, weightByte
   // tasks carry the level position: a worker finds the same model with atLevel
   await opts.pool.runAll(latentTiles(size, RESIDUAL_STRIDE, tile).map((region): ResidualAnalysisTask =>
     ({ kind: 'residualAnalysis', image, y, level: opts.level, region, features })), weightBytes, opts, afterTile);
-  const { z, others } = quantizeResidualAnchors(features, centers, at.w, at.level);
-  if (!others) return z;
-  await priorPass(othersPass(z, at.w, poolBandRows(image.width, image.height, w, opts.pool)), { y, z }, opts.level, weightBytes, opts.pool, opts);
-  return others();
+  const quantization = residualQuantization(features, centers, y, at.w, at.level, poolBandRows(image.width, image.height, w, opts.pool));
+  let step = quantization.next();
+  while (!step.done) {
+    await priorBands(step.value.pass, step.value.latents, opts.level, weightBytes, opts.pool, opts);
+    step = quantization.next();
+  }
+  return step.value;
 }
 
 /** The rest of an encode once f_m(x) is there: attention and quantisation here (in place: ŷ takes over the features' buffer), ẑ, streams. */
