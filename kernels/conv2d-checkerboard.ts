@@ -9,7 +9,8 @@
  * - Output (oy, ox) reads input (oy + ky − pad, ox + kx − pad), whose parity is that of oy + ox + ky + kx: from a
  *   sparse input only the taps with ky + kx ≡ anchors − outputs (mod 2) can meet a non-zero value. Other parity
  *   (the checkerboard's s_z), 5×5: 12 of the 25 taps (ky even: kx 1, 3; ky odd: kx 0, 2, 4); same parity: the other
- *   13; the rest multiply zeros and are skipped. 'dense' reads every tap.
+ *   13; the rest multiply zeros and are skipped. 'dense' reads every tap: conv2d's own engine (correlatePacked)
+ *   row by row at a column stride of 2, which sums in conv2d's order by construction.
  * - Determinism: each computed element is summed as conv2d sums it (one double, the bias first, then ic, ky, kx
  *   ascending, taps outside the image skipped), minus the products of zeros: adding a zero product to the sum
  *   leaves it unchanged (at most the sign of a zero sum differs, which no comparison or later sum sees), so the
@@ -19,7 +20,7 @@
  */
 import { fail } from '../src/core/errors.js';
 import { checkLength } from './check.js';
-import { OC_LANES, packedWeightsLength, type Conv2dDims } from './conv2d.js';
+import { correlatePacked, OC_LANES, packedWeightsLength, type Conv2dDims } from './conv2d.js';
 
 /** Output channels × output pixels of the blocked micro-kernel: 16 accumulators stay in registers. */
 const LANES = 4;
@@ -41,10 +42,19 @@ export function conv2dCheckerboard(out: Float32Array, x: Float32Array, pw: Float
   checkLength('conv2dCheckerboard', 'pw', pw, packedWeightsLength(outC, inC, k, k));
   const pad = k >> 1;
   const plane = h * w;
+  if (anchors === 'dense') {
+    // every tap: row by row, conv2d's engine at a column stride of 2 from the row's first element of the parity
+    // (its row stride is then unused: one output row a call, the row's offset in the padding)
+    for (let oy = 0; oy < h; oy++) {
+      const first = (oy + outputs) & 1;
+      const cols = (w - first + 1) >> 1;
+      if (cols > 0) correlatePacked(out, oy * w + first, plane, 0, 2, outC, 1, cols, x, inC, h, w, pw, 0, b, k, k, 2, pad - oy, pad - first);
+    }
+    return;
+  }
   const kk = k * k;
-  // a row's taps: kx = (ky + tapParity) & tapMask, then every tapStep-th (dense: every one from 0)
-  const tapMask = anchors === 'dense' ? 0 : 1;
-  const tapParity = anchors === 'dense' ? 0 : anchors ^ outputs;
+  // a row's taps: kx = (ky + tapParity) & 1, then every other one
+  const tapParity = anchors ^ outputs;
   for (let oc0 = 0; oc0 < outC; oc0 += OC_LANES) {
     const wBlock = oc0 * inC * kk;
     for (let lane0 = 0; lane0 < Math.min(OC_LANES, outC - oc0); lane0 += LANES) {
@@ -59,10 +69,10 @@ export function conv2dCheckerboard(out: Float32Array, x: Float32Array, pw: Float
         for (let ox = first; ox < w; ) {
           const start = Math.min(ox, lastStart - ((lastStart - ox) & 1));
           if (ox >= pad && ox <= w - 1 - pad && start >= pad) {
-            block(out, oc0 + lane0, lanes, oy, start, x, inC, plane, w, pw, wBlock + lane0, b, k, pad, kyStart, kyEnd, tapParity, tapMask);
+            block(out, oc0 + lane0, lanes, oy, start, x, inC, plane, w, pw, wBlock + lane0, b, k, pad, kyStart, kyEnd, tapParity);
             ox = start + 2 * PIXELS;
           } else {
-            pixel(out, oc0 + lane0, lanes, oy, ox, x, inC, plane, w, pw, wBlock + lane0, b, k, pad, kyStart, kyEnd, tapParity, tapMask);
+            pixel(out, oc0 + lane0, lanes, oy, ox, x, inC, plane, w, pw, wBlock + lane0, b, k, pad, kyStart, kyEnd, tapParity);
             ox += 2;
           }
         }
@@ -74,14 +84,13 @@ export function conv2dCheckerboard(out: Float32Array, x: Float32Array, pw: Float
 /** One output pixel, `lanes` channels from oc: every tap that can meet a non-zero input inside the image, in conv2d's order. */
 function pixel(out: Float32Array, oc: number, lanes: number, oy: number, ox: number, x: Float32Array, inC: number, plane: number,
   w: number, pw: Float64Array, wIndex: number, b: Float32Array, k: number, pad: number, kyStart: number, kyEnd: number,
-  tapParity: number, tapMask: number): void {
-  const tapStep = 1 + tapMask;
+  tapParity: number): void {
   for (let lane = 0; lane < lanes; lane++) {
     let acc = b[oc + lane];
     for (let ic = 0; ic < inC; ic++) {
       for (let ky = kyStart; ky < kyEnd; ky++) {
         const row = ic * plane + (oy + ky - pad) * w;
-        for (let kx = (ky + tapParity) & tapMask; kx < k; kx += tapStep) {
+        for (let kx = (ky + tapParity) & 1; kx < k; kx += 2) {
           const ix = ox + kx - pad;
           if (ix < 0 || ix >= w) continue;
           acc += x[row + ix] * pw[wIndex + ((ic * k + ky) * k + kx) * OC_LANES + lane];
@@ -95,8 +104,7 @@ function pixel(out: Float32Array, oc: number, lanes: number, oy: number, ox: num
 /** PIXELS output pixels ox, ox + 2, … (all their columns inside the row) × up to LANES channels from oc. */
 function block(out: Float32Array, oc: number, lanes: number, oy: number, ox: number, x: Float32Array, inC: number, plane: number,
   w: number, pw: Float64Array, wIndex: number, b: Float32Array, k: number, pad: number, kyStart: number, kyEnd: number,
-  tapParity: number, tapMask: number): void {
-  const tapStep = 1 + tapMask;
+  tapParity: number): void {
   const last = oc + lanes - 1;
   let a00 = b[oc], a01 = a00, a02 = a00, a03 = a00;
   let a10 = b[Math.min(oc + 1, last)], a11 = a10, a12 = a10, a13 = a10;
@@ -107,7 +115,7 @@ function block(out: Float32Array, oc: number, lanes: number, oy: number, ox: num
     for (let ky = kyStart; ky < kyEnd; ky++) {
       const row = ic * plane + (oy + ky - pad) * w + ox - pad;
       const wRow = wIndex + (ic * k + ky) * wTap;
-      for (let kx = (ky + tapParity) & tapMask; kx < k; kx += tapStep) {
+      for (let kx = (ky + tapParity) & 1; kx < k; kx += 2) {
         const xi = row + kx, wi = wRow + kx * OC_LANES;
         const x0 = x[xi], x1 = x[xi + 2], x2 = x[xi + 4], x3 = x[xi + 6];
         let g = pw[wi];

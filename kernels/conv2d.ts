@@ -119,7 +119,7 @@ export function conv2d(out: Float32Array, x: Float32Array, pw: Float64Array, b: 
  * whose taps all lie inside the image go through a blocked kernel (the last run is shifted left to end at the
  * interior's end: pixels computed twice get the same bits), the other columns one at a time with
  * clipped kernel columns. Every element still sums bias, ic, row, column ascending over its valid taps.
- * Exported only for transposed-conv2d.ts.
+ * Exported only for transposed-conv2d.ts and conv2d-checkerboard.ts.
  */
 export function correlatePacked(
   out: Float32Array,

@@ -49,8 +49,9 @@ export interface Latent {
    */
   head?: Tensor;
   /**
-   * ẑ of the checkerboard kind between its two passes, when small: c_z's output (μ', σ' un-gained, 2·C channels)
-   * over the whole latent, which the second pass would otherwise compute again (src/model/priors.ts).
+   * ẑ of the checkerboard and spacechannel kinds between their passes, when small: c_z's output (μ', σ' un-gained,
+   * 2·C channels) over the whole latent, which the later passes would otherwise compute again; the spacechannel
+   * kind's others pass overwrites it, band by band, with its own (μ', σ') for k_o (src/model/priors.ts).
    */
   context?: Tensor;
 }

@@ -262,8 +262,8 @@ export function residualSteps(w: Weights): ResidualStep[] {
 export function startPass(kind: PassKind, latents: PassLatents, w: Weights, bandRows?: number): PriorPass {
   if (kind === 'residual') return residualPass(latents.y, w, bandRows);
   const z = latents.z!;
-  if (kind === 'others') return othersPass(z, w, bandRows);
-  if (!hyperOf(w).resChannel || !z.means || !z.indexes) throw new Error(`priors.ts: the ${kind} pass needs the spacechannel kind's earlier passes`);
+  const context = kind === 'others' ? hyperOf(w).resSpatial : hyperOf(w).resChannel;
+  if (!context || !z.means || !z.indexes) throw new Error(`priors.ts: the ${kind} pass needs its kind's context and the passes before it`);
   return { kind, bands: bandsOf(z.h, bandRows ?? priorBandRows(w, z.w)) };
 }
 
@@ -280,12 +280,6 @@ export function residualPass(y: Latent, w: Weights, bandRows = priorBandRows(w, 
   if (keepContext && hyperOf(w).resSpatial && 2 * Mr * h * wd * Float32Array.BYTES_PER_ELEMENT <= MAX_HEAD_BYTES) centers.context = shared(2 * Mr);
   delete y.head;
   return { kind: 'residual', bands: bandsOf(h, bandRows), centers, ...(N * h * wd * Float32Array.BYTES_PER_ELEMENT <= MAX_HEAD_BYTES && { head: shared(N) }) };
-}
-
-/** Sets up the checkerboard kind's second pass over ẑ, whose anchors are decoded (or quantised) and whose centres the first pass gave. */
-export function othersPass(z: Latent, w: Weights, bandRows = priorBandRows(w, z.w)): PriorPass {
-  if (!hyperOf(w).resSpatial || !z.means || !z.indexes) throw new Error('priors.ts: the second pass needs the checkerboard kind\'s first pass');
-  return { kind: 'others', bands: bandsOf(z.h, bandRows) };
 }
 
 /** Rows `rows` of ẑ's grid of a pass (any thread: the arrays it writes are shared). */
