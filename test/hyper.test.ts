@@ -127,7 +127,9 @@ const DAMAGE_POINTS = [64, 1000, 0.5, 0.9, -1];
 
 test('a flipped bit anywhere in the payload, or a NaN written into a tensor, is BAD_WEIGHTS', () => {
   const checkerboardBytes = new Uint8Array(readFileSync(repoPath('weights/test-tiny-checkerboard.bin')));
-  for (const [name, bytes] of [['hyper', hyperBytes], ['factorized', factorizedBytes], ['checkerboard', checkerboardBytes]] as const) {
+  const spacechannelBytes = new Uint8Array(readFileSync(repoPath('weights/test-tiny-spacechannel.bin')));
+  for (const [name, bytes] of [['hyper', hyperBytes], ['factorized', factorizedBytes], ['checkerboard', checkerboardBytes],
+    ['spacechannel', spacechannelBytes]] as const) {
     for (const point of DAMAGE_POINTS) {
       const at = point < 0 ? bytes.length + point : point < 1 ? Math.floor(bytes.length * point) : point;
       for (const bit of [0, 6]) {

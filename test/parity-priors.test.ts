@@ -1,5 +1,5 @@
 /**
- * Engine ↔ PyTorch parity of the hyper and checkerboard kinds, on fixtures train/export.py writes next to their
+ * Engine ↔ PyTorch parity of the hyper, checkerboard and spacechannel kinds, on fixtures train/export.py writes next to their
  * weights (test/fixtures/<kind>/; the weight file is the one of weights/ whose ID the fixtures name). The transforms
  * are the factorized kind's and parity.test.ts checks them layer by layer; this file checks what the kinds add.
  * Tolerances: the priors' means within 1e-4·(1 + max|ref|); symbols of ŵ, ŷ, ẑ equal except at rounding ties
