@@ -330,6 +330,22 @@ function residualBand(pass: PriorPass, y: Latent, w: Weights, level: number, row
   recycle(params);
 }
 
+/**
+ * ẑ / h_q of its first `channels` channels at one colour's elements of rows `rows`, into `out` (rows from 0; its other
+ * elements are left 0): the trainer's (round(z − μ) + μ) / h_q · mask, in float32.
+ */
+function writeDecoded(out: Tensor, z: Latent, gains: Float32Array, rows: Range, part: 'anchors' | 'others', channels: number): void {
+  const { h, w: wd } = z;
+  for (let ch = 0; ch < channels; ch++) {
+    const g = gains[ch];
+    for (let row = rows.start; row < rows.end; row++) {
+      const at = (ch * h + row) * wd;
+      const to = (ch * out.h + row - rows.start) * wd;
+      for (let col = (row + PARITY[part]) & 1; col < wd; col += 2) out.data[to + col] = Math.fround(z.symbols[at + col] + z.means![at + col]) / g;
+    }
+  }
+}
+
 /** c_z's output [μ', σ'] over rows `rows` of ẑ's grid: ẑ's kept context when there is one, else computed. */
 function contextRows(z: Latent, y: Latent, w: Weights, level: number, rows: Range): Tensor {
   return z.context ? cropTensor(z.context, rows, { start: 0, end: z.w }) : contextBand(y, w, level, rows);
@@ -344,16 +360,8 @@ function spatialParams(z: Latent, y: Latent, w: Weights, level: number, rows: Ra
   const { c, h, w: wd } = z;
   const gains = levelRow(w.gainZ, level, c);
   const inRows = clip({ start: rows.start - SPATIAL_HALO, end: rows.end + SPATIAL_HALO }, h);
-  // ẑ / h_q at the anchors, 0 elsewhere: the trainer's (round(z − μ) + μ) / h_q · anchor, in float32
   const anchors = tensor(c, inRows.end - inRows.start, wd);
-  for (let ch = 0; ch < c; ch++) {
-    const g = gains[ch];
-    for (let row = inRows.start; row < inRows.end; row++) {
-      const at = (ch * h + row) * wd;
-      const to = (ch * anchors.h + row - inRows.start) * wd;
-      for (let col = row & 1; col < wd; col += 2) anchors.data[to + col] = Math.fround(z.symbols[at + col] + z.means![at + col]) / g;
-    }
-  }
+  writeDecoded(anchors, z, gains, inRows, 'anchors', c);
   // s_z from the anchors' taps (the rest of its input is 0) at the other elements (and at the anchors): row
   // inRows.start's parity is the anchors' in this band's coordinates
   const anchorParity = (inRows.start & 1) as 0 | 1;
@@ -412,14 +420,7 @@ function channelBand(kind: 'anchorChannels' | 'otherChannels', z: Latent, y: Lat
   const params = kind === 'anchorChannels' || z.context ? contextRows(z, y, w, level, inRows) : spatialParams(z, y, w, level, inRows);
   const plane = params.h * wd;
   const input = tensor(half + c, params.h, wd);
-  for (let ch = 0; ch < half; ch++) {
-    const g = gains[ch];
-    for (let row = inRows.start; row < inRows.end; row++) {
-      const at = (ch * h + row) * wd;
-      const to = (ch * params.h + row - inRows.start) * wd;
-      for (let col = (row + PARITY[part]) & 1; col < wd; col += 2) input.data[to + col] = Math.fround(z.symbols[at + col] + z.means![at + col]) / g;
-    }
-  }
+  writeDecoded(input, z, gains, inRows, part, half);
   input.data.set(params.data.subarray(half * plane, c * plane), half * plane); // μ' of the second half
   input.data.set(params.data.subarray((c + half) * plane, 2 * c * plane), c * plane); // σ' of the second half
   // the pass's elements have parity (PARITY[part] + inRows.start) & 1 in the band's coordinates
