@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Latent } from '../src/core/types.js';
-import { decodeSync, decodeTile, decodeTiles, encodeSync } from '../src/codec/codec.js';
+import { decodeLatents, decodeSync, decodeTile, decodeTiles, encodeSync, openFile } from '../src/codec/codec.js';
 import { encodeLatents } from '../src/model/encoder.js';
 import { hyperGrid, mainCenters, priorBandRows, residualCenters, scaleIndex } from '../src/model/priors.js';
 import { sha256, sha256Portable } from '../src/format/sha256.js';
@@ -66,10 +66,10 @@ test('the encoder codes non-trivial symbols of ŵ, ŷ and ẑ, with their means 
     assert.ok(hyper, 'ŵ');
     assert.equal([hyper!.c, hyper!.h, hyper!.w], [8, hyperGrid(y.h, y.w).h, hyperGrid(y.h, y.w).w]);
     for (const [name, l] of [['ŵ', hyper!], ['ŷ', y], ['ẑ', z]] as const) {
-      assert.ok(l.symbols.some((s) => s !== 0), `${name} level ${level}: some symbols are not 0`);
+      assert.ok(l.symbols!.some((s) => s !== 0), `${name} level ${level}: some symbols are not 0`);
     }
     for (const l of [y, z]) {
-      assert.is(l.means!.length, l.symbols.length);
+      assert.is(l.means!.length, l.symbols!.length);
       assert.ok(new Set(l.indexes).size > 1, 'several scales in use');
     }
   }
@@ -92,6 +92,23 @@ test('the decoder rebuilds the encoder’s means and indexes from the symbols al
     const expected = { width, height, data: new Uint8Array(width * height * 3) };
     for (const region of decodeTiles(y)) decodeTile(expected, latents, w, level, region);
     assert.equal(decodeSync(file, w).data, expected.data, `${width}×${height}`);
+  }
+});
+
+test('a decoded file\'s ŷ and ẑ are settled: fround(s + μ) of the encoder\'s, no symbols, means or indexes kept', () => {
+  for (const name of ['test-tiny-hyper', 'test-tiny-checkerboard', 'test-tiny-spacechannel']) {
+    const model = readWeights(new Uint8Array(readFileSync(repoPath(`weights/${name}.bin`))));
+    const img = syntheticImage(45, 38, 9);
+    const encoded = encodeLatents(img, model, 1);
+    const decoded = decodeLatents(openFile(encodeSync(img, model, { level: 1 }), model, {}), model);
+    for (const key of ['y', 'z'] as const) {
+      const [enc, dec] = [encoded[key], decoded[key]];
+      assert.equal(Object.keys(dec).filter((k) => ['symbols', 'means', 'indexes', 'values'].includes(k)), ['values'], `${name} ${key}`);
+      const expected = enc.means!.map((mu, i) => Math.fround(enc.symbols![i] + mu));
+      assert.equal(dec.values, expected, `${name} ${key}: values`);
+      assert.ok(expected.some((v, i) => v !== enc.means![i]), `${name} ${key}: some symbols move their element off its mean`);
+    }
+    assert.ok(decoded.hyper!.symbols, `${name}: ŵ (factorized tables) keeps its symbols`);
   }
 });
 

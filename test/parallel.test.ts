@@ -269,8 +269,8 @@ test('latents beyond int16 (decoded narrow by default) decode, sync and on the p
   const img = syntheticImage(40, 24, 11);
   const latents = encodeLatents(img, w, TINY_LEVEL);
   const { y, z } = latents;
-  y.symbols[3] = 40_000;
-  z.symbols[z.symbols.length - 1] = -50_000;
+  y.symbols![3] = 40_000;
+  z.symbols![z.symbols!.length - 1] = -50_000;
   const streams = Array.from({ length: fileStreamCount(w) }, (_, i) => encodeFileStream(i, latents, w, TINY_LEVEL));
   const file = writeFile(img, w, { level: TINY_LEVEL }, streams);
   const expected = { width: img.width, height: img.height, data: new Uint8Array(img.width * img.height * 3) };

@@ -55,9 +55,9 @@ for (const kind of ['hyper', 'checkerboard', 'spacechannel'] satisfies ModelKind
     test(`${kind}: ${tag} at level ${level}: ŵ, ŷ, ẑ symbols and the priors match PyTorch; x̂_m and x̂ within 1e-4`, () => {
       const { rgb, width, height } = pixels(fx, `${tag}.pixels`);
       const enc = encodeLatents({ width, height, data: rgb }, w, level);
-      const ties = assertSymbols(enc.hyper!.symbols, key('sw'), key('w'), 'ŵ');
+      const ties = assertSymbols(enc.hyper!.symbols!, key('sw'), key('w'), 'ŵ');
       // ŷ's symbols depend on ŵ through μ, ẑ's on ŷ: compare them only when what they depend on agreed everywhere
-      if (ties === 0 && assertSymbols(enc.y.symbols, key('sy'), key('y'), 'ŷ') === 0) assertSymbols(enc.z.symbols, key('sz'), key('z'), 'ẑ');
+      if (ties === 0 && assertSymbols(enc.y.symbols!, key('sy'), key('y'), 'ŷ') === 0) assertSymbols(enc.z.symbols!, key('sz'), key('z'), 'ẑ');
 
       // the decoder's side, fed PyTorch's symbols: the priors it computes are PyTorch's
       const hyper = latentOf(key('sw'));

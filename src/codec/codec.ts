@@ -3,7 +3,7 @@
  * the same work across threads and must give byte-identical results.
  */
 import { TOTAL_STRIDE, type CdfTables, type Latent, type Latents, type Range, type Region, type Symbols, type Tensor } from '../core/types.js';
-import { decodeLatentStream, encodeLatentStream, streamGroups, type LatentPart } from '../model/bottleneck.js';
+import { decodeLatentStream, encodeLatentStream, settle, streamGroups, type LatentPart } from '../model/bottleneck.js';
 import { checkBudget, type Budget } from '../core/budget.js';
 import { FLAG_GRAYSCALE, LEVEL_STEPS, readContainer, resolveLimits, WEIGHTS_ID_BYTES, writeContainer, type Container, type Limits } from '../format/container.js';
 import { ENCODE_TILE, encodeLatents, encodeTileCount, latentsFromFeatures, mainAnalysis } from '../model/encoder.js';
@@ -196,10 +196,13 @@ export function decodeFileStream(stream: Uint8Array, index: number, latents: Lat
  *   hyper:      ŵ streams → h_s → ŷ's means and indexes → ŷ streams → c_z(g_m's first layer) → ẑ's → ẑ streams.
  *   checkerboard: … → ẑ's anchors' streams → the others' means and indexes (s_z, e_z) → their streams.
  *   spacechannel: the checkerboard's ẑ stages in channel halves, k_a's and k_o's passes before the second halves.
+ * The hyper kinds' ŷ and ẑ are settled once their last streams are read: fround(s + μ) over their means (memory).
  */
 export interface DecodeStage {
   streams: number[];
   prepare?: (latents: Latents, w: Weights, level: number) => PriorPass | void;
+  /** the Gaussian latent whose last streams these are: settled after them (bottleneck.ts settle) */
+  settles?: 'y' | 'z';
 }
 
 /** `bandRows`: the height of the prior passes' bands, in rows of ẑ's grid (only how the work is cut). */
@@ -207,12 +210,14 @@ export function decodeStages(w: Weights, bandRows?: number): DecodeStage[] {
   const streams = fileStreams(w).map((t, i) => ({ ...t, i }));
   if (!w.hyper) return [{ streams: streams.map((t) => t.i) }];
   const of = (latent: keyof Latents) => streams.filter((t) => t.latent === latent).map((t) => t.i);
+  const steps = residualSteps(w);
   return [
     { streams: of('hyper') },
-    { streams: of('y'), prepare: (l, w, level) => withCenters(l.y, mainCenters(l.hyper!, w, level, l.y)) },
-    ...residualSteps(w).map((step, i): DecodeStage => ({
+    { streams: of('y'), prepare: (l, w, level) => withCenters(l.y, mainCenters(l.hyper!, w, level, l.y)), settles: 'y' },
+    ...steps.map((step, i): DecodeStage => ({
       streams: streams.filter((t) => t.step === i).map((t) => t.i),
       prepare: (l, w) => startPass(step.pass!, l, w, bandRows),
+      ...(i === steps.length - 1 && { settles: 'z' as const }),
     })),
   ];
 }
@@ -286,6 +291,7 @@ export function* latentDecode(file: Pick<Container, 'width' | 'height' | 'level'
       }
       fits = yield { latents, streams: stage.streams };
       if (!fits) break;
+      if (stage.settles) settle(latents[stage.settles]);
     }
     if (fits) return latents;
   }
@@ -338,8 +344,8 @@ export function decodeTile(out: RgbImage, latents: Latents, w: Weights, level: n
   recycle(pixels);
 }
 
-/** The file's latents' symbols (latentDecode, its streams here in turn). */
-function decodeLatents(file: Container, w: Weights): Latents {
+/** The file's latents (latentDecode, its streams here in turn), the Gaussian ones settled. */
+export function decodeLatents(file: Container, w: Weights): Latents {
   const decode = latentDecode(file, w, (kind, length) => new kind(length));
   let step = decode.next();
   while (!step.done) {

@@ -38,11 +38,17 @@ export interface Latent {
   c: number;
   h: number;
   w: number;
-  symbols: Symbols;
+  /** the integer symbols s; a decoder drops them once it has settled a Gaussian latent into `values` */
+  symbols?: Symbols;
   /** Gaussian conditional: the predicted mean μ of each element (gained); without it, μ = the channel's median */
   means?: Float32Array;
   /** Gaussian conditional: each element's row of the scale-indexed CDF tables; without it, row = channel */
   indexes?: Uint8Array;
+  /**
+   * A decoded Gaussian latent once all its streams are read (src/model/bottleneck.ts, settle): fround(s + μ) of each
+   * element, written over its means, in place of symbols, means and indexes (4 bytes an element instead of 7).
+   */
+  values?: Float32Array;
   /**
    * ŷ of the hyper kind: g_m's first layer (tconv · IGDN) over the whole latent, which ẑ's prior computes anyway,
    * kept when small: tiles crop it instead of computing it again (the same values, see src/model/tiling.ts).

@@ -341,7 +341,7 @@ function writeDecoded(out: Tensor, z: Latent, gains: Float32Array, rows: Range, 
     for (let row = rows.start; row < rows.end; row++) {
       const at = (ch * h + row) * wd;
       const to = (ch * out.h + row - rows.start) * wd;
-      for (let col = (row + PARITY[part]) & 1; col < wd; col += 2) out.data[to + col] = Math.fround(z.symbols[at + col] + z.means![at + col]) / g;
+      for (let col = (row + PARITY[part]) & 1; col < wd; col += 2) out.data[to + col] = Math.fround(z.symbols![at + col] + z.means![at + col]) / g;
     }
   }
 }

@@ -40,21 +40,21 @@ export function cropTensor(t: Tensor, rows: Range, cols: Range): Tensor {
   return out;
 }
 
-/** The symbols (and means, where the latent has them) of a window of a latent; its decoder needs no indexes. */
+/** The symbols (and means, where the latent has them), or the settled values, of a window of a latent; its decoder needs no indexes. */
 export function cropLatent(l: Latent, rows: Range, cols: Range): Latent {
   const h = rows.end - rows.start;
   const w = cols.end - cols.start;
-  const symbols = l.symbols instanceof Int16Array ? new Int16Array(l.c * h * w) : new Int32Array(l.c * h * w);
-  const means = l.means && new Float32Array(l.c * h * w);
-  for (let c = 0; c < l.c; c++) {
-    for (let y = rows.start; y < rows.end; y++) {
-      const src = (c * l.h + y) * l.w;
-      const dst = (c * h + y - rows.start) * w;
-      symbols.set(l.symbols.subarray(src + cols.start, src + cols.end), dst);
-      if (means) means.set(l.means!.subarray(src + cols.start, src + cols.end), dst);
+  const crop = <T extends Int16Array | Int32Array | Float32Array>(whole: T): T => {
+    const part = new (whole.constructor as new (length: number) => T)(l.c * h * w);
+    for (let c = 0; c < l.c; c++) {
+      for (let y = rows.start; y < rows.end; y++) {
+        const src = (c * l.h + y) * l.w;
+        part.set(whole.subarray(src + cols.start, src + cols.end), (c * h + y - rows.start) * w);
+      }
     }
-  }
-  return { c: l.c, h, w, symbols, ...(means && { means }) };
+    return part;
+  };
+  return { c: l.c, h, w, ...(l.symbols && { symbols: crop(l.symbols) }), ...(l.means && { means: crop(l.means) }), ...(l.values && { values: crop(l.values) }) };
 }
 
 /** Copies tile t (placed at `at` in the destination) into a whole [c, h, w] buffer. */

@@ -99,7 +99,7 @@ function latentNoise(width: number, height: number, level: number, seed: number,
     encode: (w) => {
       const rng = mulberry32(seed);
       const latents = latentShapes(width, height, w, (length) => new Int32Array(length));
-      for (const symbols of [latents.y.symbols, latents.z.symbols]) for (let i = 0; i < symbols.length; i++) symbols[i] = laplacian(rng, scale);
+      for (const symbols of [latents.y.symbols!, latents.z.symbols!]) for (let i = 0; i < symbols.length; i++) symbols[i] = laplacian(rng, scale);
       const streams = Array.from({ length: fileStreamCount(w) }, (_, i) => encodeFileStream(i, latents, w, level));
       return writeContainer({ level, flags: 0, width, height, weightsId: w.id.subarray(0, 8), streams });
     },
