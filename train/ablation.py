@@ -1,8 +1,9 @@
 """Ablation of the entropy model on fixed transforms (issue 13): where the bits go, per latent, when each learned
-part of a checkerboard checkpoint's entropy model is replaced, the transforms and gains left as they are.
+part of a checkerboard or spacechannel checkpoint's entropy model is replaced, the transforms and gains left as
+they are.
 
     /usr/bin/python3 train/ablation.py --checkpoint train/checkpoints/aara-checkerboard.pt \
-        --kodak ../shared/datasets/kodak [--levels 0,2,5,8,10] [--fit-images 96] [--threads 1]
+        --kodak ../shared/datasets/kodak [--levels 0,2,5,8,10] [--fit-images 96] [--threads 1] [--y-priors F,H]
 
 ŷ is coded either by
     F   a factorized prior: ŷ = round(y), one histogram of the integers per level and channel, and
@@ -10,9 +11,12 @@ part of a checkerboard checkpoint's entropy model is replaced, the transforms an
 ẑ (the residual latent, coded after ŷ, so it differs with ŷ's choice) by
     F   a factorized prior (histograms, as for ŷ),
     C   c_z's Gaussian at every element (g_m's features only, no spatial context: the hyper kind's model), or
-    CB  the checkerboard: c_z at the anchors, c_z refined by the decoded anchors at the others (the shipped model).
-H + CB is the codec. The factorized priors are non-parametric histograms fitted on training crops (never Kodak)
-with Laplace smoothing (+½ a count over the fitted range widened by 8; a value outside costs the escape's
+    CB  the checkerboard: c_z at the anchors, c_z refined by the decoded anchors at the others, and for a
+        spacechannel checkpoint
+    SC  the space-channel context: CB with each pass's second channel half refined by its first half (k_a, k_o).
+H + CB (H + SC) is the codec. A spacechannel checkpoint's CB is its own networks without k_a and k_o (trained to be
+refined by them, so pessimistic like C). The factorized priors are non-parametric histograms fitted on training
+crops (never Kodak) with Laplace smoothing (+½ a count over the fitted range widened by 8; a value outside costs the escape's
 probability plus an Elias-gamma code of it): at least as good as a learned factorized density on those crops, so
 the gains shown for the learned parts are not flattered by a weak baseline. What is not measured: transforms
 trained for each prior (these were trained for H + CB; C at the others uses c_z's (μ', σ'), which the checkerboard
@@ -31,7 +35,8 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from model import center_crops, gaussian_likelihood, load_checkpoint, load_image, pad_to_stride  # noqa: E402
 
-Y_PRIORS, Z_PRIORS = ("F", "H"), ("F", "C", "CB")
+Y_PRIORS = ("F", "H")
+Z_PRIORS = {"checkerboard": ("F", "C", "CB"), "spacechannel": ("F", "C", "CB", "SC")}
 SMOOTHING = 0.5  # Laplace counts added to every value of a histogram's range
 RANGE_MARGIN = 8  # values beyond the fitted extremes that still get a smoothed count
 
@@ -91,8 +96,8 @@ def residual_branch(m, x, level, f8, xm, prior):
         gz = m.gains(level)[1][None, :, None, None]
         mu, sigma = m.res_context(f8).chunk(2, dim=1)
         mu, sigma = mu * gz, sigma * gz
-    else:
-        mu, sigma = m.z_prior(f8, level, z, torch.round)
+    else:  # CB of a spacechannel checkpoint: its z_prior without k_a, k_o
+        mu, sigma = m.z_prior(f8, level, z, torch.round, channel_context=prior != "CB")
     z_hat = torch.round(z - mu) + mu
     return z_hat, float(-torch.log2(gaussian_likelihood(z_hat, mu, sigma)).sum())
 
@@ -106,11 +111,14 @@ def main():
     ap.add_argument("--fit-images", type=int, default=96, help="training images whose center crop fits the histograms")
     ap.add_argument("--crop", type=int, default=256)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--y-priors", default="F,H", help="ŷ's priors to measure (F, H)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     m, ck = load_checkpoint(args.checkpoint)
-    if m.kind != "checkerboard":
-        sys.exit("ablation.py: needs a checkerboard checkpoint")
+    if m.kind not in Z_PRIORS:
+        sys.exit("ablation.py: needs a checkerboard or spacechannel checkpoint")
+    y_priors = [p for p in Y_PRIORS if p in args.y_priors.split(",")]
+    z_priors = Z_PRIORS[m.kind]
     levels = [int(q) for q in args.levels.split(",")]
 
     paths = sorted(glob.glob(os.path.join(args.data, "**", "*.*"), recursive=True))
@@ -119,16 +127,17 @@ def main():
     crops = center_crops(paths, s, args.fit_images)
     hist = {}  # ("y", level) and ("z", ŷ's prior, level)
     for q in levels:
-        hy, hz = Histograms(), {yp: Histograms() for yp in Y_PRIORS}
+        hy, hz = Histograms(), {yp: Histograms() for yp in y_priors}
         for x in crops:
-            for yp in Y_PRIORS:
+            for yp in y_priors:
                 y_hat, _, f8, xm = main_branch(m, x, q, yp)
                 if yp == "F":
                     hy.add(y_hat)
                 hz[yp].add(residual_branch(m, x, q, f8, xm, "F")[0])
-        hy.freeze()
-        hist["y", q] = hy
-        for yp in Y_PRIORS:
+        if "F" in y_priors:
+            hy.freeze()
+            hist["y", q] = hy
+        for yp in y_priors:
             hz[yp].freeze()
             hist["z", yp, q] = hz[yp]
     print(f"checkpoint step {ck['step']}; histograms fitted on {len(crops)} center crops of {s}² of training images",
@@ -143,11 +152,11 @@ def main():
         pixels += h * w
         x = pad_to_stride(img)
         for q in levels:
-            for yp in Y_PRIORS:
+            for yp in y_priors:
                 y_hat, bits_y, f8, xm = main_branch(m, x, q, yp)
                 if bits_y is None:
                     bits_y = hist["y", q].bits(y_hat)
-                for zp in Z_PRIORS:
+                for zp in z_priors:
                     z_hat, bits_z = residual_branch(m, x, q, f8, xm, zp)
                     if bits_z is None:
                         bits_z = hist["z", yp, q].bits(z_hat)
@@ -161,12 +170,13 @@ def main():
 
     n = len(kodak)
     print(f"\nKodak, {n} images; bpp = bits / pixels over all images, PSNR the mean of the images'")
-    print("| level | ŷ prior | ẑ prior | ŵ + ŷ bpp | ẑ bpp | total bpp | ẑ share | PSNR dB | total vs F + F |")
+    base_y = y_priors[0]
+    print(f"| level | ŷ prior | ẑ prior | ŵ + ŷ bpp | ẑ bpp | total bpp | ẑ share | PSNR dB | total vs {base_y} + F |")
     print("|---|---|---|---|---|---|---|---|---|")
     for q in levels:
-        base = sum(sums[q, "F", "F"][:2])
-        for yp in Y_PRIORS:
-            for zp in Z_PRIORS:
+        base = sum(sums[q, base_y, "F"][:2])
+        for yp in y_priors:
+            for zp in z_priors:
                 by, bz, p = sums[q, yp, zp]
                 print(f"| {q} | {yp} | {zp} | {by / pixels:.4f} | {bz / pixels:.4f} | {(by + bz) / pixels:.4f} | "
                       f"{bz / (by + bz):.0%} | {p / n:.2f} | {100 * ((by + bz) / base - 1):+.1f} % |")

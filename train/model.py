@@ -555,9 +555,10 @@ class AARA(nn.Module):
             xm = layer(xm)
         return f8, xm
 
-    def z_prior(self, f8, level, z=None, rounding=ste_round):
+    def z_prior(self, f8, level, z=None, rounding=ste_round, channel_context=True):
         """(μ_z, σ_z) gained; for the checkerboard kind, z (gained) is quantized at the anchors (`rounding`) to give
-        the non-anchors their context, as the decoder has it."""
+        the non-anchors their context, as the decoder has it. `channel_context` False: the spacechannel kind without
+        k_a and k_o (the ablation's)."""
         _, gz = self.gains(level)
         gz = gz[None, :, None, None]
         base = self.res_context(f8)
@@ -576,9 +577,10 @@ class AARA(nn.Module):
                 mu = params[:, :mr][:, channels] * gz[:, channels]
                 return (rounding(z[:, channels] - mu) + mu) / gz[:, channels] * mask
 
-            at_anchors = self.res_channel.refine(self.res_channel.anchors, decoded(base, anchor, slice(0, h)), base)
+            refine = self.res_channel.refine if channel_context else (lambda net, first_decoded, params: params)
+            at_anchors = refine(self.res_channel.anchors, decoded(base, anchor, slice(0, h)), base)
             others = self.res_spatial(decoded(at_anchors, anchor), base)
-            others = self.res_channel.refine(self.res_channel.others, decoded(others, 1 - anchor, slice(0, h)), others)
+            others = refine(self.res_channel.others, decoded(others, 1 - anchor, slice(0, h)), others)
             base = anchor * at_anchors + (1 - anchor) * others
         mu, sigma = base.chunk(2, dim=1)
         return mu * gz, sigma * gz
