@@ -145,7 +145,7 @@ test('the channel contexts move the second half\'s priors at the anchors (k_a) a
   for (const kind of ['anchorChannels', 'others', 'otherChannels'] satisfies PassKind[]) {
     const pass = startPass(kind, { y: yAgain, z: partial }, w);
     for (const rows of pass.bands) priorBand(pass, { y: yAgain, z: partial }, w, 1, rows);
-    finishPass(pass, { y: yAgain, z: partial }, w);
+    finishPass(pass, { y: yAgain, z: partial });
     after[kind] = partial.means!.slice();
   }
   assert.equal(after.otherChannels, z.means, 'the passes in turn give the encoder\'s means');

@@ -287,7 +287,7 @@ export function* latentDecode(file: Pick<Container, 'width' | 'height' | 'level'
       const pass = stage.prepare?.(latents, w, file.level);
       if (pass) {
         yield { latents, pass };
-        finishPass(pass, latents, w);
+        finishPass(pass, latents);
       }
       fits = yield { latents, streams: stage.streams };
       if (!fits) break;

@@ -106,7 +106,7 @@ export function* residualQuantization(features: Tensor, centers: Centers, y: Lat
     const latents = { y, z };
     const pass = startPass(step.pass!, latents, w, bandRows);
     yield { pass, latents };
-    finishPass(pass, latents, w);
+    finishPass(pass, latents);
     quantize(a, gains, centers, z.symbols as Int32Array, step.part, step.channels);
   }
   return z;

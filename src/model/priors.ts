@@ -216,6 +216,8 @@ export interface PriorPass {
   centers?: { means: Float32Array; indexes: Uint8Array; context?: Tensor };
   /** 'residual': f₈ over the whole latent, filled band by band; ŷ's head once the pass is finished */
   head?: Tensor;
+  /** the last pass that reads ẑ's kept context: finishing it drops the context */
+  last?: boolean;
 }
 
 /** What a pass reads and writes: ŷ, and ẑ once it exists (the encoder's first pass comes before it). */
@@ -264,7 +266,8 @@ export function startPass(kind: PassKind, latents: PassLatents, w: Weights, band
   const z = latents.z!;
   const context = kind === 'others' ? hyperOf(w).resSpatial : hyperOf(w).resChannel;
   if (!context || !z.means || !z.indexes) throw new Error(`priors.ts: the ${kind} pass needs its kind's context and the passes before it`);
-  return { kind, bands: bandsOf(z.h, bandRows ?? priorBandRows(w, z.w)) };
+  const last = kind === 'otherChannels' || (kind === 'others' && !hyperOf(w).resChannel);
+  return { kind, bands: bandsOf(z.h, bandRows ?? priorBandRows(w, z.w)), last };
 }
 
 /**
@@ -293,11 +296,11 @@ export function priorBand(pass: PriorPass, latents: PassLatents, w: Weights, lev
  * Ends a pass on the calling thread: ŷ gets the first pass's head and ẑ (when there is one) its centres; the last
  * pass drops ẑ's kept context.
  */
-export function finishPass(pass: PriorPass, latents: PassLatents, w: Weights): void {
+export function finishPass(pass: PriorPass, latents: PassLatents): void {
   if (pass.kind === 'residual') {
     if (latents.z) withCenters(latents.z, pass.centers!);
     if (pass.head) latents.y.head = pass.head;
-  } else if (pass.kind === 'otherChannels' || (pass.kind === 'others' && !hyperOf(w).resChannel)) {
+  } else if (pass.last) {
     delete latents.z!.context;
   }
 }
@@ -305,7 +308,7 @@ export function finishPass(pass: PriorPass, latents: PassLatents, w: Weights): v
 /** A pass's bands in turn, on this thread, then finished. */
 function runPass(pass: PriorPass, latents: PassLatents, w: Weights, level: number): void {
   for (const rows of pass.bands) priorBand(pass, latents, w, level, rows);
-  finishPass(pass, latents, w);
+  finishPass(pass, latents);
 }
 
 /**

@@ -92,7 +92,7 @@ async function residualCentersPooled(y: Latent, w: Weights, level: number, weigh
   if (!w.hyper) return residualCentersOf(y, at.w, at.level);
   const pass = residualPass(y, at.w, poolBandRows(y.w * TOTAL_STRIDE, y.h * TOTAL_STRIDE, w, pool));
   await priorBands(pass, { y }, level, weightBytes, pool, budget);
-  finishPass(pass, { y }, at.w);
+  finishPass(pass, { y });
   return pass.centers!;
 }
 
