@@ -54,6 +54,15 @@ anchors, which the checkerboard gives no context at all, see their co-located an
     res_channel      k_a, k_o   conv3/1 (Mr/2 + Mr)→Nh · ReLU · conv1/1 Nh→Mr (Δμ', Δσ' of the second half;
                                 initialised to output 0, so a warm start from the checkerboard kind begins
                                 at its rate exactly)
+
+Kind "ycontext" (session 12, in training; not in the engine or the weight format) is the spacechannel kind plus
+the checkerboard for ŷ, whose hyperprior alone gives it no spatial context (ŷ + ŵ are 22–51 % of a file, most at
+the lowest levels): ŷ's anchors are coded with h_s's (μ', σ'), the others with (μ', σ') + e_y([(μ', σ'),
+s_y(ŷ_anchors / g_q)]):
+
+    main_spatial     s_y   conv5/1 M→Nh over ŷ/g_q with the non-anchors set to 0
+                     e_y   conv1/1 (2M+Nh)→2Nh · ReLU · conv1/1 2Nh→2M (initialised to output 0, so a warm start
+                           from the spacechannel kind begins at its rate exactly)
 """
 import math
 
@@ -379,7 +388,8 @@ def anchors_like(t):
 
 class ResidualCheckerboard(EntropyModel, nn.Module):
     """Non-anchor (Δμ', Δσ') of ẑ from its decoded anchors (un-gained) and c_z's (μ', σ'); starts at Δ = 0, so a
-    warm start from the hyper kind begins with that kind's rate exactly."""
+    warm start from the hyper kind begins with that kind's rate exactly. The ycontext kind has a second one over ŷ
+    (its anchors and h_s's (μ', σ'))."""
 
     LR_GROUP = "context"
 
@@ -455,7 +465,8 @@ def crop_like(t, ref):
     return t[:, :, :ref.shape[2], :ref.shape[3]]
 
 
-KINDS = ("factorized", "hyper", "checkerboard", "spacechannel")
+KINDS = ("factorized", "hyper", "checkerboard", "spacechannel", "ycontext")
+CHANNEL_KINDS = ("spacechannel", "ycontext")  # the kinds with ẑ's channel context
 
 
 class AARA(nn.Module):
@@ -486,10 +497,12 @@ class AARA(nn.Module):
             self.res_context = ResidualContext(N, Nh, Mr)
             self.log_gain_w = nn.Parameter(init[:, None].repeat(1, Nh))
             self.density_w = FactorizedDensity(levels, Nh)
-        if kind in ("checkerboard", "spacechannel"):
+        if kind in ("checkerboard",) + CHANNEL_KINDS:
             self.res_spatial = ResidualCheckerboard(Nh, Mr)
-        if kind == "spacechannel":
+        if kind in CHANNEL_KINDS:
             self.res_channel = ResidualChannel(Nh, Mr)
+        if kind == "ycontext":
+            self.main_spatial = ResidualCheckerboard(Nh, M)  # the same network shape over ŷ (M channels)
 
     def parameter_groups(self):
         """The parameters by optimizer (train.py), in model order: "network" (transforms, gains of ŷ and ẑ),
@@ -543,6 +556,13 @@ class AARA(nn.Module):
         w_hat = torch.round(w - mw) + mw if quantize == "round" else ste_round(w - mw) + mw
         w_rate = w + torch.empty_like(w).uniform_(-0.5, 0.5) if quantize == "noise" else w_hat
         params = crop_like(self.hyper_synthesis(w_hat / gw), y)
+        if self.kind == "ycontext":  # ŷ's checkerboard: the anchors quantised around h_s's μ give the others context
+            gy4 = gy[None, :, None, None]
+            mu0 = params[:, :params.shape[1] // 2] * gy4
+            anchor = anchors_like(params)
+            rounding = torch.round if quantize == "round" else ste_round
+            anchors = (rounding(y - mu0) + mu0) / gy4 * anchor
+            params = anchor * params + (1 - anchor) * self.main_spatial(anchors, params)
         mu, sigma = params.chunk(2, dim=1)
         return w_hat, w_rate, mu * gy[None, :, None, None], sigma * gy[None, :, None, None]
 
@@ -567,7 +587,7 @@ class AARA(nn.Module):
             anchor = anchors_like(base)
             anchors = (rounding(z - mu0) + mu0) / gz * anchor
             base = anchor * base + (1 - anchor) * self.res_spatial(anchors, base)
-        elif self.kind == "spacechannel":
+        elif self.kind in CHANNEL_KINDS:
             mr = base.shape[1] // 2
             h = mr // 2
             anchor = anchors_like(base)

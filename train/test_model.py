@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from formats import HEADER_BYTES, pack_header, unpack_header, weights_id_of
-from model import AARA, EntropyModel, TConv, ms_ssim
+from model import AARA, EntropyModel, TConv, anchors_like, ms_ssim
 
 WEIGHTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "weights")
 
@@ -104,6 +104,31 @@ def test_spacechannel_warm_start():
     print("spacechannel warm start: ok")
 
 
+def test_ycontext_warm_start():
+    """A ycontext model warm-started from a spacechannel one codes exactly as it does (ŷ's context starts at 0), and
+    its ŷ context gets gradients from the rate once its output layer moves off 0."""
+    torch.manual_seed(4)
+    small = dict(N=8, M=16, Nr=8, Mr=8, levels=2, Nh=8)
+    sc = AARA(kind="spacechannel", **small).eval()
+    yc = AARA(kind="ycontext", **small)
+    missing = yc.load_state_dict(sc.state_dict(), strict=False).missing_keys
+    assert missing and all(k.startswith("main_spatial.") for k in missing), missing
+    yc.eval()
+    x = torch.rand(1, 3, 64, 96)
+    a, b = sc.compress_symbols(x, 1), yc.compress_symbols(x, 1)
+    assert a["bits"] == b["bits"] and torch.equal(a["sy"], b["sy"]) and torch.equal(a["x_hat"], b["x_hat"])
+    with torch.no_grad():
+        for p in yc.main_spatial.params[-1].parameters():
+            p.normal_(0, 0.1)
+    c = yc.compress_symbols(x, 1)
+    anchors = anchors_like(c["mu_y"]).bool().expand_as(c["mu_y"])
+    assert torch.equal(c["mu_y"][anchors], a["mu_y"][anchors]) and not torch.equal(c["mu_y"], a["mu_y"])
+    yc.train()
+    (-torch.log2(yc(x, 1)["lik_y"]).sum()).backward()
+    assert float(yc.main_spatial.spatial.weight.grad.abs().sum()) > 0
+    print("ycontext warm start: ok")
+
+
 if __name__ == "__main__":
     test_tconv_equals_conv_transpose()
     test_ms_ssim_identity_and_order()
@@ -111,3 +136,4 @@ if __name__ == "__main__":
     test_parameter_groups()
     test_weight_header_round_trip()
     test_spacechannel_warm_start()
+    test_ycontext_warm_start()
