@@ -82,21 +82,29 @@ def test_weight_header_round_trip():
     print("weight header: ok")
 
 
+SMALL = dict(N=8, M=16, Nr=8, Mr=8, levels=2, Nh=8)
+
+
+def warm_started(source, kind, fresh_prefix):
+    """(a `kind` model loaded from `source`, whose only fresh tensors are `fresh_prefix`'s, an input x, and both
+    models' compress_symbols of x) in eval mode."""
+    model = AARA(kind=kind, **SMALL)
+    missing = model.load_state_dict(source.state_dict(), strict=False).missing_keys
+    assert missing and all(k.startswith(fresh_prefix) for k in missing), missing
+    model.eval()
+    x = torch.rand(1, 3, 64, 96)
+    return model, x, source.compress_symbols(x, 1), model.compress_symbols(x, 1)
+
+
 def test_spacechannel_warm_start():
     """A spacechannel model warm-started from a checkerboard one codes exactly as it does (its channel context starts
     at 0), and its context networks get gradients from the rate."""
     torch.manual_seed(3)
-    small = dict(N=8, M=16, Nr=8, Mr=8, levels=2, Nh=8)
-    cb = AARA(kind="checkerboard", **small).eval()
+    cb = AARA(kind="checkerboard", **SMALL).eval()
     with torch.no_grad():  # a context that does something, so that equal rates mean something
         for p in cb.res_spatial.params[-1].parameters():
             p.normal_(0, 0.1)
-    sc = AARA(kind="spacechannel", **small)
-    missing = sc.load_state_dict(cb.state_dict(), strict=False).missing_keys
-    assert missing and all(k.startswith("res_channel.") for k in missing), missing
-    sc.eval()
-    x = torch.rand(1, 3, 64, 96)
-    a, b = cb.compress_symbols(x, 1), sc.compress_symbols(x, 1)
+    sc, x, a, b = warm_started(cb, "spacechannel", "res_channel.")
     assert a["bits_z"] == b["bits_z"] and torch.equal(a["sz"], b["sz"]) and torch.equal(a["x_hat"], b["x_hat"])
     sc.train()
     (-torch.log2(sc(x, 1)["lik_z"]).sum()).backward()
@@ -108,14 +116,7 @@ def test_ycontext_warm_start():
     """A ycontext model warm-started from a spacechannel one codes exactly as it does (ŷ's context starts at 0), and
     its ŷ context gets gradients from the rate once its output layer moves off 0."""
     torch.manual_seed(4)
-    small = dict(N=8, M=16, Nr=8, Mr=8, levels=2, Nh=8)
-    sc = AARA(kind="spacechannel", **small).eval()
-    yc = AARA(kind="ycontext", **small)
-    missing = yc.load_state_dict(sc.state_dict(), strict=False).missing_keys
-    assert missing and all(k.startswith("main_spatial.") for k in missing), missing
-    yc.eval()
-    x = torch.rand(1, 3, 64, 96)
-    a, b = sc.compress_symbols(x, 1), yc.compress_symbols(x, 1)
+    yc, x, a, b = warm_started(AARA(kind="spacechannel", **SMALL).eval(), "ycontext", "main_spatial.")
     assert a["bits"] == b["bits"] and torch.equal(a["sy"], b["sy"]) and torch.equal(a["x_hat"], b["x_hat"])
     with torch.no_grad():
         for p in yc.main_spatial.params[-1].parameters():
