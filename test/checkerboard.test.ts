@@ -77,7 +77,7 @@ test('its Gaussian tables, stored rows back to back (no padding), read as the hy
   const lengths = new Int32Array(bytes.buffer, w.hyper!.gaussian.tables.length.byteOffset, 1);
   const damaged = bytes.slice();
   new Int32Array(damaged.buffer, lengths.byteOffset, 1)[0] = g.tables.stride - 1;
-  failsWith('BAD_WEIGHTS', () => readWeights(damaged, 'verified'), /gaussian channel 0: table length \d+/);
+  failsWith('BAD_WEIGHTS', () => readWeights(damaged, 'verified'), /gaussian.cdf row 0: table length \d+/);
 });
 
 test('anchors (row + column even) and the others partition every plane, in raster order', () => {

@@ -93,6 +93,11 @@ test('tiles and workers give the bytes of the synchronous codec (spacechannel te
   await checkIdentical(spacechannel, 1, [[37, 29], [1, 1], [100, 70], [40, 300]], [16, 48, 1024], [1, 3]);
 });
 
+test('tiles and workers give the bytes of the synchronous codec (ycontext test weights: ŷ in two parts)', async () => {
+  const ycontext = weightFile(readFileSync(repoPath('weights/test-tiny-ycontext.bin')));
+  await checkIdentical(ycontext, 1, [[37, 29], [1, 1], [100, 70], [40, 300]], [16, 48, 1024], [1, 3]);
+});
+
 test('tiles and workers give the bytes of the synchronous codec (shipped weights)', async () => {
   const shipped = weightFile(readFileSync(repoPath('weights/aara.bin')));
   await checkIdentical(shipped, 3, [[70, 45]], [16, 48], [2]);

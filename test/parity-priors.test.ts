@@ -1,5 +1,5 @@
 /**
- * Engine ↔ PyTorch parity of the hyper, checkerboard and spacechannel kinds, on fixtures train/export.py writes next to their
+ * Engine ↔ PyTorch parity of the hyper, checkerboard, spacechannel and ycontext kinds, on fixtures train/export.py writes next to their
  * weights (test/fixtures/<kind>/; the weight file is the one of weights/ whose ID the fixtures name). The transforms
  * are the factorized kind's and parity.test.ts checks them layer by layer; this file checks what the kinds add.
  * Tolerances: the priors' means within 1e-4·(1 + max|ref|); symbols of ŵ, ŷ, ẑ equal except at rounding ties
@@ -11,7 +11,7 @@ import * as assert from 'uvu/assert';
 import type { Latent } from '../src/core/types.js';
 import { decodeRegion, mainReconstruction } from '../src/model/decoder.js';
 import { encodeLatents } from '../src/model/encoder.js';
-import { laterPassCenters, mainCenters, residualCenters, scaleIndex, withCenters } from '../src/model/priors.js';
+import { laterPassCenters, mainCenters, mainOthersCenters, residualCenters, scaleIndex, withCenters } from '../src/model/priors.js';
 import type { ModelKind, Weights } from '../src/format/weights.js';
 import { assertCloseValues, assertSymbols, ParityFixtures, repoPath, weightsOfFixtures, type Fixture } from './helpers/fixtures.js';
 
@@ -37,7 +37,7 @@ function assertIndexes(w: Weights, indexes: Uint8Array, sigma: Fixture, what: st
   }
 }
 
-for (const kind of ['hyper', 'checkerboard', 'spacechannel'] satisfies ModelKind[]) {
+for (const kind of ['hyper', 'checkerboard', 'spacechannel', 'ycontext'] satisfies ModelKind[]) {
   const fx = new ParityFixtures(repoPath(`test/fixtures/${kind}`));
   const w = weightsOfFixtures(fx);
 
@@ -62,10 +62,10 @@ for (const kind of ['hyper', 'checkerboard', 'spacechannel'] satisfies ModelKind
       // the decoder's side, fed PyTorch's symbols: the priors it computes are PyTorch's
       const hyper = latentOf(key('sw'));
       const y = latentOf(key('sy'));
-      const yCenters = mainCenters(hyper, w, level, y) as { means: Float32Array; indexes: Uint8Array };
-      assertCloseValues(yCenters.means, key('mu_y'), 'μ_y');
-      assertIndexes(w, yCenters.indexes, key('sigma_y'), 'ŷ scale index');
-      y.means = yCenters.means;
+      withCenters(y, mainCenters(hyper, w, level, y));
+      if (w.hyper!.mainSpatial) mainOthersCenters(y, w, level); // from PyTorch's anchors, as a decoder has them
+      assertCloseValues(y.means!, key('mu_y'), 'μ_y');
+      assertIndexes(w, y.indexes!, key('sigma_y'), 'ŷ scale index');
       const z = latentOf(key('sz'));
       withCenters(z, residualCenters(y, w, level));
       if (w.hyper!.resSpatial) laterPassCenters(z, y, w, level); // from PyTorch's anchors, as a decoder has them

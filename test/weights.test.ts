@@ -71,7 +71,7 @@ test('an unsupported version', () => {
 });
 
 test('an unknown model kind', () => {
-  failsWith('BAD_WEIGHTS', () => readWeights(withHeader(hyper, 12, 5)), /unknown model kind 5/);
+  failsWith('BAD_WEIGHTS', () => readWeights(withHeader(hyper, 12, 6)), /unknown model kind 6/);
   // a hyper file labelled checkerboard lacks the spatial context's tensors: the walk ends inside them
   failsWith('BAD_WEIGHTS', () => readWeights(withHeader(hyper, 12, 3)), /file ends inside tensor entropy_w.cdf/);
   // a checkerboard file labelled spacechannel lacks the channel contexts' (and a spacechannel file labelled
@@ -80,6 +80,11 @@ test('an unknown model kind', () => {
   const spacechannel = new Uint8Array(readFileSync(repoPath('weights/test-tiny-spacechannel.bin')));
   failsWith('BAD_WEIGHTS', () => readWeights(withHeader(checkerboard, 12, 4)), /table length|file ends inside tensor/);
   failsWith('BAD_WEIGHTS', () => readWeights(withHeader(spacechannel, 12, 3)));
+  // a spacechannel file labelled ycontext lacks s_y, e_y; a ycontext file labelled spacechannel reads s_y's halves as
+  // tables, or has bytes left over
+  const ycontext = new Uint8Array(readFileSync(repoPath('weights/test-tiny-ycontext.bin')));
+  failsWith('BAD_WEIGHTS', () => readWeights(withHeader(spacechannel, 12, 5)), /table length|file ends inside tensor|out of range/);
+  failsWith('BAD_WEIGHTS', () => readWeights(withHeader(ycontext, 12, 4)));
 });
 
 test('a width or level count out of range', () => {
@@ -208,7 +213,7 @@ test('isWeights: a model readWeights returned, and nothing else', () => {
 });
 
 test('the reader\'s remaining checks at their boundaries, with their messages', () => {
-  failsWith('BAD_WEIGHTS', () => readWeights(withHeader(hyper, 12, 5)), /unknown model kind 5 \(this engine reads factorized, hyper, checkerboard, spacechannel\)/);
+  failsWith('BAD_WEIGHTS', () => readWeights(withHeader(hyper, 12, 6)), /unknown model kind 6 \(this engine reads factorized, hyper, checkerboard, spacechannel, ycontext\)/);
   // exactly a header: not "too short", the payload check refuses it
   failsWith('BAD_WEIGHTS', () => readWeights(hyper.slice(0, HEADER_BYTES)), /payload is 0 bytes, header says \d+/);
   failsWith('BAD_WEIGHTS', () => readWeights(withHeader(hyper, 44, 5)), new RegExp(`payload is ${hyper.length - HEADER_BYTES} bytes, header says 5`));

@@ -18,8 +18,8 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from formats import CDF_PRECISION, COMMON_ROWS, HEADER_BYTES, HEADER_ROWS, pack_header, payload_bytes, weights_id_of  # noqa: E402
-from model import AARA, LAMBDAS, SCALE_COUNT, pad_to_stride, remap_levels, scale_table  # noqa: E402
+from formats import CDF_PRECISION, COMMON_ROWS, HEADER_BYTES, HEADER_ROWS, pack_header, padded_bytes, payload_bytes, weights_id_of  # noqa: E402
+from model import AARA, CHANNEL_KINDS, LAMBDAS, SCALE_COUNT, SPATIAL_KINDS, pad_to_stride, remap_levels, scale_table  # noqa: E402
 
 # Gaussian conditional tables cover ±TAIL_STDS·σ (two-sided tail mass 1e-9, CompressAI's), the rest escapes
 TAIL_STDS = 6.109410204869
@@ -154,28 +154,52 @@ def transform_tensors(model):
 
 
 def hyper_tensors(model):
-    """Kinds "hyper", "checkerboard" and "spacechannel": the transforms, gains of ŷ, ẑ, ŵ, the hyper and context
-    networks (and the checkerboard's s_z, e_z, the space-channel's k_a, k_o), ŵ's factorized tables (their row stride first), then the Gaussian conditional's
+    """The Gaussian kinds: the transforms, gains of ŷ, ẑ, ŵ, the hyper and context networks (and the checkerboard's
+    s_z, e_z, the space-channel's k_a, k_o, the ycontext kind's s_y, e_y), ŵ's factorized tables (their row stride first), then the Gaussian conditional's
     scale table and CDF tables."""
     out = (transform_tensors(model)
            + [("gain_y", torch.exp(model.log_gain_y)), ("gain_z", torch.exp(model.log_gain_z)),
               ("gain_w", torch.exp(model.log_gain_w))]
            + layers("hyper_analysis", model.hyper_analysis) + layers("hyper_synthesis", model.hyper_synthesis)
            + layers("res_context", model.res_context))
-    if model.kind in ("checkerboard", "spacechannel"):
+    if model.kind in SPATIAL_KINDS:
         out += (conv_block("res_spatial.spatial", model.res_spatial.spatial)
                 + layers("res_spatial.params", model.res_spatial.params))
-    if model.kind == "spacechannel":
+    if model.kind in CHANNEL_KINDS:
         out += layers("res_channel.anchors", model.res_channel.anchors) + layers("res_channel.others", model.res_channel.others)
+    if model.kind == "ycontext":
+        out += (conv_block("main_spatial.spatial", model.main_spatial.spatial)
+                + layers("main_spatial.params", model.main_spatial.params))
     arrays = [(n, t.detach().cpu().float().numpy()) for n, t in out]
+    arrays = [(n, a.astype(np.float16) if n in HALF_TENSORS else a) for n, a in arrays]
     medians, offset, length, cdf = cdf_tensors(model.density_w, model.config["levels"])
-    arrays += [("entropy_w.stride", np.array([cdf.shape[2]], np.int32)), ("entropy_w.median", medians),
+    stride = cdf.shape[2]
+    if model.kind == "ycontext":  # ŵ's CDF rows back to back (370 KB less), as the Gaussian tables are
+        cdf = np.concatenate([cdf[q, c, :n + 2] for q in range(cdf.shape[0]) for c in range(cdf.shape[1])
+                              for n in [int(length[q, c])]])
+    arrays += [("entropy_w.stride", np.array([stride], np.int32)), ("entropy_w.median", medians),
                ("entropy_w.offset", offset), ("entropy_w.length", length), ("entropy_w.cdf", cdf)]
-    return arrays + gaussian_tensors(compact=model.kind in ("checkerboard", "spacechannel"))
+    return arrays + gaussian_tensors(compact=model.kind in SPATIAL_KINDS)
+
+
+# Tensors stored as IEEE halves (2 bytes, the tensor padded to 4): the ycontext kind's s_y, whose 0.6 MB in float32
+# would take the weight file over its 8 MB budget. half_rounded() gives the model these exact values before export,
+# so the fixtures and every file coded with the weights agree with the engine, which widens them exactly.
+HALF_TENSORS = ("main_spatial.spatial.weight",)
+
+
+@torch.no_grad()
+def half_rounded(model):
+    """The model with HALF_TENSORS rounded to float16 values (in place): the weights the file holds."""
+    params = dict(model.named_parameters())
+    for name in HALF_TENSORS:
+        if name in params:
+            params[name].copy_(params[name].half().float())
+    return model
 
 
 def dtype_name(a):
-    return {np.dtype(np.float32): "f32", np.dtype(np.int32): "i32"}[a.dtype]
+    return {np.dtype(np.float32): "f32", np.dtype(np.int32): "i32", np.dtype(np.float16): "f16"}[a.dtype]
 
 
 def write_weights(model, path, format_md=None, note=""):
@@ -224,6 +248,17 @@ KIND_NOTES["spacechannel"] = KIND_NOTES["checkerboard"] + [
     "(+ k_o over the μ', σ' that s_z, e_z give at every element, anchors included).",
 ]
 
+KIND_NOTES["ycontext"] = KIND_NOTES["spacechannel"] + [
+    "",
+    "Kind ycontext: as spacechannel, plus main_spatial (s_y: conv5/1 M→Nh over ŷ/g_q at its anchors, row + column",
+    "even, 0 elsewhere; e_y: conv1 (2M+Nh)→2Nh · ReLU · conv1 2Nh→2M over [μ', σ' of hyper_synthesis, s_y]), whose",
+    "output is added to hyper_synthesis's μ', σ' at ŷ's other elements. ŷ's streams: the anchors', then the others',",
+    "64 channels a stream (as many elements as the other kinds' ŷ streams of 32 channels). To stay within 8 MB:",
+    "main_spatial.spatial.weight is stored as IEEE halves (f16; a tensor of f16 is padded to a multiple of 4 bytes),",
+    "and entropy_w.cdf holds its L·Nh rows back to back like gaussian.cdf, row (q, c) its entropy_w.length[q, c] + 2",
+    "entries (the reader pads each to entropy_w.stride).",
+]
+
 
 def write_format(path, arrays, note, kind, weights_name):
     lines = [
@@ -252,7 +287,7 @@ def write_format(path, arrays, note, kind, weights_name):
     offset = HEADER_BYTES
     for name, a in arrays:
         lines.append(f"| {offset} | {name} | {dtype_name(a)} | [{', '.join(str(s) for s in a.shape)}] |")
-        offset += a.nbytes
+        offset += padded_bytes(a)
     lines += ["", f"Total: {offset} bytes.", ""]
     with open(path, "w") as f:
         f.write("\n".join(lines))
@@ -379,11 +414,13 @@ def main():
                 # priors that vary from element to element, so the tests see many means and scale indexes
                 model.hyper_synthesis[-1].weight.normal_(0, 0.5)
                 model.res_context[-1].weight.normal_(0, 0.5)
-            if args.kind in ("checkerboard", "spacechannel"):  # contexts that move the priors (they start at 0)
+            if args.kind in SPATIAL_KINDS:  # contexts that move the priors (they start at 0)
                 model.res_spatial.params[-1].weight.normal_(0, 0.5)
-            if args.kind == "spacechannel":
+            if args.kind in CHANNEL_KINDS:
                 model.res_channel.anchors[-1].weight.normal_(0, 0.5)
                 model.res_channel.others[-1].weight.normal_(0, 0.5)
+            if args.kind == "ycontext":
+                model.main_spatial.params[-1].weight.normal_(0, 0.5)
             model.fusion.conv2.weight.normal_(0, 0.05)
         note = "tiny untrained test model"
     else:
@@ -399,7 +436,7 @@ def main():
         model.load_state_dict(ck["model"])
         note = f"trained {ck['step']} steps, {ck['hours']:.2f} h"
     model.eval()
-    weights_id = write_weights(model, args.out, args.format, note)
+    weights_id = write_weights(half_rounded(model), args.out, args.format, note)
     print(f"wrote {args.out} ({os.path.getsize(args.out)} bytes), id {weights_id}, {note}")
     if args.fixtures:
         if not os.path.exists(args.kodak_image):

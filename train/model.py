@@ -41,7 +41,7 @@ their decoded anchor neighbours:
     res_spatial      s_z   conv5/1 Mr→Nh over ẑ/h_q with the non-anchors set to 0
                      e_z   conv1/1 (2Mr+Nh)→2Nh · ReLU · conv1/1 2Nh→2Mr (initialised to output 0)
 
-Kind "spacechannel" (in training; not in the engine or the weight format yet) is the checkerboard kind plus a
+Kind "spacechannel" is the checkerboard kind plus a
 channel context for ẑ (He et al. 2022, ELIC's space-channel context, two groups): each checkerboard pass codes
 ẑ's first Mr/2 channels, then the second half with (μ, σ) refined from the first half just decoded, so the
 anchors, which the checkerboard gives no context at all, see their co-located and diagonal neighbours' first half:
@@ -55,7 +55,7 @@ anchors, which the checkerboard gives no context at all, see their co-located an
                                 initialised to output 0, so a warm start from the checkerboard kind begins
                                 at its rate exactly)
 
-Kind "ycontext" (session 12, in training; not in the engine or the weight format) is the spacechannel kind plus
+Kind "ycontext" (session 12; in the engine and the weight format since session 13) is the spacechannel kind plus
 the checkerboard for ŷ, whose hyperprior alone gives it no spatial context (ŷ + ŵ are 22–51 % of a file, most at
 the lowest levels): ŷ's anchors are coded with h_s's (μ', σ'), the others with (μ', σ') + e_y([(μ', σ'),
 s_y(ŷ_anchors / g_q)]):
@@ -466,6 +466,7 @@ def crop_like(t, ref):
 
 
 KINDS = ("factorized", "hyper", "checkerboard", "spacechannel", "ycontext")
+SPATIAL_KINDS = ("checkerboard", "spacechannel", "ycontext")  # the kinds with ẑ's checkerboard
 CHANNEL_KINDS = ("spacechannel", "ycontext")  # the kinds with ẑ's channel context
 
 
@@ -497,7 +498,7 @@ class AARA(nn.Module):
             self.res_context = ResidualContext(N, Nh, Mr)
             self.log_gain_w = nn.Parameter(init[:, None].repeat(1, Nh))
             self.density_w = FactorizedDensity(levels, Nh)
-        if kind in ("checkerboard",) + CHANNEL_KINDS:
+        if kind in SPATIAL_KINDS:
             self.res_spatial = ResidualCheckerboard(Nh, Mr)
         if kind in CHANNEL_KINDS:
             self.res_channel = ResidualChannel(Nh, Mr)

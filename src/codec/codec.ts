@@ -3,14 +3,14 @@
  * the same work across threads and must give byte-identical results.
  */
 import { TOTAL_STRIDE, type CdfTables, type Latent, type Latents, type Range, type Region, type Symbols, type Tensor } from '../core/types.js';
-import { decodeLatentStream, encodeLatentStream, settle, streamGroups, type LatentPart } from '../model/bottleneck.js';
+import { CHANNELS_PER_STREAM, decodeLatentStream, encodeLatentStream, settle, streamGroups, type LatentPart } from '../model/bottleneck.js';
 import { checkBudget, type Budget } from '../core/budget.js';
 import { FLAG_GRAYSCALE, LEVEL_STEPS, readContainer, resolveLimits, WEIGHTS_ID_BYTES, writeContainer, type Container, type Limits } from '../format/container.js';
 import { ENCODE_TILE, encodeLatents, encodeTileCount, latentsFromFeatures, mainAnalysis } from '../model/encoder.js';
 import { fail } from '../core/errors.js';
 import { paddedSize, writeRgbTile } from '../model/preprocess.js';
 import { decodeRegion } from '../model/decoder.js';
-import { finishPass, hyperGrid, mainCenters, priorBand, residualSteps, startPass, withCenters, type PriorPass } from '../model/priors.js';
+import { finishPass, hyperGrid, mainCenters, mainOthersCenters, mainParts, priorBand, residualSteps, startPass, withCenters, type PriorPass } from '../model/priors.js';
 import { recycle, tensor } from '../model/tensor.js';
 import { tileGrid } from '../model/tiling.js';
 import type { RgbImage } from '../io/pixels.js';
@@ -155,9 +155,13 @@ export function fileStreams(w: Weights): StreamTarget[] {
   const { M, Nh } = w.config;
   const whole = (latent: keyof Latents, channels: number): StreamTarget[] =>
     streamGroups({ start: 0, end: channels }).map((group) => ({ latent, part: 'all', channels: group }));
+  const parts = mainParts(w);
+  // ŷ in two parts: twice the channels a stream, so its streams code as many elements as the other kinds' do
+  const y = parts.flatMap((part) => streamGroups({ start: 0, end: M }, parts.length * CHANNELS_PER_STREAM)
+    .map((group): StreamTarget => ({ latent: 'y', part, channels: group })));
   const z = residualSteps(w).flatMap(({ part, channels }, step) =>
     streamGroups(channels).map((group): StreamTarget => ({ latent: 'z', part, channels: group, step })));
-  return [...(w.hyper ? whole('hyper', Nh) : []), ...whole('y', M), ...z];
+  return [...(w.hyper ? whole('hyper', Nh) : []), ...y, ...z];
 }
 
 export function fileStreamCount(w: Weights): number {
@@ -196,6 +200,8 @@ export function decodeFileStream(stream: Uint8Array, index: number, latents: Lat
  *   hyper:      ŵ streams → h_s → ŷ's means and indexes → ŷ streams → c_z(g_m's first layer) → ẑ's → ẑ streams.
  *   checkerboard: … → ẑ's anchors' streams → the others' means and indexes (s_z, e_z) → their streams.
  *   spacechannel: the checkerboard's ẑ stages in channel halves, k_a's and k_o's passes before the second halves.
+ *   ycontext:   the spacechannel kind's, with ŷ's streams in two stages: its anchors', then (s_y, e_y on this
+ *               thread) its other elements'.
  * The hyper kinds' ŷ and ẑ are settled once their last streams are read: fround(s + μ) over their means (memory).
  */
 export interface DecodeStage {
@@ -209,11 +215,16 @@ export interface DecodeStage {
 export function decodeStages(w: Weights, bandRows?: number): DecodeStage[] {
   const streams = fileStreams(w).map((t, i) => ({ ...t, i }));
   if (!w.hyper) return [{ streams: streams.map((t) => t.i) }];
-  const of = (latent: keyof Latents) => streams.filter((t) => t.latent === latent).map((t) => t.i);
+  const of = (latent: keyof Latents, part?: LatentPart) =>
+    streams.filter((t) => t.latent === latent && (part === undefined || t.part === part)).map((t) => t.i);
   const steps = residualSteps(w);
+  const [first, later] = mainParts(w);
+  const main: DecodeStage[] = [{ streams: of('y', first), prepare: (l, w, level) => withCenters(l.y, mainCenters(l.hyper!, w, level, l.y)) }];
+  if (later) main.push({ streams: of('y', later), prepare: (l, w, level) => mainOthersCenters(l.y, w, level) });
+  main[main.length - 1].settles = 'y';
   return [
     { streams: of('hyper') },
-    { streams: of('y'), prepare: (l, w, level) => withCenters(l.y, mainCenters(l.hyper!, w, level, l.y)), settles: 'y' },
+    ...main,
     ...steps.map((step, i): DecodeStage => ({
       streams: streams.filter((t) => t.step === i).map((t) => t.i),
       prepare: (l, w) => startPass(step.pass!, l, w, bandRows),

@@ -14,7 +14,7 @@ export const WEIGHTS_MAGIC = 'AARAWGT\0';
 export const WEIGHTS_VERSION = 1;
 export const WEIGHTS_VERSION_KINDS = 2;
 /** Model kinds by their header id (train/export.py KIND_IDS). */
-const KIND_IDS: Record<number, ModelKind> = { 1: 'factorized', 2: 'hyper', 3: 'checkerboard', 4: 'spacechannel' };
+const KIND_IDS: Record<number, ModelKind> = { 1: 'factorized', 2: 'hyper', 3: 'checkerboard', 4: 'spacechannel', 5: 'ycontext' };
 /** Gaussian conditional tables: more scales than 255 would not fit the Uint8Array of scale indexes. */
 const MAX_SCALES = 255;
 const HEADER_BYTES = 64;
@@ -56,8 +56,12 @@ export interface LatentEntropy {
  * hyper: Gaussian conditionals for ŷ (mean-scale hyperprior, hyper-latent ŵ) and ẑ (from g_m's 1/8 features).
  * checkerboard: the hyper kind, and ẑ's non-anchor elements also conditioned on their decoded anchor neighbours.
  * spacechannel: the checkerboard kind, and in each of its passes ẑ's second channel half conditioned on the first.
+ * ycontext: the spacechannel kind, and ŷ's non-anchor elements conditioned on its decoded anchors too.
  */
-export type ModelKind = 'factorized' | 'hyper' | 'checkerboard' | 'spacechannel';
+export type ModelKind = 'factorized' | 'hyper' | 'checkerboard' | 'spacechannel' | 'ycontext';
+/** The kinds with ẑ's checkerboard (s_z, e_z), and those with its channel context (k_a, k_o) too. */
+const SPATIAL_KINDS: readonly ModelKind[] = ['checkerboard', 'spacechannel', 'ycontext'];
+const CHANNEL_KINDS: readonly ModelKind[] = ['spacechannel', 'ycontext'];
 export interface ModelConfig {
   kind: ModelKind;
   N: number;
@@ -89,6 +93,8 @@ export interface HyperWeights {
    * [ẑ / h_q of the first Mr/2 channels at the pass's elements, μ', σ' of the other Mr/2]: Δμ', Δσ' of those
    */
   resChannel?: { anchors: Conv[]; others: Conv[] };
+  /** ycontext kind: s_y conv5/1 M→Nh over ŷ's anchors / g_q, and e_y conv1 (2M+Nh)→2Nh · ReLU · conv1 2Nh→2M */
+  mainSpatial?: { spatial: Conv; params: Conv[] };
   entropyW: LatentEntropy;
   gaussian: GaussianTables;
 }
@@ -132,6 +138,11 @@ class Cursor {
   i32(count: number, name: string): Int32Array {
     return new Int32Array(this.bytes.buffer, this.take(count, name), count);
   }
+  /** IEEE half floats (2 bytes each, the tensor padded to 4), widened exactly to float32: a copy, not a view. */
+  f16(count: number, name: string): Float32Array {
+    const halves = new Uint16Array(this.bytes.buffer, this.take(Math.ceil(count / 2), name), count);
+    return Float32Array.from(halves, halfToFloat);
+  }
   /** A stored table size: bounded so that the tensor it sizes is checked against the file's end, not allocated. */
   size(name: string, max: number): number {
     const v = this.i32(1, name)[0];
@@ -140,9 +151,28 @@ class Cursor {
   }
 }
 
-function conv(c: Cursor, name: string, inC: number, outC: number, k: number, transposed = false): Conv {
+/** HALF_UNITS[e] = 2^(e − 25): the value of one fraction unit of a half with exponent field e (1 … 30; 0: subnormal, as e = 1). */
+const HALF_UNITS = (() => {
+  const units = new Float64Array(31);
+  units[0] = 1 / 16777216; // 2^−24, exact (powers of two only: no Math.pow, whose results engines may round apart)
+  units[1] = units[0];
+  for (let e = 2; e < 31; e++) units[e] = units[e - 1] * 2;
+  return units;
+})();
+
+/** An IEEE 754 half's value, exact in float32: sign, 5 exponent bits (bias 15), 10 fraction bits. */
+export function halfToFloat(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exponent = (bits >> 10) & 0x1f;
+  const fraction = bits & 0x3ff;
+  if (exponent === 0x1f) return fraction ? NaN : sign * Infinity;
+  return sign * (exponent === 0 ? fraction : 1024 + fraction) * HALF_UNITS[exponent];
+}
+
+function conv(c: Cursor, name: string, inC: number, outC: number, k: number, transposed = false, half = false): Conv {
   // Conv2d weights are [outC, inC, k, k]; ConvTranspose2d weights [inC, outC, k, k]: same element count
-  const weight = c.f32(inC * outC * k * k, `${name}.weight${transposed ? ' (transposed)' : ''}`);
+  const weightName = `${name}.weight${transposed ? ' (transposed)' : ''}`;
+  const weight = half ? c.f16(inC * outC * k * k, weightName) : c.f32(inC * outC * k * k, weightName);
   return { weight, bias: c.f32(outC, `${name}.bias`), inC, outC, k };
 }
 
@@ -170,11 +200,29 @@ function attention(c: Cursor, name: string, channels: number): AttentionWeights 
   };
 }
 
-function entropy(c: Cursor, name: string, levels: number, channels: number, stride: number): LatentEntropy {
+/**
+ * CDF rows stored back to back, row j its length[j] + 2 entries, padded here to `stride` (with 2^16, as the
+ * exporter pads a full table): the compact layout of the kinds from checkerboard on (the padding was 700 KB of the
+ * hyper kind's Gaussian tables; ycontext: 370 KB of ŵ's too).
+ */
+function compactRows(c: Cursor, name: string, length: Int32Array, stride: number): Int32Array {
+  let total = 0;
+  for (let j = 0; j < length.length; j++) {
+    if (!(length[j] >= 1 && length[j] + 2 <= stride)) fail('BAD_WEIGHTS', `${name} row ${j}: table length ${length[j]}`);
+    total += length[j] + 2;
+  }
+  const rows = c.i32(total, name);
+  const cdf = new Int32Array(length.length * stride).fill(PROB_SCALE);
+  for (let j = 0, at = 0; j < length.length; at += length[j] + 2, j++) cdf.set(rows.subarray(at, at + length[j] + 2), j * stride);
+  return cdf;
+}
+
+/** A factorized density's tables per level; `compact`: its CDF rows as compactRows reads them. */
+function entropy(c: Cursor, name: string, levels: number, channels: number, stride: number, compact = false): LatentEntropy {
   const median = c.f32(levels * channels, `${name}.median`);
   const offset = c.i32(levels * channels, `${name}.offset`);
   const length = c.i32(levels * channels, `${name}.length`);
-  const cdf = c.i32(levels * channels * stride, `${name}.cdf`);
+  const cdf = compact ? compactRows(c, `${name}.cdf`, length, stride) : c.i32(levels * channels * stride, `${name}.cdf`);
   const tables: CdfTables[] = [];
   for (let q = 0; q < levels; q++) {
     const table: CdfTables = {
@@ -191,10 +239,7 @@ function entropy(c: Cursor, name: string, levels: number, channels: number, stri
   return { median, tables };
 }
 
-/**
- * The Gaussian conditional's tables. `compact` (checkerboard kind): the file holds the rows back to back, each its
- * length + 2 entries; they are padded here to the stride (with 2^16, as the exporter pads a full table).
- */
+/** The Gaussian conditional's tables; `compact` (the kinds from checkerboard on): its CDF rows as compactRows reads them. */
 function gaussian(c: Cursor, compact: boolean): GaussianTables {
   const shape = c.i32(2, 'gaussian.shape');
   const [count, stride] = shape;
@@ -209,19 +254,7 @@ function gaussian(c: Cursor, compact: boolean): GaussianTables {
   }
   const offset = c.i32(count, 'gaussian.offset');
   const length = c.i32(count, 'gaussian.length');
-  let cdf: Int32Array;
-  if (compact) {
-    let total = 0;
-    for (let j = 0; j < count; j++) {
-      if (!(length[j] >= 1 && length[j] + 2 <= stride)) fail('BAD_WEIGHTS', `gaussian channel ${j}: table length ${length[j]}`);
-      total += length[j] + 2;
-    }
-    const rows = c.i32(total, 'gaussian.cdf');
-    cdf = new Int32Array(count * stride).fill(PROB_SCALE);
-    for (let j = 0, at = 0; j < count; at += length[j] + 2, j++) cdf.set(rows.subarray(at, at + length[j] + 2), j * stride);
-  } else {
-    cdf = c.i32(count * stride, 'gaussian.cdf');
-  }
+  const cdf = compact ? compactRows(c, 'gaussian.cdf', length, stride) : c.i32(count * stride, 'gaussian.cdf');
   const tables: CdfTables = { channels: count, stride, cdf, length, offset };
   validateTables(tables, 'gaussian');
   return { scales, tables };
@@ -238,17 +271,22 @@ function hyperWeights(c: Cursor, config: ModelConfig): HyperWeights {
   const analysis = layers(c, 'hyper_analysis', [[M, Nh, 3], [Nh, Nh, 5], [Nh, Nh, 5]]);
   const synthesis = layers(c, 'hyper_synthesis', [[Nh, Nh, 5, true], [Nh, Nh, 5, true], [Nh, 2 * M, 3]]);
   const resContext = layers(c, 'res_context', [[N, Nh, 3], [Nh, 2 * Mr, 3]]);
-  const spatialKind = config.kind === 'checkerboard' || config.kind === 'spacechannel';
-  const resSpatial = spatialKind
-    ? { spatial: conv(c, 'res_spatial.spatial', Mr, Nh, 5), params: layers(c, 'res_spatial.params', [[2 * Mr + Nh, 2 * Nh, 1], [2 * Nh, 2 * Mr, 1]]) }
-    : undefined;
-  if (config.kind === 'spacechannel' && Mr % 2 !== 0) fail('BAD_WEIGHTS', `the spacechannel kind splits ẑ's channels in halves: Mr = ${Mr}`);
+  const spatialKind = SPATIAL_KINDS.includes(config.kind);
+  // s_z, s_y: conv5/1 over the anchors / gains (the others 0); e_z, e_y: conv1 · ReLU · conv1 over [μ', σ', s]
+  const spatialNet = (name: string, C: number, half = false) =>
+    ({ spatial: conv(c, `${name}.spatial`, C, Nh, 5, false, half), params: layers(c, `${name}.params`, [[2 * C + Nh, 2 * Nh, 1], [2 * Nh, 2 * C, 1]]) });
+  const resSpatial = spatialKind ? spatialNet('res_spatial', Mr) : undefined;
+  const channelKind = CHANNEL_KINDS.includes(config.kind);
+  if (channelKind && Mr % 2 !== 0) fail('BAD_WEIGHTS', `the ${config.kind} kind splits ẑ's channels in halves: Mr = ${Mr}`);
   const channelNet = (name: string) => layers(c, name, [[Mr / 2 + Mr, Nh, 3], [Nh, Mr, 1]]);
-  const resChannel = config.kind === 'spacechannel' ? { anchors: channelNet('res_channel.anchors'), others: channelNet('res_channel.others') } : undefined;
+  const resChannel = channelKind ? { anchors: channelNet('res_channel.anchors'), others: channelNet('res_channel.others') } : undefined;
+  // ycontext: s_y's weights as halves and ŵ's tables compact keep the file within its 8 MB budget (train/export.py)
+  const ycontext = config.kind === 'ycontext';
+  const mainSpatial = ycontext ? spatialNet('main_spatial', M, true) : undefined;
   const strideW = c.size('entropy_w.stride', MAX_TABLE_STRIDE);
   return {
-    gainW, analysis, synthesis, resContext, ...(resSpatial && { resSpatial }), ...(resChannel && { resChannel }),
-    entropyW: entropy(c, 'entropy_w', levels, Nh, strideW), gaussian: gaussian(c, spatialKind),
+    gainW, analysis, synthesis, resContext, ...(resSpatial && { resSpatial }), ...(resChannel && { resChannel }), ...(mainSpatial && { mainSpatial }),
+    entropyW: entropy(c, 'entropy_w', levels, Nh, strideW, ycontext), gaussian: gaussian(c, spatialKind),
   };
 }
 

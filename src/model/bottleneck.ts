@@ -110,10 +110,10 @@ export function levelRow(values: Float32Array, level: number, channels: number):
   return values.subarray(level * channels, (level + 1) * channels);
 }
 
-/** Channel groups of CHANNELS_PER_STREAM (the last may be narrower) over `channels`: one stream each. */
-export function streamGroups(channels: Range): Range[] {
+/** Channel groups of `width` channels (the last may be narrower) over `channels`: one stream each. */
+export function streamGroups(channels: Range, width = CHANNELS_PER_STREAM): Range[] {
   const groups: Range[] = [];
-  for (let c0 = channels.start; c0 < channels.end; c0 += CHANNELS_PER_STREAM) groups.push({ start: c0, end: Math.min(channels.end, c0 + CHANNELS_PER_STREAM) });
+  for (let c0 = channels.start; c0 < channels.end; c0 += width) groups.push({ start: c0, end: Math.min(channels.end, c0 + width) });
   return groups;
 }
 

@@ -13,7 +13,7 @@ import type { RgbImage } from '../io/pixels.js';
 import { paddedSize, toPaddedPlanes } from './preprocess.js';
 import { recycle, tensor } from './tensor.js';
 import { mainReconstruction } from './decoder.js';
-import { finishPass, hyperAnalysis, mainCenters, priorBand, residualCenters, residualSteps, startPass, withCenters, type PassLatents, type PriorPass } from './priors.js';
+import { finishPass, hyperAnalysis, mainCenters, mainOthersCenters, mainParts, priorBand, residualCenters, residualSteps, startPass, withCenters, type PassLatents, type PriorPass } from './priors.js';
 import { analyzeRegion, pasteTensor, tileGrid } from './tiling.js';
 import type { Weights } from '../format/weights.js';
 
@@ -68,7 +68,8 @@ const inPlace = (features: Tensor) => new Int32Array(features.data.buffer, featu
 
 /**
  * ŷ (and the hyper kind's ŵ) from f_m(x): attention, then quantisation in place: the features are consumed
- * and their buffer becomes ŷ's symbols.
+ * and their buffer becomes ŷ's symbols. The ycontext kind quantises ŷ's anchors first, then its other elements
+ * with the centres its anchors give them (the others' slots hold their float32 features meanwhile).
  */
 export function quantizeMain(features: Tensor, w: Weights, level: number): Pick<Latents, 'y' | 'hyper'> {
   const { M, Nh } = w.config;
@@ -78,7 +79,15 @@ export function quantizeMain(features: Tensor, w: Weights, level: number): Pick<
   const hyperFeatures = hyperAnalysis(a, w, level);
   const hyper = quantize(hyperFeatures, levelRow(w.hyper.gainW, level, Nh), { medians: levelRow(w.hyper.entropyW.median, level, Nh) });
   recycle(hyperFeatures);
-  return { y: quantize(a, gains, mainCenters(hyper, w, level, a), inPlace(a)), hyper };
+  const centers = mainCenters(hyper, w, level, a);
+  const [first, later] = mainParts(w);
+  const y = quantize(a, gains, centers, inPlace(a), first);
+  if (later) {
+    withCenters(y, centers);
+    mainOthersCenters(y, w, level);
+    quantize(a, gains, centers, y.symbols as Int32Array, later);
+  }
+  return { y, hyper };
 }
 
 /**

@@ -11,6 +11,8 @@
  *   spacechannel:  each checkerboard pass in two channel halves (residualSteps): the second half's
  *                  (μ', σ') += k([ẑ / h_q of the first half at the pass's elements, 0 elsewhere; μ', σ' of the second])
  *                  with k_a over c_z's (μ', σ') at the anchors, k_o over the others pass's (at every element) at the others
+ *   ycontext:      the spacechannel kind's ẑ, and ŷ coded in two steps (mainParts): its anchors with h_s's (μ', σ'),
+ *                  then the others with (μ', σ') += e_y([μ', σ', s_y(ŷ_anchors / g_q)]) (mainOthersCenters)
  *
  * READ ME FIRST
  * - Encoder and decoder must get bit-identical μ and scale indexes, or the file decodes to garbage: both run
@@ -116,7 +118,18 @@ export function hyperAnalysis(a: Tensor, w: Weights, level: number): Tensor {
   return out;
 }
 
-/** ŷ's means and scale indexes from the decoded hyper-latent ŵ. */
+/**
+ * The parts of ŷ coded one after the other: all at once, or for the ycontext kind its anchors (h_s's prior), then
+ * its other elements (mainOthersCenters, once the anchors are decoded or quantised).
+ */
+export function mainParts(w: Weights): LatentPart[] {
+  return w.hyper?.mainSpatial ? ['anchors', 'others'] : ['all'];
+}
+
+/**
+ * ŷ's means and scale indexes from the decoded hyper-latent ŵ (the ycontext kind: the anchors' final ones, the others'
+ * first guess, and h_s's output kept as the centres' `context` for mainOthersCenters).
+ */
 export function mainCenters(hyper: Latent, w: Weights, level: number, y: { h: number; w: number }): Centers {
   const hw = hyperOf(w);
   const { M, Nh } = w.config;
@@ -124,10 +137,37 @@ export function mainCenters(hyper: Latent, w: Weights, level: number, y: { h: nu
   // h_s's output becomes scale indexes: the direct kernels, whose bits every release has had (see transposedConvLayer)
   const params = network(x, hw.synthesis, (h, layer) => (layer.k === 5 ? transposedConvLayer(h, layer, undefined, 'direct') : convLayer(h, layer, 1)));
   recycle(x);
-  const centers = allocateCenters(M * y.h * y.w);
+  const centers: Centers = allocateCenters(M * y.h * y.w);
   writeGaussianCenters(centers, y.h, y.w, 0, y.h, params, 0, levelRow(w.gainY, level, M), hw.gaussian.scales);
+  if (hw.mainSpatial) {
+    // h_s's output covers ŵ's grid × 4, which may pass ŷ's edges: cropped to ŷ, as the trainer's; in shared memory,
+    // since the pool's stream tasks get ŷ (a plain array would be copied to each)
+    const context = { c: params.c, h: y.h, w: y.w, data: shareable((b) => new Float32Array(b), params.c * y.h * y.w * Float32Array.BYTES_PER_ELEMENT) };
+    for (let c = 0; c < params.c; c++) {
+      for (let row = 0; row < y.h; row++) {
+        const from = (c * params.h + row) * params.w;
+        context.data.set(params.data.subarray(from, from + y.w), (c * y.h + row) * y.w);
+      }
+    }
+    centers.context = context;
+  }
   recycle(params);
   return centers;
+}
+
+/**
+ * ycontext kind: ŷ's other elements' means and scale indexes (over mainCenters' first guess), from its decoded (or
+ * quantised) anchors and h_s's output kept in ŷ's `context` (dropped here). On the calling thread, over the whole
+ * latent: ŷ's grid is 1/256 of the image's pixels (s_y and e_y ≈ 0.16 GMAC at 768×512).
+ */
+export function mainOthersCenters(y: Latent, w: Weights, level: number): void {
+  const { mainSpatial, gaussian } = hyperOf(w);
+  if (!mainSpatial || !y.context || !y.means || !y.indexes) throw new Error('priors.ts: ŷ\'s others need the ycontext kind and mainCenters first');
+  const gains = levelRow(w.gainY, level, y.c);
+  const params = checkerboardParams(y, gains, mainSpatial, y.context, { start: 0, end: y.h }, false);
+  delete y.context;
+  writeGaussianCenters({ means: y.means, indexes: y.indexes }, y.h, y.w, 0, y.h, params, 0, gains, gaussian.scales, 'others');
+  recycle(params);
 }
 
 /**
@@ -360,23 +400,31 @@ function contextRows(z: Latent, y: Latent, w: Weights, level: number, rows: Rang
  */
 function spatialParams(z: Latent, y: Latent, w: Weights, level: number, rows: Range): Tensor {
   const { resSpatial, resChannel } = hyperOf(w);
-  const { c, h, w: wd } = z;
-  const gains = levelRow(w.gainZ, level, c);
+  return checkerboardParams(z, levelRow(w.gainZ, level, z.c), resSpatial!, contextRows(z, y, w, level, rows), rows, !!resChannel);
+}
+
+/**
+ * A checkerboard context over rows `rows` of a latent (ẑ: s_z, e_z; ŷ: s_y, e_y): `base`, the rows' (μ', σ') before it
+ * (2·C channels), plus e([μ', σ', s(anchors / gains)]) at the non-anchor elements, or with `everywhere` at every
+ * element; returned in base's buffer. The anchors are read from the latent's symbols and means.
+ */
+function checkerboardParams(latent: Latent, gains: Float32Array, net: { spatial: Conv; params: Conv[] }, base: Tensor, rows: Range,
+  everywhere: boolean): Tensor {
+  const { c, h, w: wd } = latent;
   const inRows = clip({ start: rows.start - SPATIAL_HALO, end: rows.end + SPATIAL_HALO }, h);
   const anchors = tensor(c, inRows.end - inRows.start, wd);
-  writeDecoded(anchors, z, gains, inRows, 'anchors', c);
-  // s_z from the anchors' taps (the rest of its input is 0) at the other elements (and at the anchors): row
+  writeDecoded(anchors, latent, gains, inRows, 'anchors', c);
+  // s from the anchors' taps (the rest of its input is 0) at the other elements (and at the anchors): row
   // inRows.start's parity is the anchors' in this band's coordinates
   const anchorParity = (inRows.start & 1) as 0 | 1;
-  const spatial = checkerboardConvLayer(anchors, resSpatial!.spatial, anchorParity, (1 - anchorParity) as 0 | 1);
-  if (resChannel) checkerboardConvLayer(anchors, resSpatial!.spatial, anchorParity, anchorParity, spatial);
+  const spatial = checkerboardConvLayer(anchors, net.spatial, anchorParity, (1 - anchorParity) as 0 | 1);
+  if (everywhere) checkerboardConvLayer(anchors, net.spatial, anchorParity, anchorParity, spatial);
   recycle(anchors);
   const from = rows.start - inRows.start;
-  const base = contextRows(z, y, w, level, rows);
-  // e_z (1×1 convolutions: each element from its own channels) at those elements only, gathered into one row
+  // e (1×1 convolutions: each element from its own channels) at those elements only, gathered into one row
   const plane = base.h * wd;
   const elements: number[] = [];
-  for (let r = 0; r < base.h; r++) for (let col = resChannel ? 0 : (rows.start + r + 1) & 1; col < wd; col += resChannel ? 1 : 2) elements.push(r * wd + col);
+  for (let r = 0; r < base.h; r++) for (let col = everywhere ? 0 : (rows.start + r + 1) & 1; col < wd; col += everywhere ? 1 : 2) elements.push(r * wd + col);
   const n = elements.length;
   const input = tensor(2 * c + spatial.c, 1, n);
   for (let ch = 0; ch < 2 * c; ch++) for (let i = 0; i < n; i++) input.data[ch * n + i] = base.data[ch * plane + elements[i]];
@@ -385,7 +433,7 @@ function spatialParams(z: Latent, y: Latent, w: Weights, level: number, rows: Ra
     for (let i = 0; i < n; i++) input.data[(2 * c + ch) * n + i] = spatial.data[at + elements[i]];
   }
   recycle(spatial);
-  const delta = network(input, resSpatial!.params, (t, layer) => convLayer(t, layer, 1));
+  const delta = network(input, net.params, (t, layer) => convLayer(t, layer, 1));
   recycle(input);
   for (let ch = 0; ch < 2 * c; ch++) {
     for (let i = 0; i < n; i++) base.data[ch * plane + elements[i]] = Math.fround(base.data[ch * plane + elements[i]] + delta.data[ch * n + i]);

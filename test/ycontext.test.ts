@@ -1,0 +1,125 @@
+/**
+ * The ycontext kind (weights/test-tiny-ycontext.bin, seeded and untrained, its contexts made to move the priors): the
+ * spacechannel kind's ẑ, and ŷ coded in two parts, its anchors with h_s's prior, then its other elements with priors
+ * that also see the decoded anchors (s_y, e_y). The decoder rebuilds the encoder's ŷ means and scale indexes bit for
+ * bit, ŷ's streams cover exactly their part, and the weight file's halves and compact tables read exactly.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFileSync } from 'node:fs';
+import type { Latent } from '../src/core/types.js';
+import { decodeSync, decodeStages, decodeTile, decodeTiles, encodeSync, fileStreams } from '../src/codec/codec.js';
+import { encodeLatents } from '../src/model/encoder.js';
+import { partPositions } from '../src/model/bottleneck.js';
+import { mainCenters, mainOthersCenters, mainParts, withCenters } from '../src/model/priors.js';
+import { readContainer, writeContainer } from '../src/format/container.js';
+import { halfToFloat, readWeights } from '../src/format/weights.js';
+import { failsWith } from './helpers/assert-code.js';
+import { repoPath } from './helpers/fixtures.js';
+import { syntheticImage } from './helpers/images.js';
+
+const bytes = new Uint8Array(readFileSync(repoPath('weights/test-tiny-ycontext.bin')));
+const w = readWeights(bytes);
+const spacechannel = readWeights(new Uint8Array(readFileSync(repoPath('weights/test-tiny-spacechannel.bin'))));
+
+/** ŷ's centres as a decoder gets them from its symbols and ŵ: h_s's, then (ycontext) the others' from the anchors. */
+function decoderMainCenters(y: Latent, hyper: Latent, level: number): Latent {
+  const again: Latent = { c: y.c, h: y.h, w: y.w, symbols: y.symbols };
+  withCenters(again, mainCenters(hyper, w, level, y));
+  assert.ok(again.context, 'h_s\'s output is kept for the others');
+  mainOthersCenters(again, w, level);
+  assert.is(again.context, undefined, 'and dropped once used');
+  return again;
+}
+
+test('halves widen exactly: normal, subnormal, signed zero, infinities, NaN', () => {
+  const cases: Array<[number, number]> = [
+    [0x3c00, 1], [0xc000, -2], [0x3555, 0.333251953125], [0x7bff, 65504], [0x0400, 2 ** -14], [0x0001, 2 ** -24],
+    [0x03ff, 1023 * 2 ** -24], [0x8001, -(2 ** -24)], [0x0000, 0], [0x7c00, Infinity], [0xfc00, -Infinity],
+  ];
+  for (const [bits, value] of cases) assert.is(halfToFloat(bits), value, `0x${bits.toString(16)}`);
+  assert.ok(Object.is(halfToFloat(0x8000), -0), '−0');
+  assert.ok(Number.isNaN(halfToFloat(0x7e00)), 'NaN');
+});
+
+test('the ycontext test weights: the spacechannel kind\'s networks, and s_y, e_y over ŷ; s_y stored as halves', () => {
+  assert.equal(w.config, { ...spacechannel.config, kind: 'ycontext' });
+  const { spatial, params } = w.hyper!.mainSpatial!;
+  const { M, Nh } = w.config;
+  assert.equal([spatial.inC, spatial.outC, spatial.k], [M, Nh, 5]);
+  assert.equal(params.map((p) => [p.inC, p.outC, p.k]), [[2 * M + Nh, 2 * Nh, 1], [2 * Nh, 2 * M, 1]]);
+  assert.ok(w.hyper!.resSpatial && w.hyper!.resChannel, 'ẑ\'s contexts as the spacechannel kind\'s');
+  assert.is(spacechannel.hyper!.mainSpatial, undefined);
+  // each weight is the half stored in the 2 bytes it has in the file, just before its bias (an even count: no padding)
+  const { bias } = spatial;
+  const halves = new Uint16Array(bias.buffer, bias.byteOffset - spatial.weight.length * 2, spatial.weight.length);
+  assert.equal(Array.from(halves, halfToFloat), Array.from(spatial.weight));
+  assert.ok(spatial.weight.some((v) => v !== 0), 'not all zero');
+});
+
+test('ŵ\'s tables, stored rows back to back, read as full rows padded to the stride; a damaged row length is refused', () => {
+  const { tables } = w.hyper!.entropyW;
+  for (const table of tables) {
+    for (let c = 0; c < table.channels; c++) {
+      const row = table.cdf.subarray(c * table.stride, (c + 1) * table.stride);
+      assert.is(row[0], 0);
+      for (let i = table.length[c] + 1; i < table.stride; i++) assert.is(row[i], 1 << 16, `channel ${c}: padded with 2^16`);
+    }
+  }
+  const lengthAt = tables[0].length.byteOffset;
+  const damaged = bytes.slice();
+  new Int32Array(damaged.buffer, lengthAt, 1)[0] = tables[0].stride - 1;
+  failsWith('BAD_WEIGHTS', () => readWeights(damaged, 'verified'), /entropy_w.cdf row 0: table length \d+/);
+});
+
+test('ŷ in two parts: the anchors\' streams, then the others\', 64 channels a stream, each stage its part', () => {
+  assert.equal(mainParts(w), ['anchors', 'others']);
+  assert.equal(mainParts(spacechannel), ['all']);
+  const y = fileStreams(w).filter((t) => t.latent === 'y');
+  assert.equal(y.map((t) => [t.part, t.channels.start, t.channels.end]), [['anchors', 0, 16], ['others', 0, 16]]);
+  // ŵ, ŷ's anchors, ŷ's others, then ẑ's four steps: a stage a set of streams, ŷ settled after its others'
+  const stages = decodeStages(w);
+  assert.equal(stages.map((s) => s.streams), [[0], [1], [2], [3], [4], [5], [6]]);
+  assert.equal(stages.map((s) => s.settles), [undefined, undefined, 'y', undefined, undefined, undefined, 'z']);
+});
+
+test('the spatial context over ŷ moves the others\' priors and leaves the anchors\' as h_s gives them', () => {
+  const { y, hyper } = encodeLatents(syntheticImage(100, 70, 3), w, 1);
+  const first = mainCenters(hyper!, w, 1, y) as { means: Float32Array; indexes: Uint8Array };
+  const plane = y.h * y.w;
+  let moved = 0;
+  const others = partPositions(y.h, y.w, 'others')!;
+  for (let c = 0; c < y.c; c++) {
+    for (const p of partPositions(y.h, y.w, 'anchors')!) assert.is(y.means![c * plane + p], first.means[c * plane + p]);
+    for (const p of others) if (y.means![c * plane + p] !== first.means[c * plane + p]) moved++;
+  }
+  assert.ok(moved > 0.9 * y.c * others.length, `${moved} of ${y.c * others.length} non-anchor means moved`);
+});
+
+test('the decoder rebuilds the encoder\'s ŷ means and indexes from the symbols alone; files decode to the encoder\'s x̂', () => {
+  for (const [width, height, level] of [[37, 29, 0], [100, 70, 1], [1, 1, 1], [130, 20, 0], [24, 200, 1]] as const) {
+    const img = syntheticImage(width, height, width + height);
+    const latents = encodeLatents(img, w, level);
+    const again = decoderMainCenters(latents.y, latents.hyper!, level);
+    assert.equal(again.means, latents.y.means, `${width}×${height}: ŷ means`);
+    assert.equal(again.indexes, latents.y.indexes, `${width}×${height}: ŷ indexes`);
+    const expected = { width, height, data: new Uint8Array(width * height * 3) };
+    for (const region of decodeTiles(latents.y)) decodeTile(expected, latents, w, level, region);
+    assert.equal(decodeSync(encodeSync(img, w, { level }), w).data, expected.data, `${width}×${height}: the file decodes to the encoder's own x̂`);
+  }
+});
+
+test('ŷ\'s others\' stream coded in place of its anchors\' (a CRC-valid file) is CORRUPT or other pixels', () => {
+  const bytes = encodeSync(syntheticImage(100, 70, 9), w, { level: 1 });
+  const file = readContainer(bytes);
+  const good = decodeSync(bytes, w).data;
+  const streams = [...file.streams];
+  [streams[1], streams[2]] = [streams[2], streams[1]];
+  try {
+    assert.not.equal(decodeSync(writeContainer({ ...file, streams }), w).data, good);
+  } catch (e) {
+    assert.is((e as { code?: string }).code, 'CORRUPT');
+  }
+});
+
+test.run();
