@@ -22,12 +22,12 @@ const bytes = new Uint8Array(readFileSync(repoPath('weights/test-tiny-ycontext.b
 const w = readWeights(bytes);
 const spacechannel = readWeights(new Uint8Array(readFileSync(repoPath('weights/test-tiny-spacechannel.bin'))));
 
-/** ŷ's centres as a decoder gets them from its symbols and ŵ: h_s's, then (ycontext) the others' from the anchors. */
-function decoderMainCenters(y: Latent, hyper: Latent, level: number): Latent {
+/** ŷ's centres as a decoder gets them from its symbols and ŵ: h_s's, then the others' from the anchors, in bands of `bandRows`. */
+function decoderMainCenters(y: Latent, hyper: Latent, level: number, bandRows?: number): Latent {
   const again: Latent = { c: y.c, h: y.h, w: y.w, symbols: y.symbols };
   withCenters(again, mainCenters(hyper, w, level, y));
   assert.ok(again.context, 'h_s\'s output is kept for the others');
-  mainOthersCenters(again, w, level);
+  mainOthersCenters(again, w, level, bandRows);
   assert.is(again.context, undefined, 'and dropped once used');
   return again;
 }
@@ -96,13 +96,15 @@ test('the spatial context over ŷ moves the others\' priors and leaves the ancho
   assert.ok(moved > 0.9 * y.c * others.length, `${moved} of ${y.c * others.length} non-anchor means moved`);
 });
 
-test('the decoder rebuilds the encoder\'s ŷ means and indexes from the symbols alone; files decode to the encoder\'s x̂', () => {
+test('the decoder rebuilds the encoder\'s ŷ means and indexes from the symbols alone, in bands of any height; files decode to the encoder\'s x̂', () => {
   for (const [width, height, level] of [[37, 29, 0], [100, 70, 1], [1, 1, 1], [130, 20, 0], [24, 200, 1]] as const) {
     const img = syntheticImage(width, height, width + height);
     const latents = encodeLatents(img, w, level);
-    const again = decoderMainCenters(latents.y, latents.hyper!, level);
-    assert.equal(again.means, latents.y.means, `${width}×${height}: ŷ means`);
-    assert.equal(again.indexes, latents.y.indexes, `${width}×${height}: ŷ indexes`);
+    for (const bandRows of [undefined, 1, 2, 3, 5]) {
+      const again = decoderMainCenters(latents.y, latents.hyper!, level, bandRows);
+      assert.equal(again.means, latents.y.means, `${width}×${height}, bands of ${bandRows ?? 'default'}: ŷ means`);
+      assert.equal(again.indexes, latents.y.indexes, `${width}×${height}, bands of ${bandRows ?? 'default'}: ŷ indexes`);
+    }
     const expected = { width, height, data: new Uint8Array(width * height * 3) };
     for (const region of decodeTiles(latents.y)) decodeTile(expected, latents, w, level, region);
     assert.equal(decodeSync(encodeSync(img, w, { level }), w).data, expected.data, `${width}×${height}: the file decodes to the encoder's own x̂`);

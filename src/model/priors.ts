@@ -157,17 +157,22 @@ export function mainCenters(hyper: Latent, w: Weights, level: number, y: { h: nu
 
 /**
  * ycontext kind: ŷ's other elements' means and scale indexes (over mainCenters' first guess), from its decoded (or
- * quantised) anchors and h_s's output kept in ŷ's `context` (dropped here). On the calling thread, over the whole
- * latent: ŷ's grid is 1/256 of the image's pixels (s_y and e_y ≈ 0.16 GMAC at 768×512).
+ * quantised) anchors and h_s's output kept in ŷ's `context` (dropped here). On the calling thread (ŷ's grid is 1/256
+ * of the image's pixels: s_y and e_y ≈ 0.16 GMAC at 768×512), in bands of rows as ẑ's passes (s_y's halo makes every
+ * cut exact; `bandRows` only changes how the work is cut): at 6000×4000 the whole latent's e_y input alone would
+ * take ≈ 57 MB.
  */
-export function mainOthersCenters(y: Latent, w: Weights, level: number): void {
+export function mainOthersCenters(y: Latent, w: Weights, level: number, bandRows = bandRowsOf(2 * y.c, y.w)): void {
   const { mainSpatial, gaussian } = hyperOf(w);
-  if (!mainSpatial || !y.context || !y.means || !y.indexes) throw new Error('priors.ts: ŷ\'s others need the ycontext kind and mainCenters first');
+  const { context, means, indexes } = y;
+  if (!mainSpatial || !context || !means || !indexes) throw new Error('priors.ts: ŷ\'s others need the ycontext kind and mainCenters first');
   const gains = levelRow(w.gainY, level, y.c);
-  const params = checkerboardParams(y, gains, mainSpatial, y.context, { start: 0, end: y.h }, false);
+  for (const rows of bandsOf(y.h, bandRows)) {
+    const params = checkerboardParams(y, gains, mainSpatial, cropTensor(context, rows, { start: 0, end: y.w }), rows, false);
+    writeGaussianCenters({ means, indexes }, y.h, y.w, rows.start, rows.end - rows.start, params, 0, gains, gaussian.scales, 'others');
+    recycle(params);
+  }
   delete y.context;
-  writeGaussianCenters({ means: y.means, indexes: y.indexes }, y.h, y.w, 0, y.h, params, 0, gains, gaussian.scales, 'others');
-  recycle(params);
 }
 
 /**
@@ -190,7 +195,12 @@ const BAND_BYTES = 4 << 20;
 
 /** The band height for ẑ's grid `width` columns wide (any height gives the same values: only the memory and halos differ). */
 export function priorBandRows(w: Weights, width: number): number {
-  const rowBytes = 2 * w.config.Mr * width * Float32Array.BYTES_PER_ELEMENT;
+  return bandRowsOf(2 * w.config.Mr, width);
+}
+
+/** The band height whose widest activation, `channels` × `width`, stays near BAND_BYTES (within the bounds above). */
+function bandRowsOf(channels: number, width: number): number {
+  const rowBytes = channels * width * Float32Array.BYTES_PER_ELEMENT;
   return Math.max(MIN_BAND_ROWS, Math.min(PRIOR_BAND_ROWS, Math.floor(BAND_BYTES / rowBytes)));
 }
 /** Rows of halo c_z needs: two 3×3 convolutions. */
