@@ -134,24 +134,21 @@ export function mainCenters(hyper: Latent, w: Weights, level: number, y: { h: nu
   const hw = hyperOf(w);
   const { M, Nh } = w.config;
   const x = dequantize(hyper, levelRow(hw.gainW, level, Nh), levelRow(hw.entropyW.median, level, Nh));
-  // h_s's output becomes scale indexes: the direct kernels, whose bits every release has had (see transposedConvLayer)
-  const params = network(x, hw.synthesis, (h, layer) => (layer.k === 5 ? transposedConvLayer(h, layer, undefined, 'direct') : convLayer(h, layer, 1)));
+  // h_s's output becomes scale indexes: the direct kernels, whose bits every release has had (see transposedConvLayer).
+  // The ycontext kind keeps it (ŷ's `context`) for the others' prior, written in shared memory: the pool's stream tasks
+  // carry ŷ, and a plain array would be copied to each (and a copy here would hold it twice: 96 MB at 6000×4000)
+  const last = hw.synthesis[hw.synthesis.length - 1];
+  const kept = (h: Tensor): Tensor | undefined => (hw.mainSpatial
+    ? { c: last.outC, h: h.h, w: h.w, data: shareable((b) => new Float32Array(b), last.outC * h.h * h.w * Float32Array.BYTES_PER_ELEMENT) }
+    : undefined);
+  const params = network(x, hw.synthesis, (h, layer) => (layer.k === 5 ? transposedConvLayer(h, layer, undefined, 'direct')
+    : convLayer(h, layer, 1, undefined, layer === last ? kept(h) : undefined)));
   recycle(x);
   const centers: Centers = allocateCenters(M * y.h * y.w);
   writeGaussianCenters(centers, y.h, y.w, 0, y.h, params, 0, levelRow(w.gainY, level, M), hw.gaussian.scales);
-  if (hw.mainSpatial) {
-    // h_s's output covers ŵ's grid × 4, which may pass ŷ's edges: cropped to ŷ, as the trainer's; in shared memory,
-    // since the pool's stream tasks get ŷ (a plain array would be copied to each)
-    const context = { c: params.c, h: y.h, w: y.w, data: shareable((b) => new Float32Array(b), params.c * y.h * y.w * Float32Array.BYTES_PER_ELEMENT) };
-    for (let c = 0; c < params.c; c++) {
-      for (let row = 0; row < y.h; row++) {
-        const from = (c * params.h + row) * params.w;
-        context.data.set(params.data.subarray(from, from + y.w), (c * y.h + row) * y.w);
-      }
-    }
-    centers.context = context;
-  }
-  recycle(params);
+  // h_s's output covers ŵ's grid × 4, which may pass ŷ's edges: mainOthersCenters crops its rows to ŷ's columns
+  if (hw.mainSpatial) centers.context = params;
+  else recycle(params);
   return centers;
 }
 

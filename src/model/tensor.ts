@@ -87,12 +87,14 @@ function checkChannels(layer: string, x: Tensor, channels: number): void {
  * run Winograd (measured 1.9–2.4× faster than the direct kernel at the analysis transforms' shapes), whose tiles
  * `origin` places: the whole output's row and column of this output's (0, 0) (tiling.analyzeRegion).
  */
-export function convLayer(x: Tensor, layer: Conv, stride: number, origin?: { y: number; x: number }): Tensor {
+export function convLayer(x: Tensor, layer: Conv, stride: number, origin?: { y: number; x: number },
+  out?: Tensor): Tensor {
   checkChannels('convLayer', x, layer.inC);
   const pad = layer.k >> 1;
   const outH = Math.floor((x.h + 2 * pad - layer.k) / stride) + 1;
   const outW = Math.floor((x.w + 2 * pad - layer.k) / stride) + 1;
-  const out = tensor(layer.outC, outH, outW);
+  if (out && (out.c !== layer.outC || out.h !== outH || out.w !== outW)) throw new Error(`convLayer: out is ${out.c}×${out.h}×${out.w}, not ${layer.outC}×${outH}×${outW}`);
+  out ??= tensor(layer.outC, outH, outW);
   const d = { inC: x.c, inH: x.h, inW: x.w, outC: layer.outC, outH, outW, k: layer.k, stride, pad };
   if (isWinogradConv(d)) {
     const packed = packedOnce(winogradConvs, layer, () => packConv2dWinograd(layer.weight, d));
