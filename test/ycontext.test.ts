@@ -7,7 +7,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
-import type { Latent } from '../src/core/types.js';
+import type { Latent, Tensor } from '../src/core/types.js';
 import { decodeSync, decodeStages, decodeTile, decodeTiles, encodeSync, fileStreams } from '../src/codec/codec.js';
 import { encodeLatents } from '../src/model/encoder.js';
 import { partPositions } from '../src/model/bottleneck.js';
@@ -85,13 +85,20 @@ test('ŷ in two parts: the anchors\' streams, then the others\', 64 channels a s
 
 test('the spatial context over ŷ moves the others\' priors and leaves the anchors\' as h_s gives them', () => {
   const { y, hyper } = encodeLatents(syntheticImage(100, 70, 3), w, 1);
-  const first = mainCenters(hyper!, w, 1, y) as { means: Float32Array; indexes: Uint8Array };
+  const first = mainCenters(hyper!, w, 1, y) as { means: Float32Array; indexes: Uint8Array; context: Tensor };
+  const gains = w.gainY.subarray(w.config.M, 2 * w.config.M); // level 1
+  // h_s's μ' (its output's first M channels, over ŵ's grid × 4) × g_q at ŷ's element p of channel c
+  const hsMean = (c: number, p: number) =>
+    Math.fround(first.context.data[(c * first.context.h + Math.floor(p / y.w)) * first.context.w + (p % y.w)] * gains[c]);
   const plane = y.h * y.w;
   let moved = 0;
   const others = partPositions(y.h, y.w, 'others')!;
   for (let c = 0; c < y.c; c++) {
-    for (const p of partPositions(y.h, y.w, 'anchors')!) assert.is(y.means![c * plane + p], first.means[c * plane + p]);
-    for (const p of others) if (y.means![c * plane + p] !== first.means[c * plane + p]) moved++;
+    for (const p of partPositions(y.h, y.w, 'anchors')!) {
+      assert.is(y.means![c * plane + p], first.means[c * plane + p]);
+      assert.is(y.means![c * plane + p], hsMean(c, p));
+    }
+    for (const p of others) if (y.means![c * plane + p] !== hsMean(c, p)) moved++;
   }
   assert.ok(moved > 0.9 * y.c * others.length, `${moved} of ${y.c * others.length} non-anchor means moved`);
 });

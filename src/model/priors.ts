@@ -127,8 +127,8 @@ export function mainParts(w: Weights): LatentPart[] {
 }
 
 /**
- * ŷ's means and scale indexes from the decoded hyper-latent ŵ (the ycontext kind: the anchors' final ones, the others'
- * first guess, and h_s's output kept as the centres' `context` for mainOthersCenters).
+ * ŷ's means and scale indexes from the decoded hyper-latent ŵ (the ycontext kind: its anchors' only, and h_s's output
+ * kept as the centres' `context` for mainOthersCenters).
  */
 export function mainCenters(hyper: Latent, w: Weights, level: number, y: { h: number; w: number }): Centers {
   const hw = hyperOf(w);
@@ -145,7 +145,8 @@ export function mainCenters(hyper: Latent, w: Weights, level: number, y: { h: nu
     : convLayer(h, layer, 1, undefined, layer === last ? kept(h) : undefined)));
   recycle(x);
   const centers: Centers = allocateCenters(M * y.h * y.w);
-  writeGaussianCenters(centers, y.h, y.w, 0, y.h, params, 0, levelRow(w.gainY, level, M), hw.gaussian.scales);
+  // the ycontext kind: the anchors' only (mainOthersCenters gives the others theirs)
+  writeGaussianCenters(centers, y.h, y.w, 0, y.h, params, 0, levelRow(w.gainY, level, M), hw.gaussian.scales, mainParts(w)[0]);
   // h_s's output covers ŵ's grid × 4, which may pass ŷ's edges: mainOthersCenters crops its rows to ŷ's columns
   if (hw.mainSpatial) centers.context = params;
   else recycle(params);
@@ -153,7 +154,7 @@ export function mainCenters(hyper: Latent, w: Weights, level: number, y: { h: nu
 }
 
 /**
- * ycontext kind: ŷ's other elements' means and scale indexes (over mainCenters' first guess), from its decoded (or
+ * ycontext kind: ŷ's other elements' means and scale indexes, from its decoded (or
  * quantised) anchors and h_s's output kept in ŷ's `context` (dropped here). On the calling thread (ŷ's grid is 1/256
  * of the image's pixels: s_y and e_y ≈ 0.16 GMAC at 768×512), in bands of rows as ẑ's passes (s_y's halo makes every
  * cut exact; `bandRows` only changes how the work is cut): at 6000×4000 the whole latent's e_y input alone would
