@@ -63,6 +63,14 @@ s_y(ŷ_anchors / g_q)]):
     main_spatial     s_y   conv5/1 M→Nh over ŷ/g_q with the non-anchors set to 0
                      e_y   conv1/1 (2M+Nh)→2Nh · ReLU · conv1/1 2Nh→2M (initialised to output 0, so a warm start
                            from the spacechannel kind begins at its rate exactly)
+
+Kind "ychannel" (session 14; trainer only) is the ycontext kind with ŷ coded in the four passes of ẑ's
+space-channel context (1a … 2b above, over ŷ's M channels: h_s for c_z, s_y / e_y for s_z / e_z):
+
+    main_channel     k_a, k_o   conv3/1 (M/2 + M)→Nh · ReLU · conv1/1 Nh→M (initialised to output 0, so a warm start
+                                from the ycontext kind begins at its rate exactly)
+
+Both latents' passes are one function, checkerboard_params.
 """
 import math
 
@@ -406,17 +414,17 @@ class ResidualCheckerboard(EntropyModel, nn.Module):
 
 
 class ResidualChannel(EntropyModel, nn.Module):
-    """ẑ's second channel half: (Δμ', Δσ') from the first half decoded at the same pass's positions (anchors: k_a,
-    others: k_o) and its own (μ', σ') so far; each starts at Δ = 0."""
+    """A latent's second channel half (ẑ's; the ychannel kind's ŷ too): (Δμ', Δσ') from the first half decoded at
+    the same pass's positions (anchors: k_a, others: k_o) and its own (μ', σ') so far; each starts at Δ = 0."""
 
     LR_GROUP = "context"
 
-    def __init__(self, Nh, Mr):
+    def __init__(self, Nh, channels):
         super().__init__()
-        half = Mr // 2
+        half = channels // 2
 
         def net():
-            n = nn.Sequential(conv(half + Mr, Nh, 3, 1), nn.ReLU(), conv(Nh, Mr, 1, 1))
+            n = nn.Sequential(conv(half + channels, Nh, 3, 1), nn.ReLU(), conv(Nh, channels, 1, 1))
             with torch.no_grad():
                 n[-1].weight.zero_()
                 n[-1].bias.zero_()
@@ -461,13 +469,34 @@ def remap_levels(state, old_lambdas, new_lambdas):
     return source
 
 
+def checkerboard_params(base, v, g, spatial, channel=None, rounding=ste_round):
+    """[μ', σ'] (un-gained) of a latent v (gained by g) coded in checkerboard passes, as the decoder has them: the
+    anchors keep `base`, the others get `spatial`'s context over the anchors quantised around their μ. With
+    `channel` (a ResidualChannel), each pass codes its first channel half, then the second with the first's context."""
+    c = base.shape[1] // 2
+    h = c // 2
+    anchor = anchors_like(base)
+
+    def decoded(params, mask, channels=slice(None)):
+        """v / g of `channels` where `mask` is 1, quantised around the params' μ (as the decoder has it)."""
+        mu = params[:, :c][:, channels] * g[:, channels]
+        return (rounding(v[:, channels] - mu) + mu) / g[:, channels] * mask
+
+    refine = channel.refine if channel is not None else (lambda net, first_decoded, params: params)
+    at_anchors = refine(channel.anchors if channel else None, decoded(base, anchor, slice(0, h)), base)
+    others = spatial(decoded(at_anchors, anchor), base)
+    others = refine(channel.others if channel else None, decoded(others, 1 - anchor, slice(0, h)), others)
+    return anchor * at_anchors + (1 - anchor) * others
+
+
 def crop_like(t, ref):
     return t[:, :, :ref.shape[2], :ref.shape[3]]
 
 
-KINDS = ("factorized", "hyper", "checkerboard", "spacechannel", "ycontext")
-SPATIAL_KINDS = ("checkerboard", "spacechannel", "ycontext")  # the kinds with ẑ's checkerboard
-CHANNEL_KINDS = ("spacechannel", "ycontext")  # the kinds with ẑ's channel context
+KINDS = ("factorized", "hyper", "checkerboard", "spacechannel", "ycontext", "ychannel")
+SPATIAL_KINDS = ("checkerboard", "spacechannel", "ycontext", "ychannel")  # the kinds with ẑ's checkerboard
+CHANNEL_KINDS = ("spacechannel", "ycontext", "ychannel")  # the kinds with ẑ's channel context
+MAIN_SPATIAL_KINDS = ("ycontext", "ychannel")  # the kinds with ŷ's checkerboard
 
 
 class AARA(nn.Module):
@@ -502,8 +531,10 @@ class AARA(nn.Module):
             self.res_spatial = ResidualCheckerboard(Nh, Mr)
         if kind in CHANNEL_KINDS:
             self.res_channel = ResidualChannel(Nh, Mr)
-        if kind == "ycontext":
+        if kind in MAIN_SPATIAL_KINDS:
             self.main_spatial = ResidualCheckerboard(Nh, M)  # the same network shape over ŷ (M channels)
+        if kind == "ychannel":
+            self.main_channel = ResidualChannel(Nh, M)
 
     def parameter_groups(self):
         """The parameters by optimizer (train.py), in model order: "network" (transforms, gains of ŷ and ẑ),
@@ -557,13 +588,10 @@ class AARA(nn.Module):
         w_hat = torch.round(w - mw) + mw if quantize == "round" else ste_round(w - mw) + mw
         w_rate = w + torch.empty_like(w).uniform_(-0.5, 0.5) if quantize == "noise" else w_hat
         params = crop_like(self.hyper_synthesis(w_hat / gw), y)
-        if self.kind == "ycontext":  # ŷ's checkerboard: the anchors quantised around h_s's μ give the others context
-            gy4 = gy[None, :, None, None]
-            mu0 = params[:, :params.shape[1] // 2] * gy4
-            anchor = anchors_like(params)
-            rounding = torch.round if quantize == "round" else ste_round
-            anchors = (rounding(y - mu0) + mu0) / gy4 * anchor
-            params = anchor * params + (1 - anchor) * self.main_spatial(anchors, params)
+        if self.kind in MAIN_SPATIAL_KINDS:  # ŷ's checkerboard: the anchors quantised around h_s's μ give the others context
+            params = checkerboard_params(params, y, gy[None, :, None, None], self.main_spatial,
+                                         getattr(self, "main_channel", None),
+                                         torch.round if quantize == "round" else ste_round)
         mu, sigma = params.chunk(2, dim=1)
         return w_hat, w_rate, mu * gy[None, :, None, None], sigma * gy[None, :, None, None]
 
@@ -583,26 +611,9 @@ class AARA(nn.Module):
         _, gz = self.gains(level)
         gz = gz[None, :, None, None]
         base = self.res_context(f8)
-        if self.kind == "checkerboard":
-            mu0 = base[:, :base.shape[1] // 2] * gz
-            anchor = anchors_like(base)
-            anchors = (rounding(z - mu0) + mu0) / gz * anchor
-            base = anchor * base + (1 - anchor) * self.res_spatial(anchors, base)
-        elif self.kind in CHANNEL_KINDS:
-            mr = base.shape[1] // 2
-            h = mr // 2
-            anchor = anchors_like(base)
-
-            def decoded(params, mask, channels=slice(None)):
-                """ẑ / h_q of `channels` where `mask` is 1, quantised around the params' μ (as the decoder has it)."""
-                mu = params[:, :mr][:, channels] * gz[:, channels]
-                return (rounding(z[:, channels] - mu) + mu) / gz[:, channels] * mask
-
-            refine = self.res_channel.refine if channel_context else (lambda net, first_decoded, params: params)
-            at_anchors = refine(self.res_channel.anchors, decoded(base, anchor, slice(0, h)), base)
-            others = self.res_spatial(decoded(at_anchors, anchor), base)
-            others = refine(self.res_channel.others, decoded(others, 1 - anchor, slice(0, h)), others)
-            base = anchor * at_anchors + (1 - anchor) * others
+        if self.kind in SPATIAL_KINDS:
+            channel = self.res_channel if self.kind in CHANNEL_KINDS and channel_context else None
+            base = checkerboard_params(base, z, gz, self.res_spatial, channel, rounding)
         mu, sigma = base.chunk(2, dim=1)
         return mu * gz, sigma * gz
 

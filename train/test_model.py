@@ -130,6 +130,31 @@ def test_ycontext_warm_start():
     print("ycontext warm start: ok")
 
 
+def test_ychannel_warm_start():
+    """A ychannel model warm-started from a ycontext one codes exactly as it does (ŷ's channel context starts at 0);
+    once k_a moves off 0 it changes the second half of ŷ's anchors' priors only, and the rate reaches it."""
+    torch.manual_seed(5)
+    yc = AARA(kind="ycontext", **SMALL).eval()
+    with torch.no_grad():  # a spatial context that does something, so that equal rates mean something
+        for p in yc.main_spatial.params[-1].parameters():
+            p.normal_(0, 0.1)
+    ych, x, a, b = warm_started(yc, "ychannel", "main_channel.")
+    assert a["bits"] == b["bits"] and torch.equal(a["sy"], b["sy"]) and torch.equal(a["x_hat"], b["x_hat"])
+    with torch.no_grad():
+        for p in ych.main_channel.anchors[-1].parameters():
+            p.normal_(0, 0.1)
+    c = ych.compress_symbols(x, 1)
+    half = c["mu_y"].shape[1] // 2
+    anchors = anchors_like(c["mu_y"]).bool()
+    first, second = (anchors.expand_as(c["mu_y"][:, :half]),) * 2
+    assert torch.equal(c["mu_y"][:, :half][first], a["mu_y"][:, :half][first])
+    assert not torch.equal(c["mu_y"][:, half:][second], a["mu_y"][:, half:][second])
+    ych.train()
+    (-torch.log2(ych(x, 1)["lik_y"]).sum()).backward()
+    assert all(float(n[-1].weight.grad.abs().sum()) > 0 for n in (ych.main_channel.anchors, ych.main_channel.others))
+    print("ychannel warm start: ok")
+
+
 if __name__ == "__main__":
     test_tconv_equals_conv_transpose()
     test_ms_ssim_identity_and_order()
@@ -138,3 +163,4 @@ if __name__ == "__main__":
     test_weight_header_round_trip()
     test_spacechannel_warm_start()
     test_ycontext_warm_start()
+    test_ychannel_warm_start()
