@@ -38,7 +38,7 @@ function decoderCenters(w: Weights, y: Latent, z: Latent, level: number, bandRow
   assert.ok(yAgain.head, 'the first pass keeps f₈ of a small image');
   assert.is(again.context !== undefined, kept === 'context');
   if (kept === 'none') delete yAgain.head;
-  laterPassCenters(again, yAgain, w, level, bandRows);
+  laterPassCenters({ y: yAgain, z: again }, 'z', w, level, bandRows);
   return again;
 }
 

@@ -11,7 +11,7 @@ import * as assert from 'uvu/assert';
 import type { Latent } from '../src/core/types.js';
 import { decodeRegion, mainReconstruction } from '../src/model/decoder.js';
 import { encodeLatents } from '../src/model/encoder.js';
-import { laterPassCenters, mainCenters, mainOthersCenters, residualCenters, scaleIndex, withCenters } from '../src/model/priors.js';
+import { laterPassCenters, mainCenters, residualCenters, scaleIndex, withCenters } from '../src/model/priors.js';
 import type { ModelKind, Weights } from '../src/format/weights.js';
 import { assertCloseValues, assertSymbols, ParityFixtures, repoPath, weightsOfFixtures, type Fixture } from './helpers/fixtures.js';
 
@@ -63,12 +63,12 @@ for (const kind of ['hyper', 'checkerboard', 'spacechannel', 'ycontext'] satisfi
       const hyper = latentOf(key('sw'));
       const y = latentOf(key('sy'));
       withCenters(y, mainCenters(hyper, w, level, y));
-      if (w.hyper!.mainSpatial) mainOthersCenters(y, w, level); // from PyTorch's anchors, as a decoder has them
+      laterPassCenters({ y }, 'y', w, level); // from PyTorch's anchors, as a decoder has them (ycontext kind)
       assertCloseValues(y.means!, key('mu_y'), 'μ_y');
       assertIndexes(w, y.indexes!, key('sigma_y'), 'ŷ scale index');
       const z = latentOf(key('sz'));
       withCenters(z, residualCenters(y, w, level));
-      if (w.hyper!.resSpatial) laterPassCenters(z, y, w, level); // from PyTorch's anchors, as a decoder has them
+      laterPassCenters({ y, z }, 'z', w, level); // from PyTorch's anchors, as a decoder has them (checkerboard kinds)
       assertCloseValues(z.means!, key('mu_z'), 'μ_z');
       assertIndexes(w, z.indexes!, key('sigma_z'), 'ẑ scale index');
       const whole = { rows: { start: 0, end: y.h * 16 }, cols: { start: 0, end: y.w * 16 } };

@@ -11,7 +11,7 @@ import type { Latent, Tensor } from '../src/core/types.js';
 import { decodeSync, decodeStages, decodeTile, decodeTiles, encodeSync, fileStreams } from '../src/codec/codec.js';
 import { encodeLatents } from '../src/model/encoder.js';
 import { partPositions } from '../src/model/bottleneck.js';
-import { mainCenters, mainOthersCenters, mainParts, withCenters } from '../src/model/priors.js';
+import { laterPassCenters, mainCenters, mainSteps, withCenters } from '../src/model/priors.js';
 import { readContainer, writeContainer } from '../src/format/container.js';
 import { halfToFloat, readWeights } from '../src/format/weights.js';
 import { failsWith } from './helpers/assert-code.js';
@@ -27,7 +27,7 @@ function decoderMainCenters(y: Latent, hyper: Latent, level: number, bandRows?: 
   const again: Latent = { c: y.c, h: y.h, w: y.w, symbols: y.symbols };
   withCenters(again, mainCenters(hyper, w, level, y));
   assert.ok(again.context, 'h_s\'s output is kept for the others');
-  mainOthersCenters(again, w, level, bandRows);
+  laterPassCenters({ y: again }, 'y', w, level, bandRows);
   assert.is(again.context, undefined, 'and dropped once used');
   return again;
 }
@@ -73,8 +73,8 @@ test('ŵ\'s tables, stored rows back to back, read as full rows padded to the st
 });
 
 test('ŷ in two parts: the anchors\' streams, then the others\', 64 channels a stream, each stage its part', () => {
-  assert.equal(mainParts(w), ['anchors', 'others']);
-  assert.equal(mainParts(spacechannel), ['all']);
+  assert.equal(mainSteps(w).map((s) => [s.pass, s.part]), [[undefined, 'anchors'], ['others', 'others']]);
+  assert.equal(mainSteps(spacechannel).map((s) => [s.pass, s.part]), [[undefined, 'all']]);
   const y = fileStreams(w).filter((t) => t.latent === 'y');
   assert.equal(y.map((t) => [t.part, t.channels.start, t.channels.end]), [['anchors', 0, 16], ['others', 0, 16]]);
   // ŵ, ŷ's anchors, ŷ's others, then ẑ's four steps: a stage a set of streams, ŷ settled after its others'

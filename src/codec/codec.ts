@@ -10,7 +10,7 @@ import { ENCODE_TILE, encodeLatents, encodeTileCount, latentsFromFeatures, mainA
 import { fail } from '../core/errors.js';
 import { paddedSize, writeRgbTile } from '../model/preprocess.js';
 import { decodeRegion } from '../model/decoder.js';
-import { finishPass, hyperGrid, mainCenters, mainOthersCenters, mainParts, priorBand, residualSteps, startPass, withCenters, type PriorPass } from '../model/priors.js';
+import { finishPass, hyperGrid, mainBandRows, mainCenters, mainSteps, priorBand, residualSteps, startPass, withCenters, type LatentStep, type PriorPass, type SteppedLatent } from '../model/priors.js';
 import { recycle, tensor } from '../model/tensor.js';
 import { tileGrid } from '../model/tiling.js';
 import type { RgbImage } from '../io/pixels.js';
@@ -139,26 +139,27 @@ export function checkEncode(img: RgbImage, w: Weights, opts: EncodeOptions): voi
 
 /**
  * A file's streams, in file order: the hyper kinds' ŵ channel groups first, then ŷ's, then ẑ's, step by step
- * (residualSteps: the checkerboard kind's anchors, then its other elements; the spacechannel kind's in channel
- * halves). Each stream codes one channel group of one latent (or of a part of it) with that latent's tables at the
- * file's level.
+ * (mainSteps, residualSteps: the checkerboard kinds' anchors, then their other elements; the spacechannel kind's
+ * in channel halves). Each stream codes one channel group of one latent (or of a part of it) with that latent's
+ * tables at the file's level.
  */
 export interface StreamTarget {
   latent: keyof Latents;
   part: LatentPart;
   channels: Range;
-  /** ẑ: the index of its step in residualSteps */
+  /** ŷ, ẑ: the index of its step in mainSteps, residualSteps */
   step?: number;
 }
 
 export function fileStreams(w: Weights): StreamTarget[] {
-  const { M, Nh } = w.config;
+  const { Nh } = w.config;
   const whole = (latent: keyof Latents, channels: number): StreamTarget[] =>
     streamGroups({ start: 0, end: channels }).map((group) => ({ latent, part: 'all', channels: group }));
-  const parts = mainParts(w);
-  // ŷ in two parts: twice the channels a stream, so its streams code as many elements as the other kinds' do
-  const y = parts.flatMap((part) => streamGroups({ start: 0, end: M }, parts.length * CHANNELS_PER_STREAM)
-    .map((group): StreamTarget => ({ latent: 'y', part, channels: group })));
+  // a step over half of ŷ's elements codes twice the channels a stream, so that its streams code as many elements as
+  // the other kinds' ŷ streams do (ẑ's keep 32 channels a stream: its files were written so)
+  const y = mainSteps(w).flatMap(({ part, channels }, step) =>
+    streamGroups(channels, part === 'all' ? CHANNELS_PER_STREAM : 2 * CHANNELS_PER_STREAM)
+      .map((group): StreamTarget => ({ latent: 'y', part, channels: group, step })));
   const z = residualSteps(w).flatMap(({ part, channels }, step) =>
     streamGroups(channels).map((group): StreamTarget => ({ latent: 'z', part, channels: group, step })));
   return [...(w.hyper ? whole('hyper', Nh) : []), ...y, ...z];
@@ -200,8 +201,8 @@ export function decodeFileStream(stream: Uint8Array, index: number, latents: Lat
  *   hyper:      ŵ streams → h_s → ŷ's means and indexes → ŷ streams → c_z(g_m's first layer) → ẑ's → ẑ streams.
  *   checkerboard: … → ẑ's anchors' streams → the others' means and indexes (s_z, e_z) → their streams.
  *   spacechannel: the checkerboard's ẑ stages in channel halves, k_a's and k_o's passes before the second halves.
- *   ycontext:   the spacechannel kind's, with ŷ's streams in two stages: its anchors', then (s_y, e_y on this
- *               thread) its other elements'.
+ *   ycontext:   the spacechannel kind's, with ŷ's streams in two stages: its anchors', then (the 'others' pass over
+ *               ŷ: s_y, e_y) its other elements'.
  * The hyper kinds' ŷ and ẑ are settled once their last streams are read: fround(s + μ) over their means (memory).
  */
 export interface DecodeStage {
@@ -215,21 +216,16 @@ export interface DecodeStage {
 export function decodeStages(w: Weights, bandRows?: number): DecodeStage[] {
   const streams = fileStreams(w).map((t, i) => ({ ...t, i }));
   if (!w.hyper) return [{ streams: streams.map((t) => t.i) }];
-  const of = (latent: keyof Latents, part?: LatentPart) =>
-    streams.filter((t) => t.latent === latent && (part === undefined || t.part === part)).map((t) => t.i);
-  const steps = residualSteps(w);
-  const [first, later] = mainParts(w);
-  const main: DecodeStage[] = [{ streams: of('y', first), prepare: (l, w, level) => withCenters(l.y, mainCenters(l.hyper!, w, level, l.y)) }];
-  if (later) main.push({ streams: of('y', later), prepare: (l, w, level) => mainOthersCenters(l.y, w, level) });
-  main[main.length - 1].settles = 'y';
+  // a latent's steps, one stage each: the first prepared by `first`, the others by their prior pass
+  const stages = (of: SteppedLatent, steps: LatentStep[], first: DecodeStage['prepare'], rows?: number) => steps.map((step, i): DecodeStage => ({
+    streams: streams.filter((t) => t.latent === of && t.step === i).map((t) => t.i),
+    prepare: i === 0 ? first : (l, w) => startPass(step.pass!, l, w, rows, of),
+    ...(i === steps.length - 1 && { settles: of }),
+  }));
   return [
-    { streams: of('hyper') },
-    ...main,
-    ...steps.map((step, i): DecodeStage => ({
-      streams: streams.filter((t) => t.step === i).map((t) => t.i),
-      prepare: (l, w) => startPass(step.pass!, l, w, bandRows),
-      ...(i === steps.length - 1 && { settles: 'z' as const }),
-    })),
+    { streams: streams.filter((t) => t.latent === 'hyper').map((t) => t.i) },
+    ...stages('y', mainSteps(w), (l, w, level) => withCenters(l.y, mainCenters(l.hyper!, w, level, l.y)), mainBandRows(bandRows)),
+    ...stages('z', residualSteps(w), (l, w) => startPass('residual', l, w, bandRows), bandRows),
   ];
 }
 

@@ -13,7 +13,7 @@ import type { RgbImage } from '../io/pixels.js';
 import { paddedSize, toPaddedPlanes } from './preprocess.js';
 import { recycle, tensor } from './tensor.js';
 import { mainReconstruction } from './decoder.js';
-import { finishPass, hyperAnalysis, mainCenters, mainOthersCenters, mainParts, priorBand, residualCenters, residualSteps, startPass, withCenters, type PassLatents, type PriorPass } from './priors.js';
+import { finishPass, hyperAnalysis, mainCenters, mainSteps, priorBand, residualCenters, residualSteps, runPass, startPass, withCenters, type PassLatents, type PriorPass } from './priors.js';
 import { analyzeRegion, pasteTensor, tileGrid } from './tiling.js';
 import type { Weights } from '../format/weights.js';
 
@@ -80,12 +80,12 @@ export function quantizeMain(features: Tensor, w: Weights, level: number): Pick<
   const hyper = quantize(hyperFeatures, levelRow(w.hyper.gainW, level, Nh), { medians: levelRow(w.hyper.entropyW.median, level, Nh) });
   recycle(hyperFeatures);
   const centers = mainCenters(hyper, w, level, a);
-  const [first, later] = mainParts(w);
-  const y = quantize(a, gains, centers, inPlace(a), first);
-  if (later) {
-    withCenters(y, centers);
-    mainOthersCenters(y, w, level);
-    quantize(a, gains, centers, y.symbols as Int32Array, later);
+  const [first, ...later] = mainSteps(w);
+  const y = quantize(a, gains, centers, inPlace(a), first.part, first.channels);
+  withCenters(y, centers);
+  for (const step of later) {
+    runPass(startPass(step.pass!, { y }, w, undefined, 'y'), { y }, w, level);
+    quantize(a, gains, centers, y.symbols as Int32Array, step.part, step.channels);
   }
   return { y, hyper };
 }

@@ -11,12 +11,13 @@
  *   spacechannel:  each checkerboard pass in two channel halves (residualSteps): the second half's
  *                  (μ', σ') += k([ẑ / h_q of the first half at the pass's elements, 0 elsewhere; μ', σ' of the second])
  *                  with k_a over c_z's (μ', σ') at the anchors, k_o over the others pass's (at every element) at the others
- *   ycontext:      the spacechannel kind's ẑ, and ŷ coded in two steps (mainParts): its anchors with h_s's (μ', σ'),
- *                  then the others with (μ', σ') += e_y([μ', σ', s_y(ŷ_anchors / g_q)]) (mainOthersCenters)
+ *   ycontext:      the spacechannel kind's ẑ, and ŷ coded in two steps (mainSteps): its anchors with h_s's (μ', σ'),
+ *                  then the others with (μ', σ') += e_y([μ', σ', s_y(ŷ_anchors / g_q)]): the checkerboard's 'others'
+ *                  pass over ŷ, the same code as ẑ's (a PriorPass names its latent)
  *
  * READ ME FIRST
  * - Encoder and decoder must get bit-identical μ and scale indexes, or the file decodes to garbage: both run
- *   this code on the same symbols, over the whole latent, never tiled; ẑ's passes are cut in bands of whole rows
+ *   this code on the same symbols, over the whole latent, never tiled; the passes are cut in bands of whole rows
  *   (PriorPass) whose halos make every cut exact, so band size and worker count cannot matter.
  * - σ picks its CDF table by comparisons only: the first table scale ≥ σ. No Math.exp/log/pow, whose results
  *   differ between JavaScript engines; the kernels use + − × ÷ and sqrt in a fixed order.
@@ -119,16 +120,31 @@ export function hyperAnalysis(a: Tensor, w: Weights, level: number): Tensor {
 }
 
 /**
- * The parts of ŷ coded one after the other: all at once, or for the ycontext kind its anchors (h_s's prior), then
- * its other elements (mainOthersCenters, once the anchors are decoded or quantised).
+ * ŷ's coding steps, in the order both sides take them: all of it (h_s's prior, mainCenters), or for the ycontext kind
+ * its anchors (h_s's prior), then its other elements (the 'others' pass over ŷ: s_y, e_y).
  */
-export function mainParts(w: Weights): LatentPart[] {
-  return w.hyper?.mainSpatial ? ['anchors', 'others'] : ['all'];
+export function mainSteps(w: Weights): LatentStep[] {
+  const all = { start: 0, end: w.config.M };
+  if (!w.hyper?.mainSpatial) return [{ part: 'all', channels: all }];
+  return [{ part: 'anchors', channels: all }, { pass: 'others', part: 'others', channels: all }];
+}
+
+/** A latent coded in steps with prior passes between them: ŷ (mainSteps) or ẑ (residualSteps). */
+export type SteppedLatent = 'y' | 'z';
+
+export function latentSteps(w: Weights, of: SteppedLatent): LatentStep[] {
+  return of === 'y' ? mainSteps(w) : residualSteps(w);
+}
+
+/** The context networks of a latent's later passes, and its gains. */
+function contextsOf(w: Weights, of: SteppedLatent): { spatial?: HyperWeights['resSpatial']; channel?: HyperWeights['resChannel']; gains: Float32Array } {
+  const hw = hyperOf(w);
+  return of === 'z' ? { spatial: hw.resSpatial, channel: hw.resChannel, gains: w.gainZ } : { spatial: hw.mainSpatial, gains: w.gainY };
 }
 
 /**
  * ŷ's means and scale indexes from the decoded hyper-latent ŵ (the ycontext kind: its anchors' only, and h_s's output
- * kept as the centres' `context` for mainOthersCenters).
+ * kept as the centres' `context` for the later passes over ŷ).
  */
 export function mainCenters(hyper: Latent, w: Weights, level: number, y: { h: number; w: number }): Centers {
   const hw = hyperOf(w);
@@ -145,32 +161,12 @@ export function mainCenters(hyper: Latent, w: Weights, level: number, y: { h: nu
     : convLayer(h, layer, 1, undefined, layer === last ? kept(h) : undefined)));
   recycle(x);
   const centers: Centers = allocateCenters(M * y.h * y.w);
-  // the ycontext kind: the anchors' only (mainOthersCenters gives the others theirs)
-  writeGaussianCenters(centers, y.h, y.w, 0, y.h, params, 0, levelRow(w.gainY, level, M), hw.gaussian.scales, mainParts(w)[0]);
-  // h_s's output covers ŵ's grid × 4, which may pass ŷ's edges: mainOthersCenters crops its rows to ŷ's columns
+  // the ycontext kind: the anchors' only (the 'others' pass gives the others theirs)
+  writeGaussianCenters(centers, y.h, y.w, 0, y.h, params, 0, levelRow(w.gainY, level, M), hw.gaussian.scales, mainSteps(w)[0].part);
+  // h_s's output covers ŵ's grid × 4, which may pass ŷ's edges: the passes crop its rows to ŷ's columns
   if (hw.mainSpatial) centers.context = params;
   else recycle(params);
   return centers;
-}
-
-/**
- * ycontext kind: ŷ's other elements' means and scale indexes, from its decoded (or
- * quantised) anchors and h_s's output kept in ŷ's `context` (dropped here). On the calling thread (ŷ's grid is 1/256
- * of the image's pixels: s_y and e_y ≈ 0.16 GMAC at 768×512), in bands of rows as ẑ's passes (s_y's halo makes every
- * cut exact; `bandRows` only changes how the work is cut): at 6000×4000 the whole latent's e_y input alone would
- * take ≈ 57 MB.
- */
-export function mainOthersCenters(y: Latent, w: Weights, level: number, bandRows = bandRowsOf(2 * y.c, y.w)): void {
-  const { mainSpatial, gaussian } = hyperOf(w);
-  const { context, means, indexes } = y;
-  if (!mainSpatial || !context || !means || !indexes) throw new Error('priors.ts: ŷ\'s others need the ycontext kind and mainCenters first');
-  const gains = levelRow(w.gainY, level, y.c);
-  for (const rows of bandsOf(y.h, bandRows)) {
-    const params = checkerboardParams(y, gains, mainSpatial, cropTensor(context, rows, { start: 0, end: y.w }), rows, false);
-    writeGaussianCenters({ means, indexes }, y.h, y.w, rows.start, rows.end - rows.start, params, 0, gains, gaussian.scales, 'others');
-    recycle(params);
-  }
-  delete y.context;
 }
 
 /**
@@ -194,6 +190,14 @@ const BAND_BYTES = 4 << 20;
 /** The band height for ẑ's grid `width` columns wide (any height gives the same values: only the memory and halos differ). */
 export function priorBandRows(w: Weights, width: number): number {
   return bandRowsOf(2 * w.config.Mr, width);
+}
+
+/**
+ * The band height of a pass over ŷ when ẑ's passes take `zBandRows`: half as many rows (ŷ's rows are twice as tall), so
+ * ŷ's passes split among workers as ẑ's do; none: ŷ's own rule.
+ */
+export function mainBandRows(zBandRows: number | undefined): number | undefined {
+  return zBandRows === undefined ? undefined : Math.ceil(zBandRows / 2);
 }
 
 /** The band height whose widest activation, `channels` × `width`, stays near BAND_BYTES (within the bounds above). */
@@ -251,20 +255,23 @@ function contextBand(y: Latent, w: Weights, level: number, rows: Range, keepF8?:
  * (priorBand), then it is finished there (finishPass).
  *   'residual':  ẑ's first pass: c_z over f₈ → ẑ's centres (for the checkerboard kind: the anchors' final ones,
  *                the others' first guess); builds f₈ (ŷ's `head`) when small.
- *   'others':    the checkerboard's second pass: the non-anchor elements' centres from the decoded anchors.
+ *   'others':    the checkerboard's second pass: the non-anchor elements' centres from the decoded anchors (ẑ's: s_z,
+ *                e_z over c_z's output; ŷ's: s_y, e_y over h_s's).
  *   'anchorChannels', 'otherChannels': the spacechannel kind's second channel half at the anchors (after 'residual'),
  *                at the others (after 'others'), from the first half decoded there.
  */
 export type PassKind = 'residual' | 'anchorChannels' | 'others' | 'otherChannels';
 export interface PriorPass {
   kind: PassKind;
-  /** bands of rows of ẑ's grid */
+  /** the latent whose centres it writes ('residual': ẑ) */
+  latent: SteppedLatent;
+  /** bands of rows of that latent's grid */
   bands: Range[];
   /** 'residual': ẑ's centres, filled band by band (and c_z's output kept for the second pass when small) */
   centers?: { means: Float32Array; indexes: Uint8Array; context?: Tensor };
   /** 'residual': f₈ over the whole latent, filled band by band; ŷ's head once the pass is finished */
   head?: Tensor;
-  /** the last pass that reads ẑ's kept context: finishing it drops the context */
+  /** the last pass that reads its latent's kept context: finishing it drops the context */
   last?: boolean;
 }
 
@@ -282,17 +289,18 @@ function bandsOf(h: number, bandRows: number): Range[] {
 }
 
 /**
- * ẑ's coding steps, in the order both sides take them: the elements and channels a step codes (its streams), once
- * its prior pass has given them their centres (the first pass needs ŷ only: the encoder runs it before f_r).
+ * A latent's coding step: the elements and channels it codes (its streams), once its prior pass has given them their
+ * centres.
  */
-export interface ResidualStep {
-  /** none: the factorized kind's medians */
+export interface LatentStep {
+  /** none: the factorized kind's medians, or ŷ's first step (mainCenters) */
   pass?: PassKind;
   part: LatentPart;
   channels: Range;
 }
 
-export function residualSteps(w: Weights): ResidualStep[] {
+/** ẑ's coding steps, in the order both sides take them (the first pass needs ŷ only: the encoder runs it before f_r). */
+export function residualSteps(w: Weights): LatentStep[] {
   const { Mr } = w.config;
   const all = { start: 0, end: Mr };
   if (!w.hyper) return [{ part: 'all', channels: all }];
@@ -308,14 +316,18 @@ export function residualSteps(w: Weights): ResidualStep[] {
   ];
 }
 
-/** Sets up a pass of ẑ's prior (the first from ŷ; the others over ẑ, whose earlier steps are decoded or quantised). */
-export function startPass(kind: PassKind, latents: PassLatents, w: Weights, bandRows?: number): PriorPass {
+/**
+ * Sets up a pass of a latent's prior: ẑ's first from ŷ; the later ones over the latent `of`, whose earlier steps are
+ * decoded or quantised. `bandRows` in rows of that latent's grid.
+ */
+export function startPass(kind: PassKind, latents: PassLatents, w: Weights, bandRows?: number, of: SteppedLatent = 'z'): PriorPass {
   if (kind === 'residual') return residualPass(latents.y, w, bandRows);
-  const z = latents.z!;
-  const context = kind === 'others' ? hyperOf(w).resSpatial : hyperOf(w).resChannel;
-  if (!context || !z.means || !z.indexes) throw new Error(`priors.ts: the ${kind} pass needs its kind's context and the passes before it`);
-  const last = kind === 'otherChannels' || (kind === 'others' && !hyperOf(w).resChannel);
-  return { kind, bands: bandsOf(z.h, bandRows ?? priorBandRows(w, z.w)), last };
+  const latent = latents[of]!;
+  const { spatial, channel } = contextsOf(w, of);
+  const context = kind === 'others' ? spatial : channel;
+  if (!context || !latent.means || !latent.indexes) throw new Error(`priors.ts: the ${kind} pass needs its kind's context and the passes before it`);
+  const last = kind === 'otherChannels' || (kind === 'others' && !channel);
+  return { kind, latent: of, bands: bandsOf(latent.h, bandRows ?? bandRowsOf(2 * latent.c, latent.w)), last };
 }
 
 /**
@@ -330,31 +342,32 @@ export function residualPass(y: Latent, w: Weights, bandRows = priorBandRows(w, 
   const centers: PriorPass['centers'] = allocateCenters(Mr * h * wd);
   if (keepContext && hyperOf(w).resSpatial && 2 * Mr * h * wd * Float32Array.BYTES_PER_ELEMENT <= MAX_HEAD_BYTES) centers.context = shared(2 * Mr);
   delete y.head;
-  return { kind: 'residual', bands: bandsOf(h, bandRows), centers, ...(N * h * wd * Float32Array.BYTES_PER_ELEMENT <= MAX_HEAD_BYTES && { head: shared(N) }) };
+  return { kind: 'residual', latent: 'z', bands: bandsOf(h, bandRows), centers, ...(N * h * wd * Float32Array.BYTES_PER_ELEMENT <= MAX_HEAD_BYTES && { head: shared(N) }) };
 }
 
-/** Rows `rows` of ẑ's grid of a pass (any thread: the arrays it writes are shared). */
+/** Rows `rows` of a pass's latent (any thread: the arrays it writes are shared). */
 export function priorBand(pass: PriorPass, latents: PassLatents, w: Weights, level: number, rows: Range): void {
+  const of = pass.latent;
   if (pass.kind === 'residual') residualBand(pass, latents.y, w, level, rows);
-  else if (pass.kind === 'others') othersBand(latents.z!, latents.y, w, level, rows);
-  else channelBand(pass.kind, latents.z!, latents.y, w, level, rows);
+  else if (pass.kind === 'others') othersBand(of, latents, w, level, rows);
+  else channelBand(pass.kind, of, latents, w, level, rows);
 }
 
 /**
  * Ends a pass on the calling thread: ŷ gets the first pass's head and ẑ (when there is one) its centres; the last
- * pass drops ẑ's kept context.
+ * pass over a latent drops its kept context.
  */
 export function finishPass(pass: PriorPass, latents: PassLatents): void {
   if (pass.kind === 'residual') {
     if (latents.z) withCenters(latents.z, pass.centers!);
     if (pass.head) latents.y.head = pass.head;
   } else if (pass.last) {
-    delete latents.z!.context;
+    delete latents[pass.latent]!.context;
   }
 }
 
 /** A pass's bands in turn, on this thread, then finished. */
-function runPass(pass: PriorPass, latents: PassLatents, w: Weights, level: number): void {
+export function runPass(pass: PriorPass, latents: PassLatents, w: Weights, level: number): void {
   for (const rows of pass.bands) priorBand(pass, latents, w, level, rows);
   finishPass(pass, latents);
 }
@@ -397,18 +410,25 @@ function writeDecoded(out: Tensor, z: Latent, gains: Float32Array, rows: Range, 
   }
 }
 
-/** c_z's output [μ', σ'] over rows `rows` of ẑ's grid: ẑ's kept context when there is one, else computed. */
-function contextRows(z: Latent, y: Latent, w: Weights, level: number, rows: Range): Tensor {
-  return z.context ? cropTensor(z.context, rows, { start: 0, end: z.w }) : contextBand(y, w, level, rows);
+/**
+ * A latent's first (μ', σ') over rows `rows` of its grid: its kept context when there is one (ŷ: h_s's output, always;
+ * ẑ: c_z's when small, or by now the 'others' pass's), else ẑ's c_z output computed again.
+ */
+function contextRows(of: SteppedLatent, latents: PassLatents, w: Weights, level: number, rows: Range): Tensor {
+  const latent = latents[of]!;
+  if (latent.context) return cropTensor(latent.context, rows, { start: 0, end: latent.w });
+  if (of === 'y') throw new Error('priors.ts: ŷ\'s passes need h_s\'s output kept (mainCenters)');
+  return contextBand(latents.y, w, level, rows);
 }
 
 /**
- * The checkerboard's (μ', σ') over rows `rows` of ẑ's grid, from its decoded (or quantised) anchors and c_z's output:
- * e_z's Δ added at the non-anchor elements, and for the spacechannel kind at every element (k_o reads them all).
+ * The checkerboard's (μ', σ') over rows `rows` of a latent's grid, from its decoded (or quantised) anchors and its first
+ * (μ', σ'): e's Δ added at the non-anchor elements, and with a channel context at every element (k_o reads them all).
  */
-function spatialParams(z: Latent, y: Latent, w: Weights, level: number, rows: Range): Tensor {
-  const { resSpatial, resChannel } = hyperOf(w);
-  return checkerboardParams(z, levelRow(w.gainZ, level, z.c), resSpatial!, contextRows(z, y, w, level, rows), rows, !!resChannel);
+function spatialParams(of: SteppedLatent, latents: PassLatents, w: Weights, level: number, rows: Range): Tensor {
+  const latent = latents[of]!;
+  const { spatial, channel, gains } = contextsOf(w, of);
+  return checkerboardParams(latent, levelRow(gains, level, latent.c), spatial!, contextRows(of, latents, w, level, rows), rows, !!channel);
 }
 
 /**
@@ -451,32 +471,37 @@ function checkerboardParams(latent: Latent, gains: Float32Array, net: { spatial:
 }
 
 /**
- * Checkerboard kind, second pass, band `rows`: the non-anchor elements' means and scale indexes of ẑ (spatialParams;
- * c_z's output kept by the first pass, `z.context`, when small, else computed again: keeping it for a large image
- * would cost 8 bytes a pixel). The spacechannel kind keeps the band's (μ', σ') there for k_o, over c_z's.
+ * Checkerboard, second pass, band `rows`: the non-anchor elements' means and scale indexes of a latent (spatialParams;
+ * ẑ: c_z's output kept by the first pass, `z.context`, when small, else computed again: keeping it for a large image
+ * would cost 8 bytes a pixel). With a channel context the band's (μ', σ') are kept there for k_o, over the first ones.
  */
-function othersBand(z: Latent, y: Latent, w: Weights, level: number, rows: Range): void {
-  const params = spatialParams(z, y, w, level, rows);
-  writeGaussianCenters({ means: z.means!, indexes: z.indexes! }, z.h, z.w, rows.start, rows.end - rows.start, params, 0,
-    levelRow(w.gainZ, level, z.c), hyperOf(w).gaussian.scales, 'others');
-  if (hyperOf(w).resChannel && z.context) pasteTensor(z.context.data, z.h, z.w, params, { rows, cols: { start: 0, end: z.w } });
+function othersBand(of: SteppedLatent, latents: PassLatents, w: Weights, level: number, rows: Range): void {
+  const latent = latents[of]!;
+  const { channel, gains } = contextsOf(w, of);
+  const params = spatialParams(of, latents, w, level, rows);
+  writeGaussianCenters({ means: latent.means!, indexes: latent.indexes! }, latent.h, latent.w, rows.start, rows.end - rows.start, params, 0,
+    levelRow(gains, level, latent.c), hyperOf(w).gaussian.scales, 'others');
+  const { context } = latent;
+  if (channel && context) pasteTensor(context.data, context.h, context.w, params, { rows, cols: { start: 0, end: latent.w } });
   recycle(params);
 }
 
 /**
- * Spacechannel kind, band `rows` of the pass over ẑ's second channel half at the anchors ('anchorChannels': k_a over
- * c_z's μ', σ') or at the others ('otherChannels': k_o over spatialParams'): (μ', σ') += k([ẑ / h_q of the first half
- * at those elements, 0 elsewhere; μ', σ' of the second half]), k's two convolutions at those elements only.
+ * Spacechannel kind, band `rows` of the pass over a latent's second channel half at the anchors ('anchorChannels': k_a
+ * over its first μ', σ') or at the others ('otherChannels': k_o over spatialParams'): (μ', σ') += k([ẑ / h_q of the
+ * first half at those elements, 0 elsewhere; μ', σ' of the second half]), k's two convolutions at those elements only.
  */
-function channelBand(kind: 'anchorChannels' | 'otherChannels', z: Latent, y: Latent, w: Weights, level: number, rows: Range): void {
-  const { resChannel, gaussian } = hyperOf(w);
+function channelBand(kind: 'anchorChannels' | 'otherChannels', of: SteppedLatent, latents: PassLatents, w: Weights, level: number, rows: Range): void {
+  const z = latents[of]!;
+  const { gaussian } = hyperOf(w);
+  const contexts = contextsOf(w, of);
   const { c, h, w: wd } = z;
   const half = c / 2;
   const part = kind === 'anchorChannels' ? 'anchors' : 'others';
-  const gains = levelRow(w.gainZ, level, c);
+  const gains = levelRow(contexts.gains, level, c);
   const inRows = clip({ start: rows.start - CHANNEL_HALO, end: rows.end + CHANNEL_HALO }, h);
-  // 'otherChannels': ẑ's context holds spatialParams' output by now (othersBand), when it is kept
-  const params = kind === 'anchorChannels' || z.context ? contextRows(z, y, w, level, inRows) : spatialParams(z, y, w, level, inRows);
+  // 'otherChannels': the latent's context holds spatialParams' output by now (othersBand), when it is kept
+  const params = kind === 'anchorChannels' || z.context ? contextRows(of, latents, w, level, inRows) : spatialParams(of, latents, w, level, inRows);
   const plane = params.h * wd;
   const input = tensor(half + c, params.h, wd);
   writeDecoded(input, z, gains, inRows, part, half);
@@ -484,7 +509,7 @@ function channelBand(kind: 'anchorChannels' | 'otherChannels', z: Latent, y: Lat
   input.data.set(params.data.subarray((c + half) * plane, 2 * c * plane), c * plane); // σ' of the second half
   // the pass's elements have parity (PARITY[part] + inRows.start) & 1 in the band's coordinates
   const parity = ((PARITY[part] + inRows.start) & 1) as 0 | 1;
-  const [conv3, conv1] = resChannel![part];
+  const [conv3, conv1] = contexts.channel![part];
   const hidden = checkerboardConvLayer(input, conv3, 'dense', parity);
   recycle(input);
   relu(hidden.data, hidden.data, hidden.data.length);
@@ -504,11 +529,12 @@ function channelBand(kind: 'anchorChannels' | 'otherChannels', z: Latent, y: Lat
 }
 
 /**
- * ẑ's passes after the first (residualSteps), in turn on this thread, for a ẑ that holds all its symbols and the first
- * pass's centres: the centres a decoder gets (each pass reads only what the steps before it decoded). For the tests.
+ * A latent's passes after its first step (latentSteps), in turn on this thread, for a latent that holds all its symbols
+ * and its first step's centres: the centres a decoder gets (each pass reads only what the steps before it decoded).
+ * `bandRows` in rows of that latent's grid.
  */
-export function laterPassCenters(z: Latent, y: Latent, w: Weights, level: number, bandRows?: number): void {
-  for (const step of residualSteps(w).slice(1)) runPass(startPass(step.pass!, { y, z }, w, bandRows), { y, z }, w, level);
+export function laterPassCenters(latents: PassLatents, of: SteppedLatent, w: Weights, level: number, bandRows?: number): void {
+  for (const step of latentSteps(w, of).slice(1)) runPass(startPass(step.pass!, latents, w, bandRows, of), latents, w, level);
 }
 
 /** The latent with its centres attached (the decoder's way: symbols first, then what they need). */
