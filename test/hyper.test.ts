@@ -96,7 +96,7 @@ test('the decoder rebuilds the encoder’s means and indexes from the symbols al
 });
 
 test('a decoded file\'s ŷ and ẑ are settled: fround(s + μ) of the encoder\'s, no symbols, means or indexes kept', () => {
-  for (const name of ['test-tiny-hyper', 'test-tiny-checkerboard', 'test-tiny-spacechannel', 'test-tiny-ycontext']) {
+  for (const name of ['test-tiny-hyper', 'test-tiny-checkerboard', 'test-tiny-spacechannel', 'test-tiny-ycontext', 'test-tiny-ychannel']) {
     const model = readWeights(new Uint8Array(readFileSync(repoPath(`weights/${name}.bin`))));
     const img = syntheticImage(45, 38, 9);
     const encoded = encodeLatents(img, model, 1);
@@ -146,8 +146,9 @@ test('a flipped bit anywhere in the payload, or a NaN written into a tensor, is 
   const checkerboardBytes = new Uint8Array(readFileSync(repoPath('weights/test-tiny-checkerboard.bin')));
   const spacechannelBytes = new Uint8Array(readFileSync(repoPath('weights/test-tiny-spacechannel.bin')));
   const ycontextBytes = new Uint8Array(readFileSync(repoPath('weights/test-tiny-ycontext.bin')));
+  const ychannelBytes = new Uint8Array(readFileSync(repoPath('weights/test-tiny-ychannel.bin')));
   for (const [name, bytes] of [['hyper', hyperBytes], ['factorized', factorizedBytes], ['checkerboard', checkerboardBytes],
-    ['spacechannel', spacechannelBytes], ['ycontext', ycontextBytes]] as const) {
+    ['spacechannel', spacechannelBytes], ['ycontext', ycontextBytes], ['ychannel', ychannelBytes]] as const) {
     for (const point of DAMAGE_POINTS) {
       const at = point < 0 ? bytes.length + point : point < 1 ? Math.floor(bytes.length * point) : point;
       for (const bit of [0, 6]) {

@@ -98,6 +98,11 @@ test('tiles and workers give the bytes of the synchronous codec (ycontext test w
   await checkIdentical(ycontext, 1, [[37, 29], [1, 1], [100, 70], [40, 300]], [16, 48, 1024], [1, 3]);
 });
 
+test('tiles and workers give the bytes of the synchronous codec (ychannel test weights: ŷ in four steps)', async () => {
+  const ychannel = weightFile(readFileSync(repoPath('weights/test-tiny-ychannel.bin')));
+  await checkIdentical(ychannel, 1, [[37, 29], [1, 1], [100, 70], [40, 300]], [16, 48, 1024], [1, 3]);
+});
+
 test('tiles and workers give the bytes of the synchronous codec (shipped weights)', async () => {
   const shipped = weightFile(readFileSync(repoPath('weights/aara.bin')));
   await checkIdentical(shipped, 3, [[70, 45]], [16, 48], [2]);

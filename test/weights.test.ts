@@ -71,7 +71,7 @@ test('an unsupported version', () => {
 });
 
 test('an unknown model kind', () => {
-  failsWith('BAD_WEIGHTS', () => readWeights(withHeader(hyper, 12, 6)), /unknown model kind 6/);
+  failsWith('BAD_WEIGHTS', () => readWeights(withHeader(hyper, 12, 7)), /unknown model kind 7/);
   // a hyper file labelled checkerboard lacks the spatial context's tensors: the walk ends inside them
   failsWith('BAD_WEIGHTS', () => readWeights(withHeader(hyper, 12, 3)), /file ends inside tensor entropy_w.cdf/);
   // a checkerboard file labelled spacechannel lacks the channel contexts' (and a spacechannel file labelled
@@ -85,6 +85,11 @@ test('an unknown model kind', () => {
   const ycontext = new Uint8Array(readFileSync(repoPath('weights/test-tiny-ycontext.bin')));
   failsWith('BAD_WEIGHTS', () => readWeights(withHeader(spacechannel, 12, 5)), /table length|file ends inside tensor|out of range/);
   failsWith('BAD_WEIGHTS', () => readWeights(withHeader(ycontext, 12, 4)));
+  // a ycontext file labelled ychannel reads its float32 context weights as halves and lacks ŷ's k_a, k_o; a ychannel
+  // file labelled ycontext reads halves as float32
+  const ychannel = new Uint8Array(readFileSync(repoPath('weights/test-tiny-ychannel.bin')));
+  failsWith('BAD_WEIGHTS', () => readWeights(withHeader(ycontext, 12, 6)));
+  failsWith('BAD_WEIGHTS', () => readWeights(withHeader(ychannel, 12, 5)));
 });
 
 test('a width or level count out of range', () => {
@@ -213,7 +218,7 @@ test('isWeights: a model readWeights returned, and nothing else', () => {
 });
 
 test('the reader\'s remaining checks at their boundaries, with their messages', () => {
-  failsWith('BAD_WEIGHTS', () => readWeights(withHeader(hyper, 12, 6)), /unknown model kind 6 \(this engine reads factorized, hyper, checkerboard, spacechannel, ycontext\)/);
+  failsWith('BAD_WEIGHTS', () => readWeights(withHeader(hyper, 12, 7)), /unknown model kind 7 \(this engine reads factorized, hyper, checkerboard, spacechannel, ycontext, ychannel\)/);
   // exactly a header: not "too short", the payload check refuses it
   failsWith('BAD_WEIGHTS', () => readWeights(hyper.slice(0, HEADER_BYTES)), /payload is 0 bytes, header says \d+/);
   failsWith('BAD_WEIGHTS', () => readWeights(withHeader(hyper, 44, 5)), new RegExp(`payload is ${hyper.length - HEADER_BYTES} bytes, header says 5`));

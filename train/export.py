@@ -19,7 +19,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from formats import CDF_PRECISION, COMMON_ROWS, HEADER_BYTES, HEADER_ROWS, pack_header, padded_bytes, payload_bytes, weights_id_of  # noqa: E402
-from model import AARA, CHANNEL_KINDS, LAMBDAS, SCALE_COUNT, SPATIAL_KINDS, pad_to_stride, remap_levels, scale_table  # noqa: E402
+from model import AARA, CHANNEL_KINDS, LAMBDAS, MAIN_SPATIAL_KINDS, SCALE_COUNT, SPATIAL_KINDS, pad_to_stride, remap_levels, scale_table  # noqa: E402
 
 # Gaussian conditional tables cover ±TAIL_STDS·σ (two-sided tail mass 1e-9, CompressAI's), the rest escapes
 TAIL_STDS = 6.109410204869
@@ -155,7 +155,8 @@ def transform_tensors(model):
 
 def hyper_tensors(model):
     """The Gaussian kinds: the transforms, gains of ŷ, ẑ, ŵ, the hyper and context networks (and the checkerboard's
-    s_z, e_z, the space-channel's k_a, k_o, the ycontext kind's s_y, e_y), ŵ's factorized tables (their row stride first), then the Gaussian conditional's
+    s_z, e_z, the space-channel's k_a, k_o, the ycontext kind's s_y, e_y, the ychannel kind's ŷ k_a, k_o), ŵ's factorized
+    tables (their row stride first), then the Gaussian conditional's
     scale table and CDF tables."""
     out = (transform_tensors(model)
            + [("gain_y", torch.exp(model.log_gain_y)), ("gain_z", torch.exp(model.log_gain_z)),
@@ -167,14 +168,17 @@ def hyper_tensors(model):
                 + layers("res_spatial.params", model.res_spatial.params))
     if model.kind in CHANNEL_KINDS:
         out += layers("res_channel.anchors", model.res_channel.anchors) + layers("res_channel.others", model.res_channel.others)
-    if model.kind == "ycontext":
+    if model.kind in MAIN_SPATIAL_KINDS:
         out += (conv_block("main_spatial.spatial", model.main_spatial.spatial)
                 + layers("main_spatial.params", model.main_spatial.params))
+    if model.kind == "ychannel":
+        out += layers("main_channel.anchors", model.main_channel.anchors) + layers("main_channel.others", model.main_channel.others)
     arrays = [(n, t.detach().cpu().float().numpy()) for n, t in out]
-    arrays = [(n, a.astype(np.float16) if n in HALF_TENSORS else a) for n, a in arrays]
+    halves = half_tensors(model)
+    arrays = [(n, a.astype(np.float16) if n in halves else a) for n, a in arrays]
     medians, offset, length, cdf = cdf_tensors(model.density_w, model.config["levels"])
     stride = cdf.shape[2]
-    if model.kind == "ycontext":  # ŵ's CDF rows back to back (370 KB less), as the Gaussian tables are
+    if model.kind in MAIN_SPATIAL_KINDS:  # ŵ's CDF rows back to back (370 KB less), as the Gaussian tables are
         cdf = np.concatenate([cdf[q, c, :n + 2] for q in range(cdf.shape[0]) for c in range(cdf.shape[1])
                               for n in [int(length[q, c])]])
     arrays += [("entropy_w.stride", np.array([stride], np.int32)), ("entropy_w.median", medians),
@@ -182,19 +186,30 @@ def hyper_tensors(model):
     return arrays + gaussian_tensors(compact=model.kind in SPATIAL_KINDS)
 
 
-# Tensors stored as IEEE halves (2 bytes, the tensor padded to 4): the ycontext kind's s_y, whose 0.6 MB in float32
-# would take the weight file over its 8 MB budget. half_rounded() gives the model these exact values before export,
-# so the fixtures and every file coded with the weights agree with the engine, which widens them exactly.
-HALF_TENSORS = ("main_spatial.spatial.weight",)
+# Tensors stored as IEEE halves (2 bytes, the tensor padded to 4), to keep the weight file within its 8 MB budget: the
+# ycontext kind's s_y (0.6 MB in float32); the ychannel kind's every context network's weights (s_z, e_z, ẑ's k_a, k_o,
+# s_y, e_y, ŷ's k_a, k_o: its ŷ channel context's 0.7 MB would not fit otherwise). half_rounded() gives the model these
+# exact values before export, so the fixtures and every file coded with the weights agree with the engine, which widens
+# them exactly.
+CONTEXT_NETWORKS = ("res_spatial.", "res_channel.", "main_spatial.", "main_channel.")
+
+
+def half_tensors(model):
+    """The names of the tensors model's weight file stores as halves."""
+    if model.kind == "ycontext":
+        return {"main_spatial.spatial.weight"}
+    if model.kind == "ychannel":
+        return {n for n, _ in model.named_parameters() if n.startswith(CONTEXT_NETWORKS) and n.endswith(".weight")}
+    return set()
 
 
 @torch.no_grad()
 def half_rounded(model):
-    """The model with HALF_TENSORS rounded to float16 values (in place): the weights the file holds."""
-    params = dict(model.named_parameters())
-    for name in HALF_TENSORS:
-        if name in params:
-            params[name].copy_(params[name].half().float())
+    """The model with its half_tensors rounded to float16 values (in place): the weights the file holds."""
+    halves = half_tensors(model)
+    for name, p in model.named_parameters():
+        if name in halves:
+            p.copy_(p.half().float())
     return model
 
 
@@ -257,6 +272,19 @@ KIND_NOTES["ycontext"] = KIND_NOTES["spacechannel"] + [
     "main_spatial.spatial.weight is stored as IEEE halves (f16; a tensor of f16 is padded to a multiple of 4 bytes),",
     "and entropy_w.cdf holds its L·Nh rows back to back like gaussian.cdf, row (q, c) its entropy_w.length[q, c] + 2",
     "entries (the reader pads each to entropy_w.stride).",
+]
+KIND_NOTES["ychannel"] = KIND_NOTES["ycontext"][:-4] + [
+    "64 channels a stream (as many elements as the other kinds' ŷ streams of 32 channels). ŵ's CDF rows are stored",
+    "back to back like gaussian.cdf, row (q, c) its entropy_w.length[q, c] + 2 entries (the reader pads each to",
+    "entropy_w.stride).",
+    "",
+    "Kind ychannel: as ycontext, plus main_channel (ŷ's k_a, k_o: conv3/1 (M/2 + M)→Nh · ReLU · conv1 Nh→M, as",
+    "res_channel over ẑ): ŷ is coded in ẑ's four space-channel steps, its streams in order: the anchors' first M/2",
+    "channels (h_s's prior), their other channels (+ k_a over h_s's μ', σ'), the others' first half (s_y, e_y, s_y",
+    "reading all channels of the anchors), their second half (+ k_o over the μ', σ' that s_y, e_y give at every",
+    "element), 64 channels a stream. To stay within 8 MB every weight of the context networks (res_spatial,",
+    "res_channel, main_spatial, main_channel) is stored as IEEE halves (f16; a tensor of f16 is padded to a multiple",
+    "of 4 bytes).",
 ]
 
 
@@ -419,8 +447,11 @@ def main():
             if args.kind in CHANNEL_KINDS:
                 model.res_channel.anchors[-1].weight.normal_(0, 0.5)
                 model.res_channel.others[-1].weight.normal_(0, 0.5)
-            if args.kind == "ycontext":
+            if args.kind in MAIN_SPATIAL_KINDS:
                 model.main_spatial.params[-1].weight.normal_(0, 0.5)
+            if args.kind == "ychannel":
+                model.main_channel.anchors[-1].weight.normal_(0, 0.5)
+                model.main_channel.others[-1].weight.normal_(0, 0.5)
             model.fusion.conv2.weight.normal_(0, 0.05)
         note = "tiny untrained test model"
     else:

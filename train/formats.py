@@ -13,7 +13,7 @@ import numpy as np
 MAGIC = b"AARAWGT\0"
 VERSION_FACTORIZED = 1  # the layout of weight files before model kinds existed, unchanged
 VERSION_KINDS = 2  # a model-kind field in the header (KIND_IDS), then the kind's tensors
-KIND_IDS = {"factorized": 1, "hyper": 2, "checkerboard": 3, "spacechannel": 4, "ycontext": 5}
+KIND_IDS = {"factorized": 1, "hyper": 2, "checkerboard": 3, "spacechannel": 4, "ycontext": 5, "ychannel": 6}
 HEADER_BYTES = 64
 CDF_PRECISION = 16  # table entries sum to 2^16: the rANS coder's PROB_BITS
 # magic, ten u32 fields (their meaning depends on the version, HEADER_ROWS), weights ID; zero-padded to 64 bytes
@@ -28,13 +28,13 @@ HEADER_ROWS = {
     ],
     "hyper": [
         "| 8 | version (2) | u32 |",
-        "| 12 | model kind: 1 factorized (always written as version 1), 2 hyper, 3 checkerboard, 4 spacechannel, 5 ycontext | u32 |",
+        "| 12 | model kind: 1 factorized (always written as version 1), 2 hyper, 3 checkerboard, 4 spacechannel, 5 ycontext, 6 ychannel | u32 |",
         "| 16 | N, M, Nr, Mr, L, Nh | 6 × u32 |",
         "| 40 | CDF precision (16) | u32 |",
     ],
 }
-HEADER_ROWS["checkerboard"] = HEADER_ROWS["hyper"]  # the same header; the kind field says 3 (4, 5)
-HEADER_ROWS["spacechannel"] = HEADER_ROWS["ycontext"] = HEADER_ROWS["hyper"]
+HEADER_ROWS["checkerboard"] = HEADER_ROWS["hyper"]  # the same header; the kind field says 3 (4, 5, 6)
+HEADER_ROWS["spacechannel"] = HEADER_ROWS["ycontext"] = HEADER_ROWS["ychannel"] = HEADER_ROWS["hyper"]
 COMMON_ROWS = [
     "| 44 | payload bytes (everything after the header) | u32 |",
     "| 48 | weights ID: first 16 bytes of SHA-256(payload) | 16 bytes |",

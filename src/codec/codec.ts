@@ -203,6 +203,7 @@ export function decodeFileStream(stream: Uint8Array, index: number, latents: Lat
  *   spacechannel: the checkerboard's ẑ stages in channel halves, k_a's and k_o's passes before the second halves.
  *   ycontext:   the spacechannel kind's, with ŷ's streams in two stages: its anchors', then (the 'others' pass over
  *               ŷ: s_y, e_y) its other elements'.
+ *   ychannel:   the ycontext kind's, with ŷ's stages in channel halves as ẑ's (ŷ's k_a's and k_o's passes).
  * The hyper kinds' ŷ and ẑ are settled once their last streams are read: fround(s + μ) over their means (memory).
  */
 export interface DecodeStage {

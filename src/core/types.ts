@@ -58,8 +58,9 @@ export interface Latent {
    * ẑ of the checkerboard and spacechannel kinds between their passes, when small: c_z's output (μ', σ' un-gained,
    * 2·C channels) over the whole latent, which the later passes would otherwise compute again; the spacechannel
    * kind's others pass overwrites it, band by band, with its own (μ', σ') for k_o (src/model/priors.ts).
-   * ŷ of the ycontext kind between its two steps: h_s's output (μ', σ'; ŵ's grid × 4, which may pass ŷ's edges), in
-   * shared memory, which its others' prior adds e_y's Δ to.
+   * ŷ of the ycontext and ychannel kinds between their steps: h_s's output (μ', σ'; ŵ's grid × 4, which may pass ŷ's
+   * edges), in shared memory, which its others' prior adds e_y's Δ to (the ychannel kind's others pass overwrites it,
+   * band by band, with its own (μ', σ') for ŷ's k_o).
    */
   context?: Tensor;
 }

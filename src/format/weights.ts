@@ -14,7 +14,7 @@ export const WEIGHTS_MAGIC = 'AARAWGT\0';
 export const WEIGHTS_VERSION = 1;
 export const WEIGHTS_VERSION_KINDS = 2;
 /** Model kinds by their header id (train/export.py KIND_IDS). */
-const KIND_IDS: Record<number, ModelKind> = { 1: 'factorized', 2: 'hyper', 3: 'checkerboard', 4: 'spacechannel', 5: 'ycontext' };
+const KIND_IDS: Record<number, ModelKind> = { 1: 'factorized', 2: 'hyper', 3: 'checkerboard', 4: 'spacechannel', 5: 'ycontext', 6: 'ychannel' };
 /** Gaussian conditional tables: more scales than 255 would not fit the Uint8Array of scale indexes. */
 const MAX_SCALES = 255;
 const HEADER_BYTES = 64;
@@ -57,11 +57,13 @@ export interface LatentEntropy {
  * checkerboard: the hyper kind, and ẑ's non-anchor elements also conditioned on their decoded anchor neighbours.
  * spacechannel: the checkerboard kind, and in each of its passes ẑ's second channel half conditioned on the first.
  * ycontext: the spacechannel kind, and ŷ's non-anchor elements conditioned on its decoded anchors too.
+ * ychannel: the ycontext kind, and in each of ŷ's passes its second channel half conditioned on the first.
  */
-export type ModelKind = 'factorized' | 'hyper' | 'checkerboard' | 'spacechannel' | 'ycontext';
-/** The kinds with ẑ's checkerboard (s_z, e_z), and those with its channel context (k_a, k_o) too. */
-const SPATIAL_KINDS: readonly ModelKind[] = ['checkerboard', 'spacechannel', 'ycontext'];
-const CHANNEL_KINDS: readonly ModelKind[] = ['spacechannel', 'ycontext'];
+export type ModelKind = 'factorized' | 'hyper' | 'checkerboard' | 'spacechannel' | 'ycontext' | 'ychannel';
+/** The kinds with ẑ's checkerboard (s_z, e_z), those with its channel context (k_a, k_o) too, and those with ŷ's checkerboard (s_y, e_y). */
+const SPATIAL_KINDS: readonly ModelKind[] = ['checkerboard', 'spacechannel', 'ycontext', 'ychannel'];
+const CHANNEL_KINDS: readonly ModelKind[] = ['spacechannel', 'ycontext', 'ychannel'];
+const MAIN_SPATIAL_KINDS: readonly ModelKind[] = ['ycontext', 'ychannel'];
 export interface ModelConfig {
   kind: ModelKind;
   N: number;
@@ -95,6 +97,8 @@ export interface HyperWeights {
   resChannel?: { anchors: Conv[]; others: Conv[] };
   /** ycontext kind: s_y conv5/1 M→Nh over ŷ's anchors / g_q, and e_y conv1 (2M+Nh)→2Nh · ReLU · conv1 2Nh→2M */
   mainSpatial?: { spatial: Conv; params: Conv[] };
+  /** ychannel kind: ŷ's k_a, k_o, as resChannel's over M channels */
+  mainChannel?: { anchors: Conv[]; others: Conv[] };
   entropyW: LatentEntropy;
   gaussian: GaussianTables;
 }
@@ -260,9 +264,9 @@ function gaussian(c: Cursor, compact: boolean): GaussianTables {
   return { scales, tables };
 }
 
-function layers(c: Cursor, name: string, specs: Array<[number, number, number, boolean?]>): Conv[] {
+function layers(c: Cursor, name: string, specs: Array<[number, number, number, boolean?]>, half = false): Conv[] {
   // the networks' ReLUs sit between convolutions and are numbered like them (0, 2, 4 …), as in the trainer
-  return specs.map(([inC, outC, k, transposed], i) => conv(c, `${name}.${2 * i}`, inC, outC, k, transposed));
+  return specs.map(([inC, outC, k, transposed], i) => conv(c, `${name}.${2 * i}`, inC, outC, k, transposed, half));
 }
 
 function hyperWeights(c: Cursor, config: ModelConfig): HyperWeights {
@@ -272,21 +276,29 @@ function hyperWeights(c: Cursor, config: ModelConfig): HyperWeights {
   const synthesis = layers(c, 'hyper_synthesis', [[Nh, Nh, 5, true], [Nh, Nh, 5, true], [Nh, 2 * M, 3]]);
   const resContext = layers(c, 'res_context', [[N, Nh, 3], [Nh, 2 * Mr, 3]]);
   const spatialKind = SPATIAL_KINDS.includes(config.kind);
+  // to keep the file within its 8 MB budget (train/export.py half_tensors): the ycontext kind stores s_y's weights as
+  // halves, the ychannel kind every context network's weights; both store ŵ's tables compact
+  const ychannel = config.kind === 'ychannel';
   // s_z, s_y: conv5/1 over the anchors / gains (the others 0); e_z, e_y: conv1 · ReLU · conv1 over [μ', σ', s]
-  const spatialNet = (name: string, C: number, half = false) =>
-    ({ spatial: conv(c, `${name}.spatial`, C, Nh, 5, false, half), params: layers(c, `${name}.params`, [[2 * C + Nh, 2 * Nh, 1], [2 * Nh, 2 * C, 1]]) });
-  const resSpatial = spatialKind ? spatialNet('res_spatial', Mr) : undefined;
-  const channelKind = CHANNEL_KINDS.includes(config.kind);
-  if (channelKind && Mr % 2 !== 0) fail('BAD_WEIGHTS', `the ${config.kind} kind splits ẑ's channels in halves: Mr = ${Mr}`);
-  const channelNet = (name: string) => layers(c, name, [[Mr / 2 + Mr, Nh, 3], [Nh, Mr, 1]]);
-  const resChannel = channelKind ? { anchors: channelNet('res_channel.anchors'), others: channelNet('res_channel.others') } : undefined;
-  // ycontext: s_y's weights as halves and ŵ's tables compact keep the file within its 8 MB budget (train/export.py)
-  const ycontext = config.kind === 'ycontext';
-  const mainSpatial = ycontext ? spatialNet('main_spatial', M, true) : undefined;
+  const spatialNet = (name: string, C: number, spatialHalf: boolean) => ({
+    spatial: conv(c, `${name}.spatial`, C, Nh, 5, false, spatialHalf),
+    params: layers(c, `${name}.params`, [[2 * C + Nh, 2 * Nh, 1], [2 * Nh, 2 * C, 1]], ychannel),
+  });
+  const resSpatial = spatialKind ? spatialNet('res_spatial', Mr, ychannel) : undefined;
+  // k_a, k_o over a latent's C channels in halves
+  const channelNet = (name: string, C: number) => {
+    if (C % 2 !== 0) fail('BAD_WEIGHTS', `the ${config.kind} kind splits its latents' channels in halves: ${C}`);
+    const net = (part: string) => layers(c, `${name}.${part}`, [[C / 2 + C, Nh, 3], [Nh, C, 1]], ychannel);
+    return { anchors: net('anchors'), others: net('others') };
+  };
+  const resChannel = CHANNEL_KINDS.includes(config.kind) ? channelNet('res_channel', Mr) : undefined;
+  const mainKind = MAIN_SPATIAL_KINDS.includes(config.kind);
+  const mainSpatial = mainKind ? spatialNet('main_spatial', M, true) : undefined;
+  const mainChannel = ychannel ? channelNet('main_channel', M) : undefined;
   const strideW = c.size('entropy_w.stride', MAX_TABLE_STRIDE);
   return {
     gainW, analysis, synthesis, resContext, ...(resSpatial && { resSpatial }), ...(resChannel && { resChannel }), ...(mainSpatial && { mainSpatial }),
-    entropyW: entropy(c, 'entropy_w', levels, Nh, strideW, ycontext), gaussian: gaussian(c, spatialKind),
+    ...(mainChannel && { mainChannel }), entropyW: entropy(c, 'entropy_w', levels, Nh, strideW, mainKind), gaussian: gaussian(c, spatialKind),
   };
 }
 

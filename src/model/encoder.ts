@@ -68,8 +68,9 @@ const inPlace = (features: Tensor) => new Int32Array(features.data.buffer, featu
 
 /**
  * ŷ (and the hyper kind's ŵ) from f_m(x): attention, then quantisation in place: the features are consumed
- * and their buffer becomes ŷ's symbols. The ycontext kind quantises ŷ's anchors first, then its other elements
- * with the centres its anchors give them (the others' slots hold their float32 features meanwhile).
+ * and their buffer becomes ŷ's symbols, step by step (mainSteps): the ycontext kind quantises ŷ's anchors first, then
+ * its other elements with the centres its anchors give them (the others' slots hold their float32 features meanwhile);
+ * the ychannel kind each in channel halves.
  */
 export function quantizeMain(features: Tensor, w: Weights, level: number): Pick<Latents, 'y' | 'hyper'> {
   const { M, Nh } = w.config;

@@ -14,6 +14,8 @@
  *   ycontext:      the spacechannel kind's ẑ, and ŷ coded in two steps (mainSteps): its anchors with h_s's (μ', σ'),
  *                  then the others with (μ', σ') += e_y([μ', σ', s_y(ŷ_anchors / g_q)]): the checkerboard's 'others'
  *                  pass over ŷ, the same code as ẑ's (a PriorPass names its latent)
+ *   ychannel:      the ycontext kind, with ŷ's steps in channel halves as the spacechannel kind's ẑ (ŷ's k_a over h_s's
+ *                  (μ', σ'), k_o over the others pass's)
  *
  * READ ME FIRST
  * - Encoder and decoder must get bit-identical μ and scale indexes, or the file decodes to garbage: both run
@@ -121,12 +123,25 @@ export function hyperAnalysis(a: Tensor, w: Weights, level: number): Tensor {
 
 /**
  * ŷ's coding steps, in the order both sides take them: all of it (h_s's prior, mainCenters), or for the ycontext kind
- * its anchors (h_s's prior), then its other elements (the 'others' pass over ŷ: s_y, e_y).
+ * its anchors (h_s's prior), then its other elements (the 'others' pass over ŷ: s_y, e_y); the ychannel kind's as
+ * ẑ's spacechannel steps, in channel halves.
  */
 export function mainSteps(w: Weights): LatentStep[] {
   const all = { start: 0, end: w.config.M };
   if (!w.hyper?.mainSpatial) return [{ part: 'all', channels: all }];
-  return [{ part: 'anchors', channels: all }, { pass: 'others', part: 'others', channels: all }];
+  if (!w.hyper.mainChannel) return [{ part: 'anchors', channels: all }, { pass: 'others', part: 'others', channels: all }];
+  return channelSteps(undefined, w.config.M);
+}
+
+/** The four steps of a latent of C channels coded in checkerboard passes and channel halves; `first` the first's pass. */
+function channelSteps(first: PassKind | undefined, C: number): LatentStep[] {
+  const [one, two] = [{ start: 0, end: C / 2 }, { start: C / 2, end: C }];
+  return [
+    { pass: first, part: 'anchors', channels: one },
+    { pass: 'anchorChannels', part: 'anchors', channels: two },
+    { pass: 'others', part: 'others', channels: one },
+    { pass: 'otherChannels', part: 'others', channels: two },
+  ];
 }
 
 /** A latent coded in steps with prior passes between them: ŷ (mainSteps) or ẑ (residualSteps). */
@@ -139,7 +154,7 @@ export function latentSteps(w: Weights, of: SteppedLatent): LatentStep[] {
 /** The context networks of a latent's later passes, and its gains. */
 function contextsOf(w: Weights, of: SteppedLatent): { spatial?: HyperWeights['resSpatial']; channel?: HyperWeights['resChannel']; gains: Float32Array } {
   const hw = hyperOf(w);
-  return of === 'z' ? { spatial: hw.resSpatial, channel: hw.resChannel, gains: w.gainZ } : { spatial: hw.mainSpatial, gains: w.gainY };
+  return of === 'z' ? { spatial: hw.resSpatial, channel: hw.resChannel, gains: w.gainZ } : { spatial: hw.mainSpatial, channel: hw.mainChannel, gains: w.gainY };
 }
 
 /**
@@ -154,7 +169,7 @@ export function mainCenters(hyper: Latent, w: Weights, level: number, y: { h: nu
   // The ycontext kind keeps it (ŷ's `context`) for the others' prior, written in shared memory: the pool's stream tasks
   // carry ŷ, and a plain array would be copied to each (and a copy here would hold it twice: 96 MB at 6000×4000)
   const last = hw.synthesis[hw.synthesis.length - 1];
-  const kept = (h: Tensor): Tensor | undefined => (hw.mainSpatial
+  const kept = (h: Tensor): Tensor | undefined => (mainSteps(w).length > 1
     ? { c: last.outC, h: h.h, w: h.w, data: shareable((b) => new Float32Array(b), last.outC * h.h * h.w * Float32Array.BYTES_PER_ELEMENT) }
     : undefined);
   const params = network(x, hw.synthesis, (h, layer) => (layer.k === 5 ? transposedConvLayer(h, layer, undefined, 'direct')
@@ -164,7 +179,7 @@ export function mainCenters(hyper: Latent, w: Weights, level: number, y: { h: nu
   // the ycontext kind: the anchors' only (the 'others' pass gives the others theirs)
   writeGaussianCenters(centers, y.h, y.w, 0, y.h, params, 0, levelRow(w.gainY, level, M), hw.gaussian.scales, mainSteps(w)[0].part);
   // h_s's output covers ŵ's grid × 4, which may pass ŷ's edges: the passes crop its rows to ŷ's columns
-  if (hw.mainSpatial) centers.context = params;
+  if (mainSteps(w).length > 1) centers.context = params;
   else recycle(params);
   return centers;
 }
@@ -306,14 +321,7 @@ export function residualSteps(w: Weights): LatentStep[] {
   if (!w.hyper) return [{ part: 'all', channels: all }];
   if (!w.hyper.resSpatial) return [{ pass: 'residual', part: 'all', channels: all }];
   if (!w.hyper.resChannel) return [{ pass: 'residual', part: 'anchors', channels: all }, { pass: 'others', part: 'others', channels: all }];
-  const first = { start: 0, end: Mr / 2 };
-  const second = { start: Mr / 2, end: Mr };
-  return [
-    { pass: 'residual', part: 'anchors', channels: first },
-    { pass: 'anchorChannels', part: 'anchors', channels: second },
-    { pass: 'others', part: 'others', channels: first },
-    { pass: 'otherChannels', part: 'others', channels: second },
-  ];
+  return channelSteps('residual', Mr);
 }
 
 /**

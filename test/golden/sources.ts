@@ -2,7 +2,7 @@
  * What the golden bitstreams were made from: one set per model kind, each pinned to its small test weights
  * (test/golden/ with weights/test-tiny.bin, test/golden/hyper/ with weights/test-tiny-hyper.bin, test/golden/checkerboard/
  * with weights/test-tiny-checkerboard.bin, test/golden/spacechannel/ with weights/test-tiny-spacechannel.bin,
- * test/golden/ycontext/ with weights/test-tiny-ycontext.bin), and one set made
+ * test/golden/ycontext/ with weights/test-tiny-ycontext.bin, test/golden/ychannel/ with weights/test-tiny-ychannel.bin), and one set made
  * with the shipped weights (test/golden/shipped/, weights/aara.bin): the tiny weights' pixels are too coarse to show
  * a one-ulp drift in the arithmetic, trained weights' are not (test/golden-sensitivity.test.ts). Shipping new
  * weights regenerates that set (train/export.py runs `make-golden.mjs test/golden/shipped`). make-golden.mjs
@@ -159,6 +159,13 @@ export const GOLDEN_SETS: GoldenSet[] = [
     // and its random ŷ context moves every non-anchor prior of ŷ, from s_y's halves
     dir: 'test/golden/ycontext',
     weights: 'weights/test-tiny-ycontext.bin',
+    sources: [synthetic(1, 1, 1, 0), synthetic(37, 29, 3, 0), synthetic(100, 70, 7, 1), grayPng(40, 24, 4, 1), kodakCrop(1),
+      synthetic(37, 29, 3, 0.5)],
+  },
+  {
+    // and ŷ's random channel context moves its second half's priors at every element, from halves throughout
+    dir: 'test/golden/ychannel',
+    weights: 'weights/test-tiny-ychannel.bin',
     sources: [synthetic(1, 1, 1, 0), synthetic(37, 29, 3, 0), synthetic(100, 70, 7, 1), grayPng(40, 24, 4, 1), kodakCrop(1),
       synthetic(37, 29, 3, 0.5)],
   },
