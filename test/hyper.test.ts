@@ -84,6 +84,10 @@ test('the decoder rebuilds the encoder’s means and indexes from the symbols al
     const fromHyper = mainCenters(hyper!, w, level, y) as { means: Float32Array; indexes: Uint8Array };
     assert.equal(fromHyper.means, y.means, 'ŷ means');
     assert.equal(fromHyper.indexes, y.indexes, 'ŷ indexes');
+    for (const bandRows of [1, 2, 3]) { // h_s in bands of any height: the same values
+      const banded = mainCenters(hyper!, w, level, y, bandRows) as { means: Float32Array; indexes: Uint8Array };
+      assert.equal([banded.means, banded.indexes], [y.means, y.indexes], `ŷ's centres, h_s in bands of ${bandRows}`);
+    }
     const fromY = residualCenters({ ...yAgain, means: fromHyper.means }, w, level) as { means: Float32Array; indexes: Uint8Array };
     assert.equal(fromY.means, latents.z.means, 'ẑ means');
     assert.equal(fromY.indexes, latents.z.indexes, 'ẑ indexes');

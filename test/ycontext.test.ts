@@ -22,12 +22,15 @@ const bytes = new Uint8Array(readFileSync(repoPath('weights/test-tiny-ycontext.b
 const w = readWeights(bytes);
 const spacechannel = readWeights(new Uint8Array(readFileSync(repoPath('weights/test-tiny-spacechannel.bin'))));
 
-/** ŷ's centres as a decoder gets them from its symbols and ŵ: h_s's, then the others' from the anchors, in bands of `bandRows`. */
-function decoderMainCenters(y: Latent, hyper: Latent, level: number, bandRows?: number): Latent {
+/**
+ * ŷ's centres as a decoder gets them from its symbols and ŵ: h_s's, then the others' from the anchors, in bands of
+ * `bandRows`, with h_s's output kept between the two or (`keepContext` false) computed again from ŵ.
+ */
+function decoderMainCenters(y: Latent, hyper: Latent, level: number, bandRows?: number, keepContext = true): Latent {
   const again: Latent = { c: y.c, h: y.h, w: y.w, symbols: y.symbols };
-  withCenters(again, mainCenters(hyper, w, level, y));
-  assert.ok(again.context, 'h_s\'s output is kept for the others');
-  laterPassCenters({ y: again }, 'y', w, level, bandRows);
+  withCenters(again, mainCenters(hyper, w, level, y, bandRows, keepContext));
+  assert.is(again.context !== undefined, keepContext, 'h_s\'s output is kept for the others (or not)');
+  laterPassCenters({ y: again, hyper }, 'y', w, level, bandRows);
   assert.is(again.context, undefined, 'and dropped once used');
   return again;
 }
@@ -107,10 +110,11 @@ test('the decoder rebuilds the encoder\'s ŷ means and indexes from the symbols 
   for (const [width, height, level] of [[37, 29, 0], [100, 70, 1], [1, 1, 1], [130, 20, 0], [24, 200, 1]] as const) {
     const img = syntheticImage(width, height, width + height);
     const latents = encodeLatents(img, w, level);
-    for (const bandRows of [undefined, 1, 2, 3, 5]) {
-      const again = decoderMainCenters(latents.y, latents.hyper!, level, bandRows);
-      assert.equal(again.means, latents.y.means, `${width}×${height}, bands of ${bandRows ?? 'default'}: ŷ means`);
-      assert.equal(again.indexes, latents.y.indexes, `${width}×${height}, bands of ${bandRows ?? 'default'}: ŷ indexes`);
+    for (const [bandRows, keep] of [[undefined, true], [1, true], [2, false], [3, true], [5, false], [undefined, false]] as const) {
+      const again = decoderMainCenters(latents.y, latents.hyper!, level, bandRows, keep);
+      const cut = `${width}×${height}, bands of ${bandRows ?? 'default'}, h_s ${keep ? 'kept' : 'again'}`;
+      assert.equal(again.means, latents.y.means, `${cut}: ŷ means`);
+      assert.equal(again.indexes, latents.y.indexes, `${cut}: ŷ indexes`);
     }
     const expected = { width, height, data: new Uint8Array(width * height * 3) };
     for (const region of decodeTiles(latents.y)) decodeTile(expected, latents, w, level, region);

@@ -85,7 +85,7 @@ export function quantizeMain(features: Tensor, w: Weights, level: number): Pick<
   const y = quantize(a, gains, centers, inPlace(a), first.part, first.channels);
   withCenters(y, centers);
   for (const step of later) {
-    runPass(startPass(step.pass!, { y }, w, undefined, 'y'), { y }, w, level);
+    runPass(startPass(step.pass!, { y, hyper }, w, undefined, 'y'), { y, hyper }, w, level);
     quantize(a, gains, centers, y.symbols as Int32Array, step.part, step.channels);
   }
   return { y, hyper };

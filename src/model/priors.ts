@@ -157,30 +157,62 @@ function contextsOf(w: Weights, of: SteppedLatent): { spatial?: HyperWeights['re
   return of === 'z' ? { spatial: hw.resSpatial, channel: hw.resChannel, gains: w.gainZ } : { spatial: hw.mainSpatial, channel: hw.mainChannel, gains: w.gainY };
 }
 
+/** Rows of halo h_s's last layer needs: one 3×3 convolution. */
+const SYNTHESIS_HALO = 1;
+
 /**
- * ŷ's means and scale indexes from the decoded hyper-latent ŵ (the ycontext kind: its anchors' only, and h_s's output
- * kept as the centres' `context` for the later passes over ŷ).
+ * h_s's output [μ' (M), σ' (M)] (un-gained) for rows `rows` of ŷ's grid, its first `width` columns: ŵ dequantised over
+ * the rows the band reads, the two transposed convolutions over windows of whole columns, the last 3×3 convolution with
+ * SYNTHESIS_HALO rows a side (dropped: their zero padding is wrong there). h_s's output becomes scale indexes: the
+ * direct kernels, whose bits every release has had (see transposedConvLayer); any cut gives the same values.
  */
-export function mainCenters(hyper: Latent, w: Weights, level: number, y: { h: number; w: number }): Centers {
+function synthesisBand(hyper: Latent, w: Weights, level: number, rows: Range, width: number): Tensor {
   const hw = hyperOf(w);
-  const { M, Nh } = w.config;
-  const x = dequantize(hyper, levelRow(hw.gainW, level, Nh), levelRow(hw.entropyW.median, level, Nh));
-  // h_s's output becomes scale indexes: the direct kernels, whose bits every release has had (see transposedConvLayer).
-  // The ycontext kind keeps it (ŷ's `context`) for the others' prior, written in shared memory: the pool's stream tasks
-  // carry ŷ, and a plain array would be copied to each (and a copy here would hold it twice: 96 MB at 6000×4000)
-  const last = hw.synthesis[hw.synthesis.length - 1];
-  const kept = (h: Tensor): Tensor | undefined => (mainSteps(w).length > 1
-    ? { c: last.outC, h: h.h, w: h.w, data: shareable((b) => new Float32Array(b), last.outC * h.h * h.w * Float32Array.BYTES_PER_ELEMENT) }
-    : undefined);
-  const params = network(x, hw.synthesis, (h, layer) => (layer.k === 5 ? transposedConvLayer(h, layer, undefined, 'direct')
-    : convLayer(h, layer, 1, undefined, layer === last ? kept(h) : undefined)));
+  const { Nh } = w.config;
+  const [first, second, last] = hw.synthesis;
+  const grid1 = { h: 2 * hyper.h, w: 2 * hyper.w };
+  const grid2 = { h: 4 * hyper.h, w: 4 * hyper.w }; // h_s's output: ŵ's grid × 4, which may pass ŷ's edges
+  const rows2 = clip({ start: rows.start - SYNTHESIS_HALO, end: rows.end + SYNTHESIS_HALO }, grid2.h);
+  const rows1 = clip(tconvInput(rows2), grid1.h);
+  const rows0 = clip(tconvInput(rows1), hyper.h);
+  const [cols0, cols1, cols2] = [{ start: 0, end: hyper.w }, { start: 0, end: grid1.w }, { start: 0, end: grid2.w }];
+  const x = dequantize(cropLatent(hyper, rows0, cols0), levelRow(hw.gainW, level, Nh), levelRow(hw.entropyW.median, level, Nh));
+  const t1 = transposedConvLayer(x, first, { input: { rows: rows0, cols: cols0 }, output: { rows: rows1, cols: cols1 } }, 'direct');
   recycle(x);
+  relu(t1.data, t1.data, t1.data.length);
+  const t2 = transposedConvLayer(t1, second, { input: { rows: rows1, cols: cols1 }, output: { rows: rows2, cols: cols2 } }, 'direct');
+  recycle(t1);
+  relu(t2.data, t2.data, t2.data.length);
+  const params = convLayer(t2, last, 1);
+  recycle(t2);
+  const band = cropTensor(params, { start: rows.start - rows2.start, end: rows.end - rows2.start }, { start: 0, end: width });
+  recycle(params);
+  return band;
+}
+
+/**
+ * ŷ's means and scale indexes from the decoded hyper-latent ŵ, h_s computed in bands of rows (`bandRows`: only how the
+ * work is cut): at 6000×4000 its whole output would take 96 MB. The ycontext kinds write their first step's part only,
+ * and keep h_s's output over ŷ as the centres' `context` for their later passes when it is small (`keepContext` false:
+ * never; the tests compare), in shared memory: the pool's stream tasks carry ŷ, and a plain array would be copied to
+ * each. Else the later passes compute their bands of it again.
+ */
+export function mainCenters(hyper: Latent, w: Weights, level: number, y: { h: number; w: number },
+  bandRows = bandRowsOf(2 * w.config.M, y.w), keepContext = true): Centers {
+  const { M } = w.config;
+  const steps = mainSteps(w);
+  const bytes = 2 * M * y.h * y.w * Float32Array.BYTES_PER_ELEMENT;
+  const context: Tensor | undefined = steps.length > 1 && keepContext && bytes <= MAX_HEAD_BYTES
+    ? { c: 2 * M, h: y.h, w: y.w, data: shareable((b) => new Float32Array(b), bytes) } : undefined;
   const centers: Centers = allocateCenters(M * y.h * y.w);
-  // the ycontext kind: the anchors' only (the 'others' pass gives the others theirs)
-  writeGaussianCenters(centers, y.h, y.w, 0, y.h, params, 0, levelRow(w.gainY, level, M), hw.gaussian.scales, mainSteps(w)[0].part);
-  // h_s's output covers ŵ's grid × 4, which may pass ŷ's edges: the passes crop its rows to ŷ's columns
-  if (mainSteps(w).length > 1) centers.context = params;
-  else recycle(params);
+  const gains = levelRow(w.gainY, level, M);
+  for (const rows of bandsOf(y.h, bandRows)) {
+    const params = synthesisBand(hyper, w, level, rows, y.w);
+    writeGaussianCenters(centers, y.h, y.w, rows.start, rows.end - rows.start, params, 0, gains, hyperOf(w).gaussian.scales, steps[0].part);
+    if (context) pasteTensor(context.data, y.h, y.w, params, { rows, cols: { start: 0, end: y.w } });
+    recycle(params);
+  }
+  if (context) centers.context = context;
   return centers;
 }
 
@@ -294,6 +326,8 @@ export interface PriorPass {
 export interface PassLatents {
   y: Latent;
   z?: Latent;
+  /** ŵ: ŷ's passes compute h_s's output from it when ŷ does not keep it */
+  hyper?: Latent;
 }
 
 /** Bands of `bandRows` rows over h rows. */
@@ -419,13 +453,16 @@ function writeDecoded(out: Tensor, z: Latent, gains: Float32Array, rows: Range, 
 }
 
 /**
- * A latent's first (μ', σ') over rows `rows` of its grid: its kept context when there is one (ŷ: h_s's output, always;
- * ẑ: c_z's when small, or by now the 'others' pass's), else ẑ's c_z output computed again.
+ * A latent's first (μ', σ') over rows `rows` of its grid: its kept context when there is one (ŷ: h_s's output, ẑ: c_z's,
+ * when small; or by now the 'others' pass's), else computed again (h_s from ŵ, c_z from ŷ).
  */
 function contextRows(of: SteppedLatent, latents: PassLatents, w: Weights, level: number, rows: Range): Tensor {
   const latent = latents[of]!;
   if (latent.context) return cropTensor(latent.context, rows, { start: 0, end: latent.w });
-  if (of === 'y') throw new Error('priors.ts: ŷ\'s passes need h_s\'s output kept (mainCenters)');
+  if (of === 'y') {
+    if (!latents.hyper) throw new Error('priors.ts: ŷ\'s passes read h_s\'s output, kept or from ŵ');
+    return synthesisBand(latents.hyper, w, level, rows, latent.w);
+  }
   return contextBand(latents.y, w, level, rows);
 }
 
