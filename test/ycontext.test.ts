@@ -7,33 +7,22 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
-import type { Latent, Tensor } from '../src/core/types.js';
-import { decodeSync, decodeStages, decodeTile, decodeTiles, encodeSync, fileStreams } from '../src/codec/codec.js';
+import type { Tensor } from '../src/core/types.js';
+import { decodeSync, decodeStages, encodeSync, fileStreams } from '../src/codec/codec.js';
 import { encodeLatents } from '../src/model/encoder.js';
 import { partPositions } from '../src/model/bottleneck.js';
-import { laterPassCenters, mainCenters, mainSteps, withCenters } from '../src/model/priors.js';
+import { mainCenters, mainSteps } from '../src/model/priors.js';
 import { readContainer, writeContainer } from '../src/format/container.js';
 import { halfToFloat, readWeights } from '../src/format/weights.js';
 import { failsWith } from './helpers/assert-code.js';
 import { repoPath } from './helpers/fixtures.js';
 import { syntheticImage } from './helpers/images.js';
+import { checkMainCentersRebuilt } from './helpers/main-steps.js';
 
 const bytes = new Uint8Array(readFileSync(repoPath('weights/test-tiny-ycontext.bin')));
 const w = readWeights(bytes);
 const spacechannel = readWeights(new Uint8Array(readFileSync(repoPath('weights/test-tiny-spacechannel.bin'))));
 
-/**
- * ŷ's centres as a decoder gets them from its symbols and ŵ: h_s's, then the others' from the anchors, in bands of
- * `bandRows`, with h_s's output kept between the two or (`keepContext` false) computed again from ŵ.
- */
-function decoderMainCenters(y: Latent, hyper: Latent, level: number, bandRows?: number, keepContext = true): Latent {
-  const again: Latent = { c: y.c, h: y.h, w: y.w, symbols: y.symbols };
-  withCenters(again, mainCenters(hyper, w, level, y, bandRows, keepContext));
-  assert.is(again.context !== undefined, keepContext, 'h_s\'s output is kept for the others (or not)');
-  laterPassCenters({ y: again, hyper }, 'y', w, level, bandRows);
-  assert.is(again.context, undefined, 'and dropped once used');
-  return again;
-}
 
 test('halves widen exactly: normal, subnormal, signed zero, infinities, NaN', () => {
   const cases: Array<[number, number]> = [
@@ -107,19 +96,7 @@ test('the spatial context over ŷ moves the others\' priors and leaves the ancho
 });
 
 test('the decoder rebuilds the encoder\'s ŷ means and indexes from the symbols alone, in bands of any height; files decode to the encoder\'s x̂', () => {
-  for (const [width, height, level] of [[37, 29, 0], [100, 70, 1], [1, 1, 1], [130, 20, 0], [24, 200, 1]] as const) {
-    const img = syntheticImage(width, height, width + height);
-    const latents = encodeLatents(img, w, level);
-    for (const [bandRows, keep] of [[undefined, true], [1, true], [2, false], [3, true], [5, false], [undefined, false]] as const) {
-      const again = decoderMainCenters(latents.y, latents.hyper!, level, bandRows, keep);
-      const cut = `${width}×${height}, bands of ${bandRows ?? 'default'}, h_s ${keep ? 'kept' : 'again'}`;
-      assert.equal(again.means, latents.y.means, `${cut}: ŷ means`);
-      assert.equal(again.indexes, latents.y.indexes, `${cut}: ŷ indexes`);
-    }
-    const expected = { width, height, data: new Uint8Array(width * height * 3) };
-    for (const region of decodeTiles(latents.y)) decodeTile(expected, latents, w, level, region);
-    assert.equal(decodeSync(encodeSync(img, w, { level }), w).data, expected.data, `${width}×${height}: the file decodes to the encoder's own x̂`);
-  }
+  checkMainCentersRebuilt(w);
 });
 
 test('ŷ\'s others\' stream coded in place of its anchors\' (a CRC-valid file) is CORRUPT or other pixels', () => {

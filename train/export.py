@@ -263,17 +263,20 @@ KIND_NOTES["spacechannel"] = KIND_NOTES["checkerboard"] + [
     "(+ k_o over the μ', σ' that s_z, e_z give at every element, anchors included).",
 ]
 
-KIND_NOTES["ycontext"] = KIND_NOTES["spacechannel"] + [
+# ŷ's checkerboard, and how the kinds that have it stay within 8 MB (the ychannel kind's storage says more)
+MAIN_SPATIAL_NOTES = [
     "",
     "Kind ycontext: as spacechannel, plus main_spatial (s_y: conv5/1 M→Nh over ŷ/g_q at its anchors, row + column",
     "even, 0 elsewhere; e_y: conv1 (2M+Nh)→2Nh · ReLU · conv1 2Nh→2M over [μ', σ' of hyper_synthesis, s_y]), whose",
     "output is added to hyper_synthesis's μ', σ' at ŷ's other elements. ŷ's streams: the anchors', then the others',",
+]
+KIND_NOTES["ycontext"] = KIND_NOTES["spacechannel"] + MAIN_SPATIAL_NOTES + [
     "64 channels a stream (as many elements as the other kinds' ŷ streams of 32 channels). To stay within 8 MB:",
     "main_spatial.spatial.weight is stored as IEEE halves (f16; a tensor of f16 is padded to a multiple of 4 bytes),",
     "and entropy_w.cdf holds its L·Nh rows back to back like gaussian.cdf, row (q, c) its entropy_w.length[q, c] + 2",
     "entries (the reader pads each to entropy_w.stride).",
 ]
-KIND_NOTES["ychannel"] = KIND_NOTES["ycontext"][:-4] + [
+KIND_NOTES["ychannel"] = KIND_NOTES["spacechannel"] + MAIN_SPATIAL_NOTES + [
     "64 channels a stream (as many elements as the other kinds' ŷ streams of 32 channels). ŵ's CDF rows are stored",
     "back to back like gaussian.cdf, row (q, c) its entropy_w.length[q, c] + 2 entries (the reader pads each to",
     "entropy_w.stride).",
