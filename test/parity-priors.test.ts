@@ -1,5 +1,5 @@
 /**
- * Engine ↔ PyTorch parity of the hyper, checkerboard, spacechannel and ycontext kinds, on fixtures train/export.py writes next to their
+ * Engine ↔ PyTorch parity of the hyper, checkerboard, spacechannel, ycontext and ychannel kinds, on fixtures train/export.py writes next to their
  * weights (test/fixtures/<kind>/; the weight file is the one of weights/ whose ID the fixtures name). The transforms
  * are the factorized kind's and parity.test.ts checks them layer by layer; this file checks what the kinds add.
  * Tolerances: the priors' means within 1e-4·(1 + max|ref|); symbols of ŵ, ŷ, ẑ equal except at rounding ties
@@ -37,7 +37,7 @@ function assertIndexes(w: Weights, indexes: Uint8Array, sigma: Fixture, what: st
   }
 }
 
-for (const kind of ['hyper', 'checkerboard', 'spacechannel', 'ycontext'] satisfies ModelKind[]) {
+for (const kind of ['hyper', 'checkerboard', 'spacechannel', 'ycontext', 'ychannel'] satisfies ModelKind[]) {
   const fx = new ParityFixtures(repoPath(`test/fixtures/${kind}`));
   const w = weightsOfFixtures(fx);
 
