@@ -78,7 +78,6 @@ test('ŷ\'s channel context moves the second half\'s anchor priors and leaves th
   assert.ok(moved > 0.9 * (M / 2) * anchors.length, `${moved} of ${(M / 2) * anchors.length} second-half anchor means moved`);
 });
 
-
 test('the decoder rebuilds the encoder\'s ŷ means and indexes from the symbols alone, in bands of any height; files decode to the encoder\'s x̂', () => {
   checkMainCentersRebuilt(w);
 });
