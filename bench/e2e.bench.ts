@@ -4,11 +4,13 @@
  * through its worker pool (one worker per core, and one), both builds in this one process, their runs
  * interleaved so a busy machine slows both alike. Both run the model the previous release can read (its own
  * weights file, the factorized kind: "the same model"); this build also runs the shipped default weights.
- * Ratios are what counts; seconds depend on the machine and what else it runs.
- *   node dist/bench/e2e.bench.js [previous-commit] [rounds]
+ * Ratios are what counts; seconds depend on the machine and what else it runs. Further weight files (e.g.
+ * weights/aara-ycontext.bin) each add a column of this build with them: one kind's decoder work against another's.
+ *   node dist/bench/e2e.bench.js [previous-commit] [rounds] [weights.bin ...]
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
+import { basename } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { Bench } from 'tinybench';
 import { repoPath } from '../test/helpers/fixtures.js';
@@ -26,6 +28,7 @@ interface Api {
 
 const commit = process.argv[2] ?? BASELINE_RELEASE;
 const rounds = Number(process.argv[3] ?? 3);
+const otherWeights = process.argv.slice(4);
 const previous = previousRelease(commit);
 const builds: Record<string, Api> = {
   previous: await previous.load<Api>('src/index.js'),
@@ -44,6 +47,7 @@ const runners: Runner[] = [
   { name: 'previous', build: 'previous', weights: sameModel, threads: cores },
   { name: 'this', build: 'this', weights: sameModel, threads: cores },
   { name: 'this, shipped weights', build: 'this', weights: repoPath('weights/aara.bin'), threads: cores },
+  ...otherWeights.map((path) => ({ name: `this, ${basename(path)}`, build: 'this', weights: path, threads: cores })),
 ];
 
 const files = new Map<string, Uint8Array>();
