@@ -1,17 +1,18 @@
 /**
  * Where the bits go, per latent, in real files: each weight file encodes the same images at the same levels and the
- * file's streams are summed by the latent they code (ŵ, ŷ, ẑ; the checkerboard kind's ẑ anchors and others apart).
- * bpp = 8 × stream bytes / pixels (the container's header, stream lengths and CRC are in the total only); PSNR of
+ * file's coding groups, each coded alone as a stream (a version-1 file's streams), are summed by the latent they code
+ * (ŵ, ŷ, ẑ; the checkerboard kind's ẑ anchors and others apart). bpp = 8 × those bytes / pixels; the total is the real
+ * file's (its header, CRC, and for the hyper kinds one chained stream instead of a stream a group); PSNR of
  * the decoded file. The ablation of issue 13: factorized vs hyper vs checkerboard on Kodak.
  * Run: node dist/bench/ablation.js <folder of PNG/JPEG> <levels, e.g. 2,5,8> <weight file>…
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeSync, encodeSync, fileStreams } from '../src/codec/codec.js';
-import { readContainer } from '../src/format/container.js';
+import { atLevel, decodeSync, encodeChain, encodeStreams, fileGroups, writeFile } from '../src/codec/codec.js';
 import { psnr } from '../src/eval/metrics.js';
 import { decodeImage } from '../src/io/image-io.js';
 import { weightFile } from '../src/io/weight-files.js';
+import { encodeLatents } from '../src/model/encoder.js';
 
 const [dir, levelList, ...weightPaths] = process.argv.slice(2);
 if (!dir || !levelList || weightPaths.length === 0) {
@@ -26,17 +27,19 @@ console.log(`${images.length} images of ${dir}, ${pixels} pixels`);
 console.log('weights | kind | level | total bpp | ŵ | ŷ | ẑ (anchors + others) | PSNR (mean of images)');
 for (const path of weightPaths) {
   const { weights: w } = weightFile(new Uint8Array(readFileSync(path)));
-  const targets = fileStreams(w);
+  const targets = fileGroups(w);
   for (const level of levels) {
     const bytes: Record<string, number> = {};
     let total = 0;
     let quality = 0;
     for (const img of images) {
-      const file = encodeSync(img, w, { level });
+      const at = atLevel(w, level); // encodeSync's steps
+      const latents = encodeLatents(img, at.w, at.level);
+      const file = writeFile(img, at.w, { level }, encodeStreams(latents, at.w, at.level));
       total += file.length;
-      readContainer(file).streams.forEach((s, i) => {
-        const key = targets[i].part === 'all' ? targets[i].latent : `${targets[i].latent} ${targets[i].part}`;
-        bytes[key] = (bytes[key] ?? 0) + s.length;
+      targets.forEach((target, i) => {
+        const key = target.part === 'all' ? target.latent : `${target.latent} ${target.part}`;
+        bytes[key] = (bytes[key] ?? 0) + encodeChain([i], latents, at.w, at.level).length;
       });
       quality += psnr(img.data, decodeSync(file, w).data) / images.length;
     }

@@ -52,7 +52,7 @@ const files = [
   { name: '16×16 level 1', bytes: encodeSync(syntheticImage(16, 16, 2), tiny, { level: 1 }) },
   { name: '33×17 level 1', bytes: encodeSync(syntheticImage(33, 17, 3), tiny, { level: 1 }) },
 ];
-const boundaryValues = headerMutations(files[0].bytes[HEADER.streamCount]); // one model: one stream count for all
+const boundaryValues = headerMutations(files[0].bytes); // one model: one stream count and version for all
 
 type Make = (rng: Rng, file: Uint8Array) => Uint8Array;
 const flipBits = (rng: Rng, file: Uint8Array): Uint8Array => {

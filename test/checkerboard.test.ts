@@ -10,7 +10,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import type { Latent } from '../src/core/types.js';
-import { decodeSync, decodeTile, decodeTiles, encodeSync, fileStreamCount } from '../src/codec/codec.js';
+import { decodeSync, decodeTile, decodeTiles, encodeSync, fileChains, fileGroups } from '../src/codec/codec.js';
 import { encodeLatents } from '../src/model/encoder.js';
 import { partPositions } from '../src/model/bottleneck.js';
 import { finishPass, laterPassCenters, mainCenters, priorBand, residualCenters, startPass, withCenters, type PassKind } from '../src/model/priors.js';
@@ -20,6 +20,7 @@ import { readWeights, type Weights } from '../src/format/weights.js';
 import { failsWith } from './helpers/assert-code.js';
 import { repoPath } from './helpers/fixtures.js';
 import { syntheticImage } from './helpers/images.js';
+import { version1File } from './helpers/version1.js';
 
 const w = readWeights(new Uint8Array(readFileSync(repoPath('weights/test-tiny-checkerboard.bin'))));
 const checkerboard = w;
@@ -49,19 +50,21 @@ test('the checkerboard test weights: kind, widths, and the spatial context s_z, 
   assert.equal(params.map((p) => [p.inC, p.outC, p.k]), [[2 * 8 + 8, 16, 1], [16, 16, 1]]);
   assert.is(hyper.hyper!.resSpatial, undefined, 'the hyper kind has none');
   assert.is(w.hyper!.resChannel, undefined, 'the checkerboard kind has no channel context');
-  // ẑ has two sets of streams (anchors, others): 1 of ŵ, 1 of ŷ, 1 + 1 of ẑ at these widths
-  assert.is(fileStreamCount(w), 4);
-  assert.is(fileStreamCount(hyper), 3);
+  // ẑ has two sets of groups (anchors, others): 1 of ŵ, 1 of ŷ, 1 + 1 of ẑ at these widths, chained in one stream
+  assert.is(fileGroups(w).length, 4);
+  assert.is(fileGroups(hyper).length, 3);
+  assert.equal(fileChains(w), [[0, 1, 2, 3]]);
+  assert.equal(fileChains(w, 1), [[0], [1], [2], [3]], 'version 1: one group a stream');
 });
 
-test('the spacechannel test weights: the checkerboard\'s, and the channel contexts k_a, k_o; ẑ in four sets of streams', () => {
+test('the spacechannel test weights: the checkerboard\'s, and the channel contexts k_a, k_o; ẑ in four sets of groups', () => {
   assert.equal(spacechannel.config, { ...w.config, kind: 'spacechannel' });
   for (const net of [spacechannel.hyper!.resChannel!.anchors, spacechannel.hyper!.resChannel!.others]) {
     assert.equal(net.map((p) => [p.inC, p.outC, p.k]), [[4 + 8, 8, 3], [8, 8, 1]]);
   }
   assert.ok(spacechannel.hyper!.resSpatial);
   // ẑ's anchors' and others' halves: 1 of ŵ, 1 of ŷ, 4 of ẑ (4 channels each) at these widths
-  assert.is(fileStreamCount(spacechannel), 6);
+  assert.is(fileGroups(spacechannel).length, 6);
 });
 
 test('its Gaussian tables, stored rows back to back (no padding), read as the hyper kind\'s padded ones', () => {
@@ -184,9 +187,9 @@ for (const w of [checkerboard, spacechannel]) {
     }
   });
 
-  test(`${w.config.kind}: ẑ's second stream coded in place of its first (a CRC-valid file) is CORRUPT or other pixels`, () => {
+  test(`${w.config.kind}: ẑ's second stream coded in place of its first (a CRC-valid version-1 file) is CORRUPT or other pixels`, () => {
     const img = syntheticImage(100, 70, 9);
-    const bytes = encodeSync(img, w, { level: 1 });
+    const bytes = version1File(img, w, 1);
     const file = readContainer(bytes);
     const good = decodeSync(bytes, w).data;
     const streams = [...file.streams];

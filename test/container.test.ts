@@ -58,6 +58,17 @@ test('the byte layout of the table', () => {
   assert.equal([...file.subarray(49)], u32(crc32(file, 0, 49)));
 });
 
+test('version 2: the same table, the version byte kept through a round trip (what its streams hold is the codec\'s)', () => {
+  const two = writeContainer({ ...fields, version: 2 });
+  assert.equal([...two.subarray(0, 4)], [...file.subarray(0, 4)]);
+  assert.is(two[4], 2);
+  assert.equal([...two.subarray(5, two.length - 4)], [...file.subarray(5, file.length - 4)]);
+  const c = readContainer(two);
+  assert.is(c.version, 2);
+  assert.is(writeContainer(c)[4], 2, 'a container read and written again keeps its version');
+  failsWith('INTERNAL', () => writeContainer({ ...fields, version: 3 }), /cannot write version 3/);
+});
+
 test('readHeader needs only the fixed 24 bytes', () => {
   const header = readHeader(file.subarray(0, 24));
   assert.equal({ ...header, weightsId: [...header.weightsId] }, {
@@ -76,9 +87,9 @@ test('every error code from a crafted file', () => {
     [Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), 'BAD_MAGIC'], // a PNG
     [new TextEncoder().encode('AARB'), 'BAD_MAGIC'],
     [new TextEncoder().encode('AA'), 'TRUNCATED'],
-    [patched(4, 2), 'UNSUPPORTED_VERSION'],
+    [patched(4, 3), 'UNSUPPORTED_VERSION'],
     [patched(4, 0), 'UNSUPPORTED_VERSION'],
-    [patched(4, 2).subarray(0, 5), 'UNSUPPORTED_VERSION'], // the version is known before the header ends
+    [patched(4, 3).subarray(0, 5), 'UNSUPPORTED_VERSION'], // the version is known before the header ends
     [file.subarray(0, 23), 'TRUNCATED'],
     [patched(6, 0b1000), 'CORRUPT'], // unknown flag (bit 3; bit 2 says a metadata section follows: test/metadata.test.ts)
     [patched(7, 0), 'CORRUPT'], // no stream
@@ -215,7 +226,7 @@ test('each check of the writer, the header and the sizes: its boundary and its m
   failsWith('TRUNCATED', () => readHeader(file.subarray(0, 3)), /3 bytes$/);
   failsWith('TRUNCATED', () => readHeader(file.subarray(0, 4)), /4 bytes$/);
   failsWith('TRUNCATED', () => readHeader(file.subarray(0, 23)), /23 bytes, the header needs 24/);
-  failsWith('UNSUPPORTED_VERSION', () => readHeader(patched(4, 2)), /version 2, this reader knows 1/);
+  failsWith('UNSUPPORTED_VERSION', () => readHeader(patched(4, 3)), /version 3, this reader knows 1 and 2/);
   failsWith('CORRUPT', () => readHeader(patched(6, 0x18)), /unknown flags 0x18/);
   failsWith('CORRUPT', () => readHeader(patched(5, 16, 2)), /level byte 16 in sixteenths is a whole level/);
   assert.is(readHeader(patched(5, 16, 0)).level, 16, 'without flag bit 1 the byte is the level');

@@ -56,6 +56,12 @@ for (const set of GOLDEN_SETS) {
     }
   }
 
+  if (set.frozenVersion !== undefined) {
+    test(`${set.dir}: frozen files of container version ${set.frozenVersion}`, () => {
+      for (const entry of manifest.files) assert.is(goldenFile(entry.file)[4], set.frozenVersion, entry.file);
+    });
+  }
+
   for (const source of set.sources.filter((s) => s.reproducible)) {
     test(`${set.dir}/${source.file}: encoding its source again gives the committed bytes`, () => {
       assert.ok(Buffer.from(source.encode(weights)).equals(goldenFile(source.file)), 'the encoder output changed');

@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { decodeSync, decodeTile, decodeTiles, encodeFileStream, encodeSync, fileStreamCount, writeFile } from '../src/codec/codec.js';
+import { decodeSync, decodeTile, decodeTiles, encodeStreams, encodeSync, writeFile } from '../src/codec/codec.js';
 import { encodeLatents } from '../src/model/encoder.js';
 import { readContainer, writeContainer } from '../src/format/container.js';
 import { AaraError, type ErrorCode } from '../src/core/errors.js';
@@ -281,8 +281,7 @@ test('latents beyond int16 (decoded narrow by default) decode, sync and on the p
   const { y, z } = latents;
   y.symbols![3] = 40_000;
   z.symbols![z.symbols!.length - 1] = -50_000;
-  const streams = Array.from({ length: fileStreamCount(w) }, (_, i) => encodeFileStream(i, latents, w, TINY_LEVEL));
-  const file = writeFile(img, w, { level: TINY_LEVEL }, streams);
+  const file = writeFile(img, w, { level: TINY_LEVEL }, encodeStreams(latents, w, TINY_LEVEL));
   const expected = { width: img.width, height: img.height, data: new Uint8Array(img.width * img.height * 3) };
   for (const region of decodeTiles(y)) decodeTile(expected, latents, w, TINY_LEVEL, region);
   assertSameBytes(decodeSync(file, w).data, expected.data, 'sync');

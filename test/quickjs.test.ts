@@ -82,7 +82,8 @@ test.before(async () => {
 test.after(() => engine.dispose());
 
 for (const set of GOLDEN_SETS) {
-  test(`${set.dir}: QuickJS decodes every golden file to its hash and encodes the image sources to the committed bytes`, () => {
+  const what = set.frozenVersion === undefined ? 'and encodes the image sources to the committed bytes' : `(version ${set.frozenVersion}, frozen)`;
+  test(`${set.dir}: QuickJS decodes every golden file to its hash ${what}`, () => {
     const manifest = readGoldenManifest(set);
     const id = engine.call('useWeights', bufferOf(readFileSync(repoPath(set.weights))));
     assert.is(engine.vm.getString(id), manifest.weightsId);
@@ -100,7 +101,8 @@ for (const set of GOLDEN_SETS) {
       assert.ok(Buffer.from(bytes).equals(readFileSync(repoPath(`${set.dir}/${source.file}`))), `${source.file}: QuickJS encodes other bytes than V8`);
       encoded++;
     }
-    assert.ok(encoded > 0, 'no image source was encoded');
+    // a frozen set's files were made by an older encoder: only decoded
+    assert.ok(encoded > 0 || set.frozenVersion !== undefined, 'no image source was encoded');
   });
 }
 

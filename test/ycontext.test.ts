@@ -8,7 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import type { Tensor } from '../src/core/types.js';
-import { decodeSync, decodeStages, encodeSync, fileStreams } from '../src/codec/codec.js';
+import { decodeSync, decodeStages, fileGroups } from '../src/codec/codec.js';
 import { encodeLatents } from '../src/model/encoder.js';
 import { partPositions } from '../src/model/bottleneck.js';
 import { mainCenters, mainSteps } from '../src/model/priors.js';
@@ -18,6 +18,7 @@ import { failsWith } from './helpers/assert-code.js';
 import { repoPath } from './helpers/fixtures.js';
 import { syntheticImage } from './helpers/images.js';
 import { checkMainCentersRebuilt } from './helpers/main-steps.js';
+import { version1File } from './helpers/version1.js';
 
 const bytes = new Uint8Array(readFileSync(repoPath('weights/test-tiny-ycontext.bin')));
 const w = readWeights(bytes);
@@ -64,14 +65,14 @@ test('ŵ\'s tables, stored rows back to back, read as full rows padded to the st
   failsWith('BAD_WEIGHTS', () => readWeights(damaged, 'verified'), /entropy_w.cdf row 0: table length \d+/);
 });
 
-test('ŷ in two parts: the anchors\' streams, then the others\', 64 channels a stream, each stage its part', () => {
+test('ŷ in two parts: the anchors\' groups, then the others\', 64 channels a group, each stage its part', () => {
   assert.equal(mainSteps(w).map((s) => [s.pass, s.part]), [[undefined, 'anchors'], ['others', 'others']]);
   assert.equal(mainSteps(spacechannel).map((s) => [s.pass, s.part]), [[undefined, 'all']]);
-  const y = fileStreams(w).filter((t) => t.latent === 'y');
+  const y = fileGroups(w).filter((t) => t.latent === 'y');
   assert.equal(y.map((t) => [t.part, t.channels.start, t.channels.end]), [['anchors', 0, 16], ['others', 0, 16]]);
-  // ŵ, ŷ's anchors, ŷ's others, then ẑ's four steps: a stage a set of streams, ŷ settled after its others'
+  // ŵ, ŷ's anchors, ŷ's others, then ẑ's four steps: a stage a set of groups, ŷ settled after its others'
   const stages = decodeStages(w);
-  assert.equal(stages.map((s) => s.streams), [[0], [1], [2], [3], [4], [5], [6]]);
+  assert.equal(stages.map((s) => s.groups), [[0], [1], [2], [3], [4], [5], [6]]);
   assert.equal(stages.map((s) => s.settles), [undefined, undefined, 'y', undefined, undefined, undefined, 'z']);
 });
 
@@ -99,8 +100,8 @@ test('the decoder rebuilds the encoder\'s ŷ means and indexes from the symbols 
   checkMainCentersRebuilt(w);
 });
 
-test('ŷ\'s others\' stream coded in place of its anchors\' (a CRC-valid file) is CORRUPT or other pixels', () => {
-  const bytes = encodeSync(syntheticImage(100, 70, 9), w, { level: 1 });
+test('ŷ\'s others\' stream coded in place of its anchors\' (a CRC-valid version-1 file) is CORRUPT or other pixels', () => {
+  const bytes = version1File(syntheticImage(100, 70, 9), w, 1);
   const file = readContainer(bytes);
   const good = decodeSync(bytes, w).data;
   const streams = [...file.streams];

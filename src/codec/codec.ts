@@ -3,7 +3,8 @@
  * the same work across threads and must give byte-identical results.
  */
 import { TOTAL_STRIDE, type CdfTables, type Latent, type Latents, type Range, type Region, type Symbols, type Tensor } from '../core/types.js';
-import { CHANNELS_PER_STREAM, decodeLatentStream, encodeLatentStream, settle, streamGroups, type LatentPart } from '../model/bottleneck.js';
+import { CHANNELS_PER_GROUP, channelGroups, latentGroupBytes, putLatentGroup, settle, takeLatentGroup, type LatentPart } from '../model/bottleneck.js';
+import { RansDecoder, RansEncoder } from '../entropy/rans.js';
 import { checkBudget, type Budget } from '../core/budget.js';
 import { FLAG_GRAYSCALE, LEVEL_STEPS, readContainer, resolveLimits, WEIGHTS_ID_BYTES, writeContainer, type Container, type Limits } from '../format/container.js';
 import { ENCODE_TILE, encodeLatents, encodeTileCount, latentsFromFeatures, mainAnalysis } from '../model/encoder.js';
@@ -138,12 +139,12 @@ export function checkEncode(img: RgbImage, w: Weights, opts: EncodeOptions): voi
 }
 
 /**
- * A file's streams, in file order: the hyper kinds' ŵ channel groups first, then ŷ's, then ẑ's, step by step
- * (mainSteps, residualSteps: the checkerboard kinds' anchors, then their other elements; the spacechannel kind's
- * in channel halves). Each stream codes one channel group of one latent (or of a part of it) with that latent's
- * tables at the file's level.
+ * A file's coding groups, in decoding order: the hyper kinds' ŵ channel groups first, then ŷ's, then ẑ's, step by
+ * step (mainSteps, residualSteps: the checkerboard kinds' anchors, then their other elements; the spacechannel kind's
+ * in channel halves). Each group codes one channel group of one latent (or of a part of it) with that latent's
+ * tables at the file's level. The file's streams hold them as fileChains says.
  */
-export interface StreamTarget {
+export interface CodingGroup {
   latent: keyof Latents;
   part: LatentPart;
   channels: Range;
@@ -151,22 +152,37 @@ export interface StreamTarget {
   step?: number;
 }
 
-export function fileStreams(w: Weights): StreamTarget[] {
+export function fileGroups(w: Weights): CodingGroup[] {
   const { Nh } = w.config;
-  const whole = (latent: keyof Latents, channels: number): StreamTarget[] =>
-    streamGroups({ start: 0, end: channels }).map((group) => ({ latent, part: 'all', channels: group }));
-  // a step over half of ŷ's elements codes twice the channels a stream, so that its streams code as many elements as
-  // the other kinds' ŷ streams do (ẑ's keep 32 channels a stream: its files were written so)
+  const whole = (latent: keyof Latents, channels: number): CodingGroup[] =>
+    channelGroups({ start: 0, end: channels }).map((group) => ({ latent, part: 'all', channels: group }));
+  // a step over half of ŷ's elements codes twice the channels a group, so that its groups code as many elements as
+  // the other kinds' ŷ groups do (ẑ's keep 32 channels a group: its version-1 files were written so)
   const y = mainSteps(w).flatMap(({ part, channels }, step) =>
-    streamGroups(channels, part === 'all' ? CHANNELS_PER_STREAM : 2 * CHANNELS_PER_STREAM)
-      .map((group): StreamTarget => ({ latent: 'y', part, channels: group, step })));
+    channelGroups(channels, part === 'all' ? CHANNELS_PER_GROUP : 2 * CHANNELS_PER_GROUP)
+      .map((group): CodingGroup => ({ latent: 'y', part, channels: group, step })));
   const z = residualSteps(w).flatMap(({ part, channels }, step) =>
-    streamGroups(channels).map((group): StreamTarget => ({ latent: 'z', part, channels: group, step })));
+    channelGroups(channels).map((group): CodingGroup => ({ latent: 'z', part, channels: group, step })));
   return [...(w.hyper ? whole('hyper', Nh) : []), ...y, ...z];
 }
 
-export function fileStreamCount(w: Weights): number {
-  return fileStreams(w).length;
+/**
+ * The container version this encoder writes for a model: 1 for the factorized kind (each group its own stream, all
+ * decoded side by side), 2 for the hyper kinds, whose groups are decoded one stage after another anyway.
+ */
+export function fileVersion(w: Weights): number {
+  return w.hyper ? 2 : 1;
+}
+
+/**
+ * The file's streams as lists of coding groups (indexes into fileGroups), in file order. Version 1: one group a
+ * stream. Version 2 (hyper kinds only): every group chained in ONE rANS stream, in decoding order — a stream costs a
+ * 4-byte length and a 4-byte final state of which ≈ 3 bytes carry nothing (the coder starts at L = 2^23), ≈ 65 bytes
+ * a file over a ychannel file's 10 groups (≈ 0.5 points of BD-rate at Kodak's rates).
+ */
+export function fileChains(w: Weights, version = fileVersion(w)): number[][] {
+  const groups = fileGroups(w).map((_, i) => i);
+  return version === 1 ? groups.map((i) => [i]) : [groups];
 }
 
 /** The CDF tables a latent is coded with: its factorized prior's at this level, or the Gaussian conditional's. */
@@ -175,63 +191,112 @@ function latentTables(latent: keyof Latents, w: Weights, level: number): CdfTabl
   return latent === 'hyper' ? w.hyper.entropyW.tables[level] : w.hyper.gaussian.tables;
 }
 
-function streamLatent(index: number, latents: Latents, w: Weights): { latent: Latent; target: StreamTarget } {
-  const target = fileStreams(w)[index];
-  const latent = latents[target.latent];
-  if (!latent) return fail('INTERNAL', `stream ${index} codes a ${target.latent} latent this file has not got`);
-  return { latent, target };
+function groupLatent(index: number, latents: Latents, w: Weights): { latent: Latent; group: CodingGroup } {
+  const group = fileGroups(w)[index];
+  const latent = latents[group.latent];
+  if (!latent) return fail('INTERNAL', `group ${index} codes a ${group.latent} latent this file has not got`);
+  return { latent, group };
 }
 
-export function encodeFileStream(index: number, latents: Latents, w: Weights, level: number): Uint8Array {
-  const { latent, target } = streamLatent(index, latents, w);
-  return encodeLatentStream(latent, target.channels, latentTables(target.latent, w, level), target.part);
+/** Stream `chain` of a file: its coding groups in one rANS stream (pushed last group first: rANS is LIFO). */
+export function encodeChain(chain: number[], latents: Latents, w: Weights, level: number): Uint8Array {
+  const coded = chain.map((index) => groupLatent(index, latents, w));
+  const encoder = new RansEncoder(coded.reduce((n, { latent, group }) => n + latentGroupBytes(latent, group.channels, group.part), 0));
+  for (const { latent, group } of coded.reverse()) putLatentGroup(encoder, latent, group.channels, latentTables(group.latent, w, level), group.part);
+  return encoder.finish();
 }
 
-/** Decodes stream `index` of a file into its latent's symbols (its channel group only); false: a value does not fit them. */
-export function decodeFileStream(stream: Uint8Array, index: number, latents: Latents, w: Weights, level: number): boolean {
-  const { latent, target } = streamLatent(index, latents, w);
-  return decodeLatentStream(stream, target.channels, latent, latentTables(target.latent, w, level), target.part);
+/** A file's streams, each encodeChain's. */
+export function encodeStreams(latents: Latents, w: Weights, level: number, budget: Budget = {}): Uint8Array[] {
+  return fileChains(w).map((chain) => (checkBudget(budget), encodeChain(chain, latents, w, level)));
+}
+
+/** Reads a stream that holds coding group `index` alone (a version-1 file's), on any thread; false: a value does not fit. */
+export function decodeGroupStream(stream: Uint8Array, index: number, latents: Latents, w: Weights, level: number): boolean {
+  const { latent, group } = groupLatent(index, latents, w);
+  const decoder = new RansDecoder(stream);
+  if (!takeLatentGroup(decoder, group.channels, latent, latentTables(group.latent, w, level), group.part)) return false;
+  decoder.finish();
+  return true;
 }
 
 /**
- * The decode plan, shared by decodeSync and the worker pool: stages of streams that can be decoded in any
- * order, each after its `prepare` (on the calling thread) has given its latents what their tables need, or has set
+ * Reads a file's coding groups from its streams, each chain in order: a chain's first group opens a decoder on its
+ * stream (so a decode that starts again, in wider symbols, starts the chain again), its last group checks the end
+ * (RansDecoder.finish). Groups must come in their chain's order: the decode plan's stages do.
+ */
+export class GroupReader {
+  private readonly chainOf: { chain: number; at: number; last: boolean }[] = [];
+  private open?: { chain: number; next: number; decoder: RansDecoder };
+
+  constructor(private readonly streams: Uint8Array[], private readonly w: Weights, private readonly level: number, version: number) {
+    fileChains(w, version).forEach((groups, chain) => groups.forEach((group, at) => {
+      this.chainOf[group] = { chain, at, last: at === groups.length - 1 };
+    }));
+  }
+
+  /** Whether groups of the file may be read apart, on any thread (one group a stream). */
+  static independent(w: Weights, version: number): boolean {
+    return fileChains(w, version).every((chain) => chain.length === 1);
+  }
+
+  /** Reads group `index` into its latent's symbols; false: a value does not fit them (the chain is closed). */
+  read(index: number, latents: Latents): boolean {
+    const { chain, at, last } = this.chainOf[index];
+    if (at === 0) this.open = { chain, next: 0, decoder: new RansDecoder(this.streams[chain]) };
+    const open = this.open;
+    if (!open || open.chain !== chain || open.next !== at) return fail('INTERNAL', `group ${index} read out of its chain's order`);
+    const { latent, group } = groupLatent(index, latents, this.w);
+    const fits = takeLatentGroup(open.decoder, group.channels, latent, latentTables(group.latent, this.w, this.level), group.part);
+    open.next++;
+    if (!fits || last) this.open = undefined;
+    if (fits && last) open.decoder.finish();
+    return fits;
+  }
+}
+
+/**
+ * The decode plan, shared by decodeSync and the worker pool: stages of coding groups, each group read after the
+ * ones before it in the file's order (GroupReader; the factorized kind's, one a stream, in any order), each stage after its `prepare` (on the calling thread) has given its latents what their tables need, or has set
  * up a prior pass whose bands any thread may compute (src/model/priors.ts, PriorPass).
- *   factorized: all streams at once.
- *   hyper:      ŵ streams → h_s → ŷ's means and indexes → ŷ streams → c_z(g_m's first layer) → ẑ's → ẑ streams.
- *   checkerboard: … → ẑ's anchors' streams → the others' means and indexes (s_z, e_z) → their streams.
+ *   factorized: all groups at once.
+ *   hyper:      ŵ's groups → h_s → ŷ's means and indexes → ŷ's groups → c_z(g_m's first layer) → ẑ's → ẑ's groups.
+ *   checkerboard: … → ẑ's anchors' groups → the others' means and indexes (s_z, e_z) → their groups.
  *   spacechannel: the checkerboard's ẑ stages in channel halves, k_a's and k_o's passes before the second halves.
- *   ycontext:   the spacechannel kind's, with ŷ's streams in two stages: its anchors', then (the 'others' pass over
+ *   ycontext:   the spacechannel kind's, with ŷ's groups in two stages: its anchors', then (the 'others' pass over
  *               ŷ: s_y, e_y) its other elements'.
  *   ychannel:   the ycontext kind's, with ŷ's stages in channel halves as ẑ's (ŷ's k_a's and k_o's passes).
- * The hyper kinds' ŷ and ẑ are settled once their last streams are read: fround(s + μ) over their means (memory).
+ * The hyper kinds' ŷ and ẑ are settled once their last groups are read: fround(s + μ) over their means (memory).
  */
 export interface DecodeStage {
-  streams: number[];
+  /** indexes into fileGroups, in file order */
+  groups: number[];
   prepare?: (latents: Latents, w: Weights, level: number) => PriorPass | void;
-  /** the Gaussian latent whose last streams these are: settled after them (bottleneck.ts settle) */
+  /** the Gaussian latent whose last groups these are: settled after them (bottleneck.ts settle) */
   settles?: 'y' | 'z';
 }
 
 /** `bandRows`: the height of the prior passes' bands, in rows of ẑ's grid (only how the work is cut). */
 export function decodeStages(w: Weights, bandRows?: number): DecodeStage[] {
-  const streams = fileStreams(w).map((t, i) => ({ ...t, i }));
-  if (!w.hyper) return [{ streams: streams.map((t) => t.i) }];
+  const groups = fileGroups(w).map((t, i) => ({ ...t, i }));
+  if (!w.hyper) return [{ groups: groups.map((t) => t.i) }];
   // a latent's steps, one stage each: the first prepared by `first`, the others by their prior pass
   const stages = (of: SteppedLatent, steps: LatentStep[], first: DecodeStage['prepare'], rows?: number) => steps.map((step, i): DecodeStage => ({
-    streams: streams.filter((t) => t.latent === of && t.step === i).map((t) => t.i),
+    groups: groups.filter((t) => t.latent === of && t.step === i).map((t) => t.i),
     prepare: i === 0 ? first : (l, w) => startPass(step.pass!, l, w, rows, of),
     ...(i === steps.length - 1 && { settles: of }),
   }));
   return [
-    { streams: streams.filter((t) => t.latent === 'hyper').map((t) => t.i) },
+    { groups: groups.filter((t) => t.latent === 'hyper').map((t) => t.i) },
     ...stages('y', mainSteps(w), (l, w, level) => withCenters(l.y, mainCenters(l.hyper!, w, level, l.y)), mainBandRows(bandRows)),
     ...stages('z', residualSteps(w), (l, w) => startPass('residual', l, w, bandRows), bandRows),
   ];
 }
 
+/** The file of a model's streams (encodeStreams): its version is the model's (fileVersion). */
 export function writeFile(img: RgbImage, w: Weights, opts: EncodeOptions, streams: Uint8Array[]): Uint8Array {
   return writeContainer({
+    version: fileVersion(w),
     level: opts.level,
     flags: opts.grayscale ? FLAG_GRAYSCALE : 0,
     width: img.width,
@@ -250,8 +315,7 @@ export function encodeSync(img: RgbImage, w: Weights, opts: EncodeOptions): Uint
 
 /** The file of the latents coded by the model `at` a level position (atLevel); its header records opts.level. */
 function fileOfLatents(img: RgbImage, latents: Latents, at: { w: Weights; level: number }, opts: EncodeOptions): Uint8Array {
-  const streams = Array.from({ length: fileStreamCount(at.w) }, (_, i) => (checkBudget(opts), encodeFileStream(i, latents, at.w, at.level)));
-  return writeFile(img, at.w, opts, streams);
+  return writeFile(img, at.w, opts, encodeStreams(latents, at.w, at.level, opts));
 }
 
 /**
@@ -276,15 +340,15 @@ export const SYMBOL_KINDS = [Int16Array, Int32Array] as const;
 export type SymbolKind = (typeof SYMBOL_KINDS)[number];
 
 /**
- * One step of a decode pass: the streams to decode into `latents` (in any order; the driver answers whether every
+ * One step of a decode pass: the coding groups to read into `latents` (in order; the driver answers whether every
  * value fit), or the bands of a prior pass to compute (priorBand, in any order, on any thread; answer true).
  */
-export type DecodeStep = { latents: Latents; streams: number[]; pass?: undefined } | { latents: Latents; pass: PriorPass; streams?: undefined };
+export type DecodeStep = { latents: Latents; groups: number[]; pass?: undefined } | { latents: Latents; pass: PriorPass; groups?: undefined };
 
 /**
  * The decode of a file's latents, in the narrowest symbol arrays that hold them: a pass in int16 symbols, stage
  * by stage (decodeStages, each prepared here), and again in int32 if a stage answers that a value did not fit.
- * decodeSync and the worker pool drive it, each running the streams and bands of a step its own way.
+ * decodeSync and the worker pool drive it, each running the groups and bands of a step its own way.
  */
 export function* latentDecode(file: Pick<Container, 'width' | 'height' | 'level'>, w: Weights,
   allocate: (kind: SymbolKind, length: number) => Symbols, bandRows?: number): Generator<DecodeStep, Latents, boolean> {
@@ -297,7 +361,7 @@ export function* latentDecode(file: Pick<Container, 'width' | 'height' | 'level'
         yield { latents, pass };
         finishPass(pass, latents);
       }
-      fits = yield { latents, streams: stage.streams };
+      fits = yield { latents, groups: stage.groups };
       if (!fits) break;
       if (stage.settles) settle(latents[stage.settles]);
     }
@@ -335,8 +399,10 @@ export function openFile(bytes: Uint8Array, w: Weights, opts: DecodeOptions): Co
   // the CRC matched, so a level this model lacks means a damaged or forged file, not a bad option
   if (file.level > w.config.levels - 1) fail('CORRUPT', `level ${file.level} (this model has levels 0…${w.config.levels - 1})`);
   if (!Number.isInteger(file.level) && !w.hyper) fail('CORRUPT', `level ${file.level}: the factorized kind has whole levels only`);
-  const expected = fileStreamCount(w);
-  if (file.streams.length !== expected) fail('CORRUPT', `${file.streams.length} streams, this model writes ${expected}`);
+  // version 1: any kind (the hyper kinds' files before chains); version 2: the hyper kinds' chained groups only
+  if (file.version > fileVersion(w)) fail('CORRUPT', `a version-${file.version} file for the ${w.config.kind} kind, which has version-1 files only`);
+  const expected = fileChains(w, file.version).length;
+  if (file.streams.length !== expected) fail('CORRUPT', `${file.streams.length} streams, this model writes ${expected} in version ${file.version}`);
   return file;
 }
 
@@ -352,14 +418,15 @@ export function decodeTile(out: RgbImage, latents: Latents, w: Weights, level: n
   recycle(pixels);
 }
 
-/** The file's latents (latentDecode, its streams here in turn), the Gaussian ones settled. */
+/** The file's latents (latentDecode, its groups here in turn), the Gaussian ones settled. */
 export function decodeLatents(file: Container, w: Weights): Latents {
   const decode = latentDecode(file, w, (kind, length) => new kind(length));
+  const reader = new GroupReader(file.streams, w, file.level, file.version);
   let step = decode.next();
   while (!step.done) {
-    const { latents, streams, pass } = step.value;
+    const { latents, groups, pass } = step.value;
     if (pass) for (const rows of pass.bands) priorBand(pass, latents, w, file.level, rows);
-    step = decode.next(!streams || streams.every((i) => decodeFileStream(file.streams[i], i, latents, w, file.level)));
+    step = decode.next(!groups || groups.every((i) => reader.read(i, latents)));
   }
   return step.value;
 }

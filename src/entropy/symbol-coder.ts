@@ -17,7 +17,9 @@
  * Table rows: row c for channel c (factorized priors), or, given `indexes` (CompressAI's encode_with_indexes),
  * row indexes[i] for element i (the Gaussian conditional: one row per scale of its scale table).
  * Given `positions` (increasing offsets inside a plane), a stream codes only those elements of each plane, in that
- * order: the checkerboard kind codes a latent's anchors and its other elements in separate streams.
+ * order: the checkerboard kind codes a latent's anchors and its other elements in separate groups.
+ * encodeChannels / decodeChannels code one group as a whole stream; putChannels / takeChannels code a group into an
+ * open coder, so that several groups share one stream (a chain: one final state, one length, for all of them).
  */
 import { fail } from '../core/errors.js';
 import type { CdfTables, Symbols } from '../core/types.js';
@@ -44,10 +46,33 @@ export function encodeChannels(
   indexes?: Uint8Array,
   positions?: Uint32Array,
 ): Uint8Array {
+  const encoder = new RansEncoder(expectedBytes(planeSize, c0, c1, positions));
+  putChannels(encoder, symbols, planeSize, c0, c1, tables, indexes, positions);
+  return encoder.finish();
+}
+
+/** A first guess at the bytes of coding channels c0 … c1 − 1 (sizes the encoder's buffer only). */
+export function expectedBytes(planeSize: number, c0: number, c1: number, positions?: Uint32Array): number {
+  return (c1 - c0) * (positions ? positions.length : planeSize) * EXPECTED_BYTES_PER_SYMBOL;
+}
+
+/**
+ * Push channels c0 … c1 − 1 of `symbols` into `encoder`, last symbol first: a stream that codes several groups
+ * one after another (a chain) pushes the LAST group first, then finishes once.
+ */
+export function putChannels(
+  encoder: RansEncoder,
+  symbols: Symbols,
+  planeSize: number,
+  c0: number,
+  c1: number,
+  tables: CdfTables,
+  indexes?: Uint8Array,
+  positions?: Uint32Array,
+): void {
   checkArguments(symbols, planeSize, c0, c1, tables, indexes, positions);
   const { cdf, stride, length, offset } = tables;
   const count = positions ? positions.length : planeSize;
-  const encoder = new RansEncoder((c1 - c0) * count * EXPECTED_BYTES_PER_SYMBOL);
   // rANS is LIFO: walk the symbols backwards so the decoder reads them forwards
   for (let c = c1 - 1; c >= c0; c--) {
     const plane = c * planeSize;
@@ -64,7 +89,6 @@ export function encodeChannels(
       encoder.put(cdf[row + index], cdf[row + index + 1] - cdf[row + index]);
     }
   }
-  return encoder.finish();
 }
 
 /**
@@ -81,10 +105,29 @@ export function decodeChannels(
   indexes?: Uint8Array,
   positions?: Uint32Array,
 ): boolean {
+  const decoder = new RansDecoder(bytes);
+  if (!takeChannels(decoder, planeSize, c0, c1, tables, out, indexes, positions)) return false;
+  decoder.finish();
+  return true;
+}
+
+/**
+ * Read channels c0 … c1 − 1 from `decoder`, which stays open: the caller finishes it after the chain's last group.
+ * Returns false, as decodeChannels does, when a value does not fit `out`.
+ */
+export function takeChannels(
+  decoder: RansDecoder,
+  planeSize: number,
+  c0: number,
+  c1: number,
+  tables: CdfTables,
+  out: Symbols,
+  indexes?: Uint8Array,
+  positions?: Uint32Array,
+): boolean {
   checkArguments(out, planeSize, c0, c1, tables, indexes, positions);
   const { cdf, stride, length, offset } = tables;
   const count = positions ? positions.length : planeSize;
-  const decoder = new RansDecoder(bytes);
   for (let c = c0; c < c1; c++) {
     const plane = c * planeSize;
     for (let n = 0; n < count; n++) {
@@ -108,7 +151,6 @@ export function decodeChannels(
       if (out[plane + i] !== value) return false; // an Int16Array too narrow for this file: the caller widens
     }
   }
-  decoder.finish();
   return true;
 }
 

@@ -4,7 +4,8 @@
  * ```
  * offset  size   field
  * 0       4      magic "AARA"
- * 4       1      version = 1
+ * 4       1      version: 1 or 2 (the same table; 2: a hyper kind's coding groups chained in one stream, S = 1 —
+ *                src/codec/codec.ts, fileChains; 1: one group a stream: the factorized kind's files, and every kind's before)
  * 5       1      level (quality level index, 0-based), or with flag bit 1 the level in sixteenths (a quality
  *                between two levels: level byte/16, never a whole level)
  * 6       1      flags (bit 0: the source image was grayscale — informative only; bit 1: the level byte counts
@@ -30,7 +31,8 @@ import { crc32 } from './crc32.js';
 import { fail } from '../core/errors.js';
 
 export const MAGIC = 'AARA';
-export const VERSION = 1;
+/** The versions this reader knows: the table is theirs; what the streams hold is the codec's (fileChains). */
+export const VERSIONS: readonly number[] = [1, 2];
 /** flags bit 0: the source image was grayscale (informative: the decoder still outputs what it decodes) */
 export const FLAG_GRAYSCALE = 1;
 /** flags bit 1: the level byte counts sixteenths of a level (a position between two levels); writeContainer sets it */
@@ -148,7 +150,10 @@ function viewOf(bytes: Uint8Array): DataView {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-export function writeContainer(c: Omit<Container, 'version'>): Uint8Array {
+/** The file of `c`; its version defaults to the first (a container of the streams as they are). */
+export function writeContainer(c: Omit<Container, 'version'> & { version?: number }): Uint8Array {
+  const version = c.version ?? VERSIONS[0];
+  if (!VERSIONS.includes(version)) fail('INTERNAL', `cannot write version ${version}`);
   const fractional = !Number.isInteger(c.level);
   const levelByte = fractional ? c.level * LEVEL_STEPS : c.level;
   if (!(Number.isInteger(levelByte) && levelByte >= 0 && levelByte <= U8_MAX)) fail('BAD_LEVEL', `level ${c.level}`);
@@ -173,7 +178,7 @@ export function writeContainer(c: Omit<Container, 'version'>): Uint8Array {
   const bytes = new Uint8Array(streamsStart(streamCount) + payload + metadataBytes(c.metadata) + CRC_BYTES);
   const view = viewOf(bytes);
   for (let i = 0; i < MAGIC.length; i++) bytes[i] = MAGIC.charCodeAt(i);
-  bytes[VERSION_OFFSET] = VERSION;
+  bytes[VERSION_OFFSET] = version;
   bytes[LEVEL_OFFSET] = levelByte;
   bytes[FLAGS_OFFSET] = c.flags | (fractional ? FLAG_LEVEL_SIXTEENTHS : 0) | (entries.length > 0 ? FLAG_METADATA : 0);
   bytes[STREAM_COUNT_OFFSET] = streamCount;
@@ -221,7 +226,7 @@ export function readHeader(bytes: Uint8Array, partialLimits?: Partial<Limits>): 
   }
   if (bytes.length <= VERSION_OFFSET) fail('TRUNCATED', `${bytes.length} bytes`);
   const version = bytes[VERSION_OFFSET];
-  if (version !== VERSION) fail('UNSUPPORTED_VERSION', `version ${version}, this reader knows ${VERSION}`);
+  if (!VERSIONS.includes(version)) fail('UNSUPPORTED_VERSION', `version ${version}, this reader knows ${VERSIONS.join(' and ')}`);
   if (bytes.length < FIXED_HEADER_BYTES) fail('TRUNCATED', `${bytes.length} bytes, the header needs 24`);
 
   const view = viewOf(bytes);

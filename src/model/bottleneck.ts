@@ -3,15 +3,16 @@
  *   symbols s = round(a ⊙ g_q − μ)   (a: attention output, g_q: gains, μ: the factorized prior's learned
  *                                     medians per channel, or the Gaussian conditional's predicted mean per element)
  *   decoder input ŷ / g_q = (s + μ) / g_q
- * Symbols are coded with the integer CDF tables of the weight file, in independent streams of
- * CHANNELS_PER_STREAM channels each so that streams can be decoded in parallel.
+ * Symbols are coded with the integer CDF tables of the weight file, in groups of CHANNELS_PER_GROUP channels: each
+ * group its own stream (the factorized kind: streams decoded in parallel) or the groups chained in one stream.
  */
 import { roundHalfEven, type CdfTables, type Latent, type Range, type Tensor } from '../core/types.js';
-import { decodeChannels, encodeChannels } from '../entropy/symbol-coder.js';
+import type { RansDecoder, RansEncoder } from '../entropy/rans.js';
+import { expectedBytes, putChannels, takeChannels } from '../entropy/symbol-coder.js';
 import { tensor } from './tensor.js';
 
-/** 32 channels a stream: 4 streams for ŷ and 2 for ẑ at the default widths, each large enough to code well. */
-export const CHANNELS_PER_STREAM = 32;
+/** 32 channels a group: 4 groups for ŷ and 2 for ẑ at the default widths, each large enough to code well alone. */
+export const CHANNELS_PER_GROUP = 32;
 
 /**
  * Which elements of each channel plane a stream or a quantisation pass covers: all, or one colour of the
@@ -110,22 +111,28 @@ export function levelRow(values: Float32Array, level: number, channels: number):
   return values.subarray(level * channels, (level + 1) * channels);
 }
 
-/** Channel groups of `width` channels (the last may be narrower) over `channels`: one stream each. */
-export function streamGroups(channels: Range, width = CHANNELS_PER_STREAM): Range[] {
+/** Channel groups of `width` channels (the last may be narrower) over `channels`. */
+export function channelGroups(channels: Range, width = CHANNELS_PER_GROUP): Range[] {
   const groups: Range[] = [];
   for (let c0 = channels.start; c0 < channels.end; c0 += width) groups.push({ start: c0, end: Math.min(channels.end, c0 + width) });
   return groups;
 }
 
 /**
- * The stream of a latent's channel group (and part): streams are independent, so workers code them apart.
- * Table rows are the latent's indexes when it has them (Gaussian conditional), else its channels.
+ * Codes a latent's channel group (and part) into an open rANS coder: a stream holds one group, or a chain of them
+ * (src/codec/codec.ts, fileChains). Table rows are the latent's indexes when it has them (Gaussian conditional), else
+ * its channels.
  */
-export function encodeLatentStream(latent: Latent, channels: Range, tables: CdfTables, part: LatentPart = 'all'): Uint8Array {
-  return encodeChannels(latent.symbols!, latent.h * latent.w, channels.start, channels.end, tables, latent.indexes, partPositions(latent.h, latent.w, part));
+export function putLatentGroup(encoder: RansEncoder, latent: Latent, channels: Range, tables: CdfTables, part: LatentPart = 'all'): void {
+  putChannels(encoder, latent.symbols!, latent.h * latent.w, channels.start, channels.end, tables, latent.indexes, partPositions(latent.h, latent.w, part));
 }
 
-/** Decodes the stream of a channel group (and part) into the latent's symbols; false: a value does not fit them. */
-export function decodeLatentStream(stream: Uint8Array, channels: Range, latent: Latent, tables: CdfTables, part: LatentPart = 'all'): boolean {
-  return decodeChannels(stream, latent.h * latent.w, channels.start, channels.end, tables, latent.symbols!, latent.indexes, partPositions(latent.h, latent.w, part));
+/** A first guess at a group's bytes: sizes an encoder's buffer only. */
+export function latentGroupBytes(latent: Latent, channels: Range, part: LatentPart = 'all'): number {
+  return expectedBytes(latent.h * latent.w, channels.start, channels.end, partPositions(latent.h, latent.w, part));
+}
+
+/** Reads a channel group (and part) into the latent's symbols; false: a value does not fit them. */
+export function takeLatentGroup(decoder: RansDecoder, channels: Range, latent: Latent, tables: CdfTables, part: LatentPart = 'all'): boolean {
+  return takeChannels(decoder, latent.h * latent.w, channels.start, channels.end, tables, latent.symbols!, latent.indexes, partPositions(latent.h, latent.w, part));
 }

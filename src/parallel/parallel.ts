@@ -6,9 +6,10 @@
  *   encode: tiles of f_m → features ─ main thread: attention, (h_a, h_s,) quantise → ŷ (and ŵ) symbols
  *           (bands of ẑ's prior →) tiles of f_r(x − g_m(ŷ)) → features ─ main thread: attention, quantise →
  *           ẑ symbols step by step (checkerboard: the anchors', bands of the others' prior, the others')
- *           streams (one per channel group) → writeContainer
- *   decode: checks as decodeSync → decodeStages (codec.ts: each stage's prepare here, its prior pass's bands
- *           and its streams in the workers) → symbols → tiles of x̂ → output pixels
+ *           streams (fileChains: one a chain of coding groups) → writeContainer
+ *   decode: checks as decodeSync → decodeStages (codec.ts: each stage's prepare here, its prior pass's bands in the
+ *           workers, its coding groups in the workers when each has its own stream, else here in the chain's order)
+ *           → symbols → tiles of x̂ → output pixels
  *
  * Attention and ŷ's prior work on the whole latent, so they stay on the main thread between the tile passes; ẑ's
  * prior passes are cut in bands of rows that give the same values for any cut (src/model/priors.ts).
@@ -21,7 +22,8 @@ import {
   checkEncode,
   DECODE_TILE,
   decodeTiles,
-  fileStreamCount,
+  fileChains,
+  GroupReader,
   latentDecode,
   openFile,
   tileCounter,
@@ -137,8 +139,8 @@ async function encodeFromFeatures(img: RgbImage, image: RgbImage, features: Tens
   const at = atLevel(w, opts.level);
   const { y, hyper } = quantizeMain(features, at.w, at.level);
   const latents: Latents = { y, z: await residualLatent(image, y, w, weightBytes, opts, tile, afterTile), ...(hyper && { hyper }) };
-  const streams = await opts.pool.runAll(Array.from({ length: fileStreamCount(w) }, (_, index): EncodeStreamTask =>
-    ({ kind: 'encodeStream', latents, level: opts.level, index })), weightBytes, opts);
+  const streams = await opts.pool.runAll(fileChains(w).map((chain): EncodeStreamTask =>
+    ({ kind: 'encodeStream', latents, level: opts.level, chain })), weightBytes, opts);
   return writeFile(img, w, opts, streams);
 }
 
@@ -213,18 +215,27 @@ function sharedSymbols(kind: SymbolKind, length: number): Symbols {
   return kind === Int16Array ? new Int16Array(buffer) : new Int32Array(buffer);
 }
 
-/** decodeSync's latents (latentDecode): one stream a task, one band of a prior pass a task, in shared memory. */
-async function decodeLatents(streams: Uint8Array[], file: Pick<Container, 'width' | 'height' | 'level'>, w: Weights, weightBytes: Uint8Array,
-  pool: WorkerPool, budget: Budget): Promise<Latents> {
+/**
+ * decodeSync's latents (latentDecode): one band of a prior pass a task, one coding group a task when each has its own
+ * stream (a chain's are read here, in order: a rANS decoder's state cannot be split), in shared memory.
+ */
+async function decodeLatents(streams: Uint8Array[], file: Pick<Container, 'width' | 'height' | 'level' | 'version'>, w: Weights,
+  weightBytes: Uint8Array, pool: WorkerPool, budget: Budget): Promise<Latents> {
   const { level } = file; // the position, for the tasks; this thread codes with the model at it
   const at = atLevel(w, level);
   const decode = latentDecode({ ...file, level: at.level }, at.w, sharedSymbols, poolBandRows(file.width, file.height, w, pool));
+  const reader = GroupReader.independent(w, file.version) ? undefined : new GroupReader(streams, at.w, at.level, file.version);
   let step = decode.next();
   while (!step.done) {
-    const { latents, streams: indexes, pass } = step.value;
+    const { latents, groups: indexes, pass } = step.value;
     if (pass) {
       await priorBands(pass, latents, level, weightBytes, pool, budget);
       step = decode.next(true); // latentDecode finishes the pass
+      continue;
+    }
+    if (reader) {
+      checkBudget(budget);
+      step = decode.next(indexes.every((index) => reader.read(index, latents)));
       continue;
     }
     const overflow = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));

@@ -5,7 +5,7 @@
  */
 import type { Latent, Latents, Range, Region, Tensor } from '../core/types.js';
 import { parentPort } from 'node:worker_threads';
-import { atLevel, decodeFileStream, decodeTile, encodeFileStream } from '../codec/codec.js';
+import { atLevel, decodeGroupStream, decodeTile, encodeChain } from '../codec/codec.js';
 import { mainAnalysisTile, pasteTile, residualAnalysisTile } from '../model/encoder.js';
 import { priorBand, type PassLatents, type PriorPass } from '../model/priors.js';
 import { AaraError, type ErrorCode } from '../core/errors.js';
@@ -29,14 +29,17 @@ export interface ResidualAnalysisTask {
   region: Region;
   features: Tensor;
 }
-/** Stream `index` of the file, returned. */
+/** The stream of the file's coding groups `chain` (codec.ts, fileChains), returned. */
 export interface EncodeStreamTask {
   kind: 'encodeStream';
   latents: Latents;
   level: number;
-  index: number;
+  chain: number[];
 }
-/** Stream `index` of the file, decoded into its channel group of the shared ŷ or ẑ symbols; overflow[0] = 1 if they are too narrow. */
+/**
+ * A stream holding coding group `index` alone (a version-1 file), decoded into its channel group of the shared ŷ or ẑ
+ * symbols; overflow[0] = 1 if they are too narrow.
+ */
 export interface DecodeStreamTask {
   kind: 'decodeStream';
   stream: Uint8Array;
@@ -96,9 +99,9 @@ function run(task: Task, model: Weights): Uint8Array | undefined {
       return undefined;
     }
     case 'encodeStream':
-      return encodeFileStream(task.index, task.latents, w, level);
+      return encodeChain(task.chain, task.latents, w, level);
     case 'decodeStream':
-      if (!decodeFileStream(task.stream, task.index, task.latents, w, level)) Atomics.store(task.overflow, 0, 1);
+      if (!decodeGroupStream(task.stream, task.index, task.latents, w, level)) Atomics.store(task.overflow, 0, 1);
       return undefined;
     case 'decodeTile':
       decodeTile(task.out, task.latents, w, level, task.region);

@@ -12,12 +12,12 @@ import { GOLDEN_SETS } from '../../dist/test/golden/sources.js';
 
 const FLAGS_OFFSET = 6; // src/format/container.ts: flags bit 0 marks a grayscale source
 const named = process.argv.slice(2).map((dir) => dir.replace(/\/+$/, ''));
-const unknown = named.filter((dir) => !GOLDEN_SETS.some((set) => set.dir === dir));
+const unknown = named.filter((dir) => !GOLDEN_SETS.some((set) => set.dir === dir && set.frozenVersion === undefined));
 if (unknown.length > 0) {
-  console.error(`make-golden.mjs: no golden set ${unknown.join(', ')} (sets: ${GOLDEN_SETS.map((set) => set.dir).join(', ')})`);
+  console.error(`make-golden.mjs: no golden set to make ${unknown.join(', ')} (sets: ${GOLDEN_SETS.filter((set) => set.frozenVersion === undefined).map((set) => set.dir).join(', ')}; frozen sets stay as written)`);
   process.exit(2);
 }
-for (const set of GOLDEN_SETS.filter((s) => named.length === 0 || named.includes(s.dir))) {
+for (const set of GOLDEN_SETS.filter((s) => s.frozenVersion === undefined && (named.length === 0 || named.includes(s.dir)))) {
   const dir = repoPath(set.dir);
   mkdirSync(dir, { recursive: true });
   const weights = readWeights(new Uint8Array(readFileSync(repoPath(set.weights))));

@@ -7,11 +7,12 @@
  * a one-ulp drift in the arithmetic, trained weights' are not (test/golden-sensitivity.test.ts). Shipping new
  * weights regenerates that set (train/export.py runs `make-golden.mjs test/golden/shipped`). make-golden.mjs
  * writes them; golden.test.ts re-encodes the reproducible (synthetic) sources and expects the committed bytes.
+ * A frozen set keeps files of an older container version as they were written (test/golden/ychannel-v1/: the ychannel
+ * kind's version-1 files, one stream a coding group): decoded by every path, never made again.
  * The Kodak crop needs ../shared/datasets/kodak only to be regenerated: the committed .aara file is the artifact.
  */
 import { readFileSync } from 'node:fs';
-import { encodeFileStream, encodeSync, fileStreamCount, latentShapes } from '../../src/codec/codec.js';
-import { writeContainer } from '../../src/format/container.js';
+import { encodeStreams, encodeSync, latentShapes, writeFile } from '../../src/codec/codec.js';
 import { decodeImage } from '../../src/io/image-io.js';
 import type { RgbImage } from '../../src/io/pixels.js';
 import type { Weights } from '../../src/format/weights.js';
@@ -24,7 +25,7 @@ export interface GoldenSource {
   level: number;
   /** how to make the input again, for golden.json */
   source: string;
-  /** made from seeded synthetic data: the same on every machine, so encoding again must give the committed bytes */
+  /** made from seeded synthetic data by today's encoder: the same on every machine, so encoding again must give the committed bytes */
   reproducible: boolean;
   encode(w: Weights): Uint8Array;
   /** the encoder's input, for sources that are images (other engines encode it and must give the same bytes) */
@@ -101,10 +102,13 @@ function latentNoise(width: number, height: number, level: number, seed: number,
       const rng = mulberry32(seed);
       const latents = latentShapes(width, height, w, (length) => new Int32Array(length));
       for (const symbols of [latents.y.symbols!, latents.z.symbols!]) for (let i = 0; i < symbols.length; i++) symbols[i] = laplacian(rng, scale);
-      const streams = Array.from({ length: fileStreamCount(w) }, (_, i) => encodeFileStream(i, latents, w, level));
-      return writeContainer({ level, flags: 0, width, height, weightsId: w.id.subarray(0, 8), streams });
+      return writeFile({ width, height, data: new Uint8Array(0) }, w, { level }, encodeStreams(latents, w, level));
     },
   };
+}
+
+function ychannelSources(): GoldenSource[] {
+  return [synthetic(1, 1, 1, 0), synthetic(37, 29, 3, 0), synthetic(100, 70, 7, 1), grayPng(40, 24, 4, 1), kodakCrop(1), synthetic(37, 29, 3, 0.5)];
 }
 
 export interface GoldenSet {
@@ -112,6 +116,8 @@ export interface GoldenSet {
   dir: string;
   weights: string;
   sources: GoldenSource[];
+  /** the container version of its files when it is not what the encoder writes today: a frozen set */
+  frozenVersion?: number;
 }
 
 /** The set made with the shipped weights: it changes whenever they do. */
@@ -166,8 +172,14 @@ export const GOLDEN_SETS: GoldenSet[] = [
     // and ŷ's random channel context moves its second half's priors at every element, from halves throughout
     dir: 'test/golden/ychannel',
     weights: 'weights/test-tiny-ychannel.bin',
-    sources: [synthetic(1, 1, 1, 0), synthetic(37, 29, 3, 0), synthetic(100, 70, 7, 1), grayPng(40, 24, 4, 1), kodakCrop(1),
-      synthetic(37, 29, 3, 0.5)],
+    sources: ychannelSources(),
+  },
+  {
+    // the same sources' files as the ychannel kind wrote them before chains: version 1 (made by 2925889's encoder)
+    dir: 'test/golden/ychannel-v1',
+    weights: 'weights/test-tiny-ychannel.bin',
+    sources: ychannelSources().map((s) => ({ ...s, reproducible: false })), // today's encoder writes version 2
+    frozenVersion: 1,
   },
   {
     dir: SHIPPED_GOLDEN_DIR,

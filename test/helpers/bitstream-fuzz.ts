@@ -31,12 +31,15 @@ function field(name: string, offset: number, size: 1 | 4, cases: [number, ErrorC
 }
 
 /**
- * Every header field at its boundary and absurd values, for a file of `streamCount` streams. Sizes that pass the
+ * Every header field of `file` at its boundary and absurd values. Sizes that pass the
  * default limits (65535 × a small side) reach the entropy decoder, which must fail on the short streams.
  */
-export function headerMutations(streamCount: number): HeaderMutation[] {
+export function headerMutations(file: Uint8Array): HeaderMutation[] {
+  const streamCount = file[HEADER.streamCount];
   return [
-    ...field('version', HEADER.version, 1, [[0, 'UNSUPPORTED_VERSION'], [2, 'UNSUPPORTED_VERSION'], [255, 'UNSUPPORTED_VERSION']]),
+    // version 2 is a hyper kind's (its coding groups chained): for a factorized file's weights, CORRUPT; either way not 1's streams
+    ...field('version', HEADER.version, 1, [[0, 'UNSUPPORTED_VERSION'], [3, 'UNSUPPORTED_VERSION'], [255, 'UNSUPPORTED_VERSION']]),
+    ...field('version', HEADER.version, 1, file[HEADER.version] === 1 ? [[2]] : [[1]]),
     ...field('level', HEADER.level, 1, [[0], [1], [2], [254], [255]]),
     ...field('flags', HEADER.flags, 1, [[0], [1], [2, 'CORRUPT'], [128, 'CORRUPT'], [255, 'CORRUPT']]),
     ...field('stream count', HEADER.streamCount, 1,
