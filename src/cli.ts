@@ -495,7 +495,7 @@ async function infoCommand(o: Options): Promise<void> {
   const kept = [metadata?.icc && `ICC profile ${metadata.icc.length} bytes`, metadata?.exif && `EXIF ${metadata.exif.length} bytes`].filter(Boolean);
   report(o,
     `${o.inputs[0]}: aara v${h.version}, ${h.width}×${h.height}, level ${h.level}, ${bytes.length} bytes, ` +
-    `${rate.toFixed(4)} bpp, ${h.streamCount} streams, weights ${weightsId}${h.flags & FLAG_GRAYSCALE ? ', grayscale source' : ''}` +
+    `${rate.toFixed(4)} bpp, ${h.streamCount} stream${h.streamCount === 1 ? '' : 's'}, weights ${weightsId}${h.flags & FLAG_GRAYSCALE ? ', grayscale source' : ''}` +
     (kept.length > 0 ? `, ${kept.join(', ')}` : ''),
     { file: o.inputs[0], version: h.version, width: h.width, height: h.height, level: h.level, bytes: bytes.length, bpp: rate, streams: h.streamCount, weightsId,
       grayscale: Boolean(h.flags & FLAG_GRAYSCALE), iccBytes: metadata?.icc?.length ?? 0, exifBytes: metadata?.exif?.length ?? 0 });
