@@ -69,17 +69,17 @@ test('the spacechannel test weights: the checkerboard\'s, and the channel contex
 
 test('its Gaussian tables, stored rows back to back (no padding), read as the hyper kind\'s padded ones', () => {
   const [g, h] = [w.hyper!.gaussian, hyper.hyper!.gaussian];
-  assert.equal([g.tables.channels, g.tables.stride], [h.tables.channels, h.tables.stride]);
+  assert.equal([g.sets[0]!.channels, g.sets[0]!.stride], [h.sets[0]!.channels, h.sets[0]!.stride]);
   assert.equal(g.scales, h.scales);
-  assert.equal(g.tables.length, h.tables.length);
-  assert.equal(g.tables.offset, h.tables.offset);
-  assert.equal(g.tables.cdf, h.tables.cdf);
+  assert.equal(g.sets[0]!.length, h.sets[0]!.length);
+  assert.equal(g.sets[0]!.offset, h.sets[0]!.offset);
+  assert.equal(g.sets[0]!.cdf, h.sets[0]!.cdf);
   const bytes = new Uint8Array(readFileSync(repoPath('weights/test-tiny-checkerboard.bin')));
   assert.ok(bytes.length < readFileSync(repoPath('weights/test-tiny-hyper.bin')).length - 600_000, 'the padding is gone');
   // a row length the stride cannot hold is refused before the rows are read
-  const lengths = new Int32Array(bytes.buffer, w.hyper!.gaussian.tables.length.byteOffset, 1);
+  const lengths = new Int32Array(bytes.buffer, w.hyper!.gaussian.sets[0]!.length.byteOffset, 1);
   const damaged = bytes.slice();
-  new Int32Array(damaged.buffer, lengths.byteOffset, 1)[0] = g.tables.stride - 1;
+  new Int32Array(damaged.buffer, lengths.byteOffset, 1)[0] = g.sets[0]!.stride - 1;
   failsWith('BAD_WEIGHTS', () => readWeights(damaged, 'verified'), /gaussian.cdf row 0: table length \d+/);
 });
 
@@ -99,7 +99,7 @@ test('anchors (row + column even) and the others partition every plane, in raste
 test('the symbol coder codes exactly the positions it is given, and refuses positions out of order', () => {
   const [h, wd, channels] = [5, 7, 3];
   const symbols = Int32Array.from({ length: channels * h * wd }, (_, i) => (i * 7) % 5 - 2);
-  const tables = w.hyper!.gaussian.tables;
+  const tables = w.hyper!.gaussian.sets[0]!;
   const indexes = Uint8Array.from({ length: symbols.length }, (_, i) => i % tables.channels);
   const out = new Int32Array(symbols.length).fill(99);
   for (const part of ['anchors', 'others'] as const) {

@@ -17,6 +17,7 @@ const HEADER_BYTES = 64;
 const ID_OFFSET = 48;
 const factorized = new Uint8Array(readFileSync(repoPath('weights/test-tiny.bin'))); // version 1
 const hyper = new Uint8Array(readFileSync(repoPath('weights/test-tiny-hyper.bin'))); // version 2, hyper kind
+const fittedFile = new Uint8Array(readFileSync(repoPath('weights/test-tiny-ychannel-fitted.bin'))); // version 3
 
 /** Writes the payload's SHA-256 (first 16 bytes) into the header as its weights ID. */
 function sign(bytes: Uint8Array): Uint8Array {
@@ -155,7 +156,7 @@ test('Gaussian scales that are not positive, finite and increasing', () => {
 
 test('a CDF table whose length does not fit its row', () => {
   failsWith('BAD_WEIGHTS', () => readWeights(withTensors(factorized, (w) => (w.entropyY!.tables[1].length[2] = 0))), /entropy_y level 1 channel 2: table length 0/);
-  failsWith('BAD_WEIGHTS', () => readWeights(withTensors(hyper, (w) => (w.hyper!.gaussian.tables.length[0] = w.hyper!.gaussian.tables.stride - 1))),
+  failsWith('BAD_WEIGHTS', () => readWeights(withTensors(hyper, (w) => (w.hyper!.gaussian.sets[0]!.length[0] = w.hyper!.gaussian.sets[0]!.stride - 1))),
     /gaussian channel 0: table length/);
 });
 
@@ -172,9 +173,24 @@ test('a CDF row that does not run from 0 to 2^16', () => {
 
 test('a CDF row that is not strictly increasing', () => {
   failsWith('BAD_WEIGHTS', () => readWeights(withTensors(hyper, (w) => {
-    const t = w.hyper!.gaussian.tables;
+    const t = w.hyper!.gaussian.sets[0]!;
     t.cdf[t.stride + 2] = t.cdf[t.stride + 1];
   })), /gaussian channel 1: CDF not increasing/);
+});
+
+test('version 3: fitted rows and their map out of range, or on a kind without Gaussian tables', () => {
+  const fitted = (w: Weights) => w.hyper!.gaussian.fitted!;
+  const rows = readWeights(fittedFile).hyper!.gaussian.fitted!.length.length;
+  failsWith('BAD_WEIGHTS', () => readWeights(withTensors(fittedFile, (w) => (fitted(w).map[5] = rows))), new RegExp(`gaussian\\.map names row ${rows} of ${rows}`));
+  failsWith('BAD_WEIGHTS', () => readWeights(withTensors(fittedFile, (w) => (fitted(w).map[0] = -1))), /gaussian\.map names row -1/);
+  failsWith('BAD_WEIGHTS', () => readWeights(withTensors(fittedFile, (w) => (new Int32Array(fitted(w).offset.buffer, fitted(w).offset.byteOffset - 4, 1)[0] = 0))),
+    /gaussian\.rows = 0 out of range/);
+  failsWith('BAD_WEIGHTS', () => readWeights(withTensors(fittedFile, (w) => (fitted(w).length[3] = fitted(w).stride - 1))), /gaussian\.cdf row 3: table length/);
+  failsWith('BAD_WEIGHTS', () => readWeights(withTensors(fittedFile, (w) => {
+    const f = fitted(w);
+    f.cdf[f.rowStart[0] + 2] = f.cdf[f.rowStart[0] + 1];
+  })), /gaussian row 0 channel 0: CDF not increasing/);
+  failsWith('BAD_WEIGHTS', () => readWeights(withHeader(fittedFile, 12, 1)), /the factorized kind has no Gaussian tables to fit/);
 });
 
 test('a gain that is not positive and finite', () => {

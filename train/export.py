@@ -19,11 +19,13 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from formats import CDF_PRECISION, COMMON_ROWS, HEADER_BYTES, HEADER_ROWS, pack_header, padded_bytes, payload_bytes, weights_id_of  # noqa: E402
+from fit_tables import fit_gaussian_tables  # noqa: E402
 from model import AARA, CHANNEL_KINDS, LAMBDAS, MAIN_SPATIAL_KINDS, SCALE_COUNT, SPATIAL_KINDS, pad_to_stride, remap_levels, scale_table  # noqa: E402
 
 # Gaussian conditional tables cover ±TAIL_STDS·σ (two-sided tail mass 1e-9, CompressAI's), the rest escapes
 TAIL_STDS = 6.109410204869
 MAX_SYMBOLS = 4096  # regular symbols per channel table; wider quantile ranges are clipped (escape codes the rest)
+FIT_SEED = 18  # which training images --fit-tables draws: fixed, so an export is reproducible
 REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 SHIPPED_WEIGHTS = os.path.join(REPO, "weights", "aara.bin")
 
@@ -77,12 +79,22 @@ def cdf_tensors(density, levels):
     return medians, offset, length, cdf
 
 
-def gaussian_tensors(compact=False):
+def gaussian_tensors(compact=False, fitted=None):
     """One CDF table per scale of model.scale_table(): v ∈ [−c, c], c = ⌈TAIL_STDS·σ⌉, index v + c; escape last.
     compact (checkerboard kind): the rows back to back, each its length + 2 entries, instead of padded to the
-    stride of the widest (the padding was 700 KB of the hyper kind's file)."""
+    stride of the widest (the padding was 700 KB of the hyper kind's file).
+    fitted (fit_tables.fit_gaussian_tables's (rows, map), compact kinds only): those rows instead of the Gaussian's,
+    their count in gaussian.rows, and gaussian.map [2, L, S] saying which row ŷ, ẑ use at each level and scale index."""
     scales = scale_table()
-    centers = [int(math.ceil(float(s) * TAIL_STDS)) for s in scales]
+    centers = gaussian_centers(scales)
+    if fitted:
+        rows, table_map = fitted
+        lengths = np.array([len(r) - 2 for r in rows], np.int32)
+        stride = int(lengths.max()) + 2
+        return [("gaussian.shape", np.array([len(scales), stride], np.int32)),
+                ("gaussian.scale", scales.float().numpy()), ("gaussian.rows", np.array([len(rows)], np.int32)),
+                ("gaussian.offset", (lengths - 1) // 2), ("gaussian.length", lengths),
+                ("gaussian.cdf", np.concatenate(rows).astype(np.int32)), ("gaussian.map", table_map)]
     stride = 2 * max(centers) + 1 + 2
     cdf = np.full((len(scales), stride), 1 << CDF_PRECISION, np.int32)
     for j, (s, c) in enumerate(zip(scales.tolist(), centers)):
@@ -99,6 +111,11 @@ def gaussian_tensors(compact=False):
     return [("gaussian.shape", np.array([len(scales), stride], np.int32)),
             ("gaussian.scale", scales.float().numpy()),
             ("gaussian.offset", centers), ("gaussian.length", lengths), ("gaussian.cdf", cdf)]
+
+
+def gaussian_centers(scales):
+    """c_j = ⌈TAIL_STDS·σ_j⌉: a table row covers v ∈ [−c_j, c_j]."""
+    return [int(math.ceil(float(s) * TAIL_STDS)) for s in scales]
 
 
 def conv_block(prefix, conv):
@@ -130,11 +147,11 @@ def layers(prefix, seq):
             for b in conv_block(f"{prefix}.{i}", layer)]
 
 
-def tensors(model):
+def tensors(model, fitted=None):
     """Every tensor of the weight file, in file order: (name, array)."""
     levels = model.config["levels"]
     if model.kind != "factorized":
-        return hyper_tensors(model)
+        return hyper_tensors(model, fitted)
     out = (transform_tensors(model)
            + [("gain_y", torch.exp(model.log_gain_y)), ("gain_z", torch.exp(model.log_gain_z))])
     arrays = [(n, t.detach().cpu().float().numpy()) for n, t in out]
@@ -153,7 +170,7 @@ def transform_tensors(model):
             + conv_block("fusion.conv1", model.fusion.conv1) + conv_block("fusion.conv2", model.fusion.conv2))
 
 
-def hyper_tensors(model):
+def hyper_tensors(model, fitted=None):
     """The Gaussian kinds: the transforms, gains of ŷ, ẑ, ŵ, the hyper and context networks (and the checkerboard's
     s_z, e_z, the space-channel's k_a, k_o, the ycontext kind's s_y, e_y, the ychannel kind's ŷ k_a, k_o), ŵ's factorized
     tables (their row stride first), then the Gaussian conditional's
@@ -183,7 +200,7 @@ def hyper_tensors(model):
                               for n in [int(length[q, c])]])
     arrays += [("entropy_w.stride", np.array([stride], np.int32)), ("entropy_w.median", medians),
                ("entropy_w.offset", offset), ("entropy_w.length", length), ("entropy_w.cdf", cdf)]
-    return arrays + gaussian_tensors(compact=model.kind in SPATIAL_KINDS)
+    return arrays + gaussian_tensors(compact=model.kind in SPATIAL_KINDS, fitted=fitted)
 
 
 # Tensors stored as IEEE halves (2 bytes, the tensor padded to 4), to keep the weight file within its 8 MB budget: the
@@ -217,13 +234,13 @@ def dtype_name(a):
     return {np.dtype(np.float32): "f32", np.dtype(np.int32): "i32", np.dtype(np.float16): "f16"}[a.dtype]
 
 
-def write_weights(model, path, format_md=None, note=""):
-    arrays = tensors(model)
+def write_weights(model, path, format_md=None, note="", fitted=None):
+    arrays = tensors(model, fitted)
     payload = payload_bytes(arrays)
     strides = None
     if model.kind == "factorized":  # its CDF row strides are the only shapes the config does not imply
         strides = [next(a for n, a in arrays if n == f"entropy_{v}.cdf").shape[2] for v in ("y", "z")]
-    header = pack_header(model.kind, model.config, payload, strides)
+    header = pack_header(model.kind, model.config, payload, strides, fitted=fitted is not None)
     tmp = path + ".tmp"
     with open(tmp, "wb") as f:
         f.write(header + payload)
@@ -290,6 +307,15 @@ KIND_NOTES["ychannel"] = KIND_NOTES["spacechannel"] + MAIN_SPATIAL_NOTES + [
     "of 4 bytes).",
 ]
 
+FITTED_NOTES = [
+    "",
+    "Version 3 (export.py --fit-tables, train/fit_tables.py): the Gaussian tables are fitted to the symbols the model",
+    "codes on training images, per latent and level. gaussian.rows = R, the number of distinct CDF rows; gaussian.offset,",
+    "gaussian.length and gaussian.cdf hold those R rows (back to back, as above); gaussian.map [2, L, S] is the row ŷ",
+    "(map[0]) or ẑ (map[1]) uses at level q for scale index j. The scale index rule is version 2's; between two levels",
+    "a file uses the lower level's rows.",
+]
+
 
 def write_format(path, arrays, note, kind, weights_name):
     lines = [
@@ -309,6 +335,7 @@ def write_format(path, arrays, note, kind, weights_name):
         *HEADER_ROWS[kind],
         *COMMON_ROWS,
         *KIND_NOTES[kind],
+        *(FITTED_NOTES if any(name == "gaussian.map" for name, _ in arrays) else []),
         "",
         "Tensors" + (f" ({note})" if note else "") + ":",
         "",
@@ -429,6 +456,10 @@ def main():
     ap.add_argument("--tiny-test-weights", action="store_true",
                     help="export a seeded, untrained tiny model (N=8,M=16,Nr=8,Mr=8, 2 levels) for golden tests")
     ap.add_argument("--kind", default="factorized", help="model kind of --tiny-test-weights")
+    ap.add_argument("--fit-tables", metavar="DIR",
+                    help="fit the Gaussian tables to the symbols the model codes on training images under DIR "
+                         "(train/fit_tables.py; writes weight file version 3). Never Kodak")
+    ap.add_argument("--fit-crops", type=int, default=48, help="images --fit-tables draws (default 48)")
     args = ap.parse_args()
     torch.set_num_threads(1)
     if args.tiny_test_weights:
@@ -470,7 +501,15 @@ def main():
         model.load_state_dict(ck["model"])
         note = f"trained {ck['step']} steps, {ck['hours']:.2f} h"
     model.eval()
-    weights_id = write_weights(half_rounded(model), args.out, args.format, note)
+    half_rounded(model)
+    fitted = None
+    if args.fit_tables:
+        if model.kind not in SPATIAL_KINDS:
+            sys.exit("export.py: --fit-tables needs a kind with compact Gaussian tables (checkerboard and later)")
+        fitted = fit_gaussian_tables(model, args.fit_tables, args.fit_crops, FIT_SEED,
+                                     np.array(gaussian_centers(scale_table())), quantized_cdf)
+        note += f"; Gaussian tables fitted on {args.fit_crops} training images ({len(fitted[0])} rows)"
+    weights_id = write_weights(model, args.out, args.format, note, fitted)
     print(f"wrote {args.out} ({os.path.getsize(args.out)} bytes), id {weights_id}, {note}")
     if args.fixtures:
         if not os.path.exists(args.kodak_image):

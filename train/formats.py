@@ -13,6 +13,7 @@ import numpy as np
 MAGIC = b"AARAWGT\0"
 VERSION_FACTORIZED = 1  # the layout of weight files before model kinds existed, unchanged
 VERSION_KINDS = 2  # a model-kind field in the header (KIND_IDS), then the kind's tensors
+VERSION_FITTED = 3  # as 2, with fitted Gaussian tables: rows per latent and level (fit_tables.py, gaussian.map)
 KIND_IDS = {"factorized": 1, "hyper": 2, "checkerboard": 3, "spacechannel": 4, "ycontext": 5, "ychannel": 6}
 HEADER_BYTES = 64
 CDF_PRECISION = 16  # table entries sum to 2^16: the rANS coder's PROB_BITS
@@ -27,7 +28,7 @@ HEADER_ROWS = {
         "| 36 | SY, SZ: CDF row strides of ŷ and ẑ | 2 × u32 |",
     ],
     "hyper": [
-        "| 8 | version (2) | u32 |",
+        "| 8 | version (2; 3: fitted Gaussian tables, gaussian.rows and gaussian.map below) | u32 |",
         "| 12 | model kind: 1 factorized (always written as version 1), 2 hyper, 3 checkerboard, 4 spacechannel, 5 ycontext, 6 ychannel | u32 |",
         "| 16 | N, M, Nr, Mr, L, Nh | 6 × u32 |",
         "| 40 | CDF precision (16) | u32 |",
@@ -59,14 +60,14 @@ def weights_id_of(payload):
     return hashlib.sha256(payload).digest()[:16]
 
 
-def pack_header(kind, config, payload, strides=None):
+def pack_header(kind, config, payload, strides=None, fitted=False):
     """The 64-byte header of a weight file of this kind; strides (SY, SZ) only for the factorized kind, whose
-    CDF row strides live in the header (the other kinds store theirs in the payload)."""
+    CDF row strides live in the header (the other kinds store theirs in the payload); fitted: version 3."""
     c = config
     if kind == "factorized":
         fields = (VERSION_FACTORIZED, c["N"], c["M"], c["Nr"], c["Mr"], c["levels"], CDF_PRECISION, *strides)
     else:
-        fields = (VERSION_KINDS, KIND_IDS[kind], c["N"], c["M"], c["Nr"], c["Mr"], c["levels"], c["Nh"], CDF_PRECISION)
+        fields = (VERSION_FITTED if fitted else VERSION_KINDS, KIND_IDS[kind], c["N"], c["M"], c["Nr"], c["Mr"], c["levels"], c["Nh"], CDF_PRECISION)
     header = HEADER_STRUCT.pack(MAGIC, *fields, len(payload), weights_id_of(payload))
     return header + b"\0" * (HEADER_BYTES - len(header))
 
@@ -82,7 +83,7 @@ def unpack_header(data):
     if version == VERSION_FACTORIZED:
         kind, (N, M, Nr, Mr, levels) = "factorized", fields[1:6]
         config = dict(N=N, M=M, Nr=Nr, Mr=Mr, levels=levels)
-    elif version == VERSION_KINDS:
+    elif version in (VERSION_KINDS, VERSION_FITTED):
         kinds = {v: k for k, v in KIND_IDS.items()}
         if fields[1] not in kinds:
             raise ValueError(f"unknown model kind {fields[1]}")

@@ -15,7 +15,7 @@ import { finishPass, hyperGrid, mainBandRows, mainCenters, mainSteps, priorBand,
 import { recycle, tensor } from '../model/tensor.js';
 import { tileGrid } from '../model/tiling.js';
 import type { RgbImage } from '../io/pixels.js';
-import { hexBytes, type Weights } from '../format/weights.js';
+import { gaussianSet, hexBytes, type Weights } from '../format/weights.js';
 
 /** The level used when none is asked for: λ = 0.013 on the shipped model, ≈ 0.7 bpp on Kodak. */
 export const DEFAULT_LEVEL = 5;
@@ -185,10 +185,10 @@ export function fileChains(w: Weights, version = fileVersion(w)): number[][] {
   return version === 1 ? groups.map((i) => [i]) : [groups];
 }
 
-/** The CDF tables a latent is coded with: its factorized prior's at this level, or the Gaussian conditional's. */
+/** The CDF tables a latent is coded with at this (whole) level: its factorized prior's, or the Gaussian conditional's. */
 function latentTables(latent: keyof Latents, w: Weights, level: number): CdfTables {
   if (!w.hyper) return (latent === 'y' ? w.entropyY! : w.entropyZ!).tables[level];
-  return latent === 'hyper' ? w.hyper.entropyW.tables[level] : w.hyper.gaussian.tables;
+  return latent === 'hyper' ? w.hyper.entropyW.tables[level] : gaussianSet(w.hyper.gaussian, latent, level);
 }
 
 function groupLatent(index: number, latents: Latents, w: Weights): { latent: Latent; group: CodingGroup } {

@@ -10,9 +10,13 @@ import { sha256 } from './sha256.js';
 import type { CdfTables } from '../core/types.js';
 
 export const WEIGHTS_MAGIC = 'AARAWGT\0';
-/** Version 1: the factorized kind (the layout before model kinds existed). Version 2: a model-kind field. */
+/**
+ * Version 1: the factorized kind (the layout before model kinds existed). Version 2: a model-kind field. Version 3:
+ * as 2, with Gaussian tables fitted per latent and level (gaussian.rows, gaussian.map; train/fit_tables.py).
+ */
 export const WEIGHTS_VERSION = 1;
 export const WEIGHTS_VERSION_KINDS = 2;
+export const WEIGHTS_VERSION_FITTED = 3;
 /** Model kinds by their header id (train/export.py KIND_IDS). */
 const KIND_IDS: Record<number, ModelKind> = { 1: 'factorized', 2: 'hyper', 3: 'checkerboard', 4: 'spacechannel', 5: 'ycontext', 6: 'ychannel' };
 /** Gaussian conditional tables: more scales than 255 would not fit the Uint8Array of scale indexes. */
@@ -24,6 +28,8 @@ const MAX_LEVELS = 64;
 const ATTENTION_REDUCTION = 16;
 /** Bound on a CDF row stride read from the file (the exporter clips tables at 4096 symbols). */
 const MAX_TABLE_STRIDE = 1 << 16;
+/** Bound on gaussian.rows: a row per latent, level and scale at most (2 · MAX_LEVELS · MAX_SCALES). */
+const MAX_FITTED_ROWS = 2 * MAX_LEVELS * MAX_SCALES;
 
 export interface Conv {
   weight: Float32Array;
@@ -74,10 +80,42 @@ export interface ModelConfig {
   /** width of the hyper and context networks and channels of ŵ (hyper kind; 0 otherwise) */
   Nh: number;
 }
-/** The Gaussian conditional's tables: row j codes a latent element whose scale σ ≤ scales[j] (first such j). */
+/**
+ * The Gaussian conditional's tables: a latent element whose scale σ ≤ scales[j] (first such j) is coded with row j of
+ * its latent's set at the file's level (gaussianSet). Version 2 files have one set for every latent and level;
+ * version 3 files a set per latent and level, built on first use from the distinct rows the file stores.
+ */
 export interface GaussianTables {
   scales: Float32Array;
-  tables: CdfTables;
+  /** set of latent l (ŷ 0, ẑ 1) at level q: sets[l · L + q], once built (version 2: all the same set, at load) */
+  sets: (CdfTables | undefined)[];
+  /** version 3: the distinct rows (row r: length[r] + 2 entries of cdf from rowStart[r]), map [2, L, S] → row */
+  fitted?: { stride: number; cdf: Int32Array; rowStart: Int32Array; length: Int32Array; offset: Int32Array; map: Int32Array };
+}
+
+/** The latents coded with the Gaussian conditional, in gaussian.map's order. */
+const GAUSSIAN_LATENTS = ['y', 'z'] as const;
+
+/** The rows ŷ or ẑ is coded with at whole level `level`: S rows, row j for scale index j. */
+export function gaussianSet(g: GaussianTables, latent: 'y' | 'z', level: number): CdfTables {
+  const levels = g.sets.length / GAUSSIAN_LATENTS.length;
+  if (!(Number.isInteger(level) && level >= 0 && level < levels)) return fail('INTERNAL', `no Gaussian tables for ${latent} at level ${level}`);
+  const at = GAUSSIAN_LATENTS.indexOf(latent) * levels + level;
+  const built = g.sets[at];
+  if (built) return built;
+  const f = g.fitted!;
+  const count = g.scales.length;
+  const set: CdfTables = {
+    channels: count, stride: f.stride, cdf: new Int32Array(count * f.stride).fill(PROB_SCALE),
+    length: new Int32Array(count), offset: new Int32Array(count),
+  };
+  for (let j = 0; j < count; j++) {
+    const row = f.map[at * count + j];
+    set.cdf.set(f.cdf.subarray(f.rowStart[row], f.rowStart[row] + f.length[row] + 2), j * f.stride);
+    set.length[j] = f.length[row];
+    set.offset[j] = f.offset[row];
+  }
+  return (g.sets[at] = set);
 }
 /** What the hyper kind adds: see train/model.py's diagram. */
 export interface HyperWeights {
@@ -243,8 +281,11 @@ function entropy(c: Cursor, name: string, levels: number, channels: number, stri
   return { median, tables };
 }
 
-/** The Gaussian conditional's tables; `compact` (the kinds from checkerboard on): its CDF rows as compactRows reads them. */
-function gaussian(c: Cursor, compact: boolean): GaussianTables {
+/**
+ * The Gaussian conditional's tables; `compact` (the kinds from checkerboard on): its CDF rows as compactRows reads them;
+ * `fitted` (version 3, compact kinds): R distinct rows (gaussian.rows) and the map of which each latent and level uses.
+ */
+function gaussian(c: Cursor, compact: boolean, levels: number, fitted: boolean): GaussianTables {
   const shape = c.i32(2, 'gaussian.shape');
   const [count, stride] = shape;
   if (count < 1 || count > MAX_SCALES || stride < 3 || stride > MAX_TABLE_STRIDE) {
@@ -256,12 +297,35 @@ function gaussian(c: Cursor, compact: boolean): GaussianTables {
       fail('BAD_WEIGHTS', 'gaussian.scale must be positive, finite and increasing');
     }
   }
+  const sets = new Array<CdfTables | undefined>(GAUSSIAN_LATENTS.length * levels);
+  if (fitted) {
+    if (!compact) fail('BAD_WEIGHTS', 'fitted Gaussian tables need a kind with compact tables');
+    const rows = c.size('gaussian.rows', MAX_FITTED_ROWS);
+    const offset = c.i32(rows, 'gaussian.offset');
+    const length = c.i32(rows, 'gaussian.length');
+    const rowStart = new Int32Array(rows);
+    let total = 0;
+    for (let r = 0; r < rows; r++) {
+      if (!(length[r] >= 1 && length[r] + 2 <= stride)) fail('BAD_WEIGHTS', `gaussian.cdf row ${r}: table length ${length[r]}`);
+      rowStart[r] = total;
+      total += length[r] + 2;
+    }
+    const cdf = c.i32(total, 'gaussian.cdf');
+    for (let r = 0; r < rows; r++) {
+      const n = length[r];
+      const row: CdfTables = { channels: 1, stride: n + 2, cdf: cdf.subarray(rowStart[r], rowStart[r] + n + 2), length: length.subarray(r, r + 1), offset: offset.subarray(r, r + 1) };
+      validateTables(row, `gaussian row ${r}`);
+    }
+    const map = c.i32(sets.length * count, 'gaussian.map');
+    for (const row of map) if (!(row >= 0 && row < rows)) fail('BAD_WEIGHTS', `gaussian.map names row ${row} of ${rows}`);
+    return { scales, sets, fitted: { stride, cdf, rowStart, length, offset, map } };
+  }
   const offset = c.i32(count, 'gaussian.offset');
   const length = c.i32(count, 'gaussian.length');
   const cdf = compact ? compactRows(c, 'gaussian.cdf', length, stride) : c.i32(count * stride, 'gaussian.cdf');
   const tables: CdfTables = { channels: count, stride, cdf, length, offset };
   validateTables(tables, 'gaussian');
-  return { scales, tables };
+  return { scales, sets: sets.fill(tables) };
 }
 
 function layers(c: Cursor, name: string, specs: Array<[number, number, number, boolean?]>, half = false): Conv[] {
@@ -269,7 +333,7 @@ function layers(c: Cursor, name: string, specs: Array<[number, number, number, b
   return specs.map(([inC, outC, k, transposed], i) => conv(c, `${name}.${2 * i}`, inC, outC, k, transposed, half));
 }
 
-function hyperWeights(c: Cursor, config: ModelConfig): HyperWeights {
+function hyperWeights(c: Cursor, config: ModelConfig, fitted: boolean): HyperWeights {
   const { N, M, Mr, Nh, levels } = config;
   const gainW = c.f32(levels * Nh, 'gain_w');
   const analysis = layers(c, 'hyper_analysis', [[M, Nh, 3], [Nh, Nh, 5], [Nh, Nh, 5]]);
@@ -298,7 +362,8 @@ function hyperWeights(c: Cursor, config: ModelConfig): HyperWeights {
   const strideW = c.size('entropy_w.stride', MAX_TABLE_STRIDE);
   return {
     gainW, analysis, synthesis, resContext, ...(resSpatial && { resSpatial }), ...(resChannel && { resChannel }), ...(mainSpatial && { mainSpatial }),
-    ...(mainChannel && { mainChannel }), entropyW: entropy(c, 'entropy_w', levels, Nh, strideW, mainKind), gaussian: gaussian(c, spatialKind),
+    ...(mainChannel && { mainChannel }), entropyW: entropy(c, 'entropy_w', levels, Nh, strideW, mainKind),
+    gaussian: gaussian(c, spatialKind, levels, fitted),
   };
 }
 
@@ -328,7 +393,7 @@ export function readWeights(input: Uint8Array, checksum: 'verify' | 'verified' =
   if (magic !== WEIGHTS_MAGIC) fail('BAD_WEIGHTS', 'bad magic (not an aara weight file)');
   const u32 = (offset: number) => view.getUint32(offset, true);
   const version = u32(8);
-  if (version !== WEIGHTS_VERSION && version !== WEIGHTS_VERSION_KINDS) fail('BAD_WEIGHTS', `unsupported weight file version ${version}`);
+  if (![WEIGHTS_VERSION, WEIGHTS_VERSION_KINDS, WEIGHTS_VERSION_FITTED].includes(version)) fail('BAD_WEIGHTS', `unsupported weight file version ${version}`);
   // version 1 has no kind field: its fields sit 4 bytes earlier, and its ŷ, ẑ table strides follow the precision
   const at = version === WEIGHTS_VERSION ? 12 : 16;
   const kind = version === WEIGHTS_VERSION ? 'factorized' : KIND_IDS[u32(12)];
@@ -371,10 +436,11 @@ export function readWeights(input: Uint8Array, checksum: 'verify' | 'verified' =
     gainZ: c.f32(levels * Mr, 'gain_z'),
   };
   if (kind === 'factorized') {
+    if (version === WEIGHTS_VERSION_FITTED) fail('BAD_WEIGHTS', 'the factorized kind has no Gaussian tables to fit');
     weights.entropyY = entropy(c, 'entropy_y', levels, M, u32(36));
     weights.entropyZ = entropy(c, 'entropy_z', levels, Mr, u32(40));
   } else {
-    weights.hyper = hyperWeights(c, config);
+    weights.hyper = hyperWeights(c, config, version === WEIGHTS_VERSION_FITTED);
   }
   if (c.offset !== bytes.length) fail('BAD_WEIGHTS', `${bytes.length - c.offset} unexpected bytes after the last tensor`);
   for (const g of [weights.gainY, weights.gainZ, weights.hyper?.gainW ?? []]) {

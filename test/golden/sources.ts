@@ -2,7 +2,9 @@
  * What the golden bitstreams were made from: one set per model kind, each pinned to its small test weights
  * (test/golden/ with weights/test-tiny.bin, test/golden/hyper/ with weights/test-tiny-hyper.bin, test/golden/checkerboard/
  * with weights/test-tiny-checkerboard.bin, test/golden/spacechannel/ with weights/test-tiny-spacechannel.bin,
- * test/golden/ycontext/ with weights/test-tiny-ycontext.bin, test/golden/ychannel/ with weights/test-tiny-ychannel.bin), and one set made
+ * test/golden/ycontext/ with weights/test-tiny-ycontext.bin, test/golden/ychannel/ with weights/test-tiny-ychannel.bin, and
+ * test/golden/ychannel-fitted/ with weights/test-tiny-ychannel-fitted.bin: the same model, its Gaussian tables fitted per
+ * latent and level, weight file version 3), and one set made
  * with the shipped weights (test/golden/shipped/, weights/aara.bin): the tiny weights' pixels are too coarse to show
  * a one-ulp drift in the arithmetic, trained weights' are not (test/golden-sensitivity.test.ts). Shipping new
  * weights regenerates that set (train/export.py runs `make-golden.mjs test/golden/shipped`). make-golden.mjs
@@ -172,6 +174,12 @@ export const GOLDEN_SETS: GoldenSet[] = [
     // and ŷ's random channel context moves its second half's priors at every element, from halves throughout
     dir: 'test/golden/ychannel',
     weights: 'weights/test-tiny-ychannel.bin',
+    sources: ychannelSources(),
+  },
+  {
+    // the same sources with the test weights' Gaussian tables fitted per latent and level (weight file version 3)
+    dir: 'test/golden/ychannel-fitted',
+    weights: 'weights/test-tiny-ychannel-fitted.bin',
     sources: ychannelSources(),
   },
   {
