@@ -73,7 +73,7 @@ def pack_header(kind, config, payload, strides=None, fitted=False):
 
 
 def unpack_header(data):
-    """dict(kind, config, weights_id hex) of a weight file's bytes; ValueError when it is not one."""
+    """dict(kind, config, weights_id hex, fitted: version 3) of a weight file's bytes; ValueError when it is not one."""
     if len(data) < HEADER_BYTES:
         raise ValueError(f"{len(data)} bytes: shorter than a weight file header")
     magic, *fields, wid = HEADER_STRUCT.unpack_from(data)
@@ -91,7 +91,7 @@ def unpack_header(data):
         config = dict(N=N, M=M, Nr=Nr, Mr=Mr, levels=levels, kind=kind, Nh=Nh)
     else:
         raise ValueError(f"unsupported weight file version {version}")
-    return dict(kind=kind, config=config, weights_id=wid.hex())
+    return dict(kind=kind, config=config, weights_id=wid.hex(), fitted=version == VERSION_FITTED)
 
 
 CONTAINER_FIXED_BYTES = 24  # magic, version, level, flags, stream count, width, height, weights ID (container.ts)

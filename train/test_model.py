@@ -65,14 +65,16 @@ def test_parameter_groups():
 
 
 def test_weight_header_round_trip():
-    for name, kind in (("test-tiny.bin", "factorized"), ("test-tiny-hyper.bin", "hyper")):
+    for name, kind in (("test-tiny.bin", "factorized"), ("test-tiny-hyper.bin", "hyper"),
+                       ("test-tiny-ychannel-fitted.bin", "ychannel")):
         with open(os.path.join(WEIGHTS, name), "rb") as f:
             data = f.read()
         header = unpack_header(data)
         assert header["kind"] == kind
         assert header["weights_id"] == weights_id_of(data[HEADER_BYTES:]).hex()
         strides = [int.from_bytes(data[o:o + 4], "little") for o in (36, 40)] if kind == "factorized" else None
-        assert pack_header(kind, header["config"], data[HEADER_BYTES:], strides) == data[:HEADER_BYTES]
+        assert header["fitted"] == (name == "test-tiny-ychannel-fitted.bin")
+        assert pack_header(kind, header["config"], data[HEADER_BYTES:], strides, header["fitted"]) == data[:HEADER_BYTES]
     for bad in (b"", b"AARAWGT\0" + bytes(56), b"NOTAARA\0" + bytes(56)):
         try:
             unpack_header(bad)
