@@ -19,7 +19,14 @@ if (!beforePath || !afterPath) {
   console.error('usage: node dist/bench/compare-evals.js <before eval.json> <after eval.json>');
   process.exit(2);
 }
-const [before, after] = [beforePath, afterPath].map((path) => JSON.parse(readFileSync(path, 'utf8')) as EvalResult);
+const [before, after] = [beforePath, afterPath].map((path) => {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as EvalResult;
+  } catch (err) {
+    console.error(`compare-evals: cannot read ${path} as an eval.json: ${(err as Error).message}`);
+    return process.exit(2);
+  }
+});
 const names = (run: EvalResult) => run.dataset.images.map((image) => image.name).join(',');
 if (names(before) !== names(after)) {
   console.error('compare-evals: the two runs coded different images');
