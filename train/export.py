@@ -19,7 +19,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from formats import CDF_PRECISION, COMMON_ROWS, HEADER_BYTES, HEADER_ROWS, pack_header, padded_bytes, payload_bytes, weights_id_of  # noqa: E402
-from fit_tables import fit_gaussian_tables  # noqa: E402
+from fit_tables import fit_gaussian_tables, gaussian_row  # noqa: E402
 from model import AARA, CHANNEL_KINDS, LAMBDAS, MAIN_SPATIAL_KINDS, SCALE_COUNT, SPATIAL_KINDS, pad_to_stride, remap_levels, scale_table  # noqa: E402
 
 # Gaussian conditional tables cover ±TAIL_STDS·σ (two-sided tail mass 1e-9, CompressAI's), the rest escapes
@@ -86,7 +86,6 @@ def gaussian_tensors(compact=False, fitted=None):
     fitted (fit_tables.fit_gaussian_tables's (rows, map), compact kinds only): those rows instead of the Gaussian's,
     their count in gaussian.rows, and gaussian.map [2, L, S] saying which row ŷ, ẑ use at each level and scale index."""
     scales = scale_table()
-    centers = gaussian_centers(scales)
     if fitted:
         rows, table_map = fitted
         lengths = np.array([len(r) - 2 for r in rows], np.int32)
@@ -95,14 +94,11 @@ def gaussian_tensors(compact=False, fitted=None):
                 ("gaussian.scale", scales.float().numpy()), ("gaussian.rows", np.array([len(rows)], np.int32)),
                 ("gaussian.offset", (lengths - 1) // 2), ("gaussian.length", lengths),
                 ("gaussian.cdf", np.concatenate(rows).astype(np.int32)), ("gaussian.map", table_map)]
+    centers = gaussian_centers(scales)
     stride = 2 * max(centers) + 1 + 2
     cdf = np.full((len(scales), stride), 1 << CDF_PRECISION, np.int32)
     for j, (s, c) in enumerate(zip(scales.tolist(), centers)):
-        v = torch.arange(-c, c + 1, dtype=torch.float64).abs()
-        upper = 0.5 * torch.erfc(-(0.5 - v) / (s * math.sqrt(2)))
-        lower = 0.5 * torch.erfc(-(-0.5 - v) / (s * math.sqrt(2)))
-        tail = float(torch.erfc(torch.tensor((c + 0.5) / (s * math.sqrt(2)), dtype=torch.float64)))
-        table = quantized_cdf((upper - lower).numpy(), tail, spread_remainder=True)
+        table = quantized_cdf(*gaussian_row(s, c), spread_remainder=True)
         cdf[j, :len(table)] = table
     centers = np.array(centers, np.int32)
     lengths = 2 * centers + 1

@@ -248,15 +248,22 @@ function attention(c: Cursor, name: string, channels: number): AttentionWeights 
  * hyper kind's Gaussian tables; ycontext: 370 KB of ŵ's too).
  */
 function compactRows(c: Cursor, name: string, length: Int32Array, stride: number): Int32Array {
+  const { rows, rowStart } = backToBackRows(c, name, length, stride);
+  const cdf = new Int32Array(length.length * stride).fill(PROB_SCALE);
+  for (let j = 0; j < length.length; j++) cdf.set(rows.subarray(rowStart[j], rowStart[j] + length[j] + 2), j * stride);
+  return cdf;
+}
+
+/** CDF rows stored back to back, row j its length[j] + 2 entries (each checked to fit `stride`), and where each starts. */
+function backToBackRows(c: Cursor, name: string, length: Int32Array, stride: number): { rows: Int32Array; rowStart: Int32Array } {
+  const rowStart = new Int32Array(length.length);
   let total = 0;
   for (let j = 0; j < length.length; j++) {
     if (!(length[j] >= 1 && length[j] + 2 <= stride)) fail('BAD_WEIGHTS', `${name} row ${j}: table length ${length[j]}`);
+    rowStart[j] = total;
     total += length[j] + 2;
   }
-  const rows = c.i32(total, name);
-  const cdf = new Int32Array(length.length * stride).fill(PROB_SCALE);
-  for (let j = 0, at = 0; j < length.length; at += length[j] + 2, j++) cdf.set(rows.subarray(at, at + length[j] + 2), j * stride);
-  return cdf;
+  return { rows: c.i32(total, name), rowStart };
 }
 
 /** A factorized density's tables per level; `compact`: its CDF rows as compactRows reads them. */
@@ -303,14 +310,7 @@ function gaussian(c: Cursor, compact: boolean, levels: number, fitted: boolean):
     const rows = c.size('gaussian.rows', MAX_FITTED_ROWS);
     const offset = c.i32(rows, 'gaussian.offset');
     const length = c.i32(rows, 'gaussian.length');
-    const rowStart = new Int32Array(rows);
-    let total = 0;
-    for (let r = 0; r < rows; r++) {
-      if (!(length[r] >= 1 && length[r] + 2 <= stride)) fail('BAD_WEIGHTS', `gaussian.cdf row ${r}: table length ${length[r]}`);
-      rowStart[r] = total;
-      total += length[r] + 2;
-    }
-    const cdf = c.i32(total, 'gaussian.cdf');
+    const { rows: cdf, rowStart } = backToBackRows(c, 'gaussian.cdf', length, stride);
     for (let r = 0; r < rows; r++) {
       const n = length[r];
       const row: CdfTables = { channels: 1, stride: n + 2, cdf: cdf.subarray(rowStart[r], rowStart[r] + n + 2), length: length.subarray(r, r + 1), offset: offset.subarray(r, r + 1) };
