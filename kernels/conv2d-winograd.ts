@@ -14,13 +14,19 @@
  *   (`winogradConvInput`, src/model/tiling.ts); positions outside x read as zero.
  * - Determinism contract: as kernels/winograd.ts (doubles, fixed order; U rounded to float32 at load time);
  *   polyphase channels are summed in the order ic, then py, then px. Not bit-equal to conv2d.ts: within rounding.
+ * - The components with py = 1 have no tap at dy = 2 (nor at dx = 2 with px = 1), so their U is zero in the 6×6
+ *   domain's last row (column): `phaseKept`. At such a ξ the product step sums only the other components, in the
+ *   same order (2 of 4, or 1 at ξ = 35; 121 of 144 products, the same bits), and U holds only theirs.
  * - The lanes of a packed block are 4 consecutive output channels; a last partial block computes zero lanes
  *   and does not store them.
  */
 import { fail } from '../src/core/errors.js';
 import { checkAtLeast, checkLength } from './check.js';
 import type { Conv2dDims } from './conv2d.js';
-import { alignedStart, correlateTiles, LANES, loadPatch, PATCH, scratchLength, TILE, transformKernel, XI } from './winograd.js';
+import {
+  alignedStart, CHUNK, LANES, loadPatch, PATCH, phaseKept, products, productsPaired, scratchLength, splitScratch, storeOutputRow,
+  TILE, TILE_GROUP, transformKernel, transformOutput, transformPatch, XI, zeroTile,
+} from './winograd.js';
 
 /** The only shape this kernel runs: 5×5, stride 2, padding 2. */
 export const isWinogradConv = (d: Pick<Conv2dDims, 'k' | 'stride' | 'pad'>): boolean => d.k === 5 && d.stride === 2 && d.pad === 2;
@@ -36,13 +42,21 @@ export function winogradConvInput(r: { start: number; end: number }): { start: n
 
 const blocksOf = (outC: number): number => Math.ceil(outC / LANES);
 
-/** Length of `packConv2dWinograd`'s output: U for every (ξ, block, polyphase channel, lane). */
-export const conv2dWinogradWeightsLength = (inC: number, outC: number): number => XI * blocksOf(outC) * 4 * inC * LANES;
+/** The polyphase components (2·py + px) whose U is not zero at ξ: their U is zero in the domain's last row or column. */
+const keptAt = (xi: number): number[] => [0, 1, 2, 3].filter((phase) => phaseKept(xi, phase, PATCH - 1));
+/** Components a block sums over the 36 ξ, per input channel: 144 less the 23 zeros. */
+const KEPT = Array.from({ length: XI }, (_, xi) => keptAt(xi).length).reduce((a, b) => a + b);
+
+/** Length of `packConv2dWinograd`'s output: U for every (block, ξ, input channel, kept component, lane). */
+export const conv2dWinogradWeightsLength = (inC: number, outC: number): number => blocksOf(outC) * KEPT * inC * LANES;
 
 /** Scratch doubles `conv2dWinograd` needs. */
 export const conv2dWinogradScratchLength = (inC: number): number => scratchLength(4 * inC);
 
-/** U = G·g·Gᵀ of every (oc, ic, py, px), from PyTorch's [outC, inC, 5, 5]. Allocates: call once at load time. */
+/**
+ * U = G·g·Gᵀ of every (oc, ic, py, px), from PyTorch's [outC, inC, 5, 5], in the product step's order: block by
+ * block, ξ by ξ, [ic][kept component][lane]. Allocates: call once at load time.
+ */
 export function packConv2dWinograd(w: Float32Array, d: Conv2dDims): Float32Array {
   const { inC, outC } = d;
   if (!isWinogradConv(d)) fail('INTERNAL', 'packConv2dWinograd: only 5×5 stride-2 padding-2 convolutions');
@@ -50,8 +64,9 @@ export function packConv2dWinograd(w: Float32Array, d: Conv2dDims): Float32Array
   const blocks = blocksOf(outC), channels = 4 * inC;
   const packed = new Float32Array(conv2dWinogradWeightsLength(inC, outC));
   const g = new Float64Array(9), gg = new Float64Array(PATCH * 3);
-  // one block's U, [ξ][channel][lane], then copied to its 36 places (see packTransposedConv2dWinograd)
+  // one block's U, [ξ][channel][lane], then gathered in order (see packTransposedConv2dWinograd)
   const one = new Float32Array(XI * channels * LANES);
+  let at = 0;
   for (let block = 0; block < blocks; block++) {
     one.fill(0); // the lanes past outC
     for (let oc = block * LANES; oc < Math.min(outC, (block + 1) * LANES); oc++) {
@@ -69,25 +84,74 @@ export function packConv2dWinograd(w: Float32Array, d: Conv2dDims): Float32Array
         }
       }
     }
-    for (let xi = 0; xi < XI; xi++) packed.set(one.subarray(xi * channels * LANES, (xi + 1) * channels * LANES), (xi * blocks + block) * channels * LANES);
+    for (let xi = 0; xi < XI; xi++) {
+      const kept = keptAt(xi);
+      for (let ic = 0; ic < inC; ic++) {
+        for (const phase of kept) {
+          const from = (xi * channels + ic * 4 + phase) * LANES;
+          packed.set(one.subarray(from, from + LANES), at);
+          at += LANES;
+        }
+      }
+    }
   }
   return packed;
 }
 
 /**
  * The op; pu from `packConv2dWinograd`, scratch of `conv2dWinogradScratchLength(inC)` doubles; `origin`: the whole
- * output's row and column of out's (0, 0) (x then starts at twice that in the whole input).
+ * output's row and column of out's (0, 0) (x then starts at twice that in the whole input). Tiles start at the whole
+ * output's multiples of 4, the first at or before out's (0, 0).
  */
 export function conv2dWinograd(out: Float32Array, x: Float32Array, pu: Float32Array, b: Float32Array, d: Conv2dDims,
   scratch: Float64Array, origin: { y: number; x: number } = { y: 0, x: 0 }): void {
-  const { inC, inH, inW, outC, outH, outW } = d;
   if (!isWinogradConv(d)) fail('INTERNAL', 'conv2dWinograd: only 5×5 stride-2 padding-2 convolutions');
+  const inC = d.inC | 0, inH = d.inH | 0, inW = d.inW | 0, outC = d.outC | 0, outH = d.outH | 0, outW = d.outW | 0;
   checkLength('conv2dWinograd', 'x', x, inC * inH * inW);
   checkLength('conv2dWinograd', 'out', out, outC * outH * outW);
   checkLength('conv2dWinograd', 'b', b, outC);
   checkLength('conv2dWinograd', 'pu', pu, conv2dWinogradWeightsLength(inC, outC));
   checkAtLeast('conv2dWinograd', 'scratch', scratch, conv2dWinogradScratchLength(inC));
-  // channel c = 4·ic + 2·py + px is x_{py,px}[ic]: its 3×3 grid row r is input row 2r + py
-  correlateTiles(out, outC, outH, outW, pu, b, 4 * inC, scratch, origin, (patch, c, top, left) =>
-    loadPatch(patch, x, (c >> 2) * inH * inW, inH, inW, 2 * top + ((c >> 1) & 1), 2 * left + (c & 1), 2));
+  const channels = 4 * inC, blocks = blocksOf(outC) | 0;
+  const { v, m, patch, rows } = splitScratch(scratch, channels);
+  // | 0: see kernels/winograd.ts's header
+  const originY = origin.y | 0, originX = origin.x | 0;
+  const top = alignedStart(originY) - originY, left = alignedStart(originX) - originX;
+  const tilesAcross = Math.ceil((outW - left) / TILE) | 0;
+  const plane = outH * outW;
+  for (let oy0 = top; oy0 < outH; oy0 += TILE) {
+    for (let t0 = 0; t0 < tilesAcross; t0 += CHUNK) {
+      const count = Math.min(CHUNK, tilesAcross - t0);
+      const groups = (Math.ceil(count / TILE_GROUP) * TILE_GROUP) | 0;
+      const ox0 = left + t0 * TILE;
+      for (let t = count; t < groups; t++) zeroTile(v, channels, t);
+      // channel c = 4·ic + 2·py + px is x_{py,px}[ic]: its 3×3 grid row r is input row 2r + py
+      for (let c = 0; c < channels; c++) {
+        for (let t = 0; t < count; t++) {
+          loadPatch(patch, x, (c >> 2) * inH * inW, inH, inW, 2 * (oy0 - 1) + ((c >> 1) & 1), 2 * (ox0 + t * TILE - 1) + (c & 1), 2);
+          transformPatch(v, patch, channels, c, t);
+        }
+      }
+      let uAt = 0;
+      for (let block = 0; block < blocks; block++) {
+        for (let xi = 0; xi < XI; xi++) {
+          const vAt = xi * channels * CHUNK, row = (xi / PATCH) | 0, col = xi % PATCH, last = PATCH - 1;
+          if (row < last && col < last) uAt = products(m, xi, 0, 1, 2, 3, v, vAt, CHUNK, pu, uAt, channels, groups);
+          else if (row === last && col === last) uAt = products(m, xi, 0, 1, 2, 3, v, vAt, 4 * CHUNK, pu, uAt, inC, groups);
+          // components (0, 1) in the last row, (0, 2) in the last column (keptAt)
+          else uAt = productsPaired(m, xi, 0, 1, 2, 3, v, vAt, (row === last ? 1 : 2) * CHUNK, 4 * CHUNK, pu, uAt, inC, groups);
+        }
+        for (let lane = 0; lane < LANES && block * LANES + lane < outC; lane++) {
+          const oc = block * LANES + lane;
+          for (let t = 0; t < count; t++) {
+            transformOutput(rows, m, t, lane);
+            const ox = ox0 + t * TILE;
+            for (let i = 0; i < TILE && oy0 + i < outH; i++) {
+              if (oy0 + i >= 0) storeOutputRow(out, rows, i, b[oc], oc * plane + (oy0 + i) * outW + ox, 1, ox, outW);
+            }
+          }
+        }
+      }
+    }
+  }
 }

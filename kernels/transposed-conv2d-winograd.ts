@@ -8,6 +8,11 @@
  *   zero here. So the four phases (a, b) are four "output channels" of one stride-1 3×3 correlation over x:
  *   per input position it does 4 · 9 = 36 products in F(4×4, 3×3)'s 6×6 domain for 16 positions' 4 phases,
  *   2.25 per output instead of the direct form's 25/4 = 6.25.
+ * - The phases with a = 1 have no tap at dy = −1 (nor at dx = −1 with b = 1), so their U is zero in the 6×6
+ *   domain's first row (column): `phaseKept`. The product step skips those 23 of 144 (2.25 → 1.89 per output, the
+ *   same bits): at such a ξ a block's 4 lanes hold the kept phases of 2 (or 4) output channels instead of the 4
+ *   phases of one. So channels go in groups of 4 ("quads"); M keeps a quad's 16 (channel, phase) lanes per ξ, and
+ *   the skipped ones stay the +0 they start at.
  * - Tiles are aligned to the whole image: a tile covers phase-grid rows and columns 4t … 4t + 3 of the
  *   whole input, whatever window is asked for. Winograd's rounding makes an output depend on every input
  *   of its tile's 6×6 patch (in exact arithmetic it would not), so an output has the same bits in every
@@ -31,8 +36,8 @@ import { checkAtLeast, checkLength } from './check.js';
 import type { TransposedConv2dDims, TransposedConv2dWindow } from './transposed-conv2d.js';
 import { wholeOutput } from './transposed-conv2d.js';
 import {
-  alignedStart, CHUNK, LANES, loadPatch, multiply, PATCH, scratchLength, splitScratch, storeOutputRow, TILE, TILE_GROUP,
-  transformKernel, transformOutput, transformPatch, XI, zeroTile,
+  alignedStart, CHUNK, LANES, loadPatch, PATCH, phaseKept, products, scratchLength, splitScratch, storeOutputRow, TILE,
+  TILE_GROUP, transformKernel, transformOutput, transformPatch, XI, zeroTile,
 } from './winograd.js';
 
 /**
@@ -45,39 +50,81 @@ export function winogradTconvInput(r: { start: number; end: number }): { start: 
   return { start: first - 1, end: last + TILE + 1 };
 }
 
-/** Length of `packTransposedConv2dWinograd`'s output: U for every (ξ, oc, ic, phase). */
-export const winogradWeightsLength = (inC: number, outC: number): number => XI * outC * inC * LANES;
+/** Output channels per group: a block's 4 lanes at a ξ where only 1 phase is kept are 4 channels'. */
+const QUAD = 4;
+
+/**
+ * The product step's blocks for a quad of `channels` (1 … 4) output channels: [ξ, d0, d1, d2, d3] per block, in the
+ * order the step runs them and U is packed. d = 4·j + phase is lane's (channel j of the quad, phase) in M's record;
+ * at ξ, a block holds the kept phases of 4 / kept channels (a j ≥ channels is a zero lane, never read).
+ */
+function quadPlan(channels: number): Int32Array {
+  const plan: number[] = [];
+  for (let xi = 0; xi < XI; xi++) {
+    const kept = [0, 1, 2, 3].filter((phase) => phaseKept(xi, phase, 0));
+    const perBlock = LANES / kept.length;
+    for (let j0 = 0; j0 < channels; j0 += perBlock) {
+      plan.push(xi);
+      for (let lane = 0; lane < LANES; lane++) plan.push(4 * (j0 + Math.floor(lane / kept.length)) + kept[lane % kept.length]);
+    }
+  }
+  return Int32Array.from(plan);
+}
+/** quadPlan(1 … 4), made once. */
+const QUAD_PLANS = [1, 2, 3, 4].map(quadPlan);
+const planOf = (channels: number): Int32Array => QUAD_PLANS[Math.min(QUAD, channels) - 1];
+
+/** Length of `packTransposedConv2dWinograd`'s output: U for every block of every quad's plan, inC channels × 4 lanes. */
+export function winogradWeightsLength(inC: number, outC: number): number {
+  let blocks = 0;
+  for (let oc = 0; oc < outC; oc += QUAD) blocks += planOf(outC - oc).length / 5;
+  return blocks * inC * LANES;
+}
 
 /** Scratch doubles `transposedConv2dWinograd` needs. */
 export const winogradScratchLength = (inC: number): number => scratchLength(inC);
 
 /**
- * U = G·g·Gᵀ of every (ic, oc, phase), from PyTorch's [inC, outC, 5, 5]: layout [ξ][oc][ic][phase], so the
- * product step reads one (ξ, oc)'s weights as inC runs of 4 lanes. Allocates: call once at load time.
+ * U = G·g·Gᵀ of every (ic, oc, phase) from PyTorch's [inC, outC, 5, 5], in the product step's order: quad by quad,
+ * the blocks of its plan, each [ic][lane]. Allocates: call once at load time.
  */
 export function packTransposedConv2dWinograd(w: Float32Array, d: TransposedConv2dDims): Float32Array {
   const { inC, outC } = d;
   checkLength('packTransposedConv2dWinograd', 'w', w, inC * outC * 25);
   const packed = new Float32Array(winogradWeightsLength(inC, outC));
   const g = new Float64Array(9), gg = new Float64Array(PATCH * 3);
-  // one output channel's U, [ξ][ic][phase], then copied to its 36 places: writing the packed layout directly
-  // (36 stores 16–64 KB apart per kernel) took 60–100 ms for the model, most of a cold start's setup
-  const one = new Float32Array(XI * inC * LANES);
-  for (let oc = 0; oc < outC; oc++) {
-    for (let ic = 0; ic < inC; ic++) {
-      for (let phase = 0; phase < LANES; phase++) {
-        const a = phase >> 1, b = phase & 1;
-        for (let r = 0; r < 3; r++) {
-          const ky = a + 4 - 2 * r; // dy = r − 1
-          for (let c = 0; c < 3; c++) {
-            const kx = b + 4 - 2 * c;
-            g[r * 3 + c] = ky < 5 && kx < 5 ? w[((ic * outC + oc) * 5 + ky) * 5 + kx] : 0;
+  // a quad's U, [channel][ξ][ic][phase], then gathered into its blocks: writing far-apart places per kernel
+  // (36 stores 16–64 KB apart) took 60–100 ms for the model, most of a cold start's setup
+  const quad = new Float32Array(QUAD * XI * inC * LANES);
+  let at = 0;
+  for (let oc0 = 0; oc0 < outC; oc0 += QUAD) {
+    const channels = Math.min(QUAD, outC - oc0);
+    quad.fill(0);
+    for (let j = 0; j < channels; j++) {
+      for (let ic = 0; ic < inC; ic++) {
+        for (let phase = 0; phase < LANES; phase++) {
+          const a = phase >> 1, b = phase & 1;
+          for (let r = 0; r < 3; r++) {
+            const ky = a + 4 - 2 * r; // dy = r − 1
+            for (let c = 0; c < 3; c++) {
+              const kx = b + 4 - 2 * c;
+              g[r * 3 + c] = ky < 5 && kx < 5 ? w[((ic * outC + oc0 + j) * 5 + ky) * 5 + kx] : 0;
+            }
           }
+          transformKernel(quad, (j * XI * inC + ic) * LANES + phase, inC * LANES, g, gg);
         }
-        transformKernel(one, ic * LANES + phase, inC * LANES, g, gg);
       }
     }
-    for (let xi = 0; xi < XI; xi++) packed.set(one.subarray(xi * inC * LANES, (xi + 1) * inC * LANES), (xi * outC + oc) * inC * LANES);
+    const plan = planOf(channels);
+    for (let e = 0; e < plan.length; e += 5) {
+      const xi = plan[e];
+      for (let ic = 0; ic < inC; ic++) {
+        for (let lane = 0; lane < LANES; lane++) {
+          const dest = plan[e + 1 + lane];
+          packed[at++] = quad[(((dest >> 2) * XI + xi) * inC + ic) * LANES + (dest & 3)];
+        }
+      }
+    }
   }
   return packed;
 }
@@ -98,6 +145,7 @@ export function transposedConv2dWinograd(out: Float32Array, x: Float32Array, pu:
   const outH = win.outH | 0, outW = win.outW | 0;
   if (outH <= 0 || outW <= 0) return;
   const { v, m, patch, rows } = splitScratch(scratch, inC);
+  m.fill(0); // the skipped (channel, phase) lanes: +0, as their sums were
   // whole-image phase-grid rows and columns of the window, and the aligned tiles that cover them
   const mFirst = Math.floor(outTop / 2) | 0, mLast = Math.floor((outTop + outH - 1) / 2) | 0;
   const nFirst = Math.floor(outLeft / 2) | 0, nLast = Math.floor((outLeft + outW - 1) / 2) | 0;
@@ -109,24 +157,33 @@ export function transposedConv2dWinograd(out: Float32Array, x: Float32Array, pu:
       const count = Math.min(CHUNK, tilesAcross - t0);
       const n0 = tileLeft + t0 * TILE;
       const top = m0 - 1 - inTop, left = n0 - 1 - inLeft;
-      for (let t = count; t < Math.ceil(count / TILE_GROUP) * TILE_GROUP; t++) zeroTile(v, inC, t);
+      const groups = (Math.ceil(count / TILE_GROUP) * TILE_GROUP) | 0;
+      for (let t = count; t < groups; t++) zeroTile(v, inC, t);
       for (let ic = 0; ic < inC; ic++) {
         for (let t = 0; t < count; t++) {
           loadPatch(patch, x, ic * inH * inW, inH, inW, top, left + t * TILE, 1);
           transformPatch(v, patch, inC, ic, t);
         }
       }
-      for (let oc = 0; oc < outC; oc++) {
-        multiply(m, v, pu, inC, outC, oc, count);
+      let uAt = 0;
+      for (let oc0 = 0; oc0 < outC; oc0 += QUAD) {
+        const channels = Math.min(QUAD, outC - oc0), plan = planOf(channels);
+        for (let e = 0; e < plan.length; e += 5) {
+          uAt = products(m, plan[e], plan[e + 1], plan[e + 2], plan[e + 3], plan[e + 4], v, plan[e] * inC * CHUNK, CHUNK, pu,
+            uAt, inC, groups);
+        }
         // tile position (i, j) of phase (a, bb) is output (2(m0 + i) + a, 2(n0 + 4t + j) + bb)
-        for (let t = 0; t < count; t++) {
-          for (let phase = 0; phase < LANES; phase++) {
-            const a = phase >> 1, bb = phase & 1;
-            transformOutput(rows, m, t, phase);
-            const ox = 2 * (n0 + t * TILE) + bb - outLeft;
-            for (let i = 0; i < TILE; i++) {
-              const oy = 2 * (m0 + i) + a - outTop;
-              if (oy >= 0 && oy < outH) storeOutputRow(out, rows, i, b[oc], oc * plane + oy * outW + ox, 2, ox, outW);
+        for (let j = 0; j < channels; j++) {
+          const oc = oc0 + j;
+          for (let t = 0; t < count; t++) {
+            for (let phase = 0; phase < LANES; phase++) {
+              const a = phase >> 1, bb = phase & 1;
+              transformOutput(rows, m, t, 4 * j + phase);
+              const ox = 2 * (n0 + t * TILE) + bb - outLeft;
+              for (let i = 0; i < TILE; i++) {
+                const oy = 2 * (m0 + i) + a - outTop;
+                if (oy >= 0 && oy < outH) storeOutputRow(out, rows, i, b[oc], oc * plane + oy * outW + ox, 2, ox, outW);
+              }
             }
           }
         }

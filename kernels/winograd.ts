@@ -9,8 +9,8 @@
  * Integers (sizes, positions, a window's fields) are taken with | 0 where they enter: V8 passes −0 (Math.floor's) or
  * an object field that once held a double as a heap number, and an optimized kernel that meets one re-optimizes its
  * index arithmetic in doubles for good (measured: a worker's decodes 1.5–1.7× slower after it had run encode tasks).
- * Layouts: V[ξ][c][t] (ξ the 6×6 domain index, c the input channel, t a tile of the chunk), U[ξ][block][c][lane]
- * (4 lanes: whatever the op makes them), M[t][ξ][lane].
+ * Layouts: V[ξ][c][t] (ξ the 6×6 domain index, c the input channel, t a tile of the chunk); U in the order the op's
+ * product step reads it, 4 lanes (whatever the op makes them) per channel; M[t][ξ][lane of RECORD].
  */
 
 /** Output positions a tile covers per side. */
@@ -25,16 +25,34 @@ export const LANES = 4;
 export const TILE_GROUP = 3;
 /** Tiles of a row transformed per pass, a multiple of TILE_GROUP: V (36 · channels · 12 doubles) stays in L2. */
 export const CHUNK = 12;
+/**
+ * Doubles of M per (tile, ξ): room for 4 output channels × 4 lanes, what a transposed convolution's block of 4
+ * channels' phases needs (a convolution uses the first 4).
+ */
+export const RECORD = 16;
 
-/** Scratch doubles for one op: V for a chunk of `channels`, M of one block, a patch, Aᵀ·M. */
-export const scratchLength = (channels: number): number => XI * channels * CHUNK + CHUNK * XI * LANES + XI + 4 * PATCH;
+/** Scratch doubles for one op: V for a chunk of `channels`, M of a chunk, a patch, Aᵀ·M. */
+export const scratchLength = (channels: number): number => XI * channels * CHUNK + CHUNK * XI * RECORD + XI + 4 * PATCH;
 
 export interface Scratch { v: Float64Array; m: Float64Array; patch: Float64Array; rows: Float64Array }
 
 export function splitScratch(scratch: Float64Array, channels: number): Scratch {
   let at = 0;
   const take = (n: number): Float64Array => scratch.subarray(at, (at += n));
-  return { v: take(XI * channels * CHUNK), m: take(CHUNK * XI * LANES), patch: take(XI), rows: take(4 * PATCH) };
+  return { v: take(XI * channels * CHUNK), m: take(CHUNK * XI * RECORD), patch: take(XI), rows: take(4 * PATCH) };
+}
+
+/**
+ * Where U is zero. A 5×5 kernel's stride-2 phases are 3×3 kernels with a tap of 5 (a zero row or column) when
+ * their phase bit is 1: at g's first row (a transposed convolution's) or last (a convolution's polyphase
+ * components). G's first row is (1/4, 0, 0) and its last (0, 0, 1), so U = G·g·Gᵀ is then ±0 in the whole first
+ * or last row of the 6×6 domain (columns alike), exactly: 23 of the 4 phases' 144 values. The product step skips
+ * them, which changes no bit: a sum that starts at +0 never holds −0, and adding ±0 to anything else leaves it.
+ * `zeroAt`: the domain row (and column) where a phase with that bit has zeros, 0 or PATCH − 1.
+ */
+export function phaseKept(xi: number, phase: number, zeroAt: number): boolean {
+  const row = (xi / PATCH) | 0, col = xi % PATCH;
+  return !((phase & 2) && row === zeroAt) && !((phase & 1) && col === zeroAt);
 }
 
 /** Tiles with outputs in [first, last] (whole-image positions), aligned to the whole image: the first tile's start. */
@@ -92,45 +110,84 @@ export function zeroTile(v: Float64Array, channels: number, t: number): void {
 }
 
 /**
- * M[t][ξ][lane] = Σ_c V[ξ][c][t] · U[ξ][block][c][lane], c ascending from 0, for tiles 0 … count − 1 (rounded up
- * to TILE_GROUP): each weight load feeds 3 products, each input load 4.
+ * The product step for one ξ and 4 lanes: M[t][ξ][d_lane] = Σ V[ξ][c][t] · u[c][lane] over `n` channels, those at
+ * V offsets vAt, vAt + vStep, … (tile 0's), their weights u consecutive from uAt; summed in that order from +0, for
+ * tiles 0 … tiles − 1 (a multiple of TILE_GROUP). Each weight load feeds 3 products, each input load 4: 12
+ * accumulators, which fit the registers. Returns the weights' end.
  */
-export function multiply(m: Float64Array, v: Float64Array, pu: Float32Array, channels: number, blocks: number, block: number,
-  count: number): void {
-  channels |= 0; blocks |= 0; block |= 0; count |= 0; // integers: see the header
-  const groups = (Math.ceil(count / TILE_GROUP) * TILE_GROUP) | 0;
-  for (let xi = 0; xi < XI; xi++) {
-    const vBase = xi * channels * CHUNK;
-    const uBase = (xi * blocks + block) * channels * LANES;
-    for (let t = 0; t < groups; t += TILE_GROUP) {
-      let a00 = 0, a01 = 0, a02 = 0, a10 = 0, a11 = 0, a12 = 0, a20 = 0, a21 = 0, a22 = 0, a30 = 0, a31 = 0, a32 = 0;
-      let vi = vBase + t, ui = uBase;
-      for (let c = 0; c < channels; c++, vi += CHUNK, ui += LANES) {
-        const v0 = v[vi], v1 = v[vi + 1], v2 = v[vi + 2];
-        let u = pu[ui];
-        a00 += v0 * u; a01 += v1 * u; a02 += v2 * u;
-        u = pu[ui + 1];
-        a10 += v0 * u; a11 += v1 * u; a12 += v2 * u;
-        u = pu[ui + 2];
-        a20 += v0 * u; a21 += v1 * u; a22 += v2 * u;
-        u = pu[ui + 3];
-        a30 += v0 * u; a31 += v1 * u; a32 += v2 * u;
-      }
-      let o = (t * XI + xi) * LANES;
-      m[o] = a00; m[o + 1] = a10; m[o + 2] = a20; m[o + 3] = a30;
-      o += XI * LANES;
-      m[o] = a01; m[o + 1] = a11; m[o + 2] = a21; m[o + 3] = a31;
-      o += XI * LANES;
-      m[o] = a02; m[o + 1] = a12; m[o + 2] = a22; m[o + 3] = a32;
+export function products(m: Float64Array, xi: number, d0: number, d1: number, d2: number, d3: number, v: Float64Array,
+  vAt: number, vStep: number, pu: Float32Array, uAt: number, n: number, tiles: number): number {
+  xi |= 0; d0 |= 0; d1 |= 0; d2 |= 0; d3 |= 0; vAt |= 0; vStep |= 0; uAt |= 0; n |= 0; tiles |= 0; // see the header
+  for (let t = 0; t < tiles; t += TILE_GROUP) {
+    let a00 = 0, a01 = 0, a02 = 0, a10 = 0, a11 = 0, a12 = 0, a20 = 0, a21 = 0, a22 = 0, a30 = 0, a31 = 0, a32 = 0;
+    let vi = vAt + t, ui = uAt;
+    for (let c = 0; c < n; c++, vi += vStep, ui += LANES) {
+      const v0 = v[vi], v1 = v[vi + 1], v2 = v[vi + 2];
+      let u = pu[ui];
+      a00 += v0 * u; a01 += v1 * u; a02 += v2 * u;
+      u = pu[ui + 1];
+      a10 += v0 * u; a11 += v1 * u; a12 += v2 * u;
+      u = pu[ui + 2];
+      a20 += v0 * u; a21 += v1 * u; a22 += v2 * u;
+      u = pu[ui + 3];
+      a30 += v0 * u; a31 += v1 * u; a32 += v2 * u;
     }
+    let o = (t * XI + xi) * RECORD;
+    m[o + d0] = a00; m[o + d1] = a10; m[o + d2] = a20; m[o + d3] = a30;
+    o += XI * RECORD;
+    m[o + d0] = a01; m[o + d1] = a11; m[o + d2] = a21; m[o + d3] = a31;
+    o += XI * RECORD;
+    m[o + d0] = a02; m[o + d1] = a12; m[o + d2] = a22; m[o + d3] = a32;
   }
+  return uAt + n * LANES;
 }
 
-/** rows[i][c] = (Aᵀ·M)[i][c] for tile t, lane `lane` (4×6): Aᵀ down the columns. Row i of Y is then `outputRow`. */
+/**
+ * `products` over `n` pairs of channels, at V offsets vAt and vAt + vPair, then each + vStep, …: the two polyphase
+ * components of an input channel whose U is not zero at this ξ, summed in channel order.
+ */
+export function productsPaired(m: Float64Array, xi: number, d0: number, d1: number, d2: number, d3: number, v: Float64Array,
+  vAt: number, vPair: number, vStep: number, pu: Float32Array, uAt: number, n: number, tiles: number): number {
+  xi |= 0; d0 |= 0; d1 |= 0; d2 |= 0; d3 |= 0; vAt |= 0; vPair |= 0; vStep |= 0; uAt |= 0; n |= 0; tiles |= 0;
+  for (let t = 0; t < tiles; t += TILE_GROUP) {
+    let a00 = 0, a01 = 0, a02 = 0, a10 = 0, a11 = 0, a12 = 0, a20 = 0, a21 = 0, a22 = 0, a30 = 0, a31 = 0, a32 = 0;
+    let vi = vAt + t, ui = uAt;
+    for (let c = 0; c < n; c++, vi += vStep, ui += 2 * LANES) {
+      let v0 = v[vi], v1 = v[vi + 1], v2 = v[vi + 2];
+      let u = pu[ui];
+      a00 += v0 * u; a01 += v1 * u; a02 += v2 * u;
+      u = pu[ui + 1];
+      a10 += v0 * u; a11 += v1 * u; a12 += v2 * u;
+      u = pu[ui + 2];
+      a20 += v0 * u; a21 += v1 * u; a22 += v2 * u;
+      u = pu[ui + 3];
+      a30 += v0 * u; a31 += v1 * u; a32 += v2 * u;
+      const vj = vi + vPair;
+      v0 = v[vj]; v1 = v[vj + 1]; v2 = v[vj + 2];
+      u = pu[ui + 4];
+      a00 += v0 * u; a01 += v1 * u; a02 += v2 * u;
+      u = pu[ui + 5];
+      a10 += v0 * u; a11 += v1 * u; a12 += v2 * u;
+      u = pu[ui + 6];
+      a20 += v0 * u; a21 += v1 * u; a22 += v2 * u;
+      u = pu[ui + 7];
+      a30 += v0 * u; a31 += v1 * u; a32 += v2 * u;
+    }
+    let o = (t * XI + xi) * RECORD;
+    m[o + d0] = a00; m[o + d1] = a10; m[o + d2] = a20; m[o + d3] = a30;
+    o += XI * RECORD;
+    m[o + d0] = a01; m[o + d1] = a11; m[o + d2] = a21; m[o + d3] = a31;
+    o += XI * RECORD;
+    m[o + d0] = a02; m[o + d1] = a12; m[o + d2] = a22; m[o + d3] = a32;
+  }
+  return uAt + 2 * n * LANES;
+}
+
+/** rows[i][c] = (Aᵀ·M)[i][c] for tile t, M's lane `lane` (4×6): Aᵀ down the columns. Row i of Y is then `outputRow`. */
 export function transformOutput(rows: Float64Array, m: Float64Array, t: number, lane: number): void {
-  const base = t * XI * LANES + lane, s = PATCH * LANES;
+  const base = t * XI * RECORD + lane, s = PATCH * RECORD;
   for (let c = 0; c < PATCH; c++) {
-    const at = base + c * LANES;
+    const at = base + c * RECORD;
     const m0 = m[at], m1 = m[at + s], m2 = m[at + 2 * s], m3 = m[at + 3 * s], m4 = m[at + 4 * s], m5 = m[at + 5 * s];
     rows[c] = m0 + m1 + m2 + m3 + m4;
     rows[6 + c] = m1 - m2 + 2 * (m3 - m4);
@@ -180,50 +237,6 @@ export function loadPatch(d: Float64Array, x: Float32Array, plane: number, inH: 
     for (let c = 0; c < PATCH; c++) {
       const ix = left + step * c;
       d[r * PATCH + c] = iy >= 0 && iy < inH && ix >= 0 && ix < inW ? x[plane + iy * inW + ix] : 0;
-    }
-  }
-}
-
-/**
- * A 3×3 correlation over `channels` inputs into out [outC, outH, outW], tiles on the whole image's grid (`origin`:
- * the whole output's row and column of out's (0, 0)); lanes are 4 consecutive output channels (U laid out
- * [ξ][block][channel][lane]). `load(patch, c, top, left)` fills channel c's 6×6 patch whose first position is the
- * 3×3 grid's (top, left) in out's coordinates (zeros outside the input).
- */
-export function correlateTiles(out: Float32Array, outC: number, outH: number, outW: number, pu: Float32Array, b: Float32Array,
-  channels: number, scratch: Float64Array, origin: { y: number; x: number },
-  load: (patch: Float64Array, c: number, top: number, left: number) => void): void {
-  const blocks = Math.ceil(outC / LANES) | 0;
-  const { v, m, patch, rows } = splitScratch(scratch, channels);
-  // the first tiles start at or before out's (0, 0), at the whole image's multiples of 4 (| 0: see the header)
-  const originY = origin.y | 0, originX = origin.x | 0;
-  const top = alignedStart(originY) - originY, left = alignedStart(originX) - originX;
-  const tilesAcross = Math.ceil((outW - left) / TILE) | 0;
-  const plane = outH * outW;
-  for (let oy0 = top; oy0 < outH; oy0 += TILE) {
-    for (let t0 = 0; t0 < tilesAcross; t0 += CHUNK) {
-      const count = Math.min(CHUNK, tilesAcross - t0);
-      const ox0 = left + t0 * TILE;
-      for (let t = count; t < Math.ceil(count / TILE_GROUP) * TILE_GROUP; t++) zeroTile(v, channels, t);
-      for (let c = 0; c < channels; c++) {
-        for (let t = 0; t < count; t++) {
-          load(patch, c, oy0 - 1, ox0 + t * TILE - 1);
-          transformPatch(v, patch, channels, c, t);
-        }
-      }
-      for (let block = 0; block < blocks; block++) {
-        multiply(m, v, pu, channels, blocks, block, count);
-        for (let lane = 0; lane < LANES && block * LANES + lane < outC; lane++) {
-          const oc = block * LANES + lane;
-          for (let t = 0; t < count; t++) {
-            transformOutput(rows, m, t, lane);
-            const ox = ox0 + t * TILE;
-            for (let i = 0; i < TILE && oy0 + i < outH; i++) {
-              if (oy0 + i >= 0) storeOutputRow(out, rows, i, b[oc], oc * plane + (oy0 + i) * outW + ox, 1, ox, outW);
-            }
-          }
-        }
-      }
     }
   }
 }

@@ -32,6 +32,7 @@ import {
   type GdnDims,
   type TransposedConv2dDims,
 } from '../kernels/index.js';
+import { CHUNK, loadPatch, PATCH, RECORD, storeOutputRow, TILE, transformKernel, transformOutput, transformPatch, XI } from '../kernels/winograd.js';
 import { failsWith } from './helpers/assert-code.js';
 import { mulberry32, type Rng } from './helpers/prng.js';
 
@@ -291,6 +292,108 @@ test('conv2dWinograd: only 5×5/2 padding 2, and its buffers checked (INTERNAL)'
   failsWith('INTERNAL', () => conv2dWinograd(f(48), f(128), pu, f(3), d, scratch.subarray(1)), /conv2dWinograd: scratch/);
 });
 
+// ---------------------------------------------------------------- the Winograd kernels' contract, computed plainly
+
+/**
+ * The Winograd kernels' determinism contract (their READ ME FIRST) computed the plain way, tile by tile: every
+ * one of the 36 products of every phase or polyphase channel, zeros included, summed channel by channel from 0 in
+ * doubles, with the shared transforms. The kernels skip U's exact zeros and pack U in their own order: they must
+ * give these bits.
+ */
+function kernelTaps(w: Float32Array, at: (ky: number, kx: number) => number, ky0: number, kx0: number, step: number): Float64Array {
+  const g = new Float64Array(9);
+  for (let r = 0; r < 3; r++) {
+    for (let c = 0; c < 3; c++) {
+      const ky = ky0 + step * r, kx = kx0 + step * c;
+      g[r * 3 + c] = ky >= 0 && ky < 5 && kx >= 0 && kx < 5 ? w[at(ky, kx)] : 0;
+    }
+  }
+  return g;
+}
+
+/** M[ξ][lane] = Σ_c V[ξ][c] · U_c[ξ], c ascending from 0 (tile 0 of V). */
+function plainProducts(m: Float64Array, lane: number, v: Float64Array, channels: number, u: (c: number, xi: number) => number): void {
+  for (let xi = 0; xi < XI; xi++) {
+    let sum = 0;
+    for (let c = 0; c < channels; c++) sum += v[(xi * channels + c) * CHUNK] * u(c, xi);
+    m[xi * RECORD + lane] = sum;
+  }
+}
+
+function tconvWinogradPlain(x: Float32Array, w: Float32Array, b: Float32Array, d: TransposedConv2dDims): Float32Array {
+  const { inC, inH, inW, outC } = d, outH = 2 * inH, outW = 2 * inW;
+  const out = new Float32Array(outC * outH * outW).fill(NaN);
+  const u = new Float32Array(outC * inC * 4 * XI), gg = new Float64Array(18);
+  for (let oc = 0; oc < outC; oc++) {
+    for (let ic = 0; ic < inC; ic++) {
+      for (let phase = 0; phase < 4; phase++) {
+        // output (2m + a, 2n + b) reads x[m + dy, n + dx] with tap (a + 2 − 2dy, b + 2 − 2dx), dy = r − 1
+        const g = kernelTaps(w, (ky, kx) => ((ic * outC + oc) * 5 + ky) * 5 + kx, (phase >> 1) + 4, (phase & 1) + 4, -2);
+        transformKernel(u, ((oc * inC + ic) * 4 + phase) * XI, 1, g, gg);
+      }
+    }
+  }
+  const v = new Float64Array(XI * inC * CHUNK), patch = new Float64Array(XI), m = new Float64Array(XI * RECORD), rows = new Float64Array(4 * PATCH);
+  for (let m0 = 0; m0 < inH; m0 += TILE) {
+    for (let n0 = 0; n0 < inW; n0 += TILE) {
+      for (let ic = 0; ic < inC; ic++) {
+        loadPatch(patch, x, ic * inH * inW, inH, inW, m0 - 1, n0 - 1, 1);
+        transformPatch(v, patch, inC, ic, 0);
+      }
+      for (let oc = 0; oc < outC; oc++) {
+        for (let phase = 0; phase < 4; phase++) {
+          plainProducts(m, phase, v, inC, (ic, xi) => u[((oc * inC + ic) * 4 + phase) * XI + xi]);
+          transformOutput(rows, m, 0, phase);
+          const ox = 2 * n0 + (phase & 1);
+          for (let i = 0; i < TILE; i++) {
+            const oy = 2 * (m0 + i) + (phase >> 1);
+            if (oy < outH) storeOutputRow(out, rows, i, b[oc], (oc * outH + oy) * outW + ox, 2, ox, outW);
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+function convWinogradPlain(x: Float32Array, w: Float32Array, b: Float32Array, d: Conv2dDims): Float32Array {
+  const { inC, inH, inW, outC, outH, outW } = d, channels = 4 * inC;
+  const out = new Float32Array(outC * outH * outW).fill(NaN);
+  const u = new Float32Array(outC * channels * XI), gg = new Float64Array(18);
+  for (let oc = 0; oc < outC; oc++) {
+    for (let c = 0; c < channels; c++) {
+      // polyphase channel c = 4·ic + 2·py + px: taps (2dy + py, 2dx + px)
+      const g = kernelTaps(w, (ky, kx) => ((oc * inC + (c >> 2)) * 5 + ky) * 5 + kx, (c >> 1) & 1, c & 1, 2);
+      transformKernel(u, (oc * channels + c) * XI, 1, g, gg);
+    }
+  }
+  const v = new Float64Array(XI * channels * CHUNK), patch = new Float64Array(XI), m = new Float64Array(XI * RECORD), rows = new Float64Array(4 * PATCH);
+  for (let oy0 = 0; oy0 < outH; oy0 += TILE) {
+    for (let ox0 = 0; ox0 < outW; ox0 += TILE) {
+      for (let c = 0; c < channels; c++) {
+        loadPatch(patch, x, (c >> 2) * inH * inW, inH, inW, 2 * (oy0 - 1) + ((c >> 1) & 1), 2 * (ox0 - 1) + (c & 1), 2);
+        transformPatch(v, patch, channels, c, 0);
+      }
+      for (let oc = 0; oc < outC; oc++) {
+        plainProducts(m, 0, v, channels, (c, xi) => u[(oc * channels + c) * XI + xi]);
+        transformOutput(rows, m, 0, 0);
+        for (let i = 0; i < TILE && oy0 + i < outH; i++) storeOutputRow(out, rows, i, b[oc], (oc * outH + oy0 + i) * outW + ox0, 1, ox0, outW);
+      }
+    }
+  }
+  return out;
+}
+
+for (const kind of OPERAND_KINDS) {
+  test(`conv2dWinograd = its contract computed plainly, bit for bit (U's zeros skipped), ${kind} data`, () => {
+    for (const [name, d] of winogradConvShapes) {
+      const { x, w, b } = randomConv(d.inC * 7 + d.inH, d, kind);
+      const fast = runConvWinograd(x, w, b, d), plain = convWinogradPlain(x, w, b, d);
+      for (let i = 0; i < fast.length; i++) if (!Object.is(fast[i], plain[i])) assert.unreachable(`${name}, element ${i}: ${fast[i]} vs ${plain[i]}`);
+    }
+  });
+}
+
 // ---------------------------------------------------------------- transposed conv
 
 function randomTconv(seed: number, d: TransposedConv2dDims, kind: Operands) {
@@ -338,6 +441,12 @@ for (const [name, d] of tconvShapes) {
     const { x, w, b } = randomTconv(d.inC * 31 + d.inW, d, 'uniform');
     assertNear(runTconv('winograd', x, w, b, d), runTconv('simple', x, w, b, d));
   });
+  for (const kind of OPERAND_KINDS) {
+    test(`transposedConv2dWinograd = its contract computed plainly, bit for bit (U's zeros skipped), ${kind} data: ${name}`, () => {
+      const { x, w, b } = randomTconv(d.inC * 5 + d.outC, d, kind);
+      assertBitIdentical(runTconv('winograd', x, w, b, d), tconvWinogradPlain(x, w, b, d));
+    });
+  }
   test(`transposedConv2dSimple (gather) = scatter ConvTranspose2d within 1e-5: ${name}`, () => {
     const { x, w, b } = randomTconv(d.inC * 17 + d.inH, d, 'uniform');
     assertClose(runTconv('simple', x, w, b, d), runTconv('scatter', x, w, b, d), 1e-5);
