@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { decodeSync, decodeTile, decodeTiles, encodeStreams, encodeSync, writeFile } from '../src/codec/codec.js';
+import { DECODE_TILE, decodeSync, decodeTile, decodeTiles, defaultDecodeTile, encodeStreams, encodeSync, writeFile } from '../src/codec/codec.js';
 import { encodeLatents } from '../src/model/encoder.js';
 import { readContainer, writeContainer } from '../src/format/container.js';
 import { AaraError, type ErrorCode } from '../src/core/errors.js';
@@ -128,6 +128,17 @@ test('the pool cuts a small image finer so that every worker has a tile, and kee
     const tile = poolTile(768, 512, 512, workers);
     assert.ok(tile < 512 && tile >= 128 && tile % 16 === 0, `${workers} workers: tile ${tile}`);
   }
+});
+
+test('decode tiles: twice DECODE_TILE up to 2048×2048 padded pixels (less repeated work), DECODE_TILE above (memory)', () => {
+  assert.is(defaultDecodeTile(512, 768), 2 * DECODE_TILE);
+  assert.is(defaultDecodeTile(2048, 2048), 2 * DECODE_TILE);
+  assert.is(defaultDecodeTile(2048, 2064), DECODE_TILE);
+  assert.is(defaultDecodeTile(4000, 6000), DECODE_TILE);
+  // a 768×512 image's latent: 2 tiles by default (512 + 256 columns), 6 of DECODE_TILE
+  const y = { c: 1, h: 32, w: 48 };
+  assert.is(decodeTiles(y).length, 2);
+  assert.is(decodeTiles(y, DECODE_TILE).length, 6);
 });
 
 test('the .aara bytes are a plain Uint8Array; the grayscale flag is kept', async () => {

@@ -56,8 +56,22 @@ export interface DecodeOptions extends Budget {
   onTile?: TileProgress;
 }
 
-/** Decoder tiles: 256 px hold a tile's activations near 10 MB; each layer computes only a few samples a side beyond the tile (≈ 3 % extra work). */
+/**
+ * Decoder tiles: 256 px hold a tile's activations near 10 MB. Each layer computes its whole Winograd tiles around the
+ * region (tiling.ts), so small tiles repeat work: at 768×512, 256-px tiles do 18 % more than one tile over the whole
+ * image, 512-px ones 5 % (counted: bench/decode-work.ts).
+ */
 export const DECODE_TILE = 256;
+/**
+ * Up to this many padded pixels (2048×2048), the default decode tile is twice DECODE_TILE: 11–13 % less work at
+ * 768×512 … 2048×2048, for ≈ 25 MB more peak RSS (768×512: 154 against 129 MB); larger images keep their peak.
+ */
+const LARGE_DECODE_PIXELS = 4 * 1024 * 1024;
+
+/** The default decode tile of a padded image h × w: any tile gives the same bytes. */
+export function defaultDecodeTile(h: number, w: number): number {
+  return h * w > LARGE_DECODE_PIXELS ? DECODE_TILE : 2 * DECODE_TILE;
+}
 
 export function checkLevel(level: number, w: Weights): void {
   if (!(typeof level === 'number' && level >= 0 && level <= w.config.levels - 1 && Number.isInteger(level * LEVEL_STEPS))) {
@@ -412,7 +426,7 @@ export function openFile(bytes: Uint8Array, w: Weights, opts: DecodeOptions): Co
 }
 
 /** The decoder's tiles over the padded image of latent ŷ. */
-export function decodeTiles(y: Latent, tile = DECODE_TILE): Region[] {
+export function decodeTiles(y: Latent, tile = defaultDecodeTile(y.h * TOTAL_STRIDE, y.w * TOTAL_STRIDE)): Region[] {
   return tileGrid(y.h * TOTAL_STRIDE, y.w * TOTAL_STRIDE, tile);
 }
 

@@ -33,17 +33,22 @@ export function fuse(xMain: Tensor, rHat: Tensor, w: Weights): Tensor {
 }
 
 /**
- * A synthesis transform's output over a pixel region. Going back from the region, each scale needs what
- * the next tconv reads (a 1-sample halo a side, clipped to the image); every layer computes just that,
- * so the halo never gets upsampled along with the tile.
+ * The regions a synthesis transform of `layers` tconvs computes for a pixel region, the latent's first. Going back
+ * from the region, each scale needs what the next tconv reads (its whole Winograd tiles' patches, clipped to the
+ * image); every layer computes just that, so the halo never gets upsampled along with the tile.
  */
-function synthesizeRegion(latent: Latent, t: Transform, gains: Float32Array, medians: Float32Array | undefined, region: Region,
-  head?: Tensor, directFirst = false): Tensor {
+export function synthesisRegions(latent: { h: number; w: number }, layers: number, region: Region): Region[] {
   const regions = [region];
-  for (let scale = 2 ** (t.convs.length - 1); scale >= 1; scale /= 2) {
+  for (let scale = 2 ** (layers - 1); scale >= 1; scale /= 2) {
     const next = regions[0];
     regions.unshift({ rows: clip(tconvInput(next.rows), latent.h * scale), cols: clip(tconvInput(next.cols), latent.w * scale) });
   }
+  return regions;
+}
+
+function synthesizeRegion(latent: Latent, t: Transform, gains: Float32Array, medians: Float32Array | undefined, region: Region,
+  head?: Tensor, directFirst = false): Tensor {
+  const regions = synthesisRegions(latent, t.convs.length, region);
   const from = head ? 1 : 0;
   const x = head
     ? cropTensor(head, regions[1].rows, regions[1].cols)

@@ -20,7 +20,7 @@ import { checkBudget, type Budget } from '../core/budget.js';
 import {
   atLevel,
   checkEncode,
-  DECODE_TILE,
+  defaultDecodeTile,
   decodeTiles,
   fileChains,
   GroupReader,
@@ -250,7 +250,7 @@ async function decodeLatents(streams: Uint8Array[], file: Pick<Container, 'width
 export async function decodeParallel(bytes: Uint8Array, w: Weights, weightBytes: Uint8Array, opts: ParallelDecodeOptions): Promise<RgbImage> {
   const file = openFile(bytes, w, opts);
   const { width, height, level } = file;
-  const tile = opts.tile ?? poolTile(width, height, DECODE_TILE, opts.pool.size);
+  const tile = opts.tile ?? poolTile(width, height, defaultDecodeTile(paddedSize(height), paddedSize(width)), opts.pool.size);
   // the streams view `bytes`: workers get the same ranges of one shared copy
   const shared = sharedBytes(bytes);
   const streams = file.streams.map((s) => shared.subarray(s.byteOffset - bytes.byteOffset, s.byteOffset - bytes.byteOffset + s.length));
