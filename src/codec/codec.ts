@@ -425,9 +425,9 @@ export function openFile(bytes: Uint8Array, w: Weights, opts: DecodeOptions): Co
   return file;
 }
 
-/** The decoder's tiles over the padded image of latent ŷ: `tile` rows × `tileCols` columns. */
-export function decodeTiles(y: Latent, tile = defaultDecodeTile(y.h * TOTAL_STRIDE, y.w * TOTAL_STRIDE), tileCols = tile): Region[] {
-  return tileGrid(y.h * TOTAL_STRIDE, y.w * TOTAL_STRIDE, tile, tileCols);
+/** The decoder's tiles over the padded image of latent ŷ. */
+export function decodeTiles(y: Latent, tile = defaultDecodeTile(y.h * TOTAL_STRIDE, y.w * TOTAL_STRIDE)): Region[] {
+  return tileGrid(y.h * TOTAL_STRIDE, y.w * TOTAL_STRIDE, tile);
 }
 
 /** Decodes one tile of x̂ straight into the output pixels. */

@@ -60,27 +60,21 @@ const TILE_HALO = 32;
 const MIN_POOL_TILE = 128;
 
 /**
- * The default decode tile on a pool: the rows × columns, multiples of 16 up to `maxTile`, whose tiles (halos included,
- * each handed to the first free worker) should finish first. A large image keeps maxTile × maxTile; a small one is cut
- * finer (768×512 on 2 workers: two tiles of 512 rows × 384 columns) so that every worker gets a share. Any tile gives
- * the same bytes: this only balances the work.
+ * The default decode tile on a pool: the multiple of 16 up to `maxTile` whose tiles (halos included, each handed
+ * to the first free worker) should finish first. A large image keeps `maxTile`; a small one is cut finer
+ * so that every worker gets a share. Any tile gives the same bytes: this only balances the work.
  */
-export function poolTile(width: number, height: number, maxTile: number, workers: number): { rows: number; cols: number } {
-  const [h, w] = [paddedSize(height), paddedSize(width)];
-  let best = { rows: maxTile, cols: maxTile, finish: Infinity };
-  for (let rows = maxTile; rows >= Math.min(maxTile, MIN_POOL_TILE); rows -= TOTAL_STRIDE) {
-    for (let cols = maxTile; cols >= Math.min(maxTile, MIN_POOL_TILE); cols -= TOTAL_STRIDE) {
-      // many tiles balance anyway, and smaller ones only add halo: not worth pricing
-      if ((rows < maxTile || cols < maxTile) && Math.ceil(h / rows) * Math.ceil(w / cols) > 8 * workers) continue;
-      const loads = new Array<number>(workers).fill(0);
-      for (const tile of tileGrid(h, w, rows, cols)) {
-        loads[loads.indexOf(Math.min(...loads))] += (tile.rows.end - tile.rows.start + 2 * TILE_HALO) * (tile.cols.end - tile.cols.start + 2 * TILE_HALO);
-      }
-      const finish = Math.max(...loads);
-      if (finish < best.finish) best = { rows, cols, finish };
+export function poolTile(width: number, height: number, maxTile: number, workers: number): number {
+  let best = { tile: maxTile, finish: Infinity };
+  for (let tile = maxTile; tile >= Math.min(maxTile, MIN_POOL_TILE); tile -= TOTAL_STRIDE) {
+    const loads = new Array<number>(workers).fill(0);
+    for (const { rows, cols } of tileGrid(paddedSize(height), paddedSize(width), tile)) {
+      loads[loads.indexOf(Math.min(...loads))] += (rows.end - rows.start + 2 * TILE_HALO) * (cols.end - cols.start + 2 * TILE_HALO);
     }
+    const finish = Math.max(...loads);
+    if (finish < best.finish) best = { tile, finish };
   }
-  return { rows: best.rows, cols: best.cols };
+  return best.tile;
 }
 
 function sharedTensor(c: number, h: number, w: number): Tensor {
@@ -256,14 +250,13 @@ async function decodeLatents(streams: Uint8Array[], file: Pick<Container, 'width
 export async function decodeParallel(bytes: Uint8Array, w: Weights, weightBytes: Uint8Array, opts: ParallelDecodeOptions): Promise<RgbImage> {
   const file = openFile(bytes, w, opts);
   const { width, height, level } = file;
-  const tile = opts.tile !== undefined ? { rows: opts.tile, cols: opts.tile }
-    : poolTile(width, height, defaultDecodeTile(paddedSize(height), paddedSize(width)), opts.pool.size);
+  const tile = opts.tile ?? poolTile(width, height, defaultDecodeTile(paddedSize(height), paddedSize(width)), opts.pool.size);
   // the streams view `bytes`: workers get the same ranges of one shared copy
   const shared = sharedBytes(bytes);
   const streams = file.streams.map((s) => shared.subarray(s.byteOffset - bytes.byteOffset, s.byteOffset - bytes.byteOffset + s.length));
   const latents = await decodeLatents(streams, file, w, weightBytes, opts.pool, opts);
   const out = { width, height, data: new Uint8Array(new SharedArrayBuffer(width * height * 3)) };
-  const tiles = decodeTiles(latents.y, tile.rows, tile.cols);
+  const tiles = decodeTiles(latents.y, tile);
   await opts.pool.runAll(tiles.map((region): DecodeTileTask =>
     ({ kind: 'decodeTile', out, latents, level, region })), weightBytes, opts, tileCounter(tiles.length, opts.onTile));
   return out;
