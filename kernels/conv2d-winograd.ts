@@ -42,10 +42,10 @@ export function winogradConvInput(r: { start: number; end: number }): { start: n
 
 const blocksOf = (outC: number): number => Math.ceil(outC / LANES);
 
-/** The polyphase components (2·py + px) whose U is not zero at ξ: their U is zero in the domain's last row or column. */
-const keptAt = (xi: number): number[] => [0, 1, 2, 3].filter((phase) => phaseKept(xi, phase, PATCH - 1));
+/** The polyphase components (2·py + px) whose U is not zero, per ξ: U is zero in the domain's last row or column. */
+const KEPT_AT = Array.from({ length: XI }, (_, xi) => [0, 1, 2, 3].filter((phase) => phaseKept(xi, phase, PATCH - 1)));
 /** Components a block sums over the 36 ξ, per input channel: 144 less the 23 zeros. */
-const KEPT = Array.from({ length: XI }, (_, xi) => keptAt(xi).length).reduce((a, b) => a + b);
+const KEPT = KEPT_AT.reduce((sum, kept) => sum + kept.length, 0);
 
 /** Length of `packConv2dWinograd`'s output: U for every (block, ξ, input channel, kept component, lane). */
 export const conv2dWinogradWeightsLength = (inC: number, outC: number): number => blocksOf(outC) * KEPT * inC * LANES;
@@ -85,12 +85,15 @@ export function packConv2dWinograd(w: Float32Array, d: Conv2dDims): Float32Array
       }
     }
     for (let xi = 0; xi < XI; xi++) {
-      const kept = keptAt(xi);
+      const kept = KEPT_AT[xi], from = xi * channels * LANES;
+      if (kept.length === 4) {
+        packed.set(one.subarray(from, from + channels * LANES), at);
+        at += channels * LANES;
+        continue;
+      }
       for (let ic = 0; ic < inC; ic++) {
         for (const phase of kept) {
-          const from = (xi * channels + ic * 4 + phase) * LANES;
-          packed.set(one.subarray(from, from + LANES), at);
-          at += LANES;
+          for (let lane = 0; lane < LANES; lane++) packed[at++] = one[from + (ic * 4 + phase) * LANES + lane];
         }
       }
     }
@@ -138,7 +141,7 @@ export function conv2dWinograd(out: Float32Array, x: Float32Array, pu: Float32Ar
           const vAt = xi * channels * CHUNK, row = (xi / PATCH) | 0, col = xi % PATCH, last = PATCH - 1;
           if (row < last && col < last) uAt = products(m, xi, 0, 1, 2, 3, v, vAt, CHUNK, pu, uAt, channels, groups);
           else if (row === last && col === last) uAt = products(m, xi, 0, 1, 2, 3, v, vAt, 4 * CHUNK, pu, uAt, inC, groups);
-          // components (0, 1) in the last row, (0, 2) in the last column (keptAt)
+          // components (0, 1) in the last row, (0, 2) in the last column (KEPT_AT)
           else uAt = productsPaired(m, xi, 0, 1, 2, 3, v, vAt, (row === last ? 1 : 2) * CHUNK, 4 * CHUNK, pu, uAt, inC, groups);
         }
         for (let lane = 0; lane < LANES && block * LANES + lane < outC; lane++) {

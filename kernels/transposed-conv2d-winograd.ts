@@ -117,7 +117,14 @@ export function packTransposedConv2dWinograd(w: Float32Array, d: TransposedConv2
     }
     const plan = planOf(channels);
     for (let e = 0; e < plan.length; e += 5) {
-      const xi = plan[e];
+      const xi = plan[e], first = plan[e + 1];
+      if (plan[e + 4] === first + 3) {
+        // one channel's 4 phases: [ic][phase] as the quad holds them
+        const from = ((first >> 2) * XI + xi) * inC * LANES;
+        packed.set(quad.subarray(from, from + inC * LANES), at);
+        at += inC * LANES;
+        continue;
+      }
       for (let ic = 0; ic < inC; ic++) {
         for (let lane = 0; lane < LANES; lane++) {
           const dest = plan[e + 1 + lane];
