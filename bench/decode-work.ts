@@ -13,17 +13,17 @@ import { synthesisRegions } from '../src/model/decoder.js';
 import { paddedSize } from '../src/model/preprocess.js';
 import { clip, fusionInput, tileGrid } from '../src/model/tiling.js';
 import { repoPath } from '../test/helpers/fixtures.js';
-import { WINOGRAD_TILE } from '../kernels/index.js';
+import { winogradTconvInput } from '../kernels/index.js';
 
 const [width, height] = [Number(process.argv[2] ?? 768), Number(process.argv[3] ?? 512)];
 const w = readWeights(new Uint8Array(readFileSync(process.argv[4] ?? repoPath('weights/aara.bin'))));
 const [h, wd] = [paddedSize(height), paddedSize(width)];
 
-/** Phase-grid positions of the whole Winograd tiles a tconv computes for its output range r. */
-function tilePositions(r: Range): number {
-  const first = Math.floor(Math.floor(r.start / 2) / WINOGRAD_TILE), last = Math.floor(Math.floor((r.end - 1) / 2) / WINOGRAD_TILE);
-  return (last - first + 1) * WINOGRAD_TILE;
-}
+/** Phase-grid positions of the whole Winograd tiles a tconv computes for its output range r: what it reads, less its 1-sample halo a side. */
+const tilePositions = (r: Range): number => {
+  const read = winogradTconvInput(r);
+  return read.end - read.start - 2;
+};
 
 /** Multiply–adds (direct-form count: 6.25 a tconv output, 9 a 3×3 conv output) a tile's synthesis and φ take. */
 function tileWork(region: { rows: Range; cols: Range }): number {

@@ -138,11 +138,11 @@ export function conv2dWinograd(out: Float32Array, x: Float32Array, pu: Float32Ar
       let uAt = 0;
       for (let block = 0; block < blocks; block++) {
         for (let xi = 0; xi < XI; xi++) {
-          const vAt = xi * channels * CHUNK, row = (xi / PATCH) | 0, col = xi % PATCH, last = PATCH - 1;
-          if (row < last && col < last) uAt = products(m, xi, 0, 1, 2, 3, v, vAt, CHUNK, pu, uAt, channels, groups);
-          else if (row === last && col === last) uAt = products(m, xi, 0, 1, 2, 3, v, vAt, 4 * CHUNK, pu, uAt, inC, groups);
-          // components (0, 1) in the last row, (0, 2) in the last column (KEPT_AT)
-          else uAt = productsPaired(m, xi, 0, 1, 2, 3, v, vAt, (row === last ? 1 : 2) * CHUNK, 4 * CHUNK, pu, uAt, inC, groups);
+          // all 4 components: every channel in turn; 1 (component 0): every 4th; 2: component 0 and kept[1] of each
+          const kept = KEPT_AT[xi], vAt = xi * channels * CHUNK;
+          if (kept.length === 4) uAt = products(m, xi, 0, 1, 2, 3, v, vAt, CHUNK, pu, uAt, channels, groups);
+          else if (kept.length === 1) uAt = products(m, xi, 0, 1, 2, 3, v, vAt, 4 * CHUNK, pu, uAt, inC, groups);
+          else uAt = productsPaired(m, xi, 0, 1, 2, 3, v, vAt, kept[1] * CHUNK, 4 * CHUNK, pu, uAt, inC, groups);
         }
         for (let lane = 0; lane < LANES && block * LANES + lane < outC; lane++) {
           const oc = block * LANES + lane;
