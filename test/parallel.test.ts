@@ -10,11 +10,11 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { DECODE_TILE, decodeSync, decodeTile, decodeTiles, defaultDecodeTile, encodeStreams, encodeSync, writeFile } from '../src/codec/codec.js';
-import { encodeLatents } from '../src/model/encoder.js';
+import { encodeLatents, encodeTile } from '../src/model/encoder.js';
 import { readContainer, writeContainer } from '../src/format/container.js';
 import { AaraError, type ErrorCode } from '../src/core/errors.js';
 import { verifiedModel, weightFile, type WeightFile } from '../src/io/weight-files.js';
-import { decodeParallel, encodeLevelsParallel, encodeParallel, poolTile } from '../src/parallel/parallel.js';
+import { decodeParallel, encodeLevelsParallel, encodeParallel, poolDecodeTile, poolEncodeTile } from '../src/parallel/parallel.js';
 import { WorkerPool } from '../src/parallel/pool.js';
 import { repoPath } from './helpers/fixtures.js';
 import { runsOnCallingThread } from '../src/parallel/shared-pool.js';
@@ -122,12 +122,31 @@ test('several levels sharing f_m(x) give the bytes of the synchronous codec at e
 });
 
 test('the pool cuts a small image finer so that every worker has a tile, and keeps large tiles otherwise', () => {
-  assert.is(poolTile(768, 512, 512, 1), 512);
-  assert.is(poolTile(6000, 4000, 512, 16), 512);
+  // decode: squares, up to the sync decoder's 512 (256 above 2048×2048 padded pixels)
+  assert.is(poolDecodeTile(512, 768, 1), 512);
+  assert.is(poolDecodeTile(4000, 6000, 16), 256);
   for (const workers of [2, 4, 16]) {
-    const tile = poolTile(768, 512, 512, workers);
+    const tile = poolDecodeTile(512, 768, workers);
     assert.ok(tile < 512 && tile >= 128 && tile % 16 === 0, `${workers} workers: tile ${tile}`);
   }
+  // encode: rectangles, up to the sync encoder's tile (all of a 768×512 image; 512 px above)
+  assert.equal(poolEncodeTile(512, 768, 1), { rows: 512, cols: 768 });
+  assert.equal(poolEncodeTile(512, 768, 2), { rows: 512, cols: 384 });
+  assert.equal(poolEncodeTile(768, 512, 2), { rows: 384, cols: 512 });
+  assert.equal(poolEncodeTile(1024, 1024, 2), { rows: 512, cols: 512 });
+  assert.equal(poolEncodeTile(4000, 6000, 16), { rows: 256, cols: 256 });
+  for (const workers of [2, 3, 4, 16]) {
+    const { rows, cols } = poolEncodeTile(512, 768, workers);
+    assert.ok(rows * cols <= 512 * 384 && Math.min(rows, cols) >= 128 && rows % 16 === 0 && cols % 16 === 0, `${workers} workers: ${rows}×${cols}`);
+  }
+});
+
+test('encode tiles: one up to 768 × 512 padded pixels (no halo), 512 px above, 256 above 2048×2048', () => {
+  assert.equal(encodeTile({ h: 512, w: 768 }), { rows: 512, cols: 768 });
+  assert.equal(encodeTile({ h: 768, w: 512 }), { rows: 768, cols: 512 });
+  assert.equal(encodeTile({ h: 16, w: 16 }), { rows: 16, cols: 16 });
+  assert.equal(encodeTile({ h: 528, w: 768 }), { rows: 512, cols: 512 });
+  assert.equal(encodeTile({ h: 4000, w: 6000 }), { rows: 256, cols: 256 });
 });
 
 test('decode tiles: twice DECODE_TILE up to 2048×2048 padded pixels (less repeated work), DECODE_TILE above (memory)', () => {

@@ -13,7 +13,7 @@ import { paddedSize, writeRgbTile } from '../model/preprocess.js';
 import { decodeRegion } from '../model/decoder.js';
 import { finishPass, hyperGrid, mainBandRows, mainCenters, mainSteps, priorBand, residualSteps, startPass, withCenters, type LatentStep, type PriorPass, type SteppedLatent } from '../model/priors.js';
 import { recycle, tensor } from '../model/tensor.js';
-import { tileGrid } from '../model/tiling.js';
+import { squareTile, tileGrid, type TileShape } from '../model/tiling.js';
 import type { RgbImage } from '../io/pixels.js';
 import { gaussianSet, hexBytes, type Weights } from '../format/weights.js';
 
@@ -59,7 +59,7 @@ export interface DecodeOptions extends Budget {
 /**
  * Decoder tiles: 256 px hold a tile's activations near 10 MB. Each layer computes its whole Winograd tiles around the
  * region (tiling.ts), so small tiles repeat work: at 768×512, 256-px tiles do 18 % more than one tile over the whole
- * image, 512-px ones 5 % (counted: bench/decode-work.ts).
+ * image, 512-px ones 5 % (counted: bench/tile-work.ts).
  */
 export const DECODE_TILE = 256;
 /**
@@ -325,11 +325,15 @@ export function writeFile(img: RgbImage, w: Weights, opts: EncodeOptions, stream
   });
 }
 
+/** The tile an encode asked for (a square), or undefined: the encoder's default (encodeTile). */
+export const encodeTileOf = (opts: Pick<EncodeOptions, 'tile'>): TileShape | undefined => opts.tile === undefined ? undefined : squareTile(opts.tile);
+
 export function encodeSync(img: RgbImage, w: Weights, opts: EncodeOptions): Uint8Array {
   checkEncode(img, w, opts);
-  const afterTile = tileCounter(encodeTileCount(img, opts.tile), opts.onTile);
+  const tile = encodeTileOf(opts);
+  const afterTile = tileCounter(encodeTileCount(img, tile), opts.onTile);
   const at = atLevel(w, opts.level);
-  return fileOfLatents(img, encodeLatents(img, at.w, at.level, opts.tile, () => checkBudget(opts), afterTile), at, opts);
+  return fileOfLatents(img, encodeLatents(img, at.w, at.level, tile, () => checkBudget(opts), afterTile), at, opts);
 }
 
 /** The file of the latents coded by the model `at` a level position (atLevel); its header records opts.level. */
@@ -346,11 +350,11 @@ export function levelEncoder(img: RgbImage, w: Weights, opts: Omit<EncodeOptions
   return (level) => {
     const levelOpts = { ...opts, level };
     checkEncode(img, w, levelOpts);
-    features ??= mainAnalysis(img, w, opts.tile, () => checkBudget(opts)); // f_m has no gains: any level's
+    features ??= mainAnalysis(img, w, encodeTileOf(opts), () => checkBudget(opts)); // f_m has no gains: any level's
     const copy = tensor(features.c, features.h, features.w); // quantisation consumes its features
     copy.data.set(features.data);
     const at = atLevel(w, level);
-    return fileOfLatents(img, latentsFromFeatures(img, copy, at.w, at.level, opts.tile, () => checkBudget(opts)), at, levelOpts);
+    return fileOfLatents(img, latentsFromFeatures(img, copy, at.w, at.level, encodeTileOf(opts), () => checkBudget(opts)), at, levelOpts);
   };
 }
 

@@ -14,11 +14,16 @@ import { paddedSize, toPaddedPlanes } from './preprocess.js';
 import { recycle, tensor } from './tensor.js';
 import { mainReconstruction } from './decoder.js';
 import { finishPass, hyperAnalysis, mainCenters, mainSteps, priorBand, residualCenters, residualSteps, runPass, startPass, withCenters, type PassLatents, type PriorPass } from './priors.js';
-import { analyzeRegion, pasteTensor, tileGrid } from './tiling.js';
+import { analyzeRegion, pasteTensor, squareTile, tileGrid, type TileShape } from './tiling.js';
 import type { Weights } from '../format/weights.js';
 
-/** Encoder tiles: 512 px keeps the halo recomputation (≈30 px a side) near 15 % of the work; a tile's activations peak near 40 MB. */
+/** Encoder tiles: 512 px keeps the halo recomputation (≈ 56 px an inner side) near 15 % of the work; a tile's activations peak near 40 MB. */
 export const ENCODE_TILE = 512;
+/**
+ * Up to this many padded pixels (Kodak's 768 × 512), an image is one tile: its two 512-px tiles did 14 % more work
+ * (counted: bench/tile-work.ts), for 15–19 MB more peak memory (182 vs 163 MB encoding kodim23 with the shipped weights).
+ */
+const ONE_TILE_PIXELS = 768 * 512;
 /** Above this many (padded) pixels, tiles of half the size: ≈ 15 % more work, a quarter of the activations per worker. */
 const LARGE_IMAGE_PIXELS = 4 * 1024 * 1024;
 
@@ -32,8 +37,9 @@ export function paddedSizeOf(img: RgbImage): PaddedSize {
 }
 
 /** The default encoder tile of an image (any tile gives the same bytes). */
-export function encodeTile(size: PaddedSize): number {
-  return size.h * size.w > LARGE_IMAGE_PIXELS ? ENCODE_TILE / 2 : ENCODE_TILE;
+export function encodeTile(size: PaddedSize): TileShape {
+  if (size.h * size.w <= ONE_TILE_PIXELS) return { rows: size.h, cols: size.w };
+  return squareTile(size.h * size.w > LARGE_IMAGE_PIXELS ? ENCODE_TILE / 2 : ENCODE_TILE);
 }
 
 /** f_m(x) over a region of the 1/16 latent grid. */
@@ -59,8 +65,8 @@ export function pasteTile(features: Tensor, t: Tensor, region: Region): void {
 }
 
 /** Latent tiles of an image: the tile grid at 1/scale of the padded size. */
-export function latentTiles(size: PaddedSize, scale: number, tile: number): Region[] {
-  return tileGrid(size.h / scale, size.w / scale, tile / scale);
+export function latentTiles(size: PaddedSize, scale: number, tile: TileShape): Region[] {
+  return tileGrid(size.h / scale, size.w / scale, tile.rows / scale, tile.cols / scale);
 }
 
 /** Symbols in the features' own buffer (each element is read before its slot is written): no second whole-latent array. */
@@ -135,7 +141,7 @@ export function quantizeResidual(features: Tensor, centers: Centers, y: Latent, 
 }
 
 /** f_m(x) before attention and gains, tile by tile: what every level of one image shares. The hooks as below. */
-export function mainAnalysis(img: RgbImage, w: Weights, tile?: number, beforeTile: () => void = () => {}, afterTile: () => void = () => {}): Tensor {
+export function mainAnalysis(img: RgbImage, w: Weights, tile?: TileShape, beforeTile: () => void = () => {}, afterTile: () => void = () => {}): Tensor {
   const size = paddedSizeOf(img);
   tile ??= encodeTile(size);
   const features = tensor(w.config.M, size.h / TOTAL_STRIDE, size.w / TOTAL_STRIDE);
@@ -148,7 +154,7 @@ export function mainAnalysis(img: RgbImage, w: Weights, tile?: number, beforeTil
 }
 
 /** The latents of one level from f_m(x) (consumed: ŷ takes over its buffer). */
-export function latentsFromFeatures(img: RgbImage, features: Tensor, w: Weights, level: number, tile?: number,
+export function latentsFromFeatures(img: RgbImage, features: Tensor, w: Weights, level: number, tile?: TileShape,
   beforeTile: () => void = () => {}, afterTile: () => void = () => {}): Latents {
   const size = paddedSizeOf(img);
   tile ??= encodeTile(size);
@@ -167,13 +173,13 @@ export function latentsFromFeatures(img: RgbImage, features: Tensor, w: Weights,
  * `beforeTile` runs before each tile (the caller's budget check: it may throw to stop the encode), `afterTile`
  * after it (progress): encodeTileCount(img, tile) tiles in all.
  */
-export function encodeLatents(img: RgbImage, w: Weights, level: number, tile?: number, beforeTile: () => void = () => {},
+export function encodeLatents(img: RgbImage, w: Weights, level: number, tile?: TileShape, beforeTile: () => void = () => {},
   afterTile: () => void = () => {}): Latents {
   return latentsFromFeatures(img, mainAnalysis(img, w, tile, beforeTile, afterTile), w, level, tile, beforeTile, afterTile);
 }
 
 /** The tiles of one encode: f_m's, then f_r's. */
-export function encodeTileCount(img: RgbImage, tile?: number): number {
+export function encodeTileCount(img: RgbImage, tile?: TileShape): number {
   const size = paddedSizeOf(img);
   tile ??= encodeTile(size);
   return latentTiles(size, TOTAL_STRIDE, tile).length + latentTiles(size, RESIDUAL_STRIDE, tile).length;

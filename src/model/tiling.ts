@@ -88,12 +88,20 @@ export function analyzeRegion(t: Transform, latentRegion: Region, size: { h: num
   return cropped;
 }
 
-/** Split [0, h) × [0, w) into tiles of at most `tile` (a multiple of `step`). */
-export function tileGrid(h: number, w: number, tile: number): Region[] {
+/** A tile's size in pixels of the padded image: rows × columns, multiples of 16 (any size gives the same bytes). */
+export interface TileShape {
+  rows: number;
+  cols: number;
+}
+
+export const squareTile = (side: number): TileShape => ({ rows: side, cols: side });
+
+/** Split [0, h) × [0, w) into tiles of at most `tile` rows × `tileCols` columns, row by row. */
+export function tileGrid(h: number, w: number, tile: number, tileCols = tile): Region[] {
   const tiles: Region[] = [];
   for (let y = 0; y < h; y += tile) {
-    for (let x = 0; x < w; x += tile) {
-      tiles.push({ rows: { start: y, end: Math.min(h, y + tile) }, cols: { start: x, end: Math.min(w, x + tile) } });
+    for (let x = 0; x < w; x += tileCols) {
+      tiles.push({ rows: { start: y, end: Math.min(h, y + tile) }, cols: { start: x, end: Math.min(w, x + tileCols) } });
     }
   }
   return tiles;

@@ -20,6 +20,7 @@ import { checkBudget, type Budget } from '../core/budget.js';
 import {
   atLevel,
   checkEncode,
+  encodeTileOf,
   defaultDecodeTile,
   decodeTiles,
   fileChains,
@@ -37,7 +38,7 @@ import type { Weights } from '../format/weights.js';
 import type { RgbImage } from '../io/pixels.js';
 import { encodeTile, encodeTileCount, latentTiles, paddedSizeOf, quantizeMain, residualCentersOf, residualQuantization } from '../model/encoder.js';
 import { paddedSize } from '../model/preprocess.js';
-import { tileGrid } from '../model/tiling.js';
+import { squareTile, tileGrid, type TileShape } from '../model/tiling.js';
 import type { WorkerPool } from './pool.js';
 import type { DecodeStreamTask, DecodeTileTask, EncodeStreamTask, MainAnalysisTask, PriorBandTask, ResidualAnalysisTask } from './worker.js';
 import { finishPass, MIN_BAND_ROWS, priorBandRows, residualPass, type PassLatents, type PriorPass } from '../model/priors.js';
@@ -52,30 +53,50 @@ export interface ParallelDecodeOptions extends DecodeOptions {
 }
 
 /**
- * About the pixels a decode tile recomputes around itself, a side: an overestimate (the synthesis computes only a
- * few samples a side at each scale) that keeps the pool from cutting tiles too fine.
+ * About the pixels a decode tile recomputes beyond an inner side (counted: ≈ 19 at 768×512, bench/tile-work.ts): an
+ * overestimate that keeps the pool from cutting tiles too fine.
  */
-const TILE_HALO = 32;
-/** The smallest tile the pool picks by itself: below it, the halo costs more than the tile's own work. */
+const DECODE_HALO = 32;
+/** ... and an encode tile, whose analysis reads whole Winograd tiles at each of 4 scales (counted: 53–57). */
+const ENCODE_HALO = 56;
+/** The smallest tile side the pool picks by itself: below it, the halo costs more than the tile's own work. */
 const MIN_POOL_TILE = 128;
 
 /**
- * The default decode tile on a pool: the multiple of 16 up to `maxTile` whose tiles (halos included, each handed
- * to the first free worker) should finish first. A large image keeps `maxTile`; a small one is cut finer
- * so that every worker gets a share. Any tile gives the same bytes: this only balances the work.
+ * The pool's tile over a padded h × w image: the rows × columns, multiples of 16 up to `max` (squares if `square`),
+ * whose tiles (each with `halo` recomputed pixels beyond its inner sides, handed to the first free worker) should
+ * finish first. A large image keeps `max`; a small one is cut so that every worker gets an even share. Any tile gives
+ * the same bytes: this only balances the work.
  */
-export function poolTile(width: number, height: number, maxTile: number, workers: number): number {
-  let best = { tile: maxTile, finish: Infinity };
-  for (let tile = maxTile; tile >= Math.min(maxTile, MIN_POOL_TILE); tile -= TOTAL_STRIDE) {
-    const loads = new Array<number>(workers).fill(0);
-    for (const { rows, cols } of tileGrid(paddedSize(height), paddedSize(width), tile)) {
-      loads[loads.indexOf(Math.min(...loads))] += (rows.end - rows.start + 2 * TILE_HALO) * (cols.end - cols.start + 2 * TILE_HALO);
+function poolTile(h: number, w: number, max: TileShape, workers: number, halo: number, square: boolean): TileShape {
+  const sides = (most: number) => {
+    const v: number[] = [];
+    for (let side = most; side >= Math.min(most, MIN_POOL_TILE); side -= TOTAL_STRIDE) v.push(side);
+    return v;
+  };
+  const withHalo = (r: { start: number; end: number }, size: number) => r.end - r.start + (r.start > 0 ? halo : 0) + (r.end < size ? halo : 0);
+  let best = { tile: max, finish: Infinity };
+  for (const rows of sides(square ? Math.min(max.rows, max.cols) : max.rows)) {
+    for (const cols of square ? [rows] : sides(max.cols)) {
+      const tiles = tileGrid(h, w, rows, cols);
+      // many tiles balance anyway, and smaller ones only add halo: not worth pricing
+      if (tiles.length > 8 * workers && best.finish < Infinity) continue;
+      const loads = new Array<number>(workers).fill(0);
+      for (const t of tiles) loads[loads.indexOf(Math.min(...loads))] += withHalo(t.rows, h) * withHalo(t.cols, w);
+      const finish = Math.max(...loads);
+      if (finish < best.finish) best = { tile: { rows, cols }, finish };
     }
-    const finish = Math.max(...loads);
-    if (finish < best.finish) best = { tile, finish };
   }
   return best.tile;
 }
+
+/** A decode's tile on `workers` over a padded h × w image: squares, up to the sync decoder's. */
+export const poolDecodeTile = (h: number, w: number, workers: number): number =>
+  poolTile(h, w, squareTile(defaultDecodeTile(h, w)), workers, DECODE_HALO, true).rows;
+
+/** An encode's (see poolInput): rectangles, up to the sync encoder's tile. */
+export const poolEncodeTile = (h: number, w: number, workers: number): TileShape =>
+  poolTile(h, w, encodeTile({ h, w }), workers, ENCODE_HALO, false);
 
 function sharedTensor(c: number, h: number, w: number): Tensor {
   return { c, h, w, data: new Float32Array(new SharedArrayBuffer(c * h * w * Float32Array.BYTES_PER_ELEMENT)) };
@@ -104,7 +125,7 @@ async function priorBands(pass: PriorPass, latents: PassLatents, level: number, 
 }
 
 /** f_m(x), tile by tile in the workers. Attention and the level's gains come after it, so every level shares it. */
-async function mainFeatures(image: RgbImage, w: Weights, weightBytes: Uint8Array, pool: WorkerPool, tile: number, budget: Budget,
+async function mainFeatures(image: RgbImage, w: Weights, weightBytes: Uint8Array, pool: WorkerPool, tile: TileShape, budget: Budget,
   afterTile?: () => void): Promise<Tensor> {
   const size = paddedSizeOf(image);
   const features = sharedTensor(w.config.M, size.h / TOTAL_STRIDE, size.w / TOTAL_STRIDE);
@@ -115,7 +136,7 @@ async function mainFeatures(image: RgbImage, w: Weights, weightBytes: Uint8Array
 
 /** ẑ: f_r(x − g_m(ŷ)) tile by tile in the workers, then attention and quantisation here, in place likewise. */
 async function residualLatent(image: RgbImage, y: Latent, w: Weights, weightBytes: Uint8Array, opts: ParallelEncodeOptions,
-  tile: number, afterTile?: () => void): Promise<Latent> {
+  tile: TileShape, afterTile?: () => void): Promise<Latent> {
   const size = paddedSizeOf(image);
   const at = atLevel(w, opts.level);
   const centers = await residualCentersPooled(y, w, opts.level, weightBytes, opts.pool, opts);
@@ -134,7 +155,7 @@ async function residualLatent(image: RgbImage, y: Latent, w: Weights, weightByte
 
 /** The rest of an encode once f_m(x) is there: attention and quantisation here (in place: ŷ takes over the features' buffer), ẑ, streams. */
 async function encodeFromFeatures(img: RgbImage, image: RgbImage, features: Tensor, w: Weights, weightBytes: Uint8Array,
-  opts: ParallelEncodeOptions, tile: number, afterTile?: () => void): Promise<Uint8Array> {
+  opts: ParallelEncodeOptions, tile: TileShape, afterTile?: () => void): Promise<Uint8Array> {
   checkBudget(opts);
   const at = atLevel(w, opts.level);
   const { y, hyper } = quantizeMain(features, at.w, at.level);
@@ -145,22 +166,24 @@ async function encodeFromFeatures(img: RgbImage, image: RgbImage, features: Tens
 }
 
 /**
- * The pixels in shared memory, and the tile the pool works in: the synchronous encoder's. Cutting an image finer so
- * that every worker gets a share costs halos (the analysis reads ≈ 40 px a side): at 768×512, 384-px tiles took
- * 4.5–4.7 CPU-seconds where 512-px ones took 3.7–4.1 (sync: 3.35), so with a core busy the pool was slower than
- * the synchronous encoder (measured in session 8); with the same tiles it does the same work.
+ * The pixels in shared memory, and the tile the pool works in: the synchronous encoder's cut into an even share a
+ * worker. Halos cost an encode more than a decode (the analysis reads ≈ 56 px beyond an inner side), so rectangles
+ * rather than squares: at 768×512 on 2 workers one tile of 512 rows × 384 columns each (the sync encoder's one tile
+ * cut in two, 1.14× its work) instead of a 512-px and a 256-px square, which left one worker idle for a third of
+ * the analysis (bench/tile-work.ts: the pool finishes at 0.57× the one tile's work instead of 0.74×).
  */
-function poolInput(img: RgbImage, tile?: number): { image: RgbImage; tile: number } {
+function poolInput(img: RgbImage, opts: ParallelEncodeOptions | Omit<ParallelEncodeOptions, 'level'>): { image: RgbImage; tile: TileShape } {
+  const size = paddedSizeOf(img);
   return {
     image: { width: img.width, height: img.height, data: sharedBytes(img.data) },
-    tile: tile ?? encodeTile(paddedSizeOf(img)),
+    tile: encodeTileOf(opts) ?? poolEncodeTile(size.h, size.w, opts.pool.size),
   };
 }
 
 /** encodeSync on the pool: the same bytes. `w` must be the model of `weightBytes`. */
 export async function encodeParallel(img: RgbImage, w: Weights, weightBytes: Uint8Array, opts: ParallelEncodeOptions): Promise<Uint8Array> {
   checkEncode(img, w, opts);
-  const { image, tile } = poolInput(img, opts.tile);
+  const { image, tile } = poolInput(img, opts);
   const afterTile = tileCounter(encodeTileCount(img, tile), opts.onTile);
   const features = await mainFeatures(image, w, weightBytes, opts.pool, tile, opts, afterTile);
   return encodeFromFeatures(img, image, features, w, weightBytes, opts, tile, afterTile);
@@ -192,7 +215,7 @@ export async function encodeLevelsParallel(img: RgbImage, w: Weights, weightByte
  */
 export function levelEncoderParallel(img: RgbImage, w: Weights, weightBytes: Uint8Array,
   opts: Omit<ParallelEncodeOptions, 'level'>): (level: number) => Promise<LevelFile> {
-  const { image, tile } = poolInput(img, opts.tile);
+  const { image, tile } = poolInput(img, opts);
   let shared: Promise<{ features: Tensor; seconds: number }> | undefined;
   return async (level) => {
     checkEncode(img, w, { ...opts, level });
@@ -250,7 +273,7 @@ async function decodeLatents(streams: Uint8Array[], file: Pick<Container, 'width
 export async function decodeParallel(bytes: Uint8Array, w: Weights, weightBytes: Uint8Array, opts: ParallelDecodeOptions): Promise<RgbImage> {
   const file = openFile(bytes, w, opts);
   const { width, height, level } = file;
-  const tile = opts.tile ?? poolTile(width, height, defaultDecodeTile(paddedSize(height), paddedSize(width)), opts.pool.size);
+  const tile = opts.tile ?? poolDecodeTile(paddedSize(height), paddedSize(width), opts.pool.size);
   // the streams view `bytes`: workers get the same ranges of one shared copy
   const shared = sharedBytes(bytes);
   const streams = file.streams.map((s) => shared.subarray(s.byteOffset - bytes.byteOffset, s.byteOffset - bytes.byteOffset + s.length));
