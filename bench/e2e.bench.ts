@@ -1,18 +1,28 @@
 /**
  * End-to-end speed, side by side with a previous release: encode and decode of a 768×512 image (Kodak kodim23
  * when ../shared/datasets is there, else a synthetic one) through each build's public API, synchronously and
- * through its worker pool (one worker per core, and one), both builds in this one process, their runs
- * interleaved so a busy machine slows both alike. Both run the model the previous release can read (its own
- * weights file, the factorized kind: "the same model"); this build also runs the shipped default weights.
- * Ratios are what counts; seconds depend on the machine and what else it runs. Further weight files (e.g.
- * weights/aara-ycontext.bin) each add a column of this build with them: one kind's decoder work against another's.
- *   node dist/bench/e2e.bench.js [previous-commit] [rounds] [weights.bin ...]
+ * through its worker pool (one worker per core). Both run the model the previous release can read (its own weights
+ * file, the factorized kind: "the same model"); this build also runs the shipped default weights, and any further
+ * weight files given (e.g. weights/aara-ycontext.bin), each a column.
+ *
+ * Pairs, not rounds: the two calls a ratio compares run back to back, their order flipped every round, and the
+ * ratio is the median of the per-pair ratios. These 2-vCPU machines swing by ±30 % within minutes; a slow spell
+ * then hits both calls of a pair alike, where the medians of whole rounds (seconds apart) moved 10–20 % between
+ * runs of the same code. Each build and weights file runs in its own process (this file, forked with --serve), its
+ * pool started before timing: two builds in one process were not equal (8 pairs of decodes each: the second build
+ * loaded timed 1.10× and 1.06× the first, whichever build that was, and the same code loaded twice 1.05×); each
+ * heap and JIT state is now its own. The time is taken in the process that runs
+ * the call, so the messages between processes are not in it.
+ *
+ * `--busy` instead times this build's pool against its own sync calls while a spinning process holds one core
+ * (issue 16: "async never slower than sync, also with one core busy", as on a shared or 1-vCPU serverless host).
+ *   node dist/bench/e2e.bench.js [--busy] [previous-commit] [rounds] [weights.bin ...]
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { basename } from 'node:path';
-import { execFileSync } from 'node:child_process';
-import { Bench } from 'tinybench';
+import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { repoPath } from '../test/helpers/fixtures.js';
 import { syntheticImage } from '../test/helpers/images.js';
 import { BASELINE_RELEASE, previousRelease } from './previous-release.js';
@@ -26,67 +36,143 @@ interface Api {
   close(): Promise<void>;
 }
 
-const commit = process.argv[2] ?? BASELINE_RELEASE;
-const rounds = Number(process.argv[3] ?? 3);
-const otherWeights = process.argv.slice(4);
-const previous = previousRelease(commit);
-const builds: Record<string, Api> = {
-  previous: await previous.load<Api>('src/index.js'),
-  this: (await import('../src/index.js')) as unknown as Api,
-};
-const sameModel = `${previous.root}/weights/aara.bin`;
 const KODAK = repoPath('../shared/datasets/kodak/kodim23.png');
 const source = existsSync(KODAK) ? new Uint8Array(readFileSync(KODAK)) : null;
-const image = source ?? syntheticImage(768, 512, 23);
 const level = 5;
 const cores = availableParallelism();
-const here = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: repoPath('.'), encoding: 'utf8' }).trim();
+const pooled = `${cores} workers`;
+const ops = ['encode', 'decode'];
+const modes = ['sync', pooled];
 
-interface Runner { name: string; build: string; weights: string; threads: number }
-const runners: Runner[] = [
-  { name: 'previous', build: 'previous', weights: sameModel, threads: cores },
-  { name: 'this', build: 'this', weights: sameModel, threads: cores },
-  { name: 'this, shipped weights', build: 'this', weights: repoPath('weights/aara.bin'), threads: cores },
-  ...otherWeights.map((path) => ({ name: `this, ${basename(path)}`, build: 'this', weights: path, threads: cores })),
-];
+/** A call's name: `${op}, ${mode}`. */
+type Call = string;
+type Request = { call: Call } | { close: true };
+type Reply = { ready: true; fileBytes: number } | { ms: number };
 
-const files = new Map<string, Uint8Array>();
-const bench = new Bench({ time: 0, iterations: 1, warmupIterations: 0 });
-for (const r of runners) {
-  const api = builds[r.build];
-  const weights = api.loadWeights(r.weights);
+/** The process one runner lives in: its build's API, its weights, the file it decodes; it times the calls it is sent. */
+async function serve(entry: string, weightsPath: string): Promise<void> {
+  const api = (await import(entry)) as Api;
+  const image = source ?? syntheticImage(768, 512, 23);
+  const weights = api.loadWeights(weightsPath);
   const file = api.encodeSync(image, { weights, level });
-  files.set(r.name, file);
   // start the pool (workers, compiled code, weights in each) before timing: an image above one encode tile (512×512),
   // which this build's async calls would otherwise run on the calling thread
-  await api.decode(await api.encode(syntheticImage(528, 528, 1), { weights, level, threads: r.threads }), { weights, threads: r.threads });
-  bench
-    .add(`${r.name}: encode, sync`, () => { api.encodeSync(image, { weights, level }); })
-    .add(`${r.name}: encode, ${r.threads} workers`, async () => { await api.encode(image, { weights, level, threads: r.threads }); })
-    .add(`${r.name}: decode, sync`, () => { api.decodeSync(file, { weights }); })
-    .add(`${r.name}: decode, ${r.threads} workers`, async () => { await api.decode(file, { weights, threads: r.threads }); });
+  await api.decode(await api.encode(syntheticImage(528, 528, 1), { weights, level, threads: cores }), { weights, threads: cores });
+  const calls: Record<Call, () => unknown> = {
+    'encode, sync': () => api.encodeSync(image, { weights, level }),
+    [`encode, ${pooled}`]: () => api.encode(image, { weights, level, threads: cores }),
+    'decode, sync': () => api.decodeSync(file, { weights }),
+    [`decode, ${pooled}`]: () => api.decode(file, { weights, threads: cores }),
+  };
+  process.on('message', async (request: Request) => {
+    if ('close' in request) {
+      await api.close();
+      process.disconnect();
+      return;
+    }
+    const started = performance.now();
+    await calls[request.call]();
+    process.send!({ ms: performance.now() - started } satisfies Reply);
+  });
+  process.send!({ ready: true, fileBytes: file.length } satisfies Reply);
 }
-// interleaved rounds: every task once per round, after one untimed round (the workers' compiled code settles over
-// their first whole decodes: a fresh pool's first 768×512 decode took 1.5× its later ones)
-await bench.run();
-const times = new Map<string, number[]>();
-for (let round = 0; round < rounds; round++) {
-  await bench.run();
-  for (const task of bench.tasks) times.set(task.name, [...(times.get(task.name) ?? []), task.result!.mean / 1000]);
-}
-for (const api of Object.values(builds)) await api.close();
 
-const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1];
-const s = (name: string) => median(times.get(name)!);
-console.log(`${source ? 'kodim23' : 'synthetic'} 768×512, level ${level}; ${cores} cores (${cpus()[0]?.model ?? '?'}), node ${process.version}`);
-console.log(`this build ${here} vs ${commit} (${previous.commit.slice(0, 12)}); "same model": ${commit}'s weights/aara.bin; median of ${rounds} interleaved rounds after an untimed one\n`);
-console.log(`| operation | ${runners.map((r) => r.name).join(' | ')} | previous / this (same model) |`);
-console.log(`|---|${runners.map(() => '---:').join('|')}|---:|`);
-for (const op of ['encode', 'decode']) {
-  for (const mode of ['sync', `${cores} workers`]) {
-    const cells = runners.map((r) => `${s(`${r.name}: ${op}, ${mode}`).toFixed(2)} s`);
-    const ratio = s(`previous: ${op}, ${mode}`) / s(`this: ${op}, ${mode}`);
-    console.log(`| ${op}, ${mode} | ${cells.join(' | ')} | ${ratio.toFixed(2)}× |`);
-  }
+/** A runner: a build with a weights file, in its own process; `run` times one call there. */
+interface Runner { name: string; child: ChildProcess; fileBytes: number; run(call: Call): Promise<number> }
+
+async function start(name: string, entry: string, weights: string): Promise<Runner> {
+  const child = fork(fileURLToPath(import.meta.url), ['--serve', entry, weights], { stdio: 'inherit' });
+  const replies: ((reply: Reply) => void)[] = [];
+  child.on('message', (reply: Reply) => replies.shift()!(reply));
+  const next = () => new Promise<Reply>((resolve) => replies.push(resolve));
+  const { fileBytes } = (await next()) as { fileBytes: number };
+  return {
+    name, child, fileBytes,
+    run: async (call) => {
+      const reply = next();
+      child.send({ call } satisfies Request);
+      return ((await reply) as { ms: number }).ms / 1000;
+    },
+  };
 }
-console.log(`\nfile sizes: ${runners.map((r) => `${r.name} ${files.get(r.name)!.length} B`).join(', ')}`);
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const busy = args.includes('--busy');
+  const [commit = BASELINE_RELEASE, roundsArg = '5', ...otherWeights] = args.filter((a) => a !== '--busy');
+  const rounds = Number(roundsArg);
+  const previous = previousRelease(commit);
+  const sameModel = `${previous.root}/weights/aara.bin`;
+  const thisEntry = fileURLToPath(new URL('../src/index.js', import.meta.url));
+  const here = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: repoPath('.'), encoding: 'utf8' }).trim();
+  const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: repoPath('.'), encoding: 'utf8' }).trim() !== '';
+
+  const specs = [
+    ...(busy ? [] : [{ name: 'previous', entry: `${previous.root}/dist/src/index.js`, weights: sameModel }]),
+    { name: 'this', entry: thisEntry, weights: sameModel },
+    { name: 'this, shipped weights', entry: thisEntry, weights: repoPath('weights/aara.bin') },
+    ...otherWeights.map((path) => ({ name: `this, ${basename(path)}`, entry: thisEntry, weights: path })),
+  ];
+  const runners: Runner[] = [];
+  for (const s of specs) runners.push(await start(s.name, s.entry, s.weights)); // one at a time: their set-ups time nothing
+  const runner = (name: string) => runners.find((r) => r.name === name)!;
+
+  /** The comparisons, [runner, call] twice, run back to back; the ratio is the first's time over the second's. */
+  type Timed = [string, Call];
+  const pairs: [Timed, Timed][] = busy
+    ? runners.flatMap((r) => ops.map((op): [Timed, Timed] => [[r.name, `${op}, sync`], [r.name, `${op}, ${pooled}`]]))
+    : ops.flatMap((op) => modes.map((mode): [Timed, Timed] => [['previous', `${op}, ${mode}`], ['this', `${op}, ${mode}`]]));
+  const key = ([name, call]: Timed) => `${name}: ${call}`;
+  const paired = new Set(pairs.flat().map(key));
+  const singles = runners.flatMap((r) => ops.flatMap((op) => modes.map((mode): Timed => [r.name, `${op}, ${mode}`]))).filter((t) => !paired.has(key(t)));
+
+  const spinner = busy ? spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }) : undefined;
+  const times = new Map<string, number[]>();
+  const ratios = pairs.map((): number[] => []);
+  // one untimed round first: the workers' compiled code settles over their first whole calls (a fresh pool's first
+  // 768×512 decode took 1.5× its later ones)
+  for (let round = -1; round < rounds; round++) {
+    const seconds = new Map<string, number>();
+    const time = async (t: Timed) => { seconds.set(key(t), await runner(t[0]).run(t[1])); };
+    for (const pair of pairs) for (const t of round % 2 ? [...pair].reverse() : pair) await time(t);
+    for (const t of singles) await time(t);
+    if (round < 0) continue;
+    for (const [name, s] of seconds) times.set(name, [...(times.get(name) ?? []), s]);
+    pairs.forEach(([a, b], i) => ratios[i].push(seconds.get(key(a))! / seconds.get(key(b))!));
+  }
+  spinner?.kill();
+  for (const r of runners) r.child.send({ close: true } satisfies Request);
+
+  const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1];
+  const s = (name: string, call: Call) => `${median(times.get(key([name, call]))!).toFixed(2)} s`;
+  const ratio = (i: number) => `${median(ratios[i]).toFixed(2)}× (${Math.min(...ratios[i]).toFixed(2)}–${Math.max(...ratios[i]).toFixed(2)})`;
+  console.log(`${source ? 'kodim23' : 'synthetic'} 768×512, level ${level}; ${cores} cores (${cpus()[0]?.model ?? '?'}), node ${process.version}`);
+  console.log(`this build ${here}${dirty ? ' (with uncommitted changes)' : ''}${busy ? '' : ` vs ${commit} (${previous.commit.slice(0, 12)})`}; ` +
+    `"same model": ${commit}'s weights/aara.bin; each column its own process; ${rounds} rounds after an untimed one, median seconds; ` +
+    `ratios: median (range) of the ${rounds} per-pair ratios${busy ? '; a spinning process holds one core throughout' : ''}\n`);
+  if (busy) {
+    console.log(`| operation | ${runners.map((r) => `${r.name}: sync | ${r.name}: ${pooled} | sync / pool`).join(' | ')} |`);
+    console.log(`|---|${runners.map(() => '---:|---:|---:').join('|')}|`);
+    for (const op of ops) {
+      const cells = runners.map((r) => {
+        const i = pairs.findIndex(([[name, call]]) => name === r.name && call === `${op}, sync`);
+        return `${s(r.name, `${op}, sync`)} | ${s(r.name, `${op}, ${pooled}`)} | ${ratio(i)}`;
+      });
+      console.log(`| ${op} | ${cells.join(' | ')} |`);
+    }
+  } else {
+    console.log(`| operation | ${runners.map((r) => r.name).join(' | ')} | previous / this (same model) |`);
+    console.log(`|---|${runners.map(() => '---:').join('|')}|---:|`);
+    for (const op of ops) {
+      for (const mode of modes) {
+        const call = `${op}, ${mode}`;
+        const i = pairs.findIndex(([[name, c]]) => name === 'previous' && c === call);
+        console.log(`| ${call} | ${runners.map((r) => s(r.name, call)).join(' | ')} | ${ratio(i)} |`);
+      }
+    }
+  }
+  console.log(`\nfile sizes: ${runners.map((r) => `${r.name} ${r.fileBytes} B`).join(', ')}`);
+}
+
+if (process.argv[2] === '--serve') await serve(process.argv[3], process.argv[4]);
+else await main();
