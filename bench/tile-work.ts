@@ -16,10 +16,10 @@ import { readWeights, type Transform } from '../src/format/weights.js';
 import { synthesisRegions } from '../src/model/decoder.js';
 import { encodeTile } from '../src/model/encoder.js';
 import { paddedSize } from '../src/model/preprocess.js';
-import { clip, fusionInput, squareTile, tileGrid, type TileShape } from '../src/model/tiling.js';
+import { analysisPixels, clip, fusionInput, squareTile, tileGrid, type TileShape } from '../src/model/tiling.js';
 import { poolDecodeTile, poolEncodeTile } from '../src/parallel/parallel.js';
 import { repoPath } from '../test/helpers/fixtures.js';
-import { winogradConvInput, winogradTconvInput } from '../kernels/index.js';
+import { winogradTconvInput } from '../kernels/index.js';
 import { alignedStart, TILE } from '../kernels/winograd.js';
 
 const [width, height] = [Number(process.argv[2] ?? 768), Number(process.argv[3] ?? 512)];
@@ -41,11 +41,7 @@ function synthesisWork(t: Transform, stride: number, region: Region): number {
 
 /** f_m or f_r over a tile of its latent: the pixels analyzeRegion reads, then each layer's whole tiles. */
 function analysisWork(t: Transform, latentRegion: Region): { macs: number; pixels: Region } {
-  const scale = 2 ** t.convs.length;
-  let needed = latentRegion;
-  for (let i = 0; i < t.convs.length; i++) needed = { rows: winogradConvInput(needed.rows), cols: winogradConvInput(needed.cols) };
-  const round = (r: Range, limit: number) => clip({ start: Math.floor(r.start / scale) * scale, end: Math.ceil(r.end / scale) * scale }, limit);
-  const pixels = { rows: round(needed.rows, h), cols: round(needed.cols, wd) };
+  const pixels = analysisPixels(t.convs.length, latentRegion, { h, w: wd });
   let input = pixels, macs = 0;
   for (const c of t.convs) {
     macs += convPositions(input.rows) * convPositions(input.cols) * 25 * c.inC * c.outC;

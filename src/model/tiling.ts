@@ -67,6 +67,17 @@ export function pasteTensor(dst: Float32Array, h: number, w: number, t: Tensor, 
 }
 
 /**
+ * The pixels an analysis transform of `layers` stride-2 convolutions reads for a latent region: every layer's whole
+ * Winograd tiles with their patches, rounded out to the latent grid and clipped to the padded image.
+ */
+export function analysisPixels(layers: number, latentRegion: Region, size: { h: number; w: number }): Region {
+  const scale = 2 ** layers;
+  let needed = latentRegion;
+  for (let i = 0; i < layers; i++) needed = mapRegion(needed, winogradConvInput);
+  return { rows: clip(alignOut(needed.rows, scale), size.h), cols: clip(alignOut(needed.cols, scale), size.w) };
+}
+
+/**
  * An analysis transform's output over a latent region. `input(region)` supplies the transform's input
  * pixels over a pixel region (clipped to the padded image), a tensor this function then owns (and recycles).
  * The region holds every layer's whole Winograd tiles with their patches, which the layers place on the whole
@@ -75,9 +86,7 @@ export function pasteTensor(dst: Float32Array, h: number, w: number, t: Tensor, 
 export function analyzeRegion(t: Transform, latentRegion: Region, size: { h: number; w: number },
   input: (r: Region) => Tensor): Tensor {
   const scale = 2 ** t.convs.length;
-  let needed = latentRegion;
-  for (let i = 0; i < t.convs.length; i++) needed = mapRegion(needed, winogradConvInput);
-  const pixels = { rows: clip(alignOut(needed.rows, scale), size.h), cols: clip(alignOut(needed.cols, scale), size.w) };
+  const pixels = analysisPixels(t.convs.length, latentRegion, size);
   const x = input(pixels);
   const out = analysis(x, t, undefined, { y: pixels.rows.start, x: pixels.cols.start });
   recycle(x);
