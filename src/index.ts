@@ -21,7 +21,8 @@ import { asBytes, describe, knownOptions } from './core/options.js';
 import { decodeImage } from './io/image-io.js';
 import { toRgb, type RgbImage } from './io/pixels.js';
 import { fileOfModel, loadWeightFile, weightFile, type WeightFile } from './io/weight-files.js';
-import { decodeParallel, encodeLevelsParallel, encodeParallel, type LevelFile } from './parallel/parallel.js';
+import { bandBytes, decodeParallel, encodeLevelsParallel, encodeParallel, type LevelFile } from './parallel/parallel.js';
+import { paddedSize } from './model/preprocess.js';
 export type { LevelFile } from './parallel/parallel.js';
 import { closeSharedPool, runsOnCallingThread, sharedPool } from './parallel/shared-pool.js';
 import { isWeights, type Weights } from './format/weights.js';
@@ -176,8 +177,8 @@ export function decodeSync(bytes: Uint8Array | ArrayBuffer, options?: Omit<Optio
 }
 
 /** Runs one call on the shared pool once its whole-image memory fits the pool's gate. */
-async function gated<T>(gate: MemoryGate, pixels: number, bytesPerPixel: number, budget: Budget, run: () => Promise<T>): Promise<T> {
-  const release = await gate.acquire(pixels * bytesPerPixel, budget);
+async function gated<T>(gate: MemoryGate, bytes: number, budget: Budget, run: () => Promise<T>): Promise<T> {
+  const release = await gate.acquire(bytes, budget);
   try {
     return await run();
   } finally {
@@ -194,7 +195,7 @@ export async function encode(input: ImageInput, options?: AsyncOptions): Promise
   const { pool, gate } = sharedPool(opts);
   const codec = { level: encodeLevel(opts, weights), grayscale: img.grayscale, limits: opts.limits, ...budget };
   const pixels = img.width * img.height;
-  const file = await gated(gate, pixels, ENCODE_BYTES_PER_PIXEL, budget, async () =>
+  const file = await gated(gate, pixels * ENCODE_BYTES_PER_PIXEL, budget, async () =>
     runsOnCallingThread(pixels, ENCODE_TILE, pool.size) ? encodeWith(img, weights, codec) : encodeParallel(img, weights, bytes, { ...codec, pool }));
   return withMetadata(file, keptMetadata(img, opts.metadata));
 }
@@ -210,7 +211,7 @@ export async function encodeLevels(input: ImageInput, levels: number[], options?
   const { weights, bytes } = resolveWeightFile(opts.weights);
   const budget = budgetOf(opts);
   const { pool, gate } = sharedPool(opts);
-  const files = await gated(gate, img.width * img.height, ENCODE_BYTES_PER_PIXEL, budget, () =>
+  const files = await gated(gate, img.width * img.height * ENCODE_BYTES_PER_PIXEL, budget, () =>
     encodeLevelsParallel(img, weights, bytes, levels, { grayscale: img.grayscale, limits: opts.limits, ...budget, pool }));
   const metadata = keptMetadata(img, opts.metadata);
   return files.map((f) => ({ ...f, bytes: withMetadata(f.bytes, metadata) }));
@@ -224,7 +225,8 @@ export async function decode(bytes: Uint8Array | ArrayBuffer, options?: Omit<Asy
   const { width, height } = readHeader(file, opts.limits); // the size, checked, before the call waits for memory
   const budget = budgetOf(opts);
   const { pool, gate } = sharedPool(opts);
-  const img = await gated(gate, width * height, DECODE_BYTES_PER_PIXEL, budget, async () =>
+  const bytesHeld = width * height * DECODE_BYTES_PER_PIXEL + bandBytes(paddedSize(height), paddedSize(width), weights);
+  const img = await gated(gate, bytesHeld, budget, async () =>
     runsOnCallingThread(width * height, DECODE_TILE, pool.size) ? decodeWith(file, weights, { limits: opts.limits, ...budget })
       : decodeParallel(file, weights, weightBytes, { limits: opts.limits, ...budget, pool }));
   // the workers wrote into shared memory: hand back a plain Uint8Array, as decodeSync does

@@ -14,7 +14,9 @@ import { encodeLatents, encodeTile } from '../src/model/encoder.js';
 import { readContainer, writeContainer } from '../src/format/container.js';
 import { AaraError, type ErrorCode } from '../src/core/errors.js';
 import { verifiedModel, weightFile, type WeightFile } from '../src/io/weight-files.js';
-import { decodeParallel, encodeLevelsParallel, encodeParallel, poolDecodeTile, poolEncodeTile } from '../src/parallel/parallel.js';
+import {
+  BAND_DECODE_PIXELS, bandBytes, bandRows, decodeParallel, decodesInBands, encodeLevelsParallel, encodeParallel, poolDecodeTile, poolEncodeTile,
+} from '../src/parallel/parallel.js';
 import { WorkerPool } from '../src/parallel/pool.js';
 import { repoPath } from './helpers/fixtures.js';
 import { runsOnCallingThread } from '../src/parallel/shared-pool.js';
@@ -129,6 +131,9 @@ test('the pool cuts a small image finer so that every worker has a tile, and kee
     const tile = poolDecodeTile(512, 768, workers);
     assert.ok(tile < 512 && tile >= 128 && tile % 16 === 0, `${workers} workers: tile ${tile}`);
   }
+  // ... when a decode goes by tiles at all: up to BAND_DECODE_PIXELS (1 Mpixel) it goes by layer bands, unless a tile is asked for
+  assert.ok(decodesInBands(512, 768) && decodesInBands(1024, 1024) && !decodesInBands(1024, 1040) && !decodesInBands(512, 768, 384));
+  assert.is(BAND_DECODE_PIXELS, 1024 * 1024);
   // encode: rectangles, up to the sync encoder's tile (all of a 768×512 image; 512 px above)
   assert.equal(poolEncodeTile(512, 768, 1), { rows: 512, cols: 768 });
   assert.equal(poolEncodeTile(512, 768, 2), { rows: 512, cols: 384 });
@@ -259,6 +264,11 @@ test('onTile counts every tile once, 1 … total, synchronous and pooled; the by
   const dPooled = calls();
   await decodeParallel(plain, w, bytes, { tile: 32, pool: poolOf(3), onTile: dPooled.onTile });
   expectCount(dPooled.seen, decodeTileCount, 'decodeParallel');
+  // without a tile, the pool's tasks are bands: every layer of g_m (over ŷ's 5 × 7 grid) and g_r (ẑ's 10 × 14), then φ
+  const bands = calls();
+  await decodeParallel(plain, w, bytes, { pool: poolOf(3), onTile: bands.onTile });
+  const layerBands = (t: { convs: unknown[] }, rows: number) => t.convs.reduce((n: number, _, i) => n + bandRows(rows * 2 ** (i + 1), 3).length, 0);
+  expectCount(bands.seen, layerBands(w.mainDecoder, 5) + layerBands(w.resDecoder, 10) + bandRows(80, 3).length, 'decodeParallel, bands');
 });
 
 test('library encode/decode equal the sync ones; the process exits with or without close()', () => {
@@ -296,6 +306,25 @@ test('a worker keeps the models of its last two weight files (no repacking when 
   verifiedModel(c); // evicts a, the least recently used
   assert.ok(verifiedModel(b) === modelB, 'b kept');
   assert.ok(verifiedModel(a) !== modelA, 'a parsed again');
+});
+
+test('a banded decode cuts each layer into about 4 bands a worker on the 8-row grid, and counts its whole-image tensors', () => {
+  for (const [h, workers] of [[1, 2], [10, 3], [64, 2], [512, 2], [1024, 16], [2, 1]] as const) {
+    const bands = bandRows(h, workers);
+    assert.is(bands[0].start, 0);
+    assert.is(bands[bands.length - 1].end, h);
+    bands.forEach((b, i) => {
+      assert.ok(b.end > b.start && (i === 0 || b.start === bands[i - 1].end), `${h} rows, ${workers} workers: contiguous`);
+      assert.ok(b.start % 8 === 0, `${h} rows, ${workers} workers: band at ${b.start}`);
+    });
+    assert.ok(bands.length <= 4 * workers && (h <= 8 * 4 * workers || bands.length > 2 * workers), `${h} rows, ${workers} workers: ${bands.length} bands`);
+  }
+  assert.equal(bandRows(512, 2).map((b) => b.start), [0, 64, 128, 192, 256, 320, 384, 448]);
+  // 768×512 with the shipped model: g_m 64, 64, 64, 3 channels at 1/8 … 1, g_r 48, 48, 3 at 1/4 … 1 (float32)
+  const shipped = weightFile(readFileSync(repoPath('weights/aara.bin'))).weights;
+  const pixels = 768 * 512;
+  assert.is(bandBytes(512, 768, shipped), 4 * pixels * (64 / 64 + 64 / 16 + 64 / 4 + 3 + 48 / 16 + 48 / 4 + 3));
+  assert.is(bandBytes(2048, 2048, shipped), 0, 'tiles above 1 Mpixel');
 });
 
 test('async calls run on the calling thread only when a worker cannot be faster', () => {

@@ -4,10 +4,10 @@
  * Only arithmetic and sqrt (IGDN) run here, in a fixed order: the same symbols give the same pixels on
  * every machine. Decoding works on regions (tiles) of the padded image; see src/model/tiling.ts.
  */
-import { TOTAL_STRIDE, type Latent, type Latents, type Region, type Tensor } from '../core/types.js';
+import { TOTAL_STRIDE, type Latent, type Latents, type Range, type Region, type Tensor } from '../core/types.js';
 import { relu } from '../../kernels/index.js';
 import { dequantize, levelRow } from './bottleneck.js';
-import { convLayer, recycle, synthesis, tensor } from './tensor.js';
+import { convLayer, gdnLayer, recycle, synthesis, tensor, transposedConvLayer } from './tensor.js';
 import { clip, cropLatent, cropTensor, fusionInput, tconvInput } from './tiling.js';
 import type { LatentEntropy, Transform, Weights } from '../format/weights.js';
 
@@ -46,41 +46,94 @@ export function synthesisRegions(latent: { h: number; w: number }, layers: numbe
   return regions;
 }
 
-function synthesizeRegion(latent: Latent, t: Transform, gains: Float32Array, medians: Float32Array | undefined, region: Region,
-  head?: Tensor, directFirst = false): Tensor {
-  const regions = synthesisRegions(latent, t.convs.length, region);
-  const from = head ? 1 : 0;
-  const x = head
-    ? cropTensor(head, regions[1].rows, regions[1].cols)
-    : dequantize(cropLatent(latent, regions[0].rows, regions[0].cols), gains, medians);
-  const out = synthesis(x, t, undefined, regions, from, directFirst);
-  recycle(x);
-  return out;
+/** A synthesis branch as the decoder runs it: its latent, transform and dequantisation, and how its first layer runs. */
+export interface Branch {
+  latent: Latent;
+  t: Transform;
+  gains: Float32Array;
+  medians?: Float32Array;
+  /** g_m's first layer (tconv · IGDN) over the whole latent, when ŷ keeps it (Latent.head): the layers start after it */
+  head?: Tensor;
+  /** the first layer by the direct kernel: g_m's, whose output is also c_z's input (see transposedConvLayer) */
+  directFirst: boolean;
 }
 
 /** The factorized prior's medians at a level (the Gaussian conditional's means travel with the latent). */
 const medians = (entropy: LatentEntropy | undefined, level: number, channels: number) => entropy && levelRow(entropy.median, level, channels);
 
-/** x̂_m = g_m(ŷ) over a pixel region. */
-export function mainReconstruction(y: Latent, w: Weights, level: number, region: Region): Tensor {
+/** x̂_m = g_m(ŷ / g_q). */
+export function mainBranch(y: Latent, w: Weights, level: number): Branch {
   const { M } = w.config;
-  // g_m's first layer is also c_z's input (the head): the direct kernel, as there (see transposedConvLayer)
-  return synthesizeRegion(y, w.mainDecoder, levelRow(w.gainY, level, M), medians(w.entropyY, level, M), region, y.head, true);
+  return { latent: y, t: w.mainDecoder, gains: levelRow(w.gainY, level, M), medians: medians(w.entropyY, level, M), head: y.head, directFirst: true };
 }
 
-/** x̂ = x̂_m + r̂ + φ([x̂_m, r̂]) over a pixel region. */
-export function decodeRegion({ y, z }: Latents, w: Weights, level: number, region: Region): Tensor {
+/** r̂ = g_r(ẑ / h_q). */
+export function residualBranch(z: Latent, w: Weights, level: number): Branch {
   const { Mr } = w.config;
-  const size = { h: y.h * TOTAL_STRIDE, w: y.w * TOTAL_STRIDE };
-  const inner = { rows: clip(fusionInput(region.rows), size.h), cols: clip(fusionInput(region.cols), size.w) };
-  const xMain = mainReconstruction(y, w, level, inner);
-  const rHat = synthesizeRegion(z, w.resDecoder, levelRow(w.gainZ, level, Mr), medians(w.entropyZ, level, Mr), inner);
+  return { latent: z, t: w.resDecoder, gains: levelRow(w.gainZ, level, Mr), medians: medians(w.entropyZ, level, Mr), directFirst: false };
+}
+
+function synthesizeRegion(b: Branch, region: Region): Tensor {
+  const regions = synthesisRegions(b.latent, b.t.convs.length, region);
+  const from = b.head ? 1 : 0;
+  const x = b.head
+    ? cropTensor(b.head, regions[1].rows, regions[1].cols)
+    : dequantize(cropLatent(b.latent, regions[0].rows, regions[0].cols), b.gains, b.medians);
+  const out = synthesis(x, b.t, undefined, regions, from, b.directFirst);
+  recycle(x);
+  return out;
+}
+
+/**
+ * Layer `layer` of a branch (its tconv, and IGDN after all but the last) over rows `rows` of the layer's whole-image
+ * output, every column: how the pool decodes, a layer at a time (src/parallel/parallel.ts). `x` is the layer's input
+ * over the whole image; for layer 0, undefined: the latent's rows it reads are dequantized here. Every element has
+ * the bits decodeRegion gives it (the kernels place their tiles on the whole image: tiling.ts).
+ */
+export function synthesisBand(b: Branch, layer: number, x: Tensor | undefined, rows: Range): Tensor {
+  const cols = { start: 0, end: b.latent.w * 2 ** layer };
+  const inRows = x ? { start: 0, end: x.h } : clip(tconvInput(rows), b.latent.h);
+  const input = x ?? dequantize(cropLatent(b.latent, inRows, cols), b.gains, b.medians);
+  const out = transposedConvLayer(input, b.t.convs[layer], { input: { rows: inRows, cols }, output: { rows, cols: { start: 0, end: 2 * cols.end } } },
+    b.directFirst && layer === 0 ? 'direct' : 'winograd');
+  if (!x) recycle(input);
+  return layer < b.t.gdns.length ? gdnLayer(out, b.t.gdns[layer], true, out) : out;
+}
+
+/** x̂_m = g_m(ŷ) over a pixel region. */
+export function mainReconstruction(y: Latent, w: Weights, level: number, region: Region): Tensor {
+  return synthesizeRegion(mainBranch(y, w, level), region);
+}
+
+/** fuse over `inner` (x̂_m and r̂ there), kept over `region` (inside it, by φ's halo wherever inner is not the image's edge). */
+function fuseCropped(xMain: Tensor, rHat: Tensor, w: Weights, inner: Region, region: Region): Tensor {
   const fused = fuse(xMain, rHat, w);
-  recycle(xMain);
-  recycle(rHat);
   const out = cropTensor(fused,
     { start: region.rows.start - inner.rows.start, end: region.rows.end - inner.rows.start },
     { start: region.cols.start - inner.cols.start, end: region.cols.end - inner.cols.start });
   recycle(fused);
+  return out;
+}
+
+/** x̂ = x̂_m + r̂ + φ([x̂_m, r̂]) over a pixel region. */
+export function decodeRegion({ y, z }: Latents, w: Weights, level: number, region: Region): Tensor {
+  const size = { h: y.h * TOTAL_STRIDE, w: y.w * TOTAL_STRIDE };
+  const inner = { rows: clip(fusionInput(region.rows), size.h), cols: clip(fusionInput(region.cols), size.w) };
+  const xMain = synthesizeRegion(mainBranch(y, w, level), inner);
+  const rHat = synthesizeRegion(residualBranch(z, w, level), inner);
+  const out = fuseCropped(xMain, rHat, w, inner, region);
+  recycle(xMain);
+  recycle(rHat);
+  return out;
+}
+
+/** x̂ over rows `rows` (every column) from x̂_m and r̂ over the whole image: decodeRegion's last step, for the pool's bands. */
+export function fusionBand(xMain: Tensor, rHat: Tensor, w: Weights, rows: Range): Tensor {
+  const cols = { start: 0, end: xMain.w };
+  const inner = { rows: clip(fusionInput(rows), xMain.h), cols };
+  const m = cropTensor(xMain, inner.rows, cols), r = cropTensor(rHat, inner.rows, cols);
+  const out = fuseCropped(m, r, w, inner, { rows, cols });
+  recycle(m);
+  recycle(r);
   return out;
 }

@@ -9,13 +9,14 @@
  *           streams (fileChains: one a chain of coding groups) → writeContainer
  *   decode: checks as decodeSync → decodeStages (codec.ts: each stage's prepare here, its prior pass's bands in the
  *           workers, its coding groups in the workers when each has its own stream, else here in the chain's order)
- *           → symbols → tiles of x̂ → output pixels
+ *           → symbols → g_m's and g_r's layers, one a round, in bands of rows (tiles of x̂ above 1 Mpixel)
+ *           → φ in bands → output pixels
  *
  * Attention and ŷ's prior work on the whole latent, so they stay on the main thread between the tile passes; ẑ's
  * prior passes are cut in bands of rows that give the same values for any cut (src/model/priors.ts).
  */
 import { sharedBytes } from '../core/shared-memory.js';
-import { RESIDUAL_STRIDE, TOTAL_STRIDE, type Latent, type Latents, type Symbols, type Tensor } from '../core/types.js';
+import { RESIDUAL_STRIDE, TOTAL_STRIDE, type Latent, type Latents, type Range, type Symbols, type Tensor } from '../core/types.js';
 import { checkBudget, type Budget } from '../core/budget.js';
 import {
   atLevel,
@@ -31,16 +32,18 @@ import {
   writeFile,
   type DecodeOptions,
   type EncodeOptions,
+  type BranchName,
   type SymbolKind,
 } from '../codec/codec.js';
 import type { Container } from '../format/container.js';
-import type { Weights } from '../format/weights.js';
+import type { Transform, Weights } from '../format/weights.js';
 import type { RgbImage } from '../io/pixels.js';
 import { encodeTile, encodeTileCount, latentTiles, paddedSizeOf, quantizeMain, residualCentersOf, residualQuantization } from '../model/encoder.js';
 import { paddedSize } from '../model/preprocess.js';
 import { squareTile, tileGrid, type TileShape } from '../model/tiling.js';
 import type { WorkerPool } from './pool.js';
-import type { DecodeStreamTask, DecodeTileTask, EncodeStreamTask, MainAnalysisTask, PriorBandTask, ResidualAnalysisTask } from './worker.js';
+import type { DecodeStreamTask, DecodeTileTask, EncodeStreamTask, FusionBandTask, MainAnalysisTask, PriorBandTask, ResidualAnalysisTask,
+  SynthesisBandTask } from './worker.js';
 import { finishPass, MIN_BAND_ROWS, priorBandRows, residualPass, type PassLatents, type PriorPass } from '../model/priors.js';
 import type { Centers } from '../model/bottleneck.js';
 
@@ -269,17 +272,120 @@ async function decodeLatents(streams: Uint8Array[], file: Pick<Container, 'width
   return step.value;
 }
 
-/** decodeSync on the pool: the same pixels (in shared memory). `w` must be the model of `weightBytes`. */
+/**
+ * Images of up to this many padded pixels decode on the pool a layer at a time (synthesizeInBands); larger ones in
+ * tiles, whose memory the tile bounds, where a banded decode holds every layer's whole output (bandBytes: 168 B a
+ * pixel with the shipped model's channels, 176 MB at this size).
+ */
+export const BAND_DECODE_PIXELS = 1024 * 1024;
+
+/** Whether decodeParallel goes by layer bands over a padded h × w image (not when a tile is asked for). */
+export const decodesInBands = (h: number, w: number, tile?: number): boolean => tile === undefined && h * w <= BAND_DECODE_PIXELS;
+
+/** A layer's bands per worker: the round's last band to start leaves the other worker idle for at most about its time. */
+const BANDS_PER_WORKER = 4;
+/** Output rows of a Winograd tconv tile (4 input rows, doubled): bands on this grid compute no tile twice. */
+const BAND_ALIGN = 8;
+
+/** Rows [0, h) cut into about BANDS_PER_WORKER bands a worker, on the BAND_ALIGN grid. */
+export function bandRows(h: number, workers: number): Range[] {
+  const rows = Math.max(1, Math.ceil(h / (BANDS_PER_WORKER * workers * BAND_ALIGN))) * BAND_ALIGN;
+  const bands: Range[] = [];
+  for (let start = 0; start < h; start += rows) bands.push({ start, end: Math.min(h, start + rows) });
+  return bands;
+}
+
+/** A branch's layers as the rounds of a banded decode run them: g_m's start after ŷ's head where the latent keeps one. */
+interface BandBranch {
+  name: BranchName;
+  t: Transform;
+  /** the latent's grid */
+  h: number;
+  w: number;
+  first: number;
+}
+
+function bandBranches(w: Weights, size: { h: number; w: number }, headKept: boolean): BandBranch[] {
+  return [
+    { name: 'main', t: w.mainDecoder, h: size.h / TOTAL_STRIDE, w: size.w / TOTAL_STRIDE, first: headKept ? 1 : 0 },
+    { name: 'residual', t: w.resDecoder, h: size.h / RESIDUAL_STRIDE, w: size.w / RESIDUAL_STRIDE, first: 0 },
+  ];
+}
+
+/** Layer `layer`'s whole output: channels, rows, columns. */
+const layerOutput = (b: BandBranch, layer: number) => ({ c: b.t.convs[layer].outC, h: b.h * 2 ** (layer + 1), w: b.w * 2 ** (layer + 1) });
+
+/**
+ * Bytes of the whole-image tensors a banded decode of a padded h × w image allocates (every layer's output of both
+ * branches, ŷ's head not counted: it is the latents'), beyond what DECODE_BYTES_PER_PIXEL counts; 0 for a tiled one.
+ */
+export function bandBytes(h: number, w: number, weights: Weights): number {
+  if (!decodesInBands(h, w)) return 0;
+  let floats = 0;
+  for (const b of bandBranches(weights, { h, w }, false)) {
+    for (let layer = 0; layer < b.t.convs.length; layer++) {
+      const o = layerOutput(b, layer);
+      floats += o.c * o.h * o.w;
+    }
+  }
+  return floats * Float32Array.BYTES_PER_ELEMENT;
+}
+
+/**
+ * x̂ on the pool a layer at a time: round r computes layer r of g_m and of g_r (g_m's after ŷ's head, when kept) over
+ * the whole image, a band of rows a task, into shared tensors; then φ and the pixels, a band a task. Tiles would
+ * compute each layer's halo again for every tile (at 768×512, 384-px tiles on 2 workers: 1.13× the whole image's
+ * work, counted by bench/tile-work.ts); bands on the tconvs' tile grid compute nothing twice but φ's 2 rows a side,
+ * and each round hands its bands out anew, the largest first. The same pixels: each element has the bits any region
+ * gives it (tiling.ts).
+ */
+async function synthesizeInBands(out: RgbImage, latents: Latents, w: Weights, level: number, weightBytes: Uint8Array,
+  opts: ParallelDecodeOptions): Promise<void> {
+  const { pool } = opts;
+  const branches = bandBranches(w, { h: latents.y.h * TOTAL_STRIDE, w: latents.y.w * TOTAL_STRIDE }, latents.y.head !== undefined);
+  const layers = (b: BandBranch) => b.t.convs.length - b.first;
+  const fusionRows = bandRows(latents.y.h * TOTAL_STRIDE, pool.size);
+  let total = fusionRows.length;
+  for (const b of branches) for (let r = 0; r < layers(b); r++) total += bandRows(layerOutput(b, b.first + r).h, pool.size).length;
+  const afterBand = tileCounter(total, opts.onTile);
+  const inputs: (Tensor | undefined)[] = [latents.y.head, undefined];
+  for (let r = 0; r < Math.max(...branches.map(layers)); r++) {
+    const tasks: { task: SynthesisBandTask; macs: number }[] = [];
+    branches.forEach((b, i) => {
+      const layer = b.first + r;
+      if (layer >= b.t.convs.length) return;
+      const o = layerOutput(b, layer);
+      const whole = sharedTensor(o.c, o.h, o.w);
+      for (const rows of bandRows(o.h, pool.size)) {
+        const task: SynthesisBandTask = { kind: 'synthesisBand', latents, level, branch: b.name, layer, x: inputs[i], out: whole, rows };
+        tasks.push({ task, macs: b.t.convs[layer].inC * o.c * (rows.end - rows.start) * o.w });
+      }
+      inputs[i] = whole;
+    });
+    tasks.sort((a, b) => b.macs - a.macs);
+    await pool.runAll(tasks.map((t) => t.task), weightBytes, opts, afterBand);
+  }
+  const [xMain, rHat] = inputs as Tensor[];
+  await pool.runAll(fusionRows.map((rows): FusionBandTask => ({ kind: 'fusionBand', out, xMain, rHat, rows })), weightBytes, opts, afterBand);
+}
+
+/**
+ * decodeSync on the pool: the same pixels (in shared memory). `w` must be the model of `weightBytes`. Layer by layer in
+ * bands up to BAND_DECODE_PIXELS (unless `tile` is given), else in tiles.
+ */
 export async function decodeParallel(bytes: Uint8Array, w: Weights, weightBytes: Uint8Array, opts: ParallelDecodeOptions): Promise<RgbImage> {
   const file = openFile(bytes, w, opts);
   const { width, height, level } = file;
-  const tile = opts.tile ?? poolDecodeTile(paddedSize(height), paddedSize(width), opts.pool.size);
   // the streams view `bytes`: workers get the same ranges of one shared copy
   const shared = sharedBytes(bytes);
   const streams = file.streams.map((s) => shared.subarray(s.byteOffset - bytes.byteOffset, s.byteOffset - bytes.byteOffset + s.length));
   const latents = await decodeLatents(streams, file, w, weightBytes, opts.pool, opts);
   const out = { width, height, data: new Uint8Array(new SharedArrayBuffer(width * height * 3)) };
-  const tiles = decodeTiles(latents.y, tile);
+  if (decodesInBands(paddedSize(height), paddedSize(width), opts.tile)) {
+    await synthesizeInBands(out, latents, w, level, weightBytes, opts);
+    return out;
+  }
+  const tiles = decodeTiles(latents.y, opts.tile ?? poolDecodeTile(paddedSize(height), paddedSize(width), opts.pool.size));
   await opts.pool.runAll(tiles.map((region): DecodeTileTask =>
     ({ kind: 'decodeTile', out, latents, level, region })), weightBytes, opts, tileCounter(tiles.length, opts.onTile));
   return out;

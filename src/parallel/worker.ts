@@ -1,11 +1,11 @@
 /**
- * Worker entry of the pool (src/parallel/pool.ts): runs one tile or one stream of the codec at a time. Every array a
+ * Worker entry of the pool (src/parallel/pool.ts): runs one tile, band or stream of the codec at a time. Every array a
  * task names lives in shared memory, so a worker reads its inputs and writes its slice of the output in place;
  * only an encoded stream comes back, transferred. The work itself is the synchronous codec's own functions.
  */
 import type { Latent, Latents, Range, Region, Tensor } from '../core/types.js';
 import { parentPort } from 'node:worker_threads';
-import { atLevel, decodeGroupStream, decodeTile, encodeChain } from '../codec/codec.js';
+import { atLevel, decodeGroupStream, decodeTile, encodeChain, fuseBand, synthesizeBand, type BranchName } from '../codec/codec.js';
 import { mainAnalysisTile, pasteTile, residualAnalysisTile } from '../model/encoder.js';
 import { priorBand, type PassLatents, type PriorPass } from '../model/priors.js';
 import { AaraError, type ErrorCode } from '../core/errors.js';
@@ -56,6 +56,28 @@ export interface DecodeTileTask {
   level: number;
   region: Region;
 }
+/**
+ * Rows `rows` of one layer of g_m or g_r over the whole image, written into the shared `out` (that layer's whole output);
+ * `x` is its whole input, absent for layer 0 (which reads the latent).
+ */
+export interface SynthesisBandTask {
+  kind: 'synthesisBand';
+  latents: Latents;
+  level: number;
+  branch: BranchName;
+  layer: number;
+  x?: Tensor;
+  out: Tensor;
+  rows: Range;
+}
+/** Rows `rows` of x̂ from the shared x̂_m and r̂ over the whole image, written into the shared output pixels. */
+export interface FusionBandTask {
+  kind: 'fusionBand';
+  out: RgbImage;
+  xMain: Tensor;
+  rHat: Tensor;
+  rows: Range;
+}
 /** One band of a prior pass over ẑ's grid (src/model/priors.ts): its rows of the pass's shared centres (and f₈). */
 export interface PriorBandTask {
   kind: 'priorBand';
@@ -64,7 +86,8 @@ export interface PriorBandTask {
   level: number;
   rows: Range;
 }
-export type Task = MainAnalysisTask | ResidualAnalysisTask | EncodeStreamTask | DecodeStreamTask | DecodeTileTask | PriorBandTask;
+export type Task = MainAnalysisTask | ResidualAnalysisTask | EncodeStreamTask | DecodeStreamTask | DecodeTileTask | SynthesisBandTask
+  | FusionBandTask | PriorBandTask;
 export type TaskResult<T extends Task> = T extends EncodeStreamTask ? Uint8Array : undefined;
 
 /** The weight file a task runs with: `key` names it in the pool, `bytes` is its shared copy. */
@@ -105,6 +128,12 @@ function run(task: Task, model: Weights): Uint8Array | undefined {
       return undefined;
     case 'decodeTile':
       decodeTile(task.out, task.latents, w, level, task.region);
+      return undefined;
+    case 'synthesisBand':
+      synthesizeBand(task.out, task.x, task.latents, w, level, task.branch, task.layer, task.rows);
+      return undefined;
+    case 'fusionBand':
+      fuseBand(task.out, task.xMain, task.rHat, w, task.rows);
       return undefined;
     case 'priorBand':
       priorBand(task.pass, task.latents, w, level, task.rows);
