@@ -14,9 +14,16 @@
  * heap and JIT state is now its own. The time is taken in the process that runs
  * the call, so the messages between processes are not in it.
  *
+ *
+ * Several processes per column (`--processes N`, default 3): two processes running the same build, weights and calls
+ * differed by 15–43 % in every operation, round after round (a process keeps its speed: its JIT code, or where its
+ * buffers fell), so a ratio between two processes carries their offset. Round r pairs the previous build's process
+ * r mod N with this build's process (r + ⌊r / N⌋) mod N, so N² rounds meet every pair of them once, and the ratio's
+ * median is over all the pairs; each process's own medians are printed too, to show the offsets.
+ *
  * `--busy` instead times this build's pool against its own sync calls while a spinning process holds one core
  * (issue 16: "async never slower than sync, also with one core busy", as on a shared or 1-vCPU serverless host).
- *   node dist/bench/e2e.bench.js [--busy] [previous-commit] [rounds] [weights.bin ...]
+ *   node dist/bench/e2e.bench.js [--busy] [--processes N] [previous-commit] [rounds] [weights.bin ...]
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
@@ -99,7 +106,11 @@ async function start(name: string, entry: string, weights: string): Promise<Runn
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const busy = args.includes('--busy');
-  const [commit = BASELINE_RELEASE, roundsArg = '5', ...otherWeights] = args.filter((a) => a !== '--busy');
+  const flagAt = args.indexOf('--processes');
+  const processes = flagAt < 0 ? 3 : Number(args[flagAt + 1]);
+  if (!(Number.isInteger(processes) && processes >= 1)) throw new Error(`--processes takes a whole number ≥ 1, got ${args[flagAt + 1]}`);
+  const positional = args.filter((a, i) => a !== '--busy' && i !== flagAt && (flagAt < 0 || i !== flagAt + 1));
+  const [commit = BASELINE_RELEASE, roundsArg = String(processes * processes), ...otherWeights] = positional;
   const rounds = Number(roundsArg);
   const previous = previousRelease(commit);
   const sameModel = `${previous.root}/weights/aara.bin`;
@@ -113,9 +124,20 @@ async function main(): Promise<void> {
     { name: 'this, shipped weights', entry: thisEntry, weights: repoPath('weights/aara.bin') },
     ...otherWeights.map((path) => ({ name: `this, ${basename(path)}`, entry: thisEntry, weights: path })),
   ];
+  // one at a time: their set-ups time nothing
   const runners: Runner[] = [];
-  for (const s of specs) runners.push(await start(s.name, s.entry, s.weights)); // one at a time: their set-ups time nothing
-  const runner = (name: string) => runners.find((r) => r.name === name)!;
+  const copies = new Map<string, Runner[]>();
+  for (const s of specs) {
+    const started: Runner[] = [];
+    for (let k = 0; k < processes; k++) started.push(await start(s.name, s.entry, s.weights));
+    copies.set(s.name, started);
+    runners.push(started[0]);
+  }
+  /** The process of column `name` that round r uses: the first two columns meet in every pairing over N² rounds. */
+  const runner = (name: string, round: number) => {
+    const k = name === runners[1].name ? round + Math.floor(round / processes) : round;
+    return copies.get(name)![k % processes];
+  };
 
   /** The comparisons, [runner, call] twice, run back to back; the ratio is the first's time over the second's. */
   type Timed = [string, Call];
@@ -127,28 +149,36 @@ async function main(): Promise<void> {
   const singles = runners.flatMap((r) => ops.flatMap((op) => modes.map((mode): Timed => [r.name, `${op}, ${mode}`]))).filter((t) => !paired.has(key(t)));
 
   const spinner = busy ? spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }) : undefined;
+  // every process runs each call once untimed first: the workers' compiled code settles over their first whole calls
+  // (a fresh pool's first 768×512 decode took 1.5× its later ones)
+  for (const started of copies.values()) for (const r of started) for (const op of ops) for (const mode of modes) await r.run(`${op}, ${mode}`);
   const times = new Map<string, number[]>();
+  /** per process: `${key} #k` */
+  const processTimes = new Map<string, number[]>();
   const ratios = pairs.map((): number[] => []);
-  // one untimed round first: the workers' compiled code settles over their first whole calls (a fresh pool's first
-  // 768×512 decode took 1.5× its later ones)
-  for (let round = -1; round < rounds; round++) {
+  for (let round = 0; round < rounds; round++) {
     const seconds = new Map<string, number>();
-    const time = async (t: Timed) => { seconds.set(key(t), await runner(t[0]).run(t[1])); };
+    const time = async (t: Timed) => {
+      const r = runner(t[0], round);
+      const s = await r.run(t[1]);
+      seconds.set(key(t), s);
+      const k = `${key(t)} #${copies.get(t[0])!.indexOf(r)}`;
+      processTimes.set(k, [...(processTimes.get(k) ?? []), s]);
+    };
     for (const pair of pairs) for (const t of round % 2 ? [...pair].reverse() : pair) await time(t);
     for (const t of singles) await time(t);
-    if (round < 0) continue;
     for (const [name, s] of seconds) times.set(name, [...(times.get(name) ?? []), s]);
     pairs.forEach(([a, b], i) => ratios[i].push(seconds.get(key(a))! / seconds.get(key(b))!));
   }
   spinner?.kill();
-  for (const r of runners) r.child.send({ close: true } satisfies Request);
+  for (const started of copies.values()) for (const r of started) r.child.send({ close: true } satisfies Request);
 
   const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1];
   const s = (name: string, call: Call) => `${median(times.get(key([name, call]))!).toFixed(2)} s`;
   const ratio = (i: number) => `${median(ratios[i]).toFixed(2)}× (${Math.min(...ratios[i]).toFixed(2)}–${Math.max(...ratios[i]).toFixed(2)})`;
   console.log(`${source ? 'kodim23' : 'synthetic'} 768×512, level ${level}; ${cores} cores (${cpus()[0]?.model ?? '?'}), node ${process.version}`);
   console.log(`this build ${here}${dirty ? ' (with uncommitted changes)' : ''}${busy ? '' : ` vs ${commit} (${previous.commit.slice(0, 12)})`}; ` +
-    `"same model": ${commit}'s weights/aara.bin; each column its own process; ${rounds} rounds after an untimed one, median seconds; ` +
+    `"same model": ${commit}'s weights/aara.bin; each column ${processes} processes; ${rounds} rounds after an untimed call of each, median seconds; ` +
     `ratios: median (range) of the ${rounds} per-pair ratios${busy ? '; a spinning process holds one core throughout' : ''}\n`);
   if (busy) {
     console.log(`| operation | ${runners.map((r) => `${r.name}: sync | ${r.name}: ${pooled} | sync / pool`).join(' | ')} |`);
@@ -172,6 +202,16 @@ async function main(): Promise<void> {
     }
   }
   console.log(`\nfile sizes: ${runners.map((r) => `${r.name} ${r.fileBytes} B`).join(', ')}`);
+  console.log('\neach process\'s median seconds (its offset):');
+  for (const r of runners) {
+    for (const op of ops) {
+      for (const mode of modes) {
+        const call = `${op}, ${mode}`;
+        const per = copies.get(r.name)!.map((_, k) => processTimes.get(`${key([r.name, call])} #${k}`));
+        console.log(`  ${r.name}: ${call}: ${per.map((v) => (v ? median(v).toFixed(2) : '–')).join(' / ')}`);
+      }
+    }
+  }
 }
 
 if (process.argv[2] === '--serve') await serve(process.argv[3], process.argv[4]);
