@@ -173,7 +173,10 @@ async function main(): Promise<void> {
   spinner?.kill();
   for (const started of copies.values()) for (const r of started) r.child.send({ close: true } satisfies Request);
 
-  const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1];
+  const median = (v: number[]) => {
+    const sorted = [...v].sort((a, b) => a - b), mid = v.length >> 1;
+    return v.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  };
   const s = (name: string, call: Call) => `${median(times.get(key([name, call]))!).toFixed(2)} s`;
   const ratio = (i: number) => `${median(ratios[i]).toFixed(2)}× (${Math.min(...ratios[i]).toFixed(2)}–${Math.max(...ratios[i]).toFixed(2)})`;
   console.log(`${source ? 'kodim23' : 'synthetic'} 768×512, level ${level}; ${cores} cores (${cpus()[0]?.model ?? '?'}), node ${process.version}`);

@@ -6,7 +6,9 @@
  * f_r tile, g_m over those pixels (x − x̂_m, as the decoder's branch) and f_r's analysis. Multiply–adds in the direct
  * form (25 a 5×5 output and channel pair, 9 a 3×3 one), relative to one tile over the whole image: what tiles repeat.
  * The "2 workers" column is when two workers (equal speeds) finish, each taking the next tile as it frees, stage after
- * stage (an encode's f_r tiles wait for ŷ): the pool's time, as a share of the whole image's work.
+ * stage (an encode's f_r tiles wait for ŷ): the pool's time, as a share of the whole image's work. Up to 1 Mpixel the
+ * pool decodes a layer at a time in bands of rows instead (parallel.ts, synthesizeInBands): priced the same way, a
+ * round a stage, its largest bands first.
  * Run: node dist/bench/tile-work.js [width height [weights.bin]]
  */
 import { readFileSync } from 'node:fs';
@@ -17,7 +19,7 @@ import { synthesisRegions } from '../src/model/decoder.js';
 import { encodeTile } from '../src/model/encoder.js';
 import { paddedSize } from '../src/model/preprocess.js';
 import { analysisPixels, clip, fusionInput, squareTile, tileGrid, type TileShape } from '../src/model/tiling.js';
-import { poolDecodeTile, poolEncodeTile } from '../src/parallel/parallel.js';
+import { bandRows, decodesInBands, poolDecodeTile, poolEncodeTile } from '../src/parallel/parallel.js';
 import { repoPath } from '../test/helpers/fixtures.js';
 import { winogradTconvInput } from '../kernels/index.js';
 import { alignedStart, TILE } from '../kernels/winograd.js';
@@ -56,6 +58,28 @@ function decodeTileWork(region: Region): number {
   return synthesisWork(w.mainDecoder, TOTAL_STRIDE, inner) + synthesisWork(w.resDecoder, RESIDUAL_STRIDE, inner) + phi;
 }
 
+/**
+ * A banded decode on 2 workers: round r is layer r of g_m and of g_r (ŷ's head, when the kind keeps it, is the
+ * latent decoder's work, as in a tile's count), a band of rows a task; then φ a band a task, with its 2 rows a side.
+ */
+function bandStages(): number[][] {
+  const branches = [{ t: w.mainDecoder, stride: TOTAL_STRIDE }, { t: w.resDecoder, stride: RESIDUAL_STRIDE }];
+  const rounds = Math.max(...branches.map((b) => b.t.convs.length));
+  const stages: number[][] = [];
+  for (let r = 0; r < rounds; r++) {
+    const works: number[] = [];
+    for (const { t, stride } of branches) {
+      if (r >= t.convs.length) continue;
+      const c = t.convs[r], out = { h: (h / stride) * 2 ** (r + 1), w: (wd / stride) * 2 ** (r + 1) };
+      for (const rows of bandRows(out.h, 2)) works.push(tconvPositions(rows) * tconvPositions({ start: 0, end: out.w }) * 25 * c.inC * c.outC);
+    }
+    stages.push(works.sort((a, b) => b - a));
+  }
+  const phi = (rows: Range) => size(clip(fusionInput(rows), h)) * wd * 9 * (w.fusion.conv1.inC * w.fusion.conv1.outC + w.fusion.conv2.inC * w.fusion.conv2.outC);
+  stages.push(bandRows(h, 2).map(phi));
+  return stages;
+}
+
 /** An encode's tiles, as the encoder runs them: f_m's over the 1/16 grid, then (once ŷ is quantised) f_r's over the 1/8 grid. */
 function encodeStages(rows: number, cols: number): number[][] {
   const latent = (stride: number) => tileGrid(h / stride, wd / stride, rows / stride, cols / stride);
@@ -83,20 +107,26 @@ const shapes = (defaults: TileShape[]): TileShape[] => [
   ...defaults,
 ].filter((a, i, all) => all.findIndex((b) => b.rows === a.rows && b.cols === a.cols) === i);
 
-function table(title: string, stages: (rows: number, cols: number) => number[][], sync: TileShape, pool: TileShape): void {
+/** `pool`: the pool's default tile, or its bands' stages where it decodes in bands. */
+function table(title: string, stages: (rows: number, cols: number) => number[][], sync: TileShape, pool: TileShape | number[][]): void {
+  const bands = Array.isArray(pool) ? pool : undefined;
   const sum = (v: number[][]) => v.flat().reduce((a, b) => a + b, 0);
   const whole = sum(stages(h, wd));
   const is = (a: TileShape, b: TileShape) => a.rows === b.rows && a.cols === b.cols;
   console.log(`\n${title}\n`);
   console.log('| tile (rows × columns) | tiles | GMAC (direct-form count) | vs one whole-image tile | 2 workers: finish |');
   console.log('|---|---:|---:|---:|---:|');
-  for (const shape of shapes([sync, pool])) {
+  for (const shape of shapes(bands ? [sync] : [sync, pool as TileShape])) {
     const v = stages(shape.rows, shape.cols);
-    const label = `${shape.rows} × ${shape.cols}${is(shape, sync) ? ' (sync default)' : ''}${is(shape, pool) ? ' (default on 2 workers)' : ''}`;
+    const label = `${shape.rows} × ${shape.cols}${is(shape, sync) ? ' (sync default)' : ''}${!bands && is(shape, pool as TileShape) ? ' (default on 2 workers)' : ''}`;
     console.log(`| ${label} | ${v.flat().length} | ${(sum(v) / 1e9).toFixed(2)} | ${(sum(v) / whole).toFixed(3)}× | ${(finish(v, 2) / whole).toFixed(3)}× |`);
+  }
+  if (bands) {
+    console.log(`| layer bands (default on 2 workers) | ${bands.flat().length} | ${(sum(bands) / 1e9).toFixed(2)} | ${(sum(bands) / whole).toFixed(3)}× | ${(finish(bands, 2) / whole).toFixed(3)}× |`);
   }
 }
 
 console.log(`${width}×${height} (padded ${wd}×${h}), ${w.config.kind} weights`);
-table('decode', (rows, cols) => [tileGrid(h, wd, rows, cols).map(decodeTileWork)], squareTile(defaultDecodeTile(h, wd)), squareTile(poolDecodeTile(h, wd, 2)));
+table('decode', (rows, cols) => [tileGrid(h, wd, rows, cols).map(decodeTileWork)], squareTile(defaultDecodeTile(h, wd)),
+  decodesInBands(h, wd) ? bandStages() : squareTile(poolDecodeTile(h, wd, 2)));
 table('encode', encodeStages, encodeTile({ h, w: wd }), poolEncodeTile(h, wd, 2));
