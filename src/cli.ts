@@ -356,7 +356,7 @@ function verbose(o: Options, codec: Codec, input: string, level: number, tiles: 
   eraseProgress();
   const { config, idHex } = codec.weights;
   console.error(`aara: ${input}: weights ${o.weights ?? 'weights/aara.bin (packaged)'} (${idHex.slice(0, 16)}, ${config.kind} kind, ` +
-    `${config.levels} levels), ${o.threads ?? availableParallelism()} thread(s), level ${level}` + (tiles ? `, ${tiles} tiles` : ''));
+    `${config.levels} levels), ${o.threads ?? availableParallelism()} thread(s), level ${level}` + (tiles ? `, ${tiles} tiles (or bands)` : ''));
 }
 
 /** Reports go to stdout, or to stderr when stdout carries the output (`-o -`). */

@@ -38,7 +38,7 @@ export interface EncodeOptions extends Budget {
   onTile?: TileProgress;
 }
 
-/** Progress of one call in spatial tiles, the bulk of its work: `done` of `total` finished. */
+/** Progress of one call in spatial tiles (or a pooled decode's bands), the bulk of its work: `done` of `total` finished. */
 export type TileProgress = (done: number, total: number) => void;
 
 /** Calls `onTile` with a running count of `total` tiles. */
@@ -52,7 +52,10 @@ export interface DecodeOptions extends Budget {
   limits?: Partial<Limits>;
   /** tile size in pixels (a multiple of TOTAL_STRIDE); any size gives the same bytes */
   tile?: number;
-  /** progress: called after each synthesis tile with the tiles done and their total */
+  /**
+   * progress: called after each synthesis tile with the tiles done and their total (a pooled decode without `tile` of up
+   * to 1 Mpixel counts its bands, every layer's and φ's: src/parallel/parallel.ts)
+   */
   onTile?: TileProgress;
 }
 
