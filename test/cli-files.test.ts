@@ -178,7 +178,11 @@ test('--help prints the usage (after a command too), --version and -V the versio
   const encoded = expectExit(0, dir, 'encode', 'in.png', '-o', 'v.aara', '-v', '--threads', '1', ...ENCODE_TINY);
   assert.match(encoded.stderr, new RegExp(`in\\.png: weights .*test-tiny\\.bin \\(${tinyId}, factorized kind, 2 levels\\), 1 thread\\(s\\), level 1, 2 tiles`));
   assert.match(encoded.stdout, /in\.png → v\.aara/, 'the report as without -v');
-  assert.match(expectExit(0, dir, 'decode', 'v.aara', '-o', 'v.png', '--verbose', ...TINY).stderr, /v\.aara: weights .*level 1, 1 tiles/);
+  assert.match(expectExit(0, dir, 'decode', 'v.aara', '-o', 'v.png', '--verbose', '--threads', '1', ...TINY).stderr,
+    /v\.aara: weights .*1 thread\(s\), level 1, 1 tiles \(or bands\)/);
+  // on 2 workers the decode goes a layer at a time: every layer's bands and φ's (the count: parallel.test.ts)
+  assert.match(expectExit(0, dir, 'decode', 'v.aara', '-o', 'v2.png', '--verbose', '--threads', '2', ...TINY).stderr,
+    /v\.aara: weights .*2 thread\(s\), level 1, \d+ tiles \(or bands\)/);
   assert.not.match(expectExit(0, dir, 'decode', 'v.aara', '-o', 'w.png', ...TINY).stderr, /weights/);
 });
 
