@@ -103,11 +103,12 @@ export function packConv2dWinograd(w: Float32Array, d: Conv2dDims): Float32Array
 
 /**
  * The op; pu from `packConv2dWinograd`, scratch of `conv2dWinogradScratchLength(inC)` doubles; `origin`: the whole
- * output's row and column of out's (0, 0) (x then starts at twice that in the whole input). Tiles start at the whole
- * output's multiples of 4, the first at or before out's (0, 0).
+ * output's row and column of out's (0, 0); `inOrigin`: the whole input's of x's (0, 0), by default twice `origin` (x
+ * and out then cover the same part of the image; a band of outputs from a larger x gives its own). Tiles start at the
+ * whole output's multiples of 4, the first at or before out's (0, 0).
  */
 export function conv2dWinograd(out: Float32Array, x: Float32Array, pu: Float32Array, b: Float32Array, d: Conv2dDims,
-  scratch: Float64Array, origin: { y: number; x: number } = { y: 0, x: 0 }): void {
+  scratch: Float64Array, origin: { y: number; x: number } = { y: 0, x: 0 }, inOrigin = { y: 2 * origin.y, x: 2 * origin.x }): void {
   if (!isWinogradConv(d)) fail('INTERNAL', 'conv2dWinograd: only 5×5 stride-2 padding-2 convolutions');
   const inC = d.inC | 0, inH = d.inH | 0, inW = d.inW | 0, outC = d.outC | 0, outH = d.outH | 0, outW = d.outW | 0;
   checkLength('conv2dWinograd', 'x', x, inC * inH * inW);
@@ -120,6 +121,8 @@ export function conv2dWinograd(out: Float32Array, x: Float32Array, pu: Float32Ar
   // | 0: see kernels/winograd.ts's header
   const originY = origin.y | 0, originX = origin.x | 0;
   const top = alignedStart(originY) - originY, left = alignedStart(originX) - originX;
+  // x's rows and columns ahead of where twice out's (0, 0) falls
+  const shiftY = (2 * originY - inOrigin.y) | 0, shiftX = (2 * originX - inOrigin.x) | 0;
   const tilesAcross = Math.ceil((outW - left) / TILE) | 0;
   const plane = outH * outW;
   for (let oy0 = top; oy0 < outH; oy0 += TILE) {
@@ -131,7 +134,7 @@ export function conv2dWinograd(out: Float32Array, x: Float32Array, pu: Float32Ar
       // channel c = 4·ic + 2·py + px is x_{py,px}[ic]: its 3×3 grid row r is input row 2r + py
       for (let c = 0; c < channels; c++) {
         for (let t = 0; t < count; t++) {
-          loadPatch(patch, x, (c >> 2) * inH * inW, inH, inW, 2 * (oy0 - 1) + ((c >> 1) & 1), 2 * (ox0 + t * TILE - 1) + (c & 1), 2);
+          loadPatch(patch, x, (c >> 2) * inH * inW, inH, inW, 2 * (oy0 - 1) + ((c >> 1) & 1) + shiftY, 2 * (ox0 + t * TILE - 1) + (c & 1) + shiftX, 2);
           transformPatch(v, patch, channels, c, t);
         }
       }

@@ -21,7 +21,8 @@ import { asBytes, describe, knownOptions } from './core/options.js';
 import { decodeImage } from './io/image-io.js';
 import { toRgb, type RgbImage } from './io/pixels.js';
 import { fileOfModel, loadWeightFile, weightFile, type WeightFile } from './io/weight-files.js';
-import { bandBytes, decodeParallel, encodeLevelsParallel, encodeParallel, type LevelFile } from './parallel/parallel.js';
+import { decodeParallel, encodeLevelsParallel, encodeParallel, type LevelFile } from './parallel/parallel.js';
+import { decodeBandBytes, encodeBandBytes } from './parallel/bands.js';
 import { paddedSize } from './model/preprocess.js';
 export type { LevelFile } from './parallel/parallel.js';
 import { closeSharedPool, runsOnCallingThread, sharedPool } from './parallel/shared-pool.js';
@@ -195,7 +196,8 @@ export async function encode(input: ImageInput, options?: AsyncOptions): Promise
   const { pool, gate } = sharedPool(opts);
   const codec = { level: encodeLevel(opts, weights), grayscale: img.grayscale, limits: opts.limits, ...budget };
   const pixels = img.width * img.height;
-  const file = await gated(gate, pixels * ENCODE_BYTES_PER_PIXEL, budget, async () =>
+  const bytesHeld = pixels * ENCODE_BYTES_PER_PIXEL + encodeBandBytes(paddedSize(img.height), paddedSize(img.width), weights);
+  const file = await gated(gate, bytesHeld, budget, async () =>
     runsOnCallingThread(pixels, ENCODE_TILE, pool.size) ? encodeWith(img, weights, codec) : encodeParallel(img, weights, bytes, { ...codec, pool }));
   return withMetadata(file, keptMetadata(img, opts.metadata));
 }
@@ -211,7 +213,8 @@ export async function encodeLevels(input: ImageInput, levels: number[], options?
   const { weights, bytes } = resolveWeightFile(opts.weights);
   const budget = budgetOf(opts);
   const { pool, gate } = sharedPool(opts);
-  const files = await gated(gate, img.width * img.height * ENCODE_BYTES_PER_PIXEL, budget, () =>
+  const bytesHeld = img.width * img.height * ENCODE_BYTES_PER_PIXEL + encodeBandBytes(paddedSize(img.height), paddedSize(img.width), weights);
+  const files = await gated(gate, bytesHeld, budget, () =>
     encodeLevelsParallel(img, weights, bytes, levels, { grayscale: img.grayscale, limits: opts.limits, ...budget, pool }));
   const metadata = keptMetadata(img, opts.metadata);
   return files.map((f) => ({ ...f, bytes: withMetadata(f.bytes, metadata) }));
@@ -225,7 +228,7 @@ export async function decode(bytes: Uint8Array | ArrayBuffer, options?: Omit<Asy
   const { width, height } = readHeader(file, opts.limits); // the size, checked, before the call waits for memory
   const budget = budgetOf(opts);
   const { pool, gate } = sharedPool(opts);
-  const bytesHeld = width * height * DECODE_BYTES_PER_PIXEL + bandBytes(paddedSize(height), paddedSize(width), weights);
+  const bytesHeld = width * height * DECODE_BYTES_PER_PIXEL + decodeBandBytes(paddedSize(height), paddedSize(width), weights);
   const img = await gated(gate, bytesHeld, budget, async () =>
     runsOnCallingThread(width * height, DECODE_TILE, pool.size) ? decodeWith(file, weights, { limits: opts.limits, ...budget })
       : decodeParallel(file, weights, weightBytes, { limits: opts.limits, ...budget, pool }));

@@ -246,6 +246,29 @@ test('conv2dWinograd: a crop that holds winogradConvInput, told its origin, give
   }
 });
 
+test('conv2dWinograd: a band of output rows from a larger x, told both origins, gives the whole image\'s bits (cancelling data)', () => {
+  const d = conv5x5s2(5, 40, 56, 6);
+  const { x, w, b } = randomConv(7, d, 'cancelling');
+  const whole = runConvWinograd(x, w, b, d);
+  const pu = packConv2dWinograd(w, d), scratch = new Float64Array(conv2dWinogradScratchLength(d.inC));
+  // from the whole x, and from rows 6 … 33 of it (what output rows 5 … 13 read: winogradConvInput), every column
+  for (const [rows, from] of [[{ start: 5, end: 14 }, { start: 0, end: d.inH }], [{ start: 5, end: 14 }, winogradConvInput({ start: 5, end: 14 })],
+    [{ start: 0, end: 3 }, { start: 0, end: d.inH }], [{ start: 16, end: 20 }, { start: 30, end: 40 }]] as const) {
+    const h = rows.end - rows.start, inH = Math.min(d.inH, from.end) - from.start;
+    const band = new Float32Array(d.outC * h * d.outW);
+    conv2dWinograd(band, crop(x, d.inC, d.inH, d.inW, from.start, 0, inH, d.inW), pu, b, { ...d, inH, outH: h }, scratch,
+      { y: rows.start, x: 0 }, { y: from.start, x: 0 });
+    for (let oc = 0; oc < d.outC; oc++) {
+      for (let oy = rows.start; oy < rows.end; oy++) {
+        for (let ox = 0; ox < d.outW; ox++) {
+          const a = band[(oc * h + oy - rows.start) * d.outW + ox], e = whole[(oc * d.outH + oy) * d.outW + ox];
+          if (!Object.is(a, e)) assert.unreachable(`rows ${rows.start}…${rows.end} from ${from.start}: oc ${oc} (${oy}, ${ox}): ${a} !== ${e}`);
+        }
+      }
+    }
+  }
+});
+
 test('conv2dCheckerboard: the elements of its parity equal conv2dSimple\'s bit for bit (sparse or dense input), the others are not written', () => {
   const rng = mulberry32(29);
   // [inC, outC, h, w, k]: widths below, at and above the 4-pixel block (7 columns of one parity), a 1×1 image, 1×1 kernels

@@ -14,9 +14,10 @@ import { encodeLatents, encodeTile } from '../src/model/encoder.js';
 import { readContainer, writeContainer } from '../src/format/container.js';
 import { AaraError, type ErrorCode } from '../src/core/errors.js';
 import { verifiedModel, weightFile, type WeightFile } from '../src/io/weight-files.js';
+import { decodeParallel, encodeLevelsParallel, encodeParallel, poolDecodeTile, poolEncodeTile } from '../src/parallel/parallel.js';
 import {
-  BAND_DECODE_PIXELS, bandBytes, bandRows, decodeParallel, decodesInBands, encodeLevelsParallel, encodeParallel, poolDecodeTile, poolEncodeTile,
-} from '../src/parallel/parallel.js';
+  BAND_DECODE_PIXELS, BAND_ENCODE_PIXELS, bandRows, decodeBandBytes, decodesInBands, encodeBandBytes, encodesInBands,
+} from '../src/parallel/bands.js';
 import { WorkerPool } from '../src/parallel/pool.js';
 import { repoPath } from './helpers/fixtures.js';
 import { runsOnCallingThread } from '../src/parallel/shared-pool.js';
@@ -134,6 +135,9 @@ test('the pool cuts a small image finer so that every worker has a tile, and kee
   // ... when a decode goes by tiles at all: up to BAND_DECODE_PIXELS (1 Mpixel) it goes by layer bands, unless a tile is asked for
   assert.ok(decodesInBands(512, 768) && decodesInBands(1024, 1024) && !decodesInBands(1024, 1040) && !decodesInBands(512, 768, 384));
   assert.is(BAND_DECODE_PIXELS, 1024 * 1024);
+  // ... and an encode, up to what the sync encoder takes in one tile
+  assert.ok(encodesInBands(512, 768) && encodesInBands(768, 512) && !encodesInBands(528, 768) && !encodesInBands(512, 768, { rows: 512, cols: 768 }));
+  assert.is(BAND_ENCODE_PIXELS, 768 * 512);
   // encode: rectangles, up to the sync encoder's tile (all of a 768×512 image; 512 px above)
   assert.equal(poolEncodeTile(512, 768, 1), { rows: 512, cols: 768 });
   assert.equal(poolEncodeTile(512, 768, 2), { rows: 512, cols: 384 });
@@ -323,8 +327,12 @@ test('a banded decode cuts each layer into about 4 bands a worker on the 8-row g
   // 768×512 with the shipped model: g_m 64, 64, 64, 3 channels at 1/8 … 1, g_r 48, 48, 3 at 1/4 … 1 (float32)
   const shipped = weightFile(readFileSync(repoPath('weights/aara.bin'))).weights;
   const pixels = 768 * 512;
-  assert.is(bandBytes(512, 768, shipped), 4 * pixels * (64 / 64 + 64 / 16 + 64 / 4 + 3 + 48 / 16 + 48 / 4 + 3));
-  assert.is(bandBytes(2048, 2048, shipped), 0, 'tiles above 1 Mpixel');
+  assert.is(decodeBandBytes(512, 768, shipped), 4 * pixels * (64 / 64 + 64 / 16 + 64 / 4 + 3 + 48 / 16 + 48 / 4 + 3));
+  assert.is(decodeBandBytes(2048, 2048, shipped), 0, 'tiles above 1 Mpixel');
+  // an encode: f_m 64, 64, 64, 128 channels at 1/2 … 1/16, g_m as above, f_r 48, 48, 64 at 1/2 … 1/8
+  assert.is(encodeBandBytes(512, 768, shipped),
+    4 * pixels * (64 / 4 + 64 / 16 + 64 / 64 + 128 / 256 + 64 / 64 + 64 / 16 + 64 / 4 + 3 + 48 / 4 + 48 / 16 + 64 / 64));
+  assert.is(encodeBandBytes(528, 768, shipped), 0, 'tiles above 768×512');
 });
 
 test('async calls run on the calling thread only when a worker cannot be faster', () => {

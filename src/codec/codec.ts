@@ -448,12 +448,13 @@ export function decodeTile(out: RgbImage, latents: Latents, w: Weights, level: n
 export type BranchName = 'main' | 'residual';
 
 /**
- * Rows `rows` of layer `layer` of a branch over the whole image (decoder.ts, synthesisBand) pasted into `out`, that
- * layer's whole output; `x` its whole input (none for layer 0). The pool's decode runs its layers this way.
+ * Rows `rows` of layer `layer` of a branch (ŷ's g_m, or ẑ's g_r: `latent`) over the whole image (decoder.ts,
+ * synthesisBand) pasted into `out`, that layer's whole output; `x` its whole input (none for layer 0). The pool's
+ * decode runs its layers this way, and its encode g_m for x − x̂_m.
  */
-export function synthesizeBand(out: Tensor, x: Tensor | undefined, latents: Latents, w: Weights, level: number, branch: BranchName,
+export function synthesizeBand(out: Tensor, x: Tensor | undefined, latent: Latent, w: Weights, level: number, branch: BranchName,
   layer: number, rows: Range): void {
-  const b = branch === 'main' ? mainBranch(latents.y, w, level) : residualBranch(latents.z, w, level);
+  const b = branch === 'main' ? mainBranch(latent, w, level) : residualBranch(latent, w, level);
   const band = synthesisBand(b, layer, x, rows);
   pasteTensor(out.data, out.h, out.w, band, { rows, cols: { start: 0, end: out.w } });
   recycle(band);

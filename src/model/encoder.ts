@@ -6,16 +6,17 @@
  * give ŵ.) The convolutional parts run tile by tile (src/model/tiling.ts); attention and the priors work on the
  * whole latent, between the two tile passes.
  */
-import { RESIDUAL_STRIDE, TOTAL_STRIDE, type Latent, type Latents, type Region, type Tensor } from '../core/types.js';
+import { RESIDUAL_STRIDE, TOTAL_STRIDE, type Latent, type Latents, type Range, type Region, type Tensor } from '../core/types.js';
 import { attention } from './attention.js';
 import { levelRow, quantize, type Centers } from './bottleneck.js';
 import type { RgbImage } from '../io/pixels.js';
 import { paddedSize, toPaddedPlanes } from './preprocess.js';
-import { recycle, tensor } from './tensor.js';
+import { convBand, gdnLayer, recycle, tensor } from './tensor.js';
 import { mainReconstruction } from './decoder.js';
 import { finishPass, hyperAnalysis, mainCenters, mainSteps, priorBand, residualCenters, residualSteps, runPass, startPass, withCenters, type PassLatents, type PriorPass } from './priors.js';
-import { analyzeRegion, pasteTensor, squareTile, tileGrid, type TileShape } from './tiling.js';
-import type { Weights } from '../format/weights.js';
+import { analyzeRegion, clip, pasteTensor, squareTile, tileGrid, type TileShape } from './tiling.js';
+import { winogradConvInput } from '../../kernels/index.js';
+import type { Transform, Weights } from '../format/weights.js';
 
 /** Encoder tiles: 512 px keeps the halo recomputation (≈ 56 px an inner side) near 15 % of the work; a tile's activations peak near 40 MB. */
 export const ENCODE_TILE = 512;
@@ -56,6 +57,32 @@ export function residualAnalysisTile(img: RgbImage, y: Latent, w: Weights, level
     recycle(xMain);
     return x;
   });
+}
+
+/**
+ * Rows `rows` of layer `layer`'s whole output of an analysis transform (f_m, or f_r with `xMain`), every column, pasted
+ * into `out`: how the pool encodes an image of up to one tile, a layer at a time (src/parallel/bands.ts). `x` is the
+ * layer's whole input; for layer 0, undefined: the pixels it reads (less x̂_m's, for f_r) are taken here. Each element
+ * has the bits of the tiles' pass (the kernels place their tiles on the whole image: tiling.ts).
+ */
+export function analyzeBand(out: Tensor, img: RgbImage, xMain: Tensor | undefined, t: Transform, layer: number, x: Tensor | undefined,
+  rows: Range): void {
+  let input = x, top = 0;
+  if (!input) {
+    const size = paddedSizeOf(img);
+    const pixels = clip(winogradConvInput(rows), size.h);
+    input = toPaddedPlanes(img.data, img.width, img.height, { rows: pixels, cols: { start: 0, end: size.w } });
+    top = pixels.start;
+    if (xMain) {
+      const at = top * size.w, plane = size.h * size.w, part = input.h * size.w;
+      for (let c = 0; c < 3; c++) for (let i = 0; i < part; i++) input.data[c * part + i] -= xMain.data[c * plane + at + i];
+    }
+  }
+  const band = convBand(input, t.convs[layer], top, rows);
+  if (!x) recycle(input);
+  if (layer < t.gdns.length) gdnLayer(band, t.gdns[layer], false, band);
+  pasteTensor(out.data, out.h, out.w, band, { rows, cols: { start: 0, end: out.w } });
+  recycle(band);
 }
 
 /** Copies a tile's features into the whole latent's, and recycles the tile. */

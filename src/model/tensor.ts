@@ -106,6 +106,22 @@ export function convLayer(x: Tensor, layer: Conv, stride: number, origin?: { y: 
 }
 
 /**
+ * Rows `rows` of a 5×5/2 conv's whole output, every column, from x: rows from `xTop` of the layer's whole input, every
+ * column (at least what winogradConvInput of the rows says, clipped). The Winograd kernel places its tiles on the whole
+ * output, so each element has the bits of convLayer over any region holding its tile's patch.
+ */
+export function convBand(x: Tensor, layer: Conv, xTop: number, rows: Region['rows']): Tensor {
+  checkChannels('convBand', x, layer.inC);
+  const outW = Math.ceil(x.w / 2);
+  const d = { inC: x.c, inH: x.h, inW: x.w, outC: layer.outC, outH: rows.end - rows.start, outW, k: layer.k, stride: 2, pad: layer.k >> 1 };
+  if (!isWinogradConv(d)) fail('INTERNAL', `convBand: a ${layer.k}×${layer.k} conv (only 5×5, stride 2)`);
+  const out = tensor(layer.outC, d.outH, outW);
+  const packed = packedOnce(winogradConvs, layer, () => packConv2dWinograd(layer.weight, d));
+  conv2dWinograd(out.data, x.data, packed, layer.bias, d, scratchOf(conv2dWinogradScratchLength(x.c)), { y: rows.start, x: 0 }, { y: xTop, x: 0 });
+  return out;
+}
+
+/**
  * A stride-1 "same" conv2d of x (zero where (row + column) % 2 ≠ anchors, unless 'dense') at the elements of parity
  * `outputs` only, written into `out` (a new tensor by default; the other elements are left as they are): conv2d's
  * values there, from the taps that can meet a non-zero input alone (kernels/conv2d-checkerboard.ts).

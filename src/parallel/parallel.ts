@@ -16,7 +16,7 @@
  * prior passes are cut in bands of rows that give the same values for any cut (src/model/priors.ts).
  */
 import { sharedBytes } from '../core/shared-memory.js';
-import { RESIDUAL_STRIDE, TOTAL_STRIDE, type Latent, type Latents, type Range, type Symbols, type Tensor } from '../core/types.js';
+import { RESIDUAL_STRIDE, TOTAL_STRIDE, type Latent, type Latents, type Symbols, type Tensor } from '../core/types.js';
 import { checkBudget, type Budget } from '../core/budget.js';
 import {
   atLevel,
@@ -32,18 +32,17 @@ import {
   writeFile,
   type DecodeOptions,
   type EncodeOptions,
-  type BranchName,
   type SymbolKind,
 } from '../codec/codec.js';
 import type { Container } from '../format/container.js';
-import type { Transform, Weights } from '../format/weights.js';
+import type { Weights } from '../format/weights.js';
 import type { RgbImage } from '../io/pixels.js';
 import { encodeTile, encodeTileCount, latentTiles, paddedSizeOf, quantizeMain, residualCentersOf, residualQuantization } from '../model/encoder.js';
 import { paddedSize } from '../model/preprocess.js';
 import { squareTile, tileGrid, type TileShape } from '../model/tiling.js';
 import type { WorkerPool } from './pool.js';
-import type { DecodeStreamTask, DecodeTileTask, EncodeStreamTask, FusionBandTask, MainAnalysisTask, PriorBandTask, ResidualAnalysisTask,
-  SynthesisBandTask } from './worker.js';
+import type { DecodeStreamTask, DecodeTileTask, EncodeStreamTask, FusionBandTask, MainAnalysisTask, PriorBandTask, ResidualAnalysisTask } from './worker.js';
+import { analysisPlan, bandRows, bandTaskCount, decodesInBands, encodesInBands, layerRounds, synthesisPlan } from './bands.js';
 import { finishPass, MIN_BAND_ROWS, priorBandRows, residualPass, type PassLatents, type PriorPass } from '../model/priors.js';
 import type { Centers } from '../model/bottleneck.js';
 
@@ -127,26 +126,49 @@ async function priorBands(pass: PriorPass, latents: PassLatents, level: number, 
   await pool.runAll(pass.bands.map((rows): PriorBandTask => ({ kind: 'priorBand', pass, latents, level, rows })), weightBytes, budget);
 }
 
-/** f_m(x), tile by tile in the workers. Attention and the level's gains come after it, so every level shares it. */
-async function mainFeatures(image: RgbImage, w: Weights, weightBytes: Uint8Array, pool: WorkerPool, tile: TileShape, budget: Budget,
+/** How the pool runs an encode's transforms: in tiles of this shape, or by layer bands (src/parallel/bands.ts). */
+type EncodeWork = TileShape | 'bands';
+
+/** The progress total of an encode: its analysis tiles, or its analysis bands (f_m's, then f_r's). */
+function encodeTaskCount(image: RgbImage, w: Weights, work: EncodeWork, workers: number): number {
+  if (work !== 'bands') return encodeTileCount(image, work);
+  const size = paddedSizeOf(image);
+  return bandTaskCount([analysisPlan(w.mainEncoder, image, size), analysisPlan(w.resEncoder, image, size)], workers);
+}
+
+/** f_m(x), tile by tile (or by bands) in the workers. Attention and the level's gains come after it, so every level shares it. */
+async function mainFeatures(image: RgbImage, w: Weights, weightBytes: Uint8Array, pool: WorkerPool, work: EncodeWork, budget: Budget,
   afterTile?: () => void): Promise<Tensor> {
   const size = paddedSizeOf(image);
+  if (work === 'bands') return (await layerRounds([analysisPlan(w.mainEncoder, image, size)], [undefined], pool, weightBytes, budget, afterTile))[0];
+  const tile = work;
   const features = sharedTensor(w.config.M, size.h / TOTAL_STRIDE, size.w / TOTAL_STRIDE);
   await pool.runAll(latentTiles(size, TOTAL_STRIDE, tile).map((region): MainAnalysisTask =>
     ({ kind: 'mainAnalysis', image, region, features })), weightBytes, budget, afterTile);
   return features;
 }
 
-/** ẑ: f_r(x − g_m(ŷ)) tile by tile in the workers, then attention and quantisation here, in place likewise. */
+/** f_r(x − g_m(ŷ)): by bands, x̂_m's layers and then f_r's; else tile by tile, each tile's g_m over its pixels. */
+async function residualFeatures(image: RgbImage, y: Latent, w: Weights, weightBytes: Uint8Array, opts: ParallelEncodeOptions,
+  work: EncodeWork, afterTile?: () => void): Promise<Tensor> {
+  const size = paddedSizeOf(image), { pool } = opts;
+  if (work === 'bands') {
+    // tasks carry the level position: a worker finds the same model with atLevel
+    const [xMain] = await layerRounds([synthesisPlan('main', w.mainDecoder, y, opts.level)], [y.head], pool, weightBytes, opts);
+    return (await layerRounds([analysisPlan(w.resEncoder, image, size, xMain)], [undefined], pool, weightBytes, opts, afterTile))[0];
+  }
+  const features = sharedTensor(w.config.Mr, size.h / RESIDUAL_STRIDE, size.w / RESIDUAL_STRIDE);
+  await pool.runAll(latentTiles(size, RESIDUAL_STRIDE, work).map((region): ResidualAnalysisTask =>
+    ({ kind: 'residualAnalysis', image, y, level: opts.level, region, features })), weightBytes, opts, afterTile);
+  return features;
+}
+
+/** ẑ: f_r(x − g_m(ŷ)) in the workers, then attention and quantisation here, in place likewise. */
 async function residualLatent(image: RgbImage, y: Latent, w: Weights, weightBytes: Uint8Array, opts: ParallelEncodeOptions,
-  tile: TileShape, afterTile?: () => void): Promise<Latent> {
-  const size = paddedSizeOf(image);
+  work: EncodeWork, afterTile?: () => void): Promise<Latent> {
   const at = atLevel(w, opts.level);
   const centers = await residualCentersPooled(y, w, opts.level, weightBytes, opts.pool, opts);
-  const features = sharedTensor(w.config.Mr, size.h / RESIDUAL_STRIDE, size.w / RESIDUAL_STRIDE);
-  // tasks carry the level position: a worker finds the same model with atLevel
-  await opts.pool.runAll(latentTiles(size, RESIDUAL_STRIDE, tile).map((region): ResidualAnalysisTask =>
-    ({ kind: 'residualAnalysis', image, y, level: opts.level, region, features })), weightBytes, opts, afterTile);
+  const features = await residualFeatures(image, y, w, weightBytes, opts, work, afterTile);
   const quantization = residualQuantization(features, centers, y, at.w, at.level, poolBandRows(image.width, image.height, w, opts.pool));
   let step = quantization.next();
   while (!step.done) {
@@ -158,38 +180,37 @@ async function residualLatent(image: RgbImage, y: Latent, w: Weights, weightByte
 
 /** The rest of an encode once f_m(x) is there: attention and quantisation here (in place: ŷ takes over the features' buffer), ẑ, streams. */
 async function encodeFromFeatures(img: RgbImage, image: RgbImage, features: Tensor, w: Weights, weightBytes: Uint8Array,
-  opts: ParallelEncodeOptions, tile: TileShape, afterTile?: () => void): Promise<Uint8Array> {
+  opts: ParallelEncodeOptions, work: EncodeWork, afterTile?: () => void): Promise<Uint8Array> {
   checkBudget(opts);
   const at = atLevel(w, opts.level);
   const { y, hyper } = quantizeMain(features, at.w, at.level);
-  const latents: Latents = { y, z: await residualLatent(image, y, w, weightBytes, opts, tile, afterTile), ...(hyper && { hyper }) };
+  const latents: Latents = { y, z: await residualLatent(image, y, w, weightBytes, opts, work, afterTile), ...(hyper && { hyper }) };
   const streams = await opts.pool.runAll(fileChains(w).map((chain): EncodeStreamTask =>
     ({ kind: 'encodeStream', latents, level: opts.level, chain })), weightBytes, opts);
   return writeFile(img, w, opts, streams);
 }
 
 /**
- * The pixels in shared memory, and the tile the pool works in: the synchronous encoder's cut into an even share a
- * worker. Halos cost an encode more than a decode (the analysis reads ≈ 56 px beyond an inner side), so rectangles
- * rather than squares: at 768×512 on 2 workers one tile of 512 rows × 384 columns each (the sync encoder's one tile
- * cut in two, 1.14× its work) instead of a 512-px and a 256-px square, which left one worker idle for a third of
- * the analysis (bench/tile-work.ts: the pool finishes at 0.57× the one tile's work instead of 0.74×).
+ * The pixels in shared memory, and how the pool runs the transforms: by layer bands up to BAND_ENCODE_PIXELS (the size
+ * the sync encoder takes in one tile: no halo computed twice), unless a tile is asked for; else in the synchronous
+ * encoder's tile cut into an even share a worker. Halos cost an encode more than a decode (the analysis reads ≈ 56 px
+ * beyond an inner side), so rectangles rather than squares (bench/tile-work.ts prices both).
  */
-function poolInput(img: RgbImage, opts: ParallelEncodeOptions | Omit<ParallelEncodeOptions, 'level'>): { image: RgbImage; tile: TileShape } {
-  const size = paddedSizeOf(img);
+function poolInput(img: RgbImage, opts: ParallelEncodeOptions | Omit<ParallelEncodeOptions, 'level'>): { image: RgbImage; work: EncodeWork } {
+  const size = paddedSizeOf(img), tile = encodeTileOf(opts);
   return {
     image: { width: img.width, height: img.height, data: sharedBytes(img.data) },
-    tile: encodeTileOf(opts) ?? poolEncodeTile(size.h, size.w, opts.pool.size),
+    work: encodesInBands(size.h, size.w, tile) ? 'bands' : tile ?? poolEncodeTile(size.h, size.w, opts.pool.size),
   };
 }
 
 /** encodeSync on the pool: the same bytes. `w` must be the model of `weightBytes`. */
 export async function encodeParallel(img: RgbImage, w: Weights, weightBytes: Uint8Array, opts: ParallelEncodeOptions): Promise<Uint8Array> {
   checkEncode(img, w, opts);
-  const { image, tile } = poolInput(img, opts);
-  const afterTile = tileCounter(encodeTileCount(img, tile), opts.onTile);
-  const features = await mainFeatures(image, w, weightBytes, opts.pool, tile, opts, afterTile);
-  return encodeFromFeatures(img, image, features, w, weightBytes, opts, tile, afterTile);
+  const { image, work } = poolInput(img, opts);
+  const afterTile = tileCounter(encodeTaskCount(image, w, work, opts.pool.size), opts.onTile);
+  const features = await mainFeatures(image, w, weightBytes, opts.pool, work, opts, afterTile);
+  return encodeFromFeatures(img, image, features, w, weightBytes, opts, work, afterTile);
 }
 
 export interface LevelFile {
@@ -218,20 +239,20 @@ export async function encodeLevelsParallel(img: RgbImage, w: Weights, weightByte
  */
 export function levelEncoderParallel(img: RgbImage, w: Weights, weightBytes: Uint8Array,
   opts: Omit<ParallelEncodeOptions, 'level'>): (level: number) => Promise<LevelFile> {
-  const { image, tile } = poolInput(img, opts);
+  const { image, work } = poolInput(img, opts);
   let shared: Promise<{ features: Tensor; seconds: number }> | undefined;
   return async (level) => {
     checkEncode(img, w, { ...opts, level });
     shared ??= (async () => {
       const started = performance.now();
-      const features = await mainFeatures(image, w, weightBytes, opts.pool, tile, opts);
+      const features = await mainFeatures(image, w, weightBytes, opts.pool, work, opts);
       return { features, seconds: (performance.now() - started) / 1000 };
     })();
     const { features, seconds } = await shared;
     const started = performance.now();
     const copy = sharedTensor(features.c, features.h, features.w); // quantisation consumes its features
     copy.data.set(features.data);
-    const bytes = await encodeFromFeatures(img, image, copy, w, weightBytes, { ...opts, level }, tile);
+    const bytes = await encodeFromFeatures(img, image, copy, w, weightBytes, { ...opts, level }, work);
     return { level, bytes, seconds: seconds + (performance.now() - started) / 1000 };
   };
 }
@@ -272,106 +293,20 @@ async function decodeLatents(streams: Uint8Array[], file: Pick<Container, 'width
   return step.value;
 }
 
-/**
- * Images of up to this many padded pixels decode on the pool a layer at a time (synthesizeInBands); larger ones in
- * tiles, whose memory the tile bounds, where a banded decode holds every layer's whole output (bandBytes: 168 B a
- * pixel with the shipped model's channels, 176 MB at this size).
- */
-export const BAND_DECODE_PIXELS = 1024 * 1024;
-
-/** Whether decodeParallel goes by layer bands over a padded h × w image (not when a tile is asked for). */
-export const decodesInBands = (h: number, w: number, tile?: number): boolean => tile === undefined && h * w <= BAND_DECODE_PIXELS;
-
-/** A layer's bands per worker: the round's last band to start leaves the other worker idle for at most about its time. */
-const BANDS_PER_WORKER = 4;
-/** Output rows of a Winograd tconv tile (4 input rows, doubled): bands on this grid compute no tile twice. */
-const BAND_ALIGN = 8;
-
-/** Rows [0, h) cut into about BANDS_PER_WORKER bands a worker, on the BAND_ALIGN grid. */
-export function bandRows(h: number, workers: number): Range[] {
-  const rows = Math.max(1, Math.ceil(h / (BANDS_PER_WORKER * workers * BAND_ALIGN))) * BAND_ALIGN;
-  const bands: Range[] = [];
-  for (let start = 0; start < h; start += rows) bands.push({ start, end: Math.min(h, start + rows) });
-  return bands;
-}
-
-/** A branch's layers as the rounds of a banded decode run them: g_m's start after ŷ's head where the latent keeps one. */
-interface BandBranch {
-  name: BranchName;
-  t: Transform;
-  /** the latent's grid */
-  h: number;
-  w: number;
-  first: number;
-}
-
-function bandBranches(w: Weights, size: { h: number; w: number }, headKept: boolean): BandBranch[] {
-  return [
-    { name: 'main', t: w.mainDecoder, h: size.h / TOTAL_STRIDE, w: size.w / TOTAL_STRIDE, first: headKept ? 1 : 0 },
-    { name: 'residual', t: w.resDecoder, h: size.h / RESIDUAL_STRIDE, w: size.w / RESIDUAL_STRIDE, first: 0 },
-  ];
-}
-
-/** Layer `layer`'s whole output: channels, rows, columns. */
-const layerOutput = (b: BandBranch, layer: number) => ({ c: b.t.convs[layer].outC, h: b.h * 2 ** (layer + 1), w: b.w * 2 ** (layer + 1) });
-
-/**
- * Bytes of the whole-image tensors a banded decode of a padded h × w image allocates (every layer's output of both
- * branches, ŷ's head not counted: it is the latents'), beyond what DECODE_BYTES_PER_PIXEL counts; 0 for a tiled one.
- */
-export function bandBytes(h: number, w: number, weights: Weights): number {
-  if (!decodesInBands(h, w)) return 0;
-  let floats = 0;
-  for (const b of bandBranches(weights, { h, w }, false)) {
-    for (let layer = 0; layer < b.t.convs.length; layer++) {
-      const o = layerOutput(b, layer);
-      floats += o.c * o.h * o.w;
-    }
-  }
-  return floats * Float32Array.BYTES_PER_ELEMENT;
-}
-
-/**
- * x̂ on the pool a layer at a time: round r computes layer r of g_m and of g_r (g_m's after ŷ's head, when kept) over
- * the whole image, a band of rows a task, into shared tensors; then φ and the pixels, a band a task. Tiles would
- * compute each layer's halo again for every tile (at 768×512, 384-px tiles on 2 workers: 1.13× the whole image's
- * work, counted by bench/tile-work.ts); bands on the tconvs' tile grid compute nothing twice but φ's 2 rows a side,
- * and each round hands its bands out anew, the largest first. The same pixels: each element has the bits any region
- * gives it (tiling.ts).
- */
+/** x̂ on the pool by layer bands (src/parallel/bands.ts): g_m's and g_r's layers round by round, then φ and the pixels in bands. */
 async function synthesizeInBands(out: RgbImage, latents: Latents, w: Weights, level: number, weightBytes: Uint8Array,
   opts: ParallelDecodeOptions): Promise<void> {
   const { pool } = opts;
-  const branches = bandBranches(w, { h: latents.y.h * TOTAL_STRIDE, w: latents.y.w * TOTAL_STRIDE }, latents.y.head !== undefined);
-  const layers = (b: BandBranch) => b.t.convs.length - b.first;
+  const plans = [synthesisPlan('main', w.mainDecoder, latents.y, level), synthesisPlan('residual', w.resDecoder, latents.z, level)];
   const fusionRows = bandRows(latents.y.h * TOTAL_STRIDE, pool.size);
-  let total = fusionRows.length;
-  for (const b of branches) for (let r = 0; r < layers(b); r++) total += bandRows(layerOutput(b, b.first + r).h, pool.size).length;
-  const afterBand = tileCounter(total, opts.onTile);
-  const inputs: (Tensor | undefined)[] = [latents.y.head, undefined];
-  for (let r = 0; r < Math.max(...branches.map(layers)); r++) {
-    const tasks: { task: SynthesisBandTask; macs: number }[] = [];
-    branches.forEach((b, i) => {
-      const layer = b.first + r;
-      if (layer >= b.t.convs.length) return;
-      const o = layerOutput(b, layer);
-      const whole = sharedTensor(o.c, o.h, o.w);
-      for (const rows of bandRows(o.h, pool.size)) {
-        const task: SynthesisBandTask = { kind: 'synthesisBand', latents, level, branch: b.name, layer, x: inputs[i], out: whole, rows };
-        tasks.push({ task, macs: b.t.convs[layer].inC * o.c * (rows.end - rows.start) * o.w });
-      }
-      inputs[i] = whole;
-    });
-    tasks.sort((a, b) => b.macs - a.macs);
-    await pool.runAll(tasks.map((t) => t.task), weightBytes, opts, afterBand);
-  }
-  const [xMain, rHat] = inputs as Tensor[];
+  const afterBand = tileCounter(bandTaskCount(plans, pool.size) + fusionRows.length, opts.onTile);
+  const [xMain, rHat] = await layerRounds(plans, [latents.y.head, undefined], pool, weightBytes, opts, afterBand);
   await pool.runAll(fusionRows.map((rows): FusionBandTask => ({ kind: 'fusionBand', out, xMain, rHat, rows })), weightBytes, opts, afterBand);
 }
 
 /**
- * decodeSync on the pool: the same pixels (in shared memory). `w` must be the model of `weightBytes`. Layer by layer in
- * bands up to BAND_DECODE_PIXELS (unless `tile` is given), else in tiles.
+ * decodeSync on the pool: the same pixels (in shared memory). `w` must be the model of `weightBytes`. By layer bands up
+ * to BAND_DECODE_PIXELS (unless `tile` is given), else in tiles.
  */
 export async function decodeParallel(bytes: Uint8Array, w: Weights, weightBytes: Uint8Array, opts: ParallelDecodeOptions): Promise<RgbImage> {
   const file = openFile(bytes, w, opts);

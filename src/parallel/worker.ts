@@ -6,7 +6,7 @@
 import type { Latent, Latents, Range, Region, Tensor } from '../core/types.js';
 import { parentPort } from 'node:worker_threads';
 import { atLevel, decodeGroupStream, decodeTile, encodeChain, fuseBand, synthesizeBand, type BranchName } from '../codec/codec.js';
-import { mainAnalysisTile, pasteTile, residualAnalysisTile } from '../model/encoder.js';
+import { analyzeBand, mainAnalysisTile, pasteTile, residualAnalysisTile } from '../model/encoder.js';
 import { priorBand, type PassLatents, type PriorPass } from '../model/priors.js';
 import { AaraError, type ErrorCode } from '../core/errors.js';
 import type { RgbImage } from '../io/pixels.js';
@@ -57,14 +57,27 @@ export interface DecodeTileTask {
   region: Region;
 }
 /**
- * Rows `rows` of one layer of g_m or g_r over the whole image, written into the shared `out` (that layer's whole output);
- * `x` is its whole input, absent for layer 0 (which reads the latent).
+ * Rows `rows` of one layer of g_m (over ŷ) or g_r (over ẑ) over the whole image, written into the shared `out` (that
+ * layer's whole output); `x` is its whole input, absent for layer 0 (which reads the latent).
  */
 export interface SynthesisBandTask {
   kind: 'synthesisBand';
-  latents: Latents;
+  latent: Latent;
   level: number;
   branch: BranchName;
+  layer: number;
+  x?: Tensor;
+  out: Tensor;
+  rows: Range;
+}
+/**
+ * Rows `rows` of one layer of f_m or f_r (with `xMain`, x̂_m over the whole image) over the whole image, written into the
+ * shared `out`; `x` is its whole input, absent for layer 0 (which reads the image).
+ */
+export interface AnalysisBandTask {
+  kind: 'analysisBand';
+  image: RgbImage;
+  xMain?: Tensor;
   layer: number;
   x?: Tensor;
   out: Tensor;
@@ -86,8 +99,8 @@ export interface PriorBandTask {
   level: number;
   rows: Range;
 }
-export type Task = MainAnalysisTask | ResidualAnalysisTask | EncodeStreamTask | DecodeStreamTask | DecodeTileTask | SynthesisBandTask
-  | FusionBandTask | PriorBandTask;
+export type Task = MainAnalysisTask | ResidualAnalysisTask | AnalysisBandTask | EncodeStreamTask | DecodeStreamTask | DecodeTileTask
+  | SynthesisBandTask | FusionBandTask | PriorBandTask;
 export type TaskResult<T extends Task> = T extends EncodeStreamTask ? Uint8Array : undefined;
 
 /** The weight file a task runs with: `key` names it in the pool, `bytes` is its shared copy. */
@@ -121,6 +134,9 @@ function run(task: Task, model: Weights): Uint8Array | undefined {
       pasteTile(task.features, residualAnalysisTile(task.image, task.y, w, level, task.region), task.region);
       return undefined;
     }
+    case 'analysisBand':
+      analyzeBand(task.out, task.image, task.xMain, task.xMain ? w.resEncoder : w.mainEncoder, task.layer, task.x, task.rows);
+      return undefined;
     case 'encodeStream':
       return encodeChain(task.chain, task.latents, w, level);
     case 'decodeStream':
@@ -130,7 +146,7 @@ function run(task: Task, model: Weights): Uint8Array | undefined {
       decodeTile(task.out, task.latents, w, level, task.region);
       return undefined;
     case 'synthesisBand':
-      synthesizeBand(task.out, task.x, task.latents, w, level, task.branch, task.layer, task.rows);
+      synthesizeBand(task.out, task.x, task.latent, w, level, task.branch, task.layer, task.rows);
       return undefined;
     case 'fusionBand':
       fuseBand(task.out, task.xMain, task.rHat, w, task.rows);
