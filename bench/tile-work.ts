@@ -6,9 +6,9 @@
  * f_r tile, g_m over those pixels (x − x̂_m, as the decoder's branch) and f_r's analysis. Multiply–adds in the direct
  * form (25 a 5×5 output and channel pair, 9 a 3×3 one), relative to one tile over the whole image: what tiles repeat.
  * The "2 workers" column is when two workers (equal speeds) finish, each taking the next tile as it frees, stage after
- * stage (an encode's f_r tiles wait for ŷ): the pool's time, as a share of the whole image's work. Up to 1 Mpixel the
- * pool decodes a layer at a time in bands of rows instead (parallel.ts, synthesizeInBands): priced the same way, a
- * round a stage, its largest bands first.
+ * stage (an encode's f_r tiles wait for ŷ): the pool's time, as a share of the whole image's work. Up to 1 Mpixel (a
+ * decode) or 768×512 (an encode) the pool runs a layer at a time in bands of rows instead (src/parallel/bands.ts):
+ * priced the same way, a round a stage, its largest bands first.
  * Run: node dist/bench/tile-work.js [width height [weights.bin]]
  */
 import { readFileSync } from 'node:fs';
@@ -20,7 +20,7 @@ import { encodeTile } from '../src/model/encoder.js';
 import { paddedSize } from '../src/model/preprocess.js';
 import { analysisPixels, clip, fusionInput, squareTile, tileGrid, type TileShape } from '../src/model/tiling.js';
 import { poolDecodeTile, poolEncodeTile } from '../src/parallel/parallel.js';
-import { bandRows, decodesInBands } from '../src/parallel/bands.js';
+import { bandRows, decodesInBands, encodesInBands } from '../src/parallel/bands.js';
 import { repoPath } from '../test/helpers/fixtures.js';
 import { winogradTconvInput } from '../kernels/index.js';
 import { alignedStart, TILE } from '../kernels/winograd.js';
@@ -63,7 +63,7 @@ function decodeTileWork(region: Region): number {
  * A banded decode on 2 workers: round r is layer r of g_m and of g_r (ŷ's head, when the kind keeps it, is the
  * latent decoder's work, as in a tile's count), a band of rows a task; then φ a band a task, with its 2 rows a side.
  */
-function bandStages(): number[][] {
+function decodeBandStages(): number[][] {
   const branches = [{ t: w.mainDecoder, stride: TOTAL_STRIDE }, { t: w.resDecoder, stride: RESIDUAL_STRIDE }];
   const rounds = Math.max(...branches.map((b) => b.t.convs.length));
   const stages: number[][] = [];
@@ -79,6 +79,20 @@ function bandStages(): number[][] {
   const phi = (rows: Range) => size(clip(fusionInput(rows), h)) * wd * 9 * (w.fusion.conv1.inC * w.fusion.conv1.outC + w.fusion.conv2.inC * w.fusion.conv2.outC);
   stages.push(bandRows(h, 2).map(phi));
   return stages;
+}
+
+/** A banded encode on 2 workers: f_m's layers a round each, then g_m's (for x̂_m), then f_r's, each a band of rows a task. */
+function encodeBandStages(): number[][] {
+  const analysisRounds = (t: Transform) => t.convs.map((c, i) => {
+    const out = { h: h / 2 ** (i + 1), w: wd / 2 ** (i + 1) };
+    const across = convPositions({ start: 0, end: 2 * out.w });
+    return bandRows(out.h, 2).map((rows) => convPositions({ start: 2 * rows.start, end: 2 * rows.end }) * across * 25 * c.inC * c.outC).sort((a, b) => b - a);
+  });
+  const synthesisRounds = (t: Transform, stride: number) => t.convs.map((c, i) => {
+    const out = { h: (h / stride) * 2 ** (i + 1), w: (wd / stride) * 2 ** (i + 1) };
+    return bandRows(out.h, 2).map((rows) => tconvPositions(rows) * tconvPositions({ start: 0, end: out.w }) * 25 * c.inC * c.outC).sort((a, b) => b - a);
+  });
+  return [...analysisRounds(w.mainEncoder), ...synthesisRounds(w.mainDecoder, TOTAL_STRIDE), ...analysisRounds(w.resEncoder)];
 }
 
 /** An encode's tiles, as the encoder runs them: f_m's over the 1/16 grid, then (once ŷ is quantised) f_r's over the 1/8 grid. */
@@ -129,5 +143,5 @@ function table(title: string, stages: (rows: number, cols: number) => number[][]
 
 console.log(`${width}×${height} (padded ${wd}×${h}), ${w.config.kind} weights`);
 table('decode', (rows, cols) => [tileGrid(h, wd, rows, cols).map(decodeTileWork)], squareTile(defaultDecodeTile(h, wd)),
-  decodesInBands(h, wd) ? bandStages() : squareTile(poolDecodeTile(h, wd, 2)));
-table('encode', encodeStages, encodeTile({ h, w: wd }), poolEncodeTile(h, wd, 2));
+  decodesInBands(h, wd) ? decodeBandStages() : squareTile(poolDecodeTile(h, wd, 2)));
+table('encode', encodeStages, encodeTile({ h, w: wd }), encodesInBands(h, wd) ? encodeBandStages() : poolEncodeTile(h, wd, 2));
