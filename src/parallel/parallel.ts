@@ -3,8 +3,9 @@
  * tiles and streams spread over workers, so the bytes are identical for any number of workers and any tile
  * size. The state the steps share lives in SharedArrayBuffers that the workers read and write in place:
  *
- *   encode: tiles of f_m → features ─ main thread: attention, (h_a, h_s,) quantise → ŷ (and ŵ) symbols
- *           (bands of ẑ's prior →) tiles of f_r(x − g_m(ŷ)) → features ─ main thread: attention, quantise →
+ *   encode: tiles of f_m (up to 768×512: its layers in bands of rows, src/parallel/bands.ts) → features ─ main thread:
+ *           attention, (h_a, h_s,) quantise → ŷ (and ŵ) symbols (bands of ẑ's prior →) tiles of f_r(x − g_m(ŷ))
+ *           (or g_m's layers, then f_r's, in bands) → features ─ main thread: attention, quantise →
  *           ẑ symbols step by step (checkerboard: the anchors', bands of the others' prior, the others')
  *           streams (fileChains: one a chain of coding groups) → writeContainer
  *   decode: checks as decodeSync → decodeStages (codec.ts: each stage's prepare here, its prior pass's bands in the
