@@ -60,8 +60,8 @@ function decodeTileWork(region: Region): number {
 }
 
 /**
- * A banded decode on 2 workers: round r is layer r of g_m and of g_r (ŷ's head, when the kind keeps it, is the
- * latent decoder's work, as in a tile's count), a band of rows a task; then φ a band a task, with its 2 rows a side.
+ * A banded decode on 2 workers: round r is layer r of g_m and of g_r (g_m's first counted even where ŷ's head holds it,
+ * as in a tile's count), a band of rows a task; then φ a band a task, with its 2 rows a side.
  */
 function decodeBandStages(): number[][] {
   const branches = [{ t: w.mainDecoder, stride: TOTAL_STRIDE }, { t: w.resDecoder, stride: RESIDUAL_STRIDE }];

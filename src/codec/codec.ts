@@ -10,10 +10,10 @@ import { FLAG_GRAYSCALE, LEVEL_STEPS, readContainer, resolveLimits, WEIGHTS_ID_B
 import { ENCODE_TILE, encodeLatents, encodeTileCount, latentsFromFeatures, mainAnalysis } from '../model/encoder.js';
 import { fail } from '../core/errors.js';
 import { paddedSize, writeRgbTile } from '../model/preprocess.js';
-import { decodeRegion, fusionBand, mainBranch, residualBranch, synthesisBand } from '../model/decoder.js';
+import { decodeRegion, fusionBand } from '../model/decoder.js';
 import { finishPass, hyperGrid, mainBandRows, mainCenters, mainSteps, priorBand, residualSteps, startPass, withCenters, type LatentStep, type PriorPass, type SteppedLatent } from '../model/priors.js';
 import { recycle, tensor } from '../model/tensor.js';
-import { pasteTensor, squareTile, tileGrid, type TileShape } from '../model/tiling.js';
+import { squareTile, tileGrid, type TileShape } from '../model/tiling.js';
 import type { RgbImage } from '../io/pixels.js';
 import { gaussianSet, hexBytes, type Weights } from '../format/weights.js';
 
@@ -442,22 +442,6 @@ export function decodeTile(out: RgbImage, latents: Latents, w: Weights, level: n
   const pixels = decodeRegion(latents, w, level, region);
   writeRgbTile(out.data, out.width, out.height, pixels, region);
   recycle(pixels);
-}
-
-/** The decoder's two synthesis branches: g_m over ŷ, g_r over ẑ. */
-export type BranchName = 'main' | 'residual';
-
-/**
- * Rows `rows` of layer `layer` of a branch (ŷ's g_m, or ẑ's g_r: `latent`) over the whole image (decoder.ts,
- * synthesisBand) pasted into `out`, that layer's whole output; `x` its whole input (none for layer 0). The pool's
- * decode runs its layers this way, and its encode g_m for x − x̂_m.
- */
-export function synthesizeBand(out: Tensor, x: Tensor | undefined, latent: Latent, w: Weights, level: number, branch: BranchName,
-  layer: number, rows: Range): void {
-  const b = branch === 'main' ? mainBranch(latent, w, level) : residualBranch(latent, w, level);
-  const band = synthesisBand(b, layer, x, rows);
-  pasteTensor(out.data, out.h, out.w, band, { rows, cols: { start: 0, end: out.w } });
-  recycle(band);
 }
 
 /** Rows `rows` of x̂ from x̂_m and r̂ over the whole image, straight into the output pixels. */

@@ -61,6 +61,13 @@ export interface Branch {
 /** The factorized prior's medians at a level (the Gaussian conditional's means travel with the latent). */
 const medians = (entropy: LatentEntropy | undefined, level: number, channels: number) => entropy && levelRow(entropy.median, level, channels);
 
+/** The decoder's two synthesis branches: g_m over ŷ, g_r over ẑ. */
+export type BranchName = 'main' | 'residual';
+
+/** Branch `name` over its latent (ŷ for 'main', ẑ for 'residual'). */
+export const branchOf = (name: BranchName, latent: Latent, w: Weights, level: number): Branch =>
+  name === 'main' ? mainBranch(latent, w, level) : residualBranch(latent, w, level);
+
 /** x̂_m = g_m(ŷ / g_q). */
 export function mainBranch(y: Latent, w: Weights, level: number): Branch {
   const { M } = w.config;

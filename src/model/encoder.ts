@@ -60,13 +60,13 @@ export function residualAnalysisTile(img: RgbImage, y: Latent, w: Weights, level
 }
 
 /**
- * Rows `rows` of layer `layer`'s whole output of an analysis transform (f_m, or f_r with `xMain`), every column, pasted
- * into `out`: how the pool encodes an image of up to one tile, a layer at a time (src/parallel/bands.ts). `x` is the
- * layer's whole input; for layer 0, undefined: the pixels it reads (less x̂_m's, for f_r) are taken here. Each element
- * has the bits of the tiles' pass (the kernels place their tiles on the whole image: tiling.ts).
+ * Rows `rows` of layer `layer`'s whole output of an analysis transform (f_m, or f_r with `xMain`), every column: how the
+ * pool encodes an image of up to one tile, a layer at a time (src/parallel/bands.ts). `x` is the layer's whole input;
+ * for layer 0, undefined: the pixels it reads (less x̂_m's, for f_r) are taken here. Each element has the bits of the
+ * tiles' pass (the kernels place their tiles on the whole image: tiling.ts).
  */
-export function analyzeBand(out: Tensor, img: RgbImage, xMain: Tensor | undefined, t: Transform, layer: number, x: Tensor | undefined,
-  rows: Range): void {
+export function analysisBand(img: RgbImage, xMain: Tensor | undefined, t: Transform, layer: number, x: Tensor | undefined,
+  rows: Range): Tensor {
   let input = x, top = 0;
   if (!input) {
     const size = paddedSizeOf(img);
@@ -80,12 +80,10 @@ export function analyzeBand(out: Tensor, img: RgbImage, xMain: Tensor | undefine
   }
   const band = convBand(input, t.convs[layer], top, rows);
   if (!x) recycle(input);
-  if (layer < t.gdns.length) gdnLayer(band, t.gdns[layer], false, band);
-  pasteTensor(out.data, out.h, out.w, band, { rows, cols: { start: 0, end: out.w } });
-  recycle(band);
+  return layer < t.gdns.length ? gdnLayer(band, t.gdns[layer], false, band) : band;
 }
 
-/** Copies a tile's features into the whole latent's, and recycles the tile. */
+/** Copies a tile's (or band's) output into the whole tensor's, and recycles the tile. */
 export function pasteTile(features: Tensor, t: Tensor, region: Region): void {
   pasteTensor(features.data, features.h, features.w, t, region);
   recycle(t);

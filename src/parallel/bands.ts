@@ -11,7 +11,8 @@
  */
 import { RESIDUAL_STRIDE, TOTAL_STRIDE, type Latent, type Range, type Tensor } from '../core/types.js';
 import type { Budget } from '../core/budget.js';
-import type { BranchName } from '../codec/codec.js';
+import { sharedTensor } from '../core/shared-memory.js';
+import type { BranchName } from '../model/decoder.js';
 import type { Transform, Weights } from '../format/weights.js';
 import type { RgbImage } from '../io/pixels.js';
 import type { WorkerPool } from './pool.js';
@@ -81,10 +82,6 @@ export function bandTaskCount(plans: LayerPlan[], workers: number): number {
   return n;
 }
 
-function sharedTensor(c: number, h: number, w: number): Tensor {
-  return { c, h, w, data: new Float32Array(new SharedArrayBuffer(c * h * w * Float32Array.BYTES_PER_ELEMENT)) };
-}
-
 /**
  * Runs the plans' layers, round r the layer first + r of each plan that has one, its bands handed out largest first;
  * `inputs[i]` is plan i's first layer's input (undefined: the layer reads the latent or image itself). Returns each
@@ -124,8 +121,8 @@ const planFloats = (plans: LayerPlan[]) => plans.reduce((n, p) => {
 const grid = (h: number, w: number, stride: number): Latent => ({ c: 0, h: h / stride, w: w / stride });
 
 /**
- * Bytes of the whole-image tensors a banded decode of a padded h × w image allocates (every layer of g_m and g_r; ŷ's
- * head is the latents'), beyond DECODE_BYTES_PER_PIXEL; 0 when it goes by tiles.
+ * Bytes of the whole-image tensors a banded decode of a padded h × w image allocates (every layer of g_m and g_r, g_m's
+ * first too, which ŷ's head replaces for some kinds: an upper bound), beyond DECODE_BYTES_PER_PIXEL; 0 when it goes by tiles.
  */
 export function decodeBandBytes(h: number, w: number, weights: Weights): number {
   if (!decodesInBands(h, w)) return 0;

@@ -16,7 +16,7 @@
  * Attention and ŷ's prior work on the whole latent, so they stay on the main thread between the tile passes; ẑ's
  * prior passes are cut in bands of rows that give the same values for any cut (src/model/priors.ts).
  */
-import { sharedBytes } from '../core/shared-memory.js';
+import { sharedBytes, sharedTensor } from '../core/shared-memory.js';
 import { RESIDUAL_STRIDE, TOTAL_STRIDE, type Latent, type Latents, type Symbols, type Tensor } from '../core/types.js';
 import { checkBudget, type Budget } from '../core/budget.js';
 import {
@@ -100,10 +100,6 @@ export const poolDecodeTile = (h: number, w: number, workers: number): number =>
 /** An encode's (see poolInput): rectangles, up to the sync encoder's tile. */
 export const poolEncodeTile = (h: number, w: number, workers: number): TileShape =>
   poolTile(h, w, encodeTile({ h, w }), workers, ENCODE_HALO, false);
-
-function sharedTensor(c: number, h: number, w: number): Tensor {
-  return { c, h, w, data: new Float32Array(new SharedArrayBuffer(c * h * w * Float32Array.BYTES_PER_ELEMENT)) };
-}
 
 /** Height of the prior passes' bands on a pool, in rows of ẑ's grid: one band a worker, within priors.ts's bounds. */
 function poolBandRows(width: number, height: number, w: Weights, pool: WorkerPool): number {

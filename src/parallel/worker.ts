@@ -5,8 +5,9 @@
  */
 import type { Latent, Latents, Range, Region, Tensor } from '../core/types.js';
 import { parentPort } from 'node:worker_threads';
-import { atLevel, decodeGroupStream, decodeTile, encodeChain, fuseBand, synthesizeBand, type BranchName } from '../codec/codec.js';
-import { analyzeBand, mainAnalysisTile, pasteTile, residualAnalysisTile } from '../model/encoder.js';
+import { atLevel, decodeGroupStream, decodeTile, encodeChain, fuseBand } from '../codec/codec.js';
+import { branchOf, synthesisBand, type BranchName } from '../model/decoder.js';
+import { analysisBand, mainAnalysisTile, pasteTile, residualAnalysisTile } from '../model/encoder.js';
 import { priorBand, type PassLatents, type PriorPass } from '../model/priors.js';
 import { AaraError, type ErrorCode } from '../core/errors.js';
 import type { RgbImage } from '../io/pixels.js';
@@ -122,6 +123,9 @@ export interface Reply {
   error?: TaskError;
 }
 
+/** Rows `rows` of `t`, every column: where a band goes. */
+const wholeRows = (t: Tensor, rows: Range): Region => ({ rows, cols: { start: 0, end: t.w } });
+
 /** `model` at the task's level position (codec.ts atLevel: a level between two interpolates the gains). */
 function run(task: Task, model: Weights): Uint8Array | undefined {
   const { w, level } = 'level' in task ? atLevel(model, task.level) : { w: model, level: 0 };
@@ -135,7 +139,8 @@ function run(task: Task, model: Weights): Uint8Array | undefined {
       return undefined;
     }
     case 'analysisBand':
-      analyzeBand(task.out, task.image, task.xMain, task.xMain ? w.resEncoder : w.mainEncoder, task.layer, task.x, task.rows);
+      pasteTile(task.out, analysisBand(task.image, task.xMain, task.xMain ? w.resEncoder : w.mainEncoder, task.layer, task.x, task.rows),
+        wholeRows(task.out, task.rows));
       return undefined;
     case 'encodeStream':
       return encodeChain(task.chain, task.latents, w, level);
@@ -146,7 +151,7 @@ function run(task: Task, model: Weights): Uint8Array | undefined {
       decodeTile(task.out, task.latents, w, level, task.region);
       return undefined;
     case 'synthesisBand':
-      synthesizeBand(task.out, task.x, task.latent, w, level, task.branch, task.layer, task.rows);
+      pasteTile(task.out, synthesisBand(branchOf(task.branch, task.latent, w, level), task.layer, task.x, task.rows), wholeRows(task.out, task.rows));
       return undefined;
     case 'fusionBand':
       fuseBand(task.out, task.xMain, task.rHat, w, task.rows);
