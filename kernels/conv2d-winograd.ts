@@ -25,7 +25,7 @@ import { checkAtLeast, checkLength } from './check.js';
 import type { Conv2dDims } from './conv2d.js';
 import {
   alignedStart, CHUNK, LANES, loadPatch, PATCH, phaseKept, products, productsPaired, scratchLength, splitScratch, storeOutputRow,
-  TILE, TILE_GROUP, transformKernel, transformOutput, transformPatch, XI, zeroTile,
+  tapTable, TILE, TILE_GROUP, transformOutput, transformPatch, transformTaps, XI, zeroTile,
 } from './winograd.js';
 
 /** The only shape this kernel runs: 5×5, stride 2, padding 2. */
@@ -41,6 +41,9 @@ export function winogradConvInput(r: { start: number; end: number }): { start: n
 }
 
 const blocksOf = (outC: number): number => Math.ceil(outC / LANES);
+
+/** Polyphase component (py, px)'s 3×3 kernel: element (dy, dx) is the 5×5 kernel's (2dy + py, 2dx + px) (a 5 is a zero). */
+const POLYPHASE_TAPS = tapTable((parity, i) => 2 * i + parity);
 
 /** The polyphase components (2·py + px) whose U is not zero, per ξ: U is zero in the domain's last row or column. */
 const KEPT_AT = Array.from({ length: XI }, (_, xi) => [0, 1, 2, 3].filter((phase) => phaseKept(xi, phase, PATCH - 1)));
@@ -63,7 +66,6 @@ export function packConv2dWinograd(w: Float32Array, d: Conv2dDims): Float32Array
   checkLength('packConv2dWinograd', 'w', w, outC * inC * 25);
   const blocks = blocksOf(outC), channels = 4 * inC;
   const packed = new Float32Array(conv2dWinogradWeightsLength(inC, outC));
-  const g = new Float64Array(9), gg = new Float64Array(PATCH * 3);
   // one block's U, [ξ][channel][lane], then gathered in order (see packTransposedConv2dWinograd)
   const one = new Float32Array(XI * channels * LANES);
   let at = 0;
@@ -71,17 +73,7 @@ export function packConv2dWinograd(w: Float32Array, d: Conv2dDims): Float32Array
     one.fill(0); // the lanes past outC
     for (let oc = block * LANES; oc < Math.min(outC, (block + 1) * LANES); oc++) {
       for (let ic = 0; ic < inC; ic++) {
-        for (let phase = 0; phase < 4; phase++) {
-          const py = phase >> 1, px = phase & 1;
-          for (let dy = 0; dy < 3; dy++) {
-            const ky = 2 * dy + py;
-            for (let dx = 0; dx < 3; dx++) {
-              const kx = 2 * dx + px;
-              g[dy * 3 + dx] = ky < 5 && kx < 5 ? w[((oc * inC + ic) * 5 + ky) * 5 + kx] : 0;
-            }
-          }
-          transformKernel(one, (ic * 4 + phase) * LANES + oc % LANES, channels * LANES, g, gg);
-        }
+        transformTaps(one, ic * 4 * LANES + oc % LANES, LANES, channels * LANES, w, (oc * inC + ic) * 25, POLYPHASE_TAPS);
       }
     }
     for (let xi = 0; xi < XI; xi++) {

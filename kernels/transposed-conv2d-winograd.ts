@@ -36,8 +36,8 @@ import { checkAtLeast, checkLength } from './check.js';
 import type { TransposedConv2dDims, TransposedConv2dWindow } from './transposed-conv2d.js';
 import { wholeOutput } from './transposed-conv2d.js';
 import {
-  alignedStart, CHUNK, LANES, loadPatch, PATCH, phaseKept, products, scratchLength, splitScratch, storeOutputRow, TILE,
-  TILE_GROUP, transformKernel, transformOutput, transformPatch, XI, zeroTile,
+  alignedStart, CHUNK, LANES, loadPatch, phaseKept, products, scratchLength, splitScratch, storeOutputRow, TILE,
+  tapTable, TILE_GROUP, transformOutput, transformPatch, transformTaps, XI, zeroTile,
 } from './winograd.js';
 
 /**
@@ -49,6 +49,9 @@ export function winogradTconvInput(r: { start: number; end: number }): { start: 
   const last = alignedStart(Math.floor((r.end - 1) / 2));
   return { start: first - 1, end: last + TILE + 1 };
 }
+
+/** Phase (a, b)'s 3×3 kernel: row r is dy = r − 1, kernel row a + 4 − 2r (a 5 is a zero); columns alike. */
+const PHASE_TAPS = tapTable((parity, i) => parity + 4 - 2 * i);
 
 /** Output channels per group: a block's 4 lanes at a ξ where only 1 phase is kept are 4 channels'. */
 const QUAD = 4;
@@ -92,7 +95,6 @@ export function packTransposedConv2dWinograd(w: Float32Array, d: TransposedConv2
   const { inC, outC } = d;
   checkLength('packTransposedConv2dWinograd', 'w', w, inC * outC * 25);
   const packed = new Float32Array(winogradWeightsLength(inC, outC));
-  const g = new Float64Array(9), gg = new Float64Array(PATCH * 3);
   // a quad's U, [channel][ξ][ic][phase], then gathered into its blocks: writing far-apart places per kernel
   // (36 stores 16–64 KB apart) took 60–100 ms for the model, most of a cold start's setup
   const quad = new Float32Array(QUAD * XI * inC * LANES);
@@ -102,38 +104,29 @@ export function packTransposedConv2dWinograd(w: Float32Array, d: TransposedConv2
     quad.fill(0);
     for (let j = 0; j < channels; j++) {
       for (let ic = 0; ic < inC; ic++) {
-        for (let phase = 0; phase < LANES; phase++) {
-          const a = phase >> 1, b = phase & 1;
-          for (let r = 0; r < 3; r++) {
-            const ky = a + 4 - 2 * r; // dy = r − 1
-            for (let c = 0; c < 3; c++) {
-              const kx = b + 4 - 2 * c;
-              g[r * 3 + c] = ky < 5 && kx < 5 ? w[((ic * outC + oc0 + j) * 5 + ky) * 5 + kx] : 0;
-            }
-          }
-          transformKernel(quad, (j * XI * inC + ic) * LANES + phase, inC * LANES, g, gg);
-        }
+        transformTaps(quad, (j * XI * inC + ic) * LANES, 1, inC * LANES, w, (ic * outC + oc0 + j) * 25, PHASE_TAPS);
       }
     }
     const plan = planOf(channels);
     for (let e = 0; e < plan.length; e += 5) {
-      const xi = plan[e], first = plan[e + 1];
-      if (plan[e + 4] === first + 3) {
-        // one channel's 4 phases: [ic][phase] as the quad holds them
-        const from = ((first >> 2) * XI + xi) * inC * LANES;
-        packed.set(quad.subarray(from, from + inC * LANES), at);
-        at += inC * LANES;
-        continue;
-      }
-      for (let ic = 0; ic < inC; ic++) {
-        for (let lane = 0; lane < LANES; lane++) {
-          const dest = plan[e + 1 + lane];
-          packed[at++] = quad[(((dest >> 2) * XI + xi) * inC + ic) * LANES + (dest & 3)];
-        }
-      }
+      // lane l of the block is quad's (channel, phase) d = plan[e + 1 + l] at ξ = plan[e]
+      const lane = (l: number) => (((plan[e + 1 + l] >> 2) * XI + plan[e]) * inC) * LANES + (plan[e + 1 + l] & 3);
+      at = gatherLanes(packed, at, quad, lane(0), lane(1), lane(2), lane(3), inC);
     }
   }
   return packed;
+}
+
+/** packed[at + 4·ic + l] = quad[from_l + 4·ic], ic < inC, l < 4; returns the next `at`. */
+function gatherLanes(packed: Float32Array, at: number, quad: Float32Array, from0: number, from1: number, from2: number,
+  from3: number, inC: number): number {
+  for (let ic = 0, q = 0; ic < inC; ic++, q += LANES, at += LANES) {
+    packed[at] = quad[from0 + q];
+    packed[at + 1] = quad[from1 + q];
+    packed[at + 2] = quad[from2 + q];
+    packed[at + 3] = quad[from3 + q];
+  }
+  return at;
 }
 
 /**

@@ -69,6 +69,55 @@ export function transformKernel(packed: Float32Array, at: number, stride: number
   for (let r = 0; r < PATCH; r++) timesG(packed, at + r * PATCH * stride, stride, gg[r * 3], gg[r * 3 + 1], gg[r * 3 + 2]);
 }
 
+/**
+ * `transformKernel` of several 3×3 kernels cut from one 5×5 kernel w[wAt … wAt + 24], with the same operations in
+ * the same order (the same bits), in locals: the load-time packing of a whole model (≈ 10⁵ kernels) ran 5–10× slower
+ * through the generic form, most of a cold start's first decode. Kernel p's element (r, c) is w[wAt + taps[9p + 3r + c]],
+ * a +0 where that is −1; its U goes to packed[at + p·kernelStep + ξ·stride].
+ */
+export function transformTaps(packed: Float32Array, at: number, kernelStep: number, stride: number, w: Float32Array,
+  wAt: number, taps: Int8Array): void {
+  for (let p = 0, t = 0; t < taps.length; p++, t += 9) {
+    const g0 = tap(w, wAt, taps[t]), g1 = tap(w, wAt, taps[t + 1]), g2 = tap(w, wAt, taps[t + 2]);
+    const g3 = tap(w, wAt, taps[t + 3]), g4 = tap(w, wAt, taps[t + 4]), g5 = tap(w, wAt, taps[t + 5]);
+    const g6 = tap(w, wAt, taps[t + 6]), g7 = tap(w, wAt, taps[t + 7]), g8 = tap(w, wAt, taps[t + 8]);
+    // G·g: column c is (g_c, g_{3+c}, g_{6+c}); entry (r, c) is row r of timesG's six
+    const a0 = g0 / 4, a1 = -(g0 + g3 + g6) / 6, a2 = -(g0 - g3 + g6) / 6;
+    const a3 = g0 / 24 + g3 / 12 + g6 / 6, a4 = g0 / 24 - g3 / 12 + g6 / 6, a5 = g6;
+    const b0 = g1 / 4, b1 = -(g1 + g4 + g7) / 6, b2 = -(g1 - g4 + g7) / 6;
+    const b3 = g1 / 24 + g4 / 12 + g7 / 6, b4 = g1 / 24 - g4 / 12 + g7 / 6, b5 = g7;
+    const c0 = g2 / 4, c1 = -(g2 + g5 + g8) / 6, c2 = -(g2 - g5 + g8) / 6;
+    const c3 = g2 / 24 + g5 / 12 + g8 / 6, c4 = g2 / 24 - g5 / 12 + g8 / 6, c5 = g8;
+    // (G·g)·Gᵀ, row by row
+    const to = at + p * kernelStep, row = PATCH * stride;
+    timesG(packed, to, stride, a0, b0, c0);
+    timesG(packed, to + row, stride, a1, b1, c1);
+    timesG(packed, to + 2 * row, stride, a2, b2, c2);
+    timesG(packed, to + 3 * row, stride, a3, b3, c3);
+    timesG(packed, to + 4 * row, stride, a4, b4, c4);
+    timesG(packed, to + 5 * row, stride, a5, b5, c5);
+  }
+}
+
+const tap = (w: Float32Array, wAt: number, i: number): number => (i < 0 ? 0 : w[wAt + i]);
+
+/**
+ * `transformTaps`' table for 3×3 kernels (one per phase, phase = 2·py + px) whose element (r, c) is the 5×5 kernel's
+ * (ky, kx) = tapOf(py, r), tapOf(px, c); −1 where that is outside 0 … 4.
+ */
+export function tapTable(tapOf: (parity: number, i: number) => number): Int8Array {
+  const taps = new Int8Array(36);
+  for (let phase = 0; phase < 4; phase++) {
+    for (let r = 0; r < 3; r++) {
+      for (let c = 0; c < 3; c++) {
+        const ky = tapOf(phase >> 1, r), kx = tapOf(phase & 1, c);
+        taps[phase * 9 + r * 3 + c] = ky >= 0 && ky < 5 && kx >= 0 && kx < 5 ? ky * 5 + kx : -1;
+      }
+    }
+  }
+  return taps;
+}
+
 /** G·(g0, g1, g2)ᵀ into out[at + i·step], i = 0 … 5 (a Float32Array rounds each on store). */
 function timesG(out: Float32Array | Float64Array, at: number, step: number, g0: number, g1: number, g2: number): void {
   out[at] = g0 / 4;

@@ -13,7 +13,7 @@ import { encodeLatents } from '../src/model/encoder.js';
 import { partPositions } from '../src/model/bottleneck.js';
 import { mainCenters, mainSteps } from '../src/model/priors.js';
 import { readContainer, writeContainer } from '../src/format/container.js';
-import { halfToFloat, readWeights } from '../src/format/weights.js';
+import { halfToFloat, readWeights, widenHalves } from '../src/format/weights.js';
 import { failsWith } from './helpers/assert-code.js';
 import { repoPath } from './helpers/fixtures.js';
 import { syntheticImage } from './helpers/images.js';
@@ -33,6 +33,13 @@ test('halves widen exactly: normal, subnormal, signed zero, infinities, NaN', ()
   for (const [bits, value] of cases) assert.is(halfToFloat(bits), value, `0x${bits.toString(16)}`);
   assert.ok(Object.is(halfToFloat(0x8000), -0), '−0');
   assert.ok(Number.isNaN(halfToFloat(0x7e00)), 'NaN');
+});
+
+test('widenHalves = halfToFloat for all 65,536 halves, bit for bit (the sign of zero and NaN included)', () => {
+  const all = Uint16Array.from({ length: 65536 }, (_, i) => i);
+  const fast = widenHalves(all), plain = Float32Array.from(all, halfToFloat);
+  const fastBits = new Uint32Array(fast.buffer), plainBits = new Uint32Array(plain.buffer);
+  for (let h = 0; h < 65536; h++) if (fastBits[h] !== plainBits[h]) assert.unreachable(`0x${h.toString(16)}: ${fast[h]} vs ${plain[h]}`);
 });
 
 test('the ycontext test weights: the spacechannel kind\'s networks, and s_y, e_y over ŷ; s_y stored as halves', () => {
