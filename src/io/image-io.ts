@@ -11,15 +11,27 @@
  * Hostile input: the declared size (PNG IHDR, JPEG SOF) is checked against the limits before anything is decoded,
  * and every library failure comes out as an AaraError.
  */
+import { createRequire } from 'node:module';
 import { deflateSync, inflateSync } from 'node:zlib';
-import { PNG } from 'pngjs';
-import { decode as decodeJpegPixels } from 'jpeg-js';
 import { AaraError, fail } from '../core/errors.js';
 // One set of size limits for images and bitstreams alike.
 import { resolveLimits, type ImageMetadata, type Limits } from '../format/container.js';
 import { crc32 } from '../format/crc32.js';
 import { exifTiff, orient, tiffOrientation, uprightExif } from './orientation.js';
 import { toRgb, type RgbImage } from './pixels.js';
+
+/**
+ * pngjs and jpeg-js, loaded on first use: importing them took ≈ 25 ms of a cold start's ≈ 75 ms import of aara,
+ * which a serverless function that decodes .aara files to pixels never needs. Both are CommonJS: require is
+ * synchronous, as the sync API must be.
+ */
+const require = createRequire(import.meta.url);
+type Pngjs = typeof import('pngjs');
+type Jpegjs = typeof import('jpeg-js');
+let pngjs: Pngjs | undefined;
+let jpegjs: Jpegjs | undefined;
+const PNG = (): Pngjs['PNG'] => (pngjs ??= require('pngjs') as Pngjs).PNG;
+const jpeg = (): Jpegjs => (jpegjs ??= require('jpeg-js') as Jpegjs);
 
 export interface ReadInfo {
   format: 'png' | 'jpeg';
@@ -57,11 +69,11 @@ export function decodeImage(bytes: Uint8Array, partialLimits?: Partial<Limits>):
  */
 export function encodePng(img: RgbImage, metadata?: ImageMetadata): Uint8Array {
   const { width, height, data } = toRgb(img);
-  const png = new PNG();
+  const png = new (PNG())();
   png.width = width;
   png.height = height;
   png.data = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  const bytes = PNG.sync.write(png, { colorType: 2, inputColorType: 2, inputHasAlpha: false, bitDepth: 8 });
+  const bytes = PNG().sync.write(png, { colorType: 2, inputColorType: 2, inputHasAlpha: false, bitDepth: 8 });
   const chunks: Uint8Array[] = [];
   // iCCP: a profile name (Latin-1, 1–79 bytes; the source's is not kept), a null, compression method 0, zlib data
   if (metadata?.icc) chunks.push(pngChunk('iCCP', concat(new TextEncoder().encode('ICC profile\0\0'), deflateSync(metadata.icc))));
@@ -193,7 +205,7 @@ function decodePng(bytes: Uint8Array, limits: Limits): DecodedImage {
   // whatever memory the process freed before (issue 14). Checking costs a second inflate (≈ 2 ms per MB).
   checkInflatedSize(layout.imageData, interlaced ? interlacedDataSize(layout.header) : progressiveDataSize(layout.header));
   // pngjs scales 16-bit samples by round(v·255/65535) = round(v/257) and expands gray and palette to RGBA.
-  const decoded = decodeWithLibrary('PNG', () => PNG.sync.read(pngForDecoder(bytes, layout)));
+  const decoded = decodeWithLibrary('PNG', () => PNG().sync.read(pngForDecoder(bytes, layout)));
   const rgb = toRgb({ width, height, data: decoded.data });
   const metadata = present({ icc: layout.iccChunk && iccOfPngChunk(layout.iccChunk), exif: layout.exifChunk?.slice() });
   return {
@@ -354,7 +366,7 @@ function decodeJpeg(bytes: Uint8Array, limits: Limits): DecodedImage {
   checkDimensions(frame.width, frame.height, limits, 'JPEG');
   checkScanData(frame, scanBytes);
   const decoded = decodeWithLibrary('JPEG', () =>
-    decodeJpegPixels(bytes, {
+    jpeg().decode(bytes, {
       useTArray: true,
       formatAsRGBA: false,
       maxResolutionInMP: Math.ceil(limits.maxPixels / 1e6),
