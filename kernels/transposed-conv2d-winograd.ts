@@ -151,20 +151,14 @@ export function transposedConv2dWinograd(out: Float32Array, x: Float32Array, pu:
   const nFirst = Math.floor(outLeft / 2) | 0, nLast = Math.floor((outLeft + outW - 1) / 2) | 0;
   const tileLeft = alignedStart(nFirst);
   const tilesAcross = (Math.floor((nLast - tileLeft) / TILE) + 1) | 0;
-  const plane = outH * outW;
+  // the loops' bodies are functions a layer calls many times: V8 optimizes those on its first layer, while a driver
+  // this size, OSR-compiled and compiled again with them inlined, took ≈ 120 ms of the compiler in a cold process
   for (let m0 = alignedStart(mFirst); m0 <= mLast; m0 += TILE) {
     for (let t0 = 0; t0 < tilesAcross; t0 += CHUNK) {
-      const count = Math.min(CHUNK, tilesAcross - t0);
+      const count = Math.min(CHUNK, tilesAcross - t0) | 0;
       const n0 = tileLeft + t0 * TILE;
-      const top = m0 - 1 - inTop, left = n0 - 1 - inLeft;
       const groups = (Math.ceil(count / TILE_GROUP) * TILE_GROUP) | 0;
-      for (let t = count; t < groups; t++) zeroTile(v, inC, t);
-      for (let ic = 0; ic < inC; ic++) {
-        for (let t = 0; t < count; t++) {
-          loadPatch(patch, x, ic * inH * inW, inH, inW, top, left + t * TILE, 1);
-          transformPatch(v, patch, inC, ic, t);
-        }
-      }
+      transformInputs(v, patch, x, inC, inH, inW, m0 - 1 - inTop, n0 - 1 - inLeft, count, groups);
       let uAt = 0;
       for (let oc0 = 0; oc0 < outC; oc0 += QUAD) {
         const channels = Math.min(QUAD, outC - oc0), plan = planOf(channels);
@@ -172,20 +166,41 @@ export function transposedConv2dWinograd(out: Float32Array, x: Float32Array, pu:
           uAt = products(m, plan[e], plan[e + 1], plan[e + 2], plan[e + 3], plan[e + 4], v, plan[e] * inC * CHUNK, CHUNK, pu,
             uAt, inC, groups);
         }
-        // tile position (i, j) of phase (a, bb) is output (2(m0 + i) + a, 2(n0 + 4t + j) + bb)
-        for (let j = 0; j < channels; j++) {
-          const oc = oc0 + j;
-          for (let t = 0; t < count; t++) {
-            for (let phase = 0; phase < LANES; phase++) {
-              const a = phase >> 1, bb = phase & 1;
-              transformOutput(rows, m, t, 4 * j + phase);
-              const ox = 2 * (n0 + t * TILE) + bb - outLeft;
-              for (let i = 0; i < TILE; i++) {
-                const oy = 2 * (m0 + i) + a - outTop;
-                if (oy >= 0 && oy < outH) storeOutputRow(out, rows, i, b[oc], oc * plane + oy * outW + ox, 2, ox, outW);
-              }
-            }
-          }
+        storeQuad(out, rows, m, b, oc0, channels, count, m0, n0, outTop, outLeft, outH, outW);
+      }
+    }
+  }
+}
+
+/** V of a chunk's `count` tiles (whose patches start at input row `top`, column `left`), and zeros up to `groups`. */
+function transformInputs(v: Float64Array, patch: Float64Array, x: Float32Array, inC: number, inH: number, inW: number,
+  top: number, left: number, count: number, groups: number): void {
+  for (let t = count; t < groups; t++) zeroTile(v, inC, t);
+  for (let ic = 0; ic < inC; ic++) {
+    for (let t = 0; t < count; t++) {
+      loadPatch(patch, x, ic * inH * inW, inH, inW, top, left + t * TILE, 1);
+      transformPatch(v, patch, inC, ic, t);
+    }
+  }
+}
+
+/**
+ * Aᵀ·M·A of a quad's channels over a chunk's tiles, + bias, into the window: tile position (i, j) of phase (a, bb) is
+ * output (2(m0 + i) + a, 2(n0 + 4t + j) + bb).
+ */
+function storeQuad(out: Float32Array, rows: Float64Array, m: Float64Array, b: Float32Array, oc0: number, channels: number,
+  count: number, m0: number, n0: number, outTop: number, outLeft: number, outH: number, outW: number): void {
+  const plane = outH * outW;
+  for (let j = 0; j < channels; j++) {
+    const oc = oc0 + j;
+    for (let t = 0; t < count; t++) {
+      for (let phase = 0; phase < LANES; phase++) {
+        const a = phase >> 1, bb = phase & 1;
+        transformOutput(rows, m, t, 4 * j + phase);
+        const ox = 2 * (n0 + t * TILE) + bb - outLeft;
+        for (let i = 0; i < TILE; i++) {
+          const oy = 2 * (m0 + i) + a - outTop;
+          if (oy >= 0 && oy < outH) storeOutputRow(out, rows, i, b[oc], oc * plane + oy * outW + ox, 2, ox, outW);
         }
       }
     }
