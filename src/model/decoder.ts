@@ -54,7 +54,10 @@ export interface Branch {
   medians?: Float32Array;
   /** g_m's first layer (tconv · IGDN) over the whole latent, when ŷ keeps it (Latent.head): the layers start after it */
   head?: Tensor;
-  /** the first layer by the direct kernel: g_m's, whose output is also c_z's input (see transposedConvLayer) */
+  /**
+   * the first layer by the direct kernel: g_m's where its output is also c_z's input, in every kind with a hyperprior
+   * (see transposedConvLayer); the factorized kind has no c_z, and runs it by Winograd like the others
+   */
   directFirst: boolean;
 }
 
@@ -71,7 +74,7 @@ export const branchOf = (name: BranchName, latent: Latent, w: Weights, level: nu
 /** x̂_m = g_m(ŷ / g_q). */
 export function mainBranch(y: Latent, w: Weights, level: number): Branch {
   const { M } = w.config;
-  return { latent: y, t: w.mainDecoder, gains: levelRow(w.gainY, level, M), medians: medians(w.entropyY, level, M), head: y.head, directFirst: true };
+  return { latent: y, t: w.mainDecoder, gains: levelRow(w.gainY, level, M), medians: medians(w.entropyY, level, M), head: y.head, directFirst: w.hyper !== undefined };
 }
 
 /** r̂ = g_r(ẑ / h_q). */
