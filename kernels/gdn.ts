@@ -70,25 +70,31 @@ export function gdn(out: Float32Array, x: Float32Array, beta: Float32Array, gamm
     const row = Math.min(i, channels - 1) * channels, at = gammaOffset + (i - (i % CHANNEL_BLOCK)) * channels + (i % CHANNEL_BLOCK);
     for (let j = 0; j < channels; j++) scratch[at + j * CHANNEL_BLOCK] = gamma[row + j];
   }
+  // a run is a function a layer calls many times: V8 optimizes it early, where this driver would wait for an OSR compile
   for (let p0 = 0; p0 < planeSize; p0 += SQUARES_WIDTH) {
-    const count = Math.min(SQUARES_WIDTH, planeSize - p0);
-    for (let j = 0; j < channels; j++) {
-      const xRow = j * planeSize + p0, sqRow = j * SQUARES_WIDTH;
-      for (let q = 0; q < count; q++) {
-        const v = x[xRow + q];
-        scratch[sqRow + q] = v * v;
-      }
-      scratch.fill(0, sqRow + count, sqRow + SQUARES_WIDTH);
+    normalizeRun(out, x, beta, scratch, channels, planeSize, inverse, p0, Math.min(SQUARES_WIDTH, planeSize - p0), normsOffset, gammaOffset);
+  }
+}
+
+/** Pixels p0 … p0 + count − 1 of every channel (count ≤ SQUARES_WIDTH), with gdn's scratch. */
+function normalizeRun(out: Float32Array, x: Float32Array, beta: Float32Array, scratch: Float64Array, channels: number,
+  planeSize: number, inverse: boolean, p0: number, count: number, normsOffset: number, gammaOffset: number): void {
+  for (let j = 0; j < channels; j++) {
+    const xRow = j * planeSize + p0, sqRow = j * SQUARES_WIDTH;
+    for (let q = 0; q < count; q++) {
+      const v = x[xRow + q];
+      scratch[sqRow + q] = v * v;
     }
-    for (let i0 = 0; i0 < channels; i0 += CHANNEL_BLOCK) {
-      for (let q0 = 0; q0 < count; q0 += PIXEL_BLOCK) normBlock(scratch, normsOffset + q0, scratch, q0, beta, scratch, gammaOffset + i0 * channels, channels, i0);
-      const lanes = Math.min(CHANNEL_BLOCK, channels - i0);
-      for (let lane = 0; lane < lanes; lane++) {
-        const row = (i0 + lane) * planeSize + p0, normRow = normsOffset + lane * SQUARES_WIDTH;
-        for (let q = 0; q < count; q++) {
-          const xi = x[row + q], norm = scratch[normRow + q];
-          out[row + q] = inverse ? xi * Math.sqrt(norm) : xi / Math.sqrt(norm);
-        }
+    scratch.fill(0, sqRow + count, sqRow + SQUARES_WIDTH);
+  }
+  for (let i0 = 0; i0 < channels; i0 += CHANNEL_BLOCK) {
+    for (let q0 = 0; q0 < count; q0 += PIXEL_BLOCK) normBlock(scratch, normsOffset + q0, scratch, q0, beta, scratch, gammaOffset + i0 * channels, channels, i0);
+    const lanes = Math.min(CHANNEL_BLOCK, channels - i0);
+    for (let lane = 0; lane < lanes; lane++) {
+      const row = (i0 + lane) * planeSize + p0, normRow = normsOffset + lane * SQUARES_WIDTH;
+      for (let q = 0; q < count; q++) {
+        const xi = x[row + q], norm = scratch[normRow + q];
+        out[row + q] = inverse ? xi * Math.sqrt(norm) : xi / Math.sqrt(norm);
       }
     }
   }

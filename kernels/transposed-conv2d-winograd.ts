@@ -102,20 +102,24 @@ export function packTransposedConv2dWinograd(w: Float32Array, d: TransposedConv2
   for (let oc0 = 0; oc0 < outC; oc0 += QUAD) {
     const channels = Math.min(QUAD, outC - oc0);
     quad.fill(0);
-    for (let j = 0; j < channels; j++) {
-      for (let ic = 0; ic < inC; ic++) {
-        transformTaps(quad, (j * XI * inC + ic) * LANES, 1, inC * LANES, w, (ic * outC + oc0 + j) * 25, PHASE_TAPS);
-      }
-    }
+    for (let j = 0; j < channels; j++) transformChannel(quad, j, w, inC, outC, oc0 + j);
     const plan = planOf(channels);
     for (let e = 0; e < plan.length; e += 5) {
-      // lane l of the block is quad's (channel, phase) d = plan[e + 1 + l] at ξ = plan[e]
-      const lane = (l: number) => (((plan[e + 1 + l] >> 2) * XI + plan[e]) * inC) * LANES + (plan[e + 1 + l] & 3);
-      at = gatherLanes(packed, at, quad, lane(0), lane(1), lane(2), lane(3), inC);
+      const xi = plan[e];
+      at = gatherLanes(packed, at, quad, quadIndex(plan[e + 1], xi, inC), quadIndex(plan[e + 2], xi, inC),
+        quadIndex(plan[e + 3], xi, inC), quadIndex(plan[e + 4], xi, inC), inC);
     }
   }
   return packed;
 }
+
+/** U of output channel oc (the quad's j-th) for every input channel, into the quad's [j][ξ][ic][phase]. */
+function transformChannel(quad: Float32Array, j: number, w: Float32Array, inC: number, outC: number, oc: number): void {
+  for (let ic = 0; ic < inC; ic++) transformTaps(quad, (j * XI * inC + ic) * LANES, 1, inC * LANES, w, (ic * outC + oc) * 25, PHASE_TAPS);
+}
+
+/** Where the quad holds ic = 0 of (channel, phase) d = 4·j + phase at ξ. */
+const quadIndex = (d: number, xi: number, inC: number): number => (((d >> 2) * XI + xi) * inC) * LANES + (d & 3);
 
 /** packed[at + 4·ic + l] = quad[from_l + 4·ic], ic < inC, l < 4; returns the next `at`. */
 function gatherLanes(packed: Float32Array, at: number, quad: Float32Array, from0: number, from1: number, from2: number,
