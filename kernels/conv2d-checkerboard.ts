@@ -59,24 +59,30 @@ export function conv2dCheckerboard(out: Float32Array, x: Float32Array, pw: Float
     const wBlock = oc0 * inC * kk;
     for (let lane0 = 0; lane0 < Math.min(OC_LANES, outC - oc0); lane0 += LANES) {
       const lanes = Math.min(LANES, outC - oc0 - lane0);
+      // a row is a function a layer calls many times: V8 optimizes it early, where this driver would wait for an OSR compile
       for (let oy = 0; oy < h; oy++) {
-        const kyStart = Math.max(0, pad - oy);
-        const kyEnd = Math.min(k, h + pad - oy);
-        const first = (oy + outputs) & 1; // the row's first column of the outputs' parity
-        // pixels whose k columns all lie inside the row (pad ≤ ox ≤ w − 1 − pad) in blocks of PIXELS (ox, ox + 2, …),
-        // the last block shifted left to end at the last of them (pixels computed twice get the same bits)
-        const lastStart = w - 1 - pad - 2 * (PIXELS - 1); // the last block's start, if it has the row's parity
-        for (let ox = first; ox < w; ) {
-          const start = Math.min(ox, lastStart - ((lastStart - ox) & 1));
-          if (ox >= pad && ox <= w - 1 - pad && start >= pad) {
-            block(out, oc0 + lane0, lanes, oy, start, x, inC, plane, w, pw, wBlock + lane0, b, k, pad, kyStart, kyEnd, tapParity);
-            ox = start + 2 * PIXELS;
-          } else {
-            pixel(out, oc0 + lane0, lanes, oy, ox, x, inC, plane, w, pw, wBlock + lane0, b, k, pad, kyStart, kyEnd, tapParity);
-            ox += 2;
-          }
-        }
+        checkerboardRow(out, oc0 + lane0, lanes, oy, (oy + outputs) & 1, x, inC, plane, h, w, pw, wBlock + lane0, b, k, pad, tapParity);
       }
+    }
+  }
+}
+
+/** Output row oy at the columns first, first + 2, …: blocks of PIXELS where all k columns lie inside the row, single pixels elsewhere. */
+function checkerboardRow(out: Float32Array, oc: number, lanes: number, oy: number, first: number, x: Float32Array, inC: number,
+  plane: number, h: number, w: number, pw: Float64Array, wIndex: number, b: Float32Array, k: number, pad: number, tapParity: number): void {
+  const kyStart = Math.max(0, pad - oy);
+  const kyEnd = Math.min(k, h + pad - oy);
+  // pixels whose k columns all lie inside the row (pad ≤ ox ≤ w − 1 − pad) in blocks of PIXELS (ox, ox + 2, …),
+  // the last block shifted left to end at the last of them (pixels computed twice get the same bits)
+  const lastStart = w - 1 - pad - 2 * (PIXELS - 1); // the last block's start, if it has the row's parity
+  for (let ox = first; ox < w; ) {
+    const start = Math.min(ox, lastStart - ((lastStart - ox) & 1));
+    if (ox >= pad && ox <= w - 1 - pad && start >= pad) {
+      block(out, oc, lanes, oy, start, x, inC, plane, w, pw, wIndex, b, k, pad, kyStart, kyEnd, tapParity);
+      ox = start + 2 * PIXELS;
+    } else {
+      pixel(out, oc, lanes, oy, ox, x, inC, plane, w, pw, wIndex, b, k, pad, kyStart, kyEnd, tapParity);
+      ox += 2;
     }
   }
 }
