@@ -60,7 +60,8 @@ export const alignedStart = (first: number): number => (Math.floor(first / TILE)
 
 /**
  * U = G·g·Gᵀ of a 3×3 kernel g (row-major in g[0 … 8]) into packed[at + ξ·stride], ξ = 0 … 35, rounded to
- * float32 by the store. `gg` is 18 doubles of scratch.
+ * float32 by the store. `gg` is 18 doubles of scratch. The simple form, which defines U: the tests' plain Winograd
+ * runs it; the packs run `transformTaps`, the same operations in locals.
  */
 export function transformKernel(packed: Float32Array, at: number, stride: number, g: Float64Array, gg: Float64Array): void {
   // G·g (6×3), column by column
