@@ -88,18 +88,21 @@ export function packConv2dWeights(w: Float32Array, d: Conv2dDims): Float64Array 
   const { inC, outC, k } = d;
   checkLength('packConv2dWeights', 'w', w, outC * inC * k * k);
   const packed = new Float64Array(packedWeightsLength(outC, inC, k, k));
+  // output channel oc's weights, [inC][k][k] in w, go to every 8th slot of its block from its lane
+  const perChannel = inC * k * k;
   for (let oc = 0; oc < outC; oc++) {
     const lane = oc % OC_LANES;
-    const blockBase = (oc - lane) * inC * k * k;
-    for (let ic = 0; ic < inC; ic++) {
-      for (let ky = 0; ky < k; ky++) {
-        for (let kx = 0; kx < k; kx++) {
-          packed[blockBase + ((ic * k + ky) * k + kx) * OC_LANES + lane] = w[((oc * inC + ic) * k + ky) * k + kx];
-        }
-      }
-    }
+    spreadLane(packed, (oc - lane) * perChannel + lane, w, oc * perChannel, perChannel);
   }
   return packed;
+}
+
+/**
+ * packed[at + 8·i] = w[from + i], i < count: a small function the packs call per channel, so that V8 optimizes it
+ * after a few calls (a cold process otherwise ran the packs' loops unoptimized, every widened weight a heap number).
+ */
+function spreadLane(packed: Float64Array, at: number, w: Float32Array, from: number, count: number): void {
+  for (let i = 0; i < count; i++) packed[at + i * OC_LANES] = w[from + i];
 }
 
 /** The fast convolution; pw comes from `packConv2dWeights`. Equals `conv2dSimple` bit for bit. */

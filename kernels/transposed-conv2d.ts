@@ -138,21 +138,26 @@ export function packTransposedConv2dWeights(w: Float32Array, d: TransposedConv2d
       const kh = phaseTaps(a), kw = phaseTaps(bb);
       for (let oc = 0; oc < outC; oc++) {
         const lane = oc % OC_LANES;
-        const blockBase = wOffset + (oc - lane) * inC * kh * kw;
-        for (let ic = 0; ic < inC; ic++) {
-          for (let r = 0; r < kh; r++) {
-            const ky = phaseKernelIndex(a, r);
-            for (let c = 0; c < kw; c++) {
-              const kx = phaseKernelIndex(bb, c);
-              packed[blockBase + ((ic * kh + r) * kw + c) * OC_LANES + lane] = w[((ic * outC + oc) * K + ky) * K + kx];
-            }
-          }
-        }
+        const blockBase = wOffset + (oc - lane) * inC * kh * kw + lane;
+        for (let ic = 0; ic < inC; ic++) phaseKernel(packed, blockBase + ic * kh * kw * OC_LANES, w, (ic * outC + oc) * K * K, a, bb);
       }
       wOffset += packedWeightsLength(outC, inC, kh, kw);
     }
   }
   return packed;
+}
+
+/**
+ * Phase (a, bb)'s kernel of one (ic, oc), from its 5×5 taps at w[from …], into every 8th slot from packed[at]: a small
+ * function the pack calls per kernel, which V8 optimizes after a few calls (a cold process otherwise ran the pack's
+ * loops unoptimized, every widened weight a heap number).
+ */
+function phaseKernel(packed: Float64Array, at: number, w: Float32Array, from: number, a: number, bb: number): void {
+  const kh = phaseTaps(a), kw = phaseTaps(bb);
+  for (let r = 0; r < kh; r++) {
+    const row = from + phaseKernelIndex(a, r) * K;
+    for (let c = 0; c < kw; c++) packed[at + (r * kw + c) * OC_LANES] = w[row + phaseKernelIndex(bb, c)];
+  }
 }
 
 /** Output positions start…start+size−1 of parity p: the first one's index in the window, their count, and its m = ⌊o/2⌋. */
