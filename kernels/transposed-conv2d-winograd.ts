@@ -36,8 +36,8 @@ import { checkAtLeast, checkLength } from './check.js';
 import type { TransposedConv2dDims, TransposedConv2dWindow } from './transposed-conv2d.js';
 import { wholeOutput } from './transposed-conv2d.js';
 import {
-  alignedStart, CHUNK, LANES, loadPatch, phaseKept, products, scratchLength, splitScratch, storeOutputRow, TILE,
-  tapTable, TILE_GROUP, transformOutput, transformPatch, transformTaps, XI, zeroTile,
+  alignedStart, CHUNK, LANES, phaseKept, products, scratchLength, splitScratch, storeOutputRow, TILE,
+  tapTable, TILE_GROUP, transformInput, transformOutput, transformTaps, XI, zeroTile,
 } from './winograd.js';
 
 /**
@@ -182,8 +182,7 @@ function transformInputs(v: Float64Array, patch: Float64Array, x: Float32Array, 
   for (let t = count; t < groups; t++) zeroTile(v, inC, t);
   for (let ic = 0; ic < inC; ic++) {
     for (let t = 0; t < count; t++) {
-      loadPatch(patch, x, ic * inH * inW, inH, inW, top, left + t * TILE, 1);
-      transformPatch(v, patch, inC, ic, t);
+      transformInput(v, patch, x, ic * inH * inW, inH, inW, top, left + t * TILE, 1, inC, ic, t);
     }
   }
 }
