@@ -39,7 +39,8 @@ Options (a command refuses, exit 2, an option it does not take):
   -d, --outdir DIR     output folder for several inputs, created if missing (input name + .aara / .png)
   -f, --force          replace an existing output file (an input is never replaced)
       --weights FILE   weight file (default: the packaged weights/aara.bin; eval takes it too)
-      --threads N      worker threads (default: number of cores; 1 codes on the main thread; eval too)
+      --threads N      worker threads (default: number of cores; 1 codes on the main thread, as does an
+                       image of at most 256×256 to decode or 512×512 to encode; eval too)
  encode only:
   -q, --quality Q      quality 0 (smallest) … 100 (best), continuous: between two levels their gains are
                        interpolated (in 1/16 of a level)
