@@ -37,7 +37,7 @@ import type { TransposedConv2dDims, TransposedConv2dWindow } from './transposed-
 import { wholeOutput } from './transposed-conv2d.js';
 import {
   alignedStart, CHUNK, LANES, phaseKept, products, scratchLength, splitScratch, storeOutputRow, TILE,
-  tapTable, TILE_GROUP, transformInput, transformOutput, transformTaps, XI, zeroTile,
+  tapTable, TILE_GROUP, transformInputTiles, transformOutput, transformTaps, XI, zeroTile,
 } from './winograd.js';
 
 /**
@@ -180,11 +180,7 @@ export function transposedConv2dWinograd(out: Float32Array, x: Float32Array, pu:
 function transformInputs(v: Float64Array, patch: Float64Array, x: Float32Array, inC: number, inH: number, inW: number,
   top: number, left: number, count: number, groups: number): void {
   for (let t = count; t < groups; t++) zeroTile(v, inC, t);
-  for (let ic = 0; ic < inC; ic++) {
-    for (let t = 0; t < count; t++) {
-      transformInput(v, patch, x, ic * inH * inW, inH, inW, top, left + t * TILE, 1, inC, ic, t);
-    }
-  }
+  for (let ic = 0; ic < inC; ic++) transformInputTiles(v, patch, x, ic * inH * inW, inH, inW, top, left, count, inC, ic);
 }
 
 /**

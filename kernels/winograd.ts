@@ -144,30 +144,42 @@ export function transformPatch(v: Float64Array, d: Float64Array, channels: numbe
 }
 
 /**
- * `loadPatch` then `transformPatch`, with the same bits: a patch inside x goes down its columns straight from x (the
- * same six sums as transformPatch's, written out again: a helper taking the doubles would box them), which saves the
- * patch copy, a third of the input transform's loads and stores.
+ * `loadPatch` then `transformPatch` for tiles 0 … count − 1 of one input channel along a row (patches at columns left,
+ * left + 4, …; step 1), with the same bits. A patch inside x goes down its columns straight from x (the same six sums as
+ * transformPatch's, written out again: a helper taking the doubles would box them), and its first two columns are the
+ * previous tile's last two, already transformed in d: a tile transforms 4 columns, not 6, and copies no patch
+ * (tconv 64→3 1.05–1.10× faster from x alone).
  */
-export function transformInput(v: Float64Array, d: Float64Array, x: Float32Array, plane: number, inH: number, inW: number,
-  top: number, left: number, step: number, channels: number, c: number, t: number): void {
-  const span = step * (PATCH - 1);
-  if (!(top >= 0 && top + span < inH && left >= 0 && left + span < inW)) {
-    loadPatch(d, x, plane, inH, inW, top, left, step);
-    transformPatch(v, d, channels, c, t);
-    return;
+export function transformInputTiles(v: Float64Array, d: Float64Array, x: Float32Array, plane: number, inH: number, inW: number,
+  top: number, left: number, count: number, channels: number, c: number): void {
+  const rowsInside = top >= 0 && top + PATCH - 1 < inH;
+  for (let t = 0; t < count; t++) {
+    const l = left + t * TILE;
+    if (!(rowsInside && l >= 0 && l + PATCH - 1 < inW)) {
+      loadPatch(d, x, plane, inH, inW, top, l, 1);
+      transformPatch(v, d, channels, c, t);
+      continue;
+    }
+    let first = 0;
+    if (t > 0) {
+      // d holds tile t − 1's transformed columns (either path): its columns 4, 5 are this tile's 0, 1
+      for (let o = 0; o < XI; o += PATCH) {
+        d[o] = d[o + 4];
+        d[o + 1] = d[o + 5];
+      }
+      first = 2;
+    }
+    for (let col = first, at = plane + top * inW + l + first; col < PATCH; col++, at++) {
+      const d0 = x[at], d1 = x[at + inW], d2 = x[at + 2 * inW], d3 = x[at + 3 * inW], d4 = x[at + 4 * inW], d5 = x[at + 5 * inW];
+      d[col] = 4 * d0 - 5 * d2 + d4;
+      d[6 + col] = -4 * d1 - 4 * d2 + d3 + d4;
+      d[12 + col] = 4 * d1 - 4 * d2 - d3 + d4;
+      d[18 + col] = -2 * d1 - d2 + 2 * d3 + d4;
+      d[24 + col] = 2 * d1 - d2 - 2 * d3 + d4;
+      d[30 + col] = 4 * d1 - 5 * d3 + d5;
+    }
+    rowsTimesB(v, d, channels, c, t);
   }
-  const rowStep = step * inW;
-  for (let col = 0, at = plane + top * inW + left; col < PATCH; col++, at += step) {
-    const d0 = x[at], d1 = x[at + rowStep], d2 = x[at + 2 * rowStep], d3 = x[at + 3 * rowStep], d4 = x[at + 4 * rowStep];
-    const d5 = x[at + 5 * rowStep];
-    d[col] = 4 * d0 - 5 * d2 + d4;
-    d[6 + col] = -4 * d1 - 4 * d2 + d3 + d4;
-    d[12 + col] = 4 * d1 - 4 * d2 - d3 + d4;
-    d[18 + col] = -2 * d1 - d2 + 2 * d3 + d4;
-    d[24 + col] = 2 * d1 - d2 - 2 * d3 + d4;
-    d[30 + col] = 4 * d1 - 5 * d3 + d5;
-  }
-  rowsTimesB(v, d, channels, c, t);
 }
 
 /** V[ξ][c][t] = (Bᵀ·d)·B: B along the rows of the column-transformed patch d. */
