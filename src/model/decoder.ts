@@ -163,11 +163,7 @@ export function decodeRegion({ y, z }: Latents, w: Weights, level: number, regio
 
 /** x̂ over rows `rows` (every column) from x̂_m and r̂ over the whole image: decodeRegion's last step, for the pool's bands. */
 export function fusionBand(xMain: Tensor, rHat: Tensor, w: Weights, rows: Range): Tensor {
+  // fuseCropped crops each of its bands, with its halo, from the whole image
   const cols = { start: 0, end: xMain.w };
-  const inner = { rows: clip(fusionInput(rows), xMain.h), cols };
-  const m = cropTensor(xMain, inner.rows, cols), r = cropTensor(rHat, inner.rows, cols);
-  const out = fuseCropped(m, r, w, inner, { rows, cols });
-  recycle(m);
-  recycle(r);
-  return out;
+  return fuseCropped(xMain, rHat, w, { rows: { start: 0, end: xMain.h }, cols }, { rows, cols });
 }
