@@ -3,13 +3,15 @@
  * 256×256 file, synchronously (decodeSync) and through the worker pool (decode), side by side with a previous
  * release built beside this one (bench/previous-release.ts) on the model it can read (its own weights file: "the
  * same model"), and with this build's shipped weights through both public entries (`aara`: weights by path;
- * `aara/browser`: weights as bytes the caller read, no Node import inside). Each run is a new process (the only
+ * `aara/browser`: weights as bytes the caller read, no Node import inside). Each build is imported by its package
+ * entry, what `import 'aara'` gives its users: this build's is the bundle dist/bundle/index.js (a row imports tsc's
+ * files beside it, dist/src/index.js). Each run is a new process (the only
  * honest way to measure cold start); the configurations take turns, run after run, and the median is reported.
  * The file is encoded beforehand by the same build (not timed), so the decode is really the first.
  *   node dist/bench/cold-start.js [runs] [previous-commit]
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,26 +20,34 @@ import { BASELINE_RELEASE, previousRelease } from './previous-release.js';
 const runs = Number(process.argv[2] ?? 7);
 const commit = process.argv[3] ?? BASELINE_RELEASE;
 const previous = previousRelease(commit);
-const here = (p: string) => fileURLToPath(new URL(`../${p}`, import.meta.url));
+const root = fileURLToPath(new URL('../../', import.meta.url));
 const sameModel = join(previous.root, 'weights/aara.bin');
-const shipped = fileURLToPath(new URL('../../weights/aara.bin', import.meta.url));
+const shipped = join(root, 'weights/aara.bin');
+
+/** The file `import 'aara'` (or `import 'aara/browser'`) loads from the package at `dir`, as its package.json says. */
+function packageEntry(dir: string, subpath: '.' | './browser'): string {
+  const { exports } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { exports: Record<string, { import?: string; default: string }> };
+  return join(dir, exports[subpath].import ?? exports[subpath].default);
+}
+const previousEntry = packageEntry(previous.root, '.'), entry = packageEntry(root, '.');
 
 interface Config { label: string; entry: string; weights: string; mode: 'sync' | 'async' | 'browser' }
 const configs: Config[] = [
-  { label: `${commit}, sync`, entry: join(previous.root, 'dist/src/index.js'), weights: sameModel, mode: 'sync' },
-  { label: 'this, sync', entry: here('src/index.js'), weights: sameModel, mode: 'sync' },
-  { label: `${commit}, async`, entry: join(previous.root, 'dist/src/index.js'), weights: sameModel, mode: 'async' },
-  { label: 'this, async', entry: here('src/index.js'), weights: sameModel, mode: 'async' },
-  { label: 'this, shipped weights, sync', entry: here('src/index.js'), weights: shipped, mode: 'sync' },
-  { label: 'this, shipped weights, async', entry: here('src/index.js'), weights: shipped, mode: 'async' },
-  { label: 'this, shipped weights, `aara/browser`', entry: here('src/browser/index.js'), weights: shipped, mode: 'browser' },
+  { label: `${commit}, sync`, entry: previousEntry, weights: sameModel, mode: 'sync' },
+  { label: 'this, sync', entry, weights: sameModel, mode: 'sync' },
+  { label: `${commit}, async`, entry: previousEntry, weights: sameModel, mode: 'async' },
+  { label: 'this, async', entry, weights: sameModel, mode: 'async' },
+  { label: 'this, sync, tsc\'s files (dist/src/index.js, not the bundle)', entry: join(root, 'dist/src/index.js'), weights: sameModel, mode: 'sync' },
+  { label: 'this, shipped weights, sync', entry, weights: shipped, mode: 'sync' },
+  { label: 'this, shipped weights, async', entry, weights: shipped, mode: 'async' },
+  { label: 'this, shipped weights, `aara/browser`', entry: packageEntry(root, './browser'), weights: shipped, mode: 'browser' },
 ];
 
 // one 256×256 file per configuration, written by the build that decodes it
 const dir = mkdtempSync(join(tmpdir(), 'aara-cold-'));
 const data = new Uint8Array(256 * 256 * 3).map((_, i) => (i * 37) % 251);
 const files = await Promise.all(configs.map(async (c, i) => {
-  const nodeEntry = c.mode === 'browser' ? here('src/index.js') : c.entry;
+  const nodeEntry = c.mode === 'browser' ? entry : c.entry;
   const api = await import(nodeEntry) as { encodeSync(img: object, opts: object): Uint8Array };
   const path = join(dir, `${i}.aara`);
   writeFileSync(path, api.encodeSync({ width: 256, height: 256, data }, { weights: c.weights, level: 3 }));
@@ -79,7 +89,7 @@ const median = (r: Record<string, number>[], key: string) => {
 };
 const total = (r: Record<string, number>[]) => median(r, 'importMs') + median(r, 'weightsMs') + median(r, 'firstDecodeMs');
 console.log(`cold start, median of ${runs} fresh processes each (configurations interleaved); previous = ${commit} ` +
-  `(${previous.commit.slice(0, 12)}); "same model" = its weights/aara.bin; node ${process.version}\n`);
+  `(${previous.commit.slice(0, 12)}); "same model" = its weights/aara.bin; entries: ${previousEntry}, ${entry}; node ${process.version}\n`);
 console.log('| configuration | import ms | weights ms | first 256×256 decode ms | import + weights + decode ms | process CPU ms | RSS MB |');
 console.log('|---|---:|---:|---:|---:|---:|---:|');
 configs.forEach((c, i) => {

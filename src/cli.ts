@@ -15,6 +15,7 @@ import { decodeImage, encodePng } from './io/image-io.js';
 import type { RgbImage } from './io/pixels.js';
 import { bpp, msSsim, psnr } from './eval/metrics.js';
 import { loadWeightFile } from './io/weight-files.js';
+import { packageFile } from './io/package-files.js';
 import { eraseProgress, ProgressBar } from './io/progress.js';
 import { decodeParallel, encodeParallel, levelEncoderParallel } from './parallel/parallel.js';
 import { closeSharedPool, runsOnCallingThread, sharedPool } from './parallel/shared-pool.js';
@@ -545,7 +546,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (argv.includes('-V') || argv.includes('--version')) {
       const { readFileSync } = await import('node:fs');
-      const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+      const pkg = JSON.parse(readFileSync(packageFile('package.json'), 'utf8')) as { version: string };
       console.log(pkg.version);
       return 0;
     }

@@ -2,12 +2,15 @@
  * The two public entries as a caller meets them: the browser entry (aara/browser, also usable in Node) gives the
  * golden pixels as RGBA and the golden bytes from RGBA; both entries take bytes as a Uint8Array, a Buffer or an
  * ArrayBuffer, return plain (not shared) memory, and refuse an option they do not take with BAD_ARGUMENT.
- * (AaraWorkers needs Web Workers: Chromium and Firefox run it in test/browser.test.ts.)
+ * (AaraWorkers needs Web Workers: Chromium and Firefox run it in test/browser.test.ts.) The package's own entry,
+ * `import 'aara'`, is the bundle of the Node entry (dist/bundle/, made by esbuild from tsc's files): it gives the bytes
+ * of tsc's files, on the calling thread and on its own workers.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import * as browser from '../src/browser/index.js';
 import * as aara from '../src/index.js';
 import { failsWith } from './helpers/assert-code.js';
@@ -118,6 +121,34 @@ test('Node entry: an option a call does not take is BAD_ARGUMENT, naming it', as
     }
   }
   await aara.close();
+});
+
+test('`import \'aara\'` is the bundle, with the bytes and pixels of tsc\'s files, sync and on its workers', async () => {
+  const name = 'aara'; // a variable: the type checker would resolve the name to the declarations, not the bundle
+  assert.is(import.meta.resolve(name), pathToFileURL(repoPath('dist/bundle/index.js')).href);
+  assert.ok(existsSync(repoPath('dist/bundle/worker.js')), 'the pool starts its workers from dist/bundle/worker.js');
+  const bundle = await import(name) as typeof aara;
+  assert.is.not(bundle.decodeSync, aara.decodeSync, 'the bundle is its own copy of the code');
+  for (const set of GOLDEN_SETS) {
+    for (const entry of readGoldenManifest(set).files) {
+      const img = bundle.decodeSync(readFileSync(repoPath(`${set.dir}/${entry.file}`)), { weights: repoPath(set.weights) });
+      assert.is(sha256(img.data), entry.sha256, `${set.dir}/${entry.file}`);
+    }
+  }
+  // larger than one encode tile (512²) and one decode tile (256²): both calls run on the bundle's workers
+  const img = syntheticImage(600, 480, 5);
+  const file = await bundle.encode(img, { weights: tinyBytes, level: 1, threads: 2 });
+  assert.equal(file, aara.encodeSync(img, { weights: tinyBytes, level: 1 }));
+  assert.equal((await bundle.decode(file, { weights: tinyBytes })).data, aara.decodeSync(file, { weights: tinyBytes }).data);
+  assert.is(bundle.loadWeights().idHex, aara.loadWeights().idHex, 'the packaged weights, found from the bundle\'s folder');
+  try {
+    bundle.decodeSync(new Uint8Array(16), { weights: tinyBytes });
+    assert.unreachable('a file without the magic bytes');
+  } catch (err) {
+    assert.instance(err, bundle.AaraError);
+    assert.is((err as InstanceType<typeof bundle.AaraError>).code, 'BAD_MAGIC');
+  }
+  await bundle.close();
 });
 
 test.run();

@@ -21,9 +21,10 @@ test('npm pack → install in an empty folder → CLI and API work', () => {
     const files = packed[0].files.map((f) => f.path);
     assert.ok(files.includes('weights/aara.bin'), 'weights shipped');
     assert.ok(files.includes('dist/cli.js') && files.includes('dist/src/index.js'), 'dist shipped');
+    assert.ok(files.includes('dist/bundle/index.js') && files.includes('dist/bundle/worker.js'), 'the bundle (the package entry) and its worker shipped');
     assert.ok(files.includes('dist/src/browser/index.js') && files.includes('dist/src/browser/worker.js'), 'browser entry shipped');
     assert.ok(files.includes('LICENSE'), 'LICENSE shipped');
-    const unexpected = files.filter((f) => !/^(dist\/(cli|src\/|kernels\/)|weights\/aara\.bin$|package\.json$|README\.md$|LICENSE$)/.test(f));
+    const unexpected = files.filter((f) => !/^(dist\/(cli|src\/|kernels\/|bundle\/)|weights\/aara\.bin$|package\.json$|README\.md$|LICENSE$)/.test(f));
     assert.equal(unexpected, [], 'nothing but dist/, the weights and package metadata');
     console.log(`  tarball ${packed[0].filename}: ${(packed[0].size / 1e6).toFixed(2)} MB, ${files.length} files`);
 

@@ -3,12 +3,10 @@
  * bytes in shared memory (the pool's workers parse those very bytes) and a key that names the file to them. The
  * packaged weights/aara.bin is read on first use (no import-time work).
  */
-import { fileURLToPath } from 'node:url';
 import { shareable, sharedBytes } from '../core/shared-memory.js';
 import { readWeights, type Weights } from '../format/weights.js';
 import { readInput } from './files.js';
-
-export const DEFAULT_WEIGHTS_PATH = fileURLToPath(new URL('../../../weights/aara.bin', import.meta.url));
+import { packageFile } from './package-files.js';
 
 /** A model and the file it was read from: the main thread computes with the one, the workers parse the other. */
 export interface WeightFile {
@@ -39,7 +37,7 @@ export function weightFile(bytes: Uint8Array | ArrayBuffer): WeightFile {
 }
 
 /** A weight file by path (default: the packaged one), read once per process. */
-export function loadWeightFile(path = DEFAULT_WEIGHTS_PATH): WeightFile {
+export function loadWeightFile(path = packageFile('weights/aara.bin')): WeightFile {
   let file = filesOfPaths.get(path);
   if (!file) {
     file = weightFile(readInput(path, Infinity, (length) => shareable((b) => new Uint8Array(b), length))); // read into shared memory: no copy

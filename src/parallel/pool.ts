@@ -15,6 +15,7 @@ import { AaraError, fail } from '../core/errors.js';
 import { weightFile } from '../io/weight-files.js';
 import type { Reply, Request, Task, TaskError, TaskResult, WeightsRef } from './worker.js';
 
+/** Beside this module: dist/src/parallel/worker.js, or in the bundle (the package's entry) dist/bundle/worker.js. */
 const WORKER_SCRIPT = new URL('./worker.js', import.meta.url);
 
 /**
