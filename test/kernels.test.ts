@@ -190,7 +190,7 @@ for (const [name, d, y0, x0, h, w] of convTiles) {
   });
 }
 
-// ---------------------------------------------------------------- conv 5×5/2 by Winograd
+// ---------------------------------------------------------------- conv 5×5/2 and 3×3/1 by Winograd
 
 /** Winograd sums in another order, with G·g·Gᵀ rounded to float32: within 1e-5 of the direct sum relative to the output's scale. */
 function assertNear(actual: Float32Array, expected: Float32Array): void {
@@ -208,8 +208,15 @@ function runConvWinograd(x: Float32Array, w: Float32Array, b: Float32Array, d: C
 const conv5x5s2 = (inC: number, inH: number, inW: number, outC: number): Conv2dDims =>
   ({ inC, inH, inW, outC, outH: Math.ceil(inH / 2), outW: Math.ceil(inW / 2), k: 5, stride: 2, pad: 2 });
 
+const conv3x3s1 = (inC: number, inH: number, inW: number, outC: number): Conv2dDims =>
+  ({ inC, inH, inW, outC, outH: inH, outW: inW, k: 3, stride: 1, pad: 1 });
+
 const winogradConvShapes: [string, Conv2dDims][] = [
   ['3→4 ch, 16×16', conv5x5s2(3, 16, 16, 4)],
+  ['3×3/1: 6→16 ch, 20×28 (φ\'s first conv)', conv3x3s1(6, 20, 28, 16)],
+  ['3×3/1: 16→3 ch, 9×13 (φ\'s second; a partial lane block, partial tiles)', conv3x3s1(16, 9, 13, 3)],
+  ['3×3/1: 2→5 ch, 1×1', conv3x3s1(2, 1, 1, 5)],
+  ['3×3/1: 5→4 ch, 7×70 (several chunks of 12 tiles)', conv3x3s1(5, 7, 70, 4)],
   ['3→5 ch, 9×11 (odd sizes, a partial lane block)', conv5x5s2(3, 9, 11, 5)],
   ['2→3 ch, 1×1', conv5x5s2(2, 1, 1, 3)],
   ['7→9 ch, 13×70 (several chunks of 12 tiles, partial tiles)', conv5x5s2(7, 13, 70, 9)],
@@ -269,6 +276,34 @@ test('conv2dWinograd: a band of output rows from a larger x, told both origins, 
   }
 });
 
+test('conv2dWinograd 3×3/1: regions of the output, each from a crop holding winogradConvInput(·, 1), give the whole image\'s bits (cancelling data)', () => {
+  const d = conv3x3s1(5, 37, 45, 6);
+  const { x, w, b } = randomConv(11, d, 'cancelling');
+  const whole = runConvWinograd(x, w, b, d);
+  const pu = packConv2dWinograd(w, d), scratch = new Float64Array(conv2dWinogradScratchLength(d.inC));
+  const clipTo = (r: { start: number; end: number }, size: number) => ({ start: Math.max(0, r.start), end: Math.min(size, r.end) });
+  // regions off the tile grid, at the image's edges, one pixel, and the last (partial) tiles
+  const regions = [[{ start: 5, end: 14 }, { start: 9, end: 19 }], [{ start: 0, end: 3 }, { start: 0, end: d.inW }], [{ start: 17, end: 18 }, { start: 30, end: 31 }],
+    [{ start: 30, end: 37 }, { start: 41, end: 45 }]] as const;
+  for (const [rows, cols] of regions) {
+    const from = { rows: clipTo(winogradConvInput(rows, 1), d.inH), cols: clipTo(winogradConvInput(cols, 1), d.inW) };
+    const inH = from.rows.end - from.rows.start, inW = from.cols.end - from.cols.start;
+    const h = rows.end - rows.start, wd = cols.end - cols.start;
+    const part = new Float32Array(d.outC * h * wd);
+    conv2dWinograd(part, crop(x, d.inC, d.inH, d.inW, from.rows.start, from.cols.start, inH, inW), pu, b, { ...d, inH, inW, outH: h, outW: wd },
+      scratch, { y: rows.start, x: cols.start }, { y: from.rows.start, x: from.cols.start });
+    for (let oc = 0; oc < d.outC; oc++) {
+      for (let oy = rows.start; oy < rows.end; oy++) {
+        for (let ox = cols.start; ox < cols.end; ox++) {
+          const a = part[(oc * h + oy - rows.start) * wd + ox - cols.start], e = whole[(oc * d.outH + oy) * d.outW + ox];
+          if (!Object.is(a, e)) assert.unreachable(`rows ${rows.start}…${rows.end}, columns ${cols.start}…${cols.end}: oc ${oc} (${oy}, ${ox}): ${a} !== ${e}`);
+        }
+      }
+    }
+  }
+  assert.equal(winogradConvInput({ start: 5, end: 14 }, 1), { start: 3, end: 17 });
+});
+
 test('conv2dCheckerboard: the elements of its parity equal conv2dSimple\'s bit for bit (sparse or dense input), the others are not written', () => {
   const rng = mulberry32(29);
   // [inC, outC, h, w, k]: widths below, at and above the 4-pixel block (7 columns of one parity), a 1×1 image, 1×1 kernels
@@ -301,12 +336,13 @@ test('conv2dCheckerboard: the elements of its parity equal conv2dSimple\'s bit f
   failsWith('INTERNAL', () => conv2dCheckerboard(new Float32Array(4), new Float32Array(16), new Float64Array(72), new Float32Array(1), d, 0, 1));
 });
 
-test('conv2dWinograd: only 5×5/2 padding 2, and its buffers checked (INTERNAL)', () => {
+test('conv2dWinograd: only 5×5/2 padding 2 and 3×3/1 padding 1, and its buffers checked (INTERNAL)', () => {
   const d = conv5x5s2(2, 8, 8, 3);
   const f = (n: number) => new Float32Array(n);
   const pu = packConv2dWinograd(f(150), d), scratch = new Float64Array(conv2dWinogradScratchLength(2));
   failsWith('INTERNAL', () => packConv2dWinograd(f(54), { ...d, k: 3, pad: 1 }), /only 5×5 stride-2/);
   failsWith('INTERNAL', () => conv2dWinograd(f(48), f(128), pu, f(3), { ...d, stride: 1 }, scratch), /only 5×5 stride-2/);
+  failsWith('INTERNAL', () => packConv2dWinograd(f(54), { ...d, k: 3, stride: 1, pad: 0 }), /3×3 stride-1 padding-1/);
   failsWith('INTERNAL', () => packConv2dWinograd(f(149), d), /packConv2dWinograd: w/);
   failsWith('INTERNAL', () => conv2dWinograd(f(48), f(127), pu, f(3), d, scratch), /conv2dWinograd: x/);
   failsWith('INTERNAL', () => conv2dWinograd(f(47), f(128), pu, f(3), d, scratch), /conv2dWinograd: out/);
@@ -323,12 +359,12 @@ test('conv2dWinograd: only 5×5/2 padding 2, and its buffers checked (INTERNAL)'
  * doubles, with the shared transforms. The kernels skip U's exact zeros and pack U in their own order: they must
  * give these bits.
  */
-function kernelTaps(w: Float32Array, at: (ky: number, kx: number) => number, ky0: number, kx0: number, step: number): Float64Array {
+function kernelTaps(w: Float32Array, at: (ky: number, kx: number) => number, ky0: number, kx0: number, step: number, k = 5): Float64Array {
   const g = new Float64Array(9);
   for (let r = 0; r < 3; r++) {
     for (let c = 0; c < 3; c++) {
       const ky = ky0 + step * r, kx = kx0 + step * c;
-      g[r * 3 + c] = ky >= 0 && ky < 5 && kx >= 0 && kx < 5 ? w[at(ky, kx)] : 0;
+      g[r * 3 + c] = ky >= 0 && ky < k && kx >= 0 && kx < k ? w[at(ky, kx)] : 0;
     }
   }
   return g;
@@ -379,14 +415,16 @@ function tconvWinogradPlain(x: Float32Array, w: Float32Array, b: Float32Array, d
   return out;
 }
 
+/** 5×5/2 (S = 2) or 3×3/1 (S = 1): the S² polyphase components of each input channel, each a 3×3 kernel. */
 function convWinogradPlain(x: Float32Array, w: Float32Array, b: Float32Array, d: Conv2dDims): Float32Array {
-  const { inC, inH, inW, outC, outH, outW } = d, channels = 4 * inC;
+  const { inC, inH, inW, outC, outH, outW, k, stride: s } = d, components = s * s, channels = components * inC;
   const out = new Float32Array(outC * outH * outW).fill(NaN);
   const u = new Float32Array(outC * channels * XI), gg = new Float64Array(18);
+  // polyphase channel c = S²·ic + S·py + px: taps (S·dy + py, S·dx + px)
+  const py = (c: number) => Math.floor((c % components) / s), px = (c: number) => c % s, icOf = (c: number) => Math.floor(c / components);
   for (let oc = 0; oc < outC; oc++) {
     for (let c = 0; c < channels; c++) {
-      // polyphase channel c = 4·ic + 2·py + px: taps (2dy + py, 2dx + px)
-      const g = kernelTaps(w, (ky, kx) => ((oc * inC + (c >> 2)) * 5 + ky) * 5 + kx, (c >> 1) & 1, c & 1, 2);
+      const g = kernelTaps(w, (ky, kx) => ((oc * inC + icOf(c)) * k + ky) * k + kx, py(c), px(c), s, k);
       transformKernel(u, (oc * channels + c) * XI, 1, g, gg);
     }
   }
@@ -394,7 +432,7 @@ function convWinogradPlain(x: Float32Array, w: Float32Array, b: Float32Array, d:
   for (let oy0 = 0; oy0 < outH; oy0 += TILE) {
     for (let ox0 = 0; ox0 < outW; ox0 += TILE) {
       for (let c = 0; c < channels; c++) {
-        loadPatch(patch, x, (c >> 2) * inH * inW, inH, inW, 2 * (oy0 - 1) + ((c >> 1) & 1), 2 * (ox0 - 1) + (c & 1), 2);
+        loadPatch(patch, x, icOf(c) * inH * inW, inH, inW, s * (oy0 - 1) + py(c), s * (ox0 - 1) + px(c), s);
         transformPatch(v, patch, channels, c, 0);
       }
       for (let oc = 0; oc < outC; oc++) {

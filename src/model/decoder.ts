@@ -5,29 +5,53 @@
  * every machine. Decoding works on regions (tiles) of the padded image; see src/model/tiling.ts.
  */
 import { TOTAL_STRIDE, type Latent, type Latents, type Range, type Region, type Tensor } from '../core/types.js';
-import { relu } from '../../kernels/index.js';
+import { relu, winogradConvInput } from '../../kernels/index.js';
 import { dequantize, levelRow } from './bottleneck.js';
-import { convLayer, gdnLayer, recycle, synthesis, tensor, transposedConvLayer } from './tensor.js';
+import { gdnLayer, recycle, synthesis, tensor, transposedConvLayer, winogradConvLayer } from './tensor.js';
 import { clip, cropLatent, cropTensor, fusionInput, pasteTensor, tconvInput } from './tiling.js';
 import type { LatentEntropy, Transform, Weights } from '../format/weights.js';
 
-/** φ([x̂_m, r̂]) alone (the parity tests compare it layer by layer). */
-export function fusionCorrection(xMain: Tensor, rHat: Tensor, w: Weights): Tensor {
+/** Where x̂_m and r̂ lie: their tensors' (0, 0) in the image, and the image's size. */
+export interface Placement {
+  at: { y: number; x: number };
+  size: { h: number; w: number };
+}
+
+/** x̂_m (or any tensor) as the whole image: its region and its placement. */
+const wholeRegion = (t: Tensor): Region => ({ rows: { start: 0, end: t.h }, cols: { start: 0, end: t.w } });
+const wholePlacement = (t: Tensor): Placement => ({ at: { y: 0, x: 0 }, size: { h: t.h, w: t.w } });
+
+/**
+ * φ([x̂_m, r̂]) over `region` of the image, from x̂_m and r̂ placed by `place` and holding fusionInput(region) clipped to
+ * the image; by default over x̂_m's extent as the whole image (the parity tests compare it layer by layer). Both 3×3
+ * convs run Winograd, tiles aligned to the image, so every element has the same bits whatever region is asked: conv1
+ * over what conv2's tiles read (winogradConvInput(region, 1), clipped), conv2 over the region.
+ */
+export function fusionCorrection(xMain: Tensor, rHat: Tensor, w: Weights, region = wholeRegion(xMain),
+  place = wholePlacement(xMain)): Tensor {
   const both = tensor(6, xMain.h, xMain.w);
   both.data.set(xMain.data, 0);
   both.data.set(rHat.data, xMain.data.length);
-  const hidden = convLayer(both, w.fusion.conv1, 1);
+  const read: Region = { rows: clip(winogradConvInput(region.rows, 1), place.size.h), cols: clip(winogradConvInput(region.cols, 1), place.size.w) };
+  const hidden = winogradConvLayer(both, w.fusion.conv1, place.at, read);
   recycle(both);
   relu(hidden.data, hidden.data, hidden.data.length);
-  const phi = convLayer(hidden, w.fusion.conv2, 1);
+  const phi = winogradConvLayer(hidden, w.fusion.conv2, { y: read.rows.start, x: read.cols.start }, region);
   recycle(hidden);
   return phi;
 }
 
-export function fuse(xMain: Tensor, rHat: Tensor, w: Weights): Tensor {
-  const phi = fusionCorrection(xMain, rHat, w);
-  const out = tensor(3, xMain.h, xMain.w);
-  for (let i = 0; i < out.data.length; i++) out.data[i] = Math.fround(xMain.data[i] + rHat.data[i]) + phi.data[i];
+/** x̂ = fround(x̂_m + r̂) + φ over `region` (fusionCorrection's arguments). */
+export function fuse(xMain: Tensor, rHat: Tensor, w: Weights, region = wholeRegion(xMain), place = wholePlacement(xMain)): Tensor {
+  const phi = fusionCorrection(xMain, rHat, w, region, place);
+  const out = tensor(3, phi.h, phi.w);
+  const top = region.rows.start - place.at.y, left = region.cols.start - place.at.x;
+  for (let c = 0; c < 3; c++) {
+    for (let y = 0; y < phi.h; y++) {
+      const o = (c * phi.h + y) * phi.w, from = (c * xMain.h + top + y) * xMain.w + left;
+      for (let x = 0; x < phi.w; x++) out.data[o + x] = Math.fround(xMain.data[from + x] + rHat.data[from + x]) + phi.data[o + x];
+    }
+  }
   recycle(phi);
   return out;
 }
@@ -117,34 +141,30 @@ export function mainReconstruction(y: Latent, w: Weights, level: number, region:
 
 /**
  * Rows of x̂ fused at a time: φ's 16-channel hidden layer then covers a band, not the whole region (4 MB for a 256²
- * decode, ≈ 17 MB for a 512² tile, a fresh allocation in every decode, since the spares then hold x̂_m and r̂); the
- * band's 2-row halo costs ≈ 5 % more of φ's work at 64 rows.
+ * decode, ≈ 17 MB for a 512² tile, a fresh allocation in every decode, since the spares then hold x̂_m and r̂); conv1's
+ * tiles reach 4 rows past the band on each side, ≈ 12 % more of its work at 64 rows.
  */
 const FUSION_BAND_ROWS = 64;
 
 /**
- * fuse over `inner` (x̂_m and r̂ there), kept over `region` (inside it, by φ's halo wherever inner is not the image's
- * edge), a band of FUSION_BAND_ROWS rows at a time: each band reads its own halo within inner, so every pixel has the
- * bits of φ over the whole of inner.
+ * fuse over `region`, from x̂_m and r̂ over `inner` (holding fusionInput(region) clipped to the image of `size`), a band
+ * of FUSION_BAND_ROWS rows at a time: each band reads its own rows of inner, so every pixel has the bits of φ over
+ * the whole image.
  */
-function fuseCropped(xMain: Tensor, rHat: Tensor, w: Weights, inner: Region, region: Region): Tensor {
+function fuseCropped(xMain: Tensor, rHat: Tensor, w: Weights, inner: Region, region: Region, size: { h: number; w: number }): Tensor {
   const height = region.rows.end - region.rows.start, width = region.cols.end - region.cols.start;
   const out = tensor(3, height, width);
   const everyColumn = { start: 0, end: xMain.w };
-  const cols = { start: region.cols.start - inner.cols.start, end: region.cols.end - inner.cols.start };
   for (let start = region.rows.start; start < region.rows.end; start += FUSION_BAND_ROWS) {
     const rows = { start, end: Math.min(region.rows.end, start + FUSION_BAND_ROWS) };
-    const read = fusionInput(rows); // within inner but at the image's edges, where inner stops and φ pads with zeros
-    const from = { start: Math.max(read.start, inner.rows.start) - inner.rows.start, end: Math.min(read.end, inner.rows.end) - inner.rows.start };
+    const read = clip(fusionInput(rows), size.h); // within inner
+    const from = { start: read.start - inner.rows.start, end: read.end - inner.rows.start };
     const m = cropTensor(xMain, from, everyColumn), r = cropTensor(rHat, from, everyColumn);
-    const fused = fuse(m, r, w);
+    const fused = fuse(m, r, w, { rows, cols: region.cols }, { at: { y: read.start, x: inner.cols.start }, size });
     recycle(m);
     recycle(r);
-    const own = { start: rows.start - inner.rows.start - from.start, end: rows.end - inner.rows.start - from.start };
-    const kept = cropTensor(fused, own, cols);
+    pasteTensor(out.data, height, width, fused, { rows: { start: rows.start - region.rows.start, end: rows.end - region.rows.start }, cols: { start: 0, end: width } });
     recycle(fused);
-    pasteTensor(out.data, height, width, kept, { rows: { start: rows.start - region.rows.start, end: rows.end - region.rows.start }, cols: { start: 0, end: width } });
-    recycle(kept);
   }
   return out;
 }
@@ -155,7 +175,7 @@ export function decodeRegion({ y, z }: Latents, w: Weights, level: number, regio
   const inner = { rows: clip(fusionInput(region.rows), size.h), cols: clip(fusionInput(region.cols), size.w) };
   const xMain = synthesizeRegion(mainBranch(y, w, level), inner);
   const rHat = synthesizeRegion(residualBranch(z, w, level), inner);
-  const out = fuseCropped(xMain, rHat, w, inner, region);
+  const out = fuseCropped(xMain, rHat, w, inner, region, size);
   recycle(xMain);
   recycle(rHat);
   return out;
@@ -164,6 +184,6 @@ export function decodeRegion({ y, z }: Latents, w: Weights, level: number, regio
 /** x̂ over rows `rows` (every column) from x̂_m and r̂ over the whole image: decodeRegion's last step, for the pool's bands. */
 export function fusionBand(xMain: Tensor, rHat: Tensor, w: Weights, rows: Range): Tensor {
   // fuseCropped crops each of its bands, with its halo, from the whole image
-  const cols = { start: 0, end: xMain.w };
-  return fuseCropped(xMain, rHat, w, { rows: { start: 0, end: xMain.h }, cols }, { rows, cols });
+  const whole = wholeRegion(xMain);
+  return fuseCropped(xMain, rHat, w, whole, { rows, cols: whole.cols }, { h: xMain.h, w: xMain.w });
 }

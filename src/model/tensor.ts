@@ -83,9 +83,16 @@ function checkChannels(layer: string, x: Tensor, channels: number): void {
 }
 
 /**
+ * The convolutions convLayer runs by Winograd: the 5×5/2 ones (measured 1.9–2.4× faster than the direct kernel at the
+ * analysis transforms' shapes). Its 3×3 ones stay direct and bit-stable: in the hyper kinds their outputs become scale
+ * indexes (see transposedConvLayer). φ's 3×3 convs ask for Winograd themselves (winogradConvLayer).
+ */
+const winogradByDefault = (d: Conv2dDims): boolean => d.k === 5 && isWinogradConv(d);
+
+/**
  * Conv2d with "same"-style padding k/2: stride 2 halves (rounding up), stride 1 keeps the size. The 5×5/2 layers
- * run Winograd (measured 1.9–2.4× faster than the direct kernel at the analysis transforms' shapes), whose tiles
- * `origin` places: the whole output's row and column of this output's (0, 0) (tiling.analyzeRegion).
+ * run Winograd, whose tiles `origin` places: the whole output's row and column of this output's (0, 0)
+ * (tiling.analyzeRegion).
  */
 export function convLayer(x: Tensor, layer: Conv, stride: number, origin?: { y: number; x: number },
   out?: Tensor): Tensor {
@@ -96,7 +103,7 @@ export function convLayer(x: Tensor, layer: Conv, stride: number, origin?: { y: 
   if (out && (out.c !== layer.outC || out.h !== outH || out.w !== outW)) throw new Error(`convLayer: out is ${out.c}×${out.h}×${out.w}, not ${layer.outC}×${outH}×${outW}`);
   out ??= tensor(layer.outC, outH, outW);
   const d = { inC: x.c, inH: x.h, inW: x.w, outC: layer.outC, outH, outW, k: layer.k, stride, pad };
-  if (isWinogradConv(d)) {
+  if (winogradByDefault(d)) {
     const packed = packedOnce(winogradConvs, layer, () => packConv2dWinograd(layer.weight, d));
     conv2dWinograd(out.data, x.data, packed, layer.bias, d, scratchOf(conv2dWinogradScratchLength(x.c)), origin);
   } else {
@@ -114,10 +121,28 @@ export function convBand(x: Tensor, layer: Conv, xTop: number, rows: Region['row
   checkChannels('convBand', x, layer.inC);
   const outW = Math.ceil(x.w / 2);
   const d = { inC: x.c, inH: x.h, inW: x.w, outC: layer.outC, outH: rows.end - rows.start, outW, k: layer.k, stride: 2, pad: layer.k >> 1 };
-  if (!isWinogradConv(d)) fail('INTERNAL', `convBand: a ${layer.k}×${layer.k} conv (only 5×5, stride 2)`);
+  if (!winogradByDefault(d)) fail('INTERNAL', `convBand: a ${layer.k}×${layer.k} conv (only 5×5, stride 2)`);
   const out = tensor(layer.outC, d.outH, outW);
   const packed = packedOnce(winogradConvs, layer, () => packConv2dWinograd(layer.weight, d));
   conv2dWinograd(out.data, x.data, packed, layer.bias, d, scratchOf(conv2dWinogradScratchLength(x.c)), { y: rows.start, x: 0 }, { y: xTop, x: 0 });
+  return out;
+}
+
+/**
+ * A 3×3 stride-1 "same" conv by Winograd over `region` of the whole output (of `size`, the whole input's too), from x
+ * covering the whole input from `from` on: φ's convolutions. The kernel places its tiles on the whole image, so each
+ * element has the same bits whatever region is asked, as long as x holds what winogradConvInput(region, 1) says,
+ * clipped to the image (outside x reads as zero: right only outside the image).
+ */
+export function winogradConvLayer(x: Tensor, layer: Conv, from: { y: number; x: number }, region: Region): Tensor {
+  checkChannels('winogradConvLayer', x, layer.inC);
+  const outH = region.rows.end - region.rows.start, outW = region.cols.end - region.cols.start;
+  const d = { inC: x.c, inH: x.h, inW: x.w, outC: layer.outC, outH, outW, k: layer.k, stride: 1, pad: layer.k >> 1 };
+  if (!isWinogradConv(d)) fail('INTERNAL', `winogradConvLayer: a ${layer.k}×${layer.k} conv (only 3×3)`);
+  const out = tensor(layer.outC, outH, outW);
+  const packed = packedOnce(winogradConvs, layer, () => packConv2dWinograd(layer.weight, d));
+  conv2dWinograd(out.data, x.data, packed, layer.bias, d, scratchOf(conv2dWinogradScratchLength(x.c)),
+    { y: region.rows.start, x: region.cols.start }, from);
   return out;
 }
 

@@ -19,15 +19,16 @@ const alignOut = (r: Range, step: number): Range => ({
 });
 export const mapRegion = (g: Region, f: (r: Range) => Range): Region => ({ rows: f(g.rows), cols: f(g.cols) });
 
-/** Inputs that conv k×k, stride s, padding p reads to produce outputs r. */
-const convInput = (r: Range, k: number, s: number, p: number): Range => ({ start: r.start * s - p, end: (r.end - 1) * s - p + k });
 /**
  * Inputs that tconv 5×5/2 reads to produce outputs r: x[m−1 … m+1] gives outputs 2m, 2m+1, and the Winograd
  * kernel computes whole tiles of 4 m aligned to the image, each from its whole 6-row patch (see its READ ME FIRST).
  */
 export const tconvInput = (r: Range): Range => winogradTconvInput(r);
-/** φ is two 3×3 convs: a 2-pixel halo. */
-export const fusionInput = (r: Range): Range => convInput(convInput(r, 3, 1, 1), 3, 1, 1);
+/**
+ * Pixels φ reads for outputs r: two 3×3 convs by Winograd, tiles aligned to the image, conv2's tiles reading conv1's
+ * outputs, whose tiles read their patches (a halo of 5 to 8 pixels).
+ */
+export const fusionInput = (r: Range): Range => winogradConvInput(winogradConvInput(r, 1), 1);
 
 export function cropTensor(t: Tensor, rows: Range, cols: Range): Tensor {
   const out = tensor(t.c, rows.end - rows.start, cols.end - cols.start);
