@@ -8,11 +8,13 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import * as browser from '../src/browser/index.js';
 import * as aara from '../src/index.js';
+import { encodePng } from '../src/io/image-io.js';
 import { failsWith } from './helpers/assert-code.js';
 import { repoPath } from './helpers/fixtures.js';
 import { GOLDEN_SETS, readGoldenManifest } from './golden/sources.js';
@@ -149,6 +151,31 @@ test('`import \'aara\'` is the bundle, with the bytes and pixels of tsc\'s files
     assert.is((err as InstanceType<typeof bundle.AaraError>).code, 'BAD_MAGIC');
   }
   await bundle.close();
+});
+
+test('a decode-only cold start loads neither pngjs, jpeg-js, node:zlib nor node:worker_threads (both Node entries, sync and async)', () => {
+  const file = aara.encodeSync(syntheticImage(16, 16, 3), { weights: tinyBytes, level: 0 });
+  for (const entry of ['aara', pathToFileURL(repoPath('dist/src/index.js')).href]) {
+    // a fresh process: this one has loaded them all
+    const script = `
+      import { createRequire } from 'node:module';
+      const aara = await import(${JSON.stringify(entry)});
+      const file = new Uint8Array(${JSON.stringify([...file])});
+      aara.decodeSync(file, { weights: ${JSON.stringify(repoPath('weights/test-tiny.bin'))} });
+      await aara.decode(file, { weights: ${JSON.stringify(repoPath('weights/test-tiny.bin'))} });
+      const loaded = process.moduleLoadList.filter((m) => /^NativeModule (zlib|worker_threads)$/.test(m));
+      const packages = Object.keys(createRequire(import.meta.url).cache).filter((path) => /[\\/](pngjs|jpeg-js)[\\/]/.test(path));
+      console.log(JSON.stringify([...loaded, ...packages]));`;
+    const loaded = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: repoPath(''), encoding: 'utf8' })) as string[];
+    assert.equal(loaded, [], entry);
+  }
+  // and an image read does load them (the check above can see them)
+  const png = encodePng(syntheticImage(8, 8, 1));
+  const script = `
+    const aara = await import('aara');
+    aara.encodeSync(new Uint8Array(${JSON.stringify([...png])}), { weights: ${JSON.stringify(repoPath('weights/test-tiny.bin'))} });
+    console.log(JSON.stringify(process.moduleLoadList.filter((m) => m === 'NativeModule zlib')));`;
+  assert.equal(JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: repoPath(''), encoding: 'utf8' })), ['NativeModule zlib']);
 });
 
 test.run();

@@ -11,27 +11,15 @@
  * Hostile input: the declared size (PNG IHDR, JPEG SOF) is checked against the limits before anything is decoded,
  * and every library failure comes out as an AaraError.
  */
-import { createRequire } from 'node:module';
-import { deflateSync, inflateSync } from 'node:zlib';
 import { AaraError, fail } from '../core/errors.js';
 // One set of size limits for images and bitstreams alike.
 import { resolveLimits, type ImageMetadata, type Limits } from '../format/container.js';
 import { crc32 } from '../format/crc32.js';
 import { exifTiff, orient, tiffOrientation, uprightExif } from './orientation.js';
 import { toRgb, type RgbImage } from './pixels.js';
+import { jpegjs, pngjs, zlib } from './lazy-modules.js';
 
-/**
- * pngjs and jpeg-js, loaded on first use: importing them took ≈ 25 ms of a cold start's ≈ 75 ms import of aara,
- * which a serverless function that decodes .aara files to pixels never needs. Both are CommonJS: require is
- * synchronous, as the sync API must be.
- */
-const require = createRequire(import.meta.url);
-type Pngjs = typeof import('pngjs');
-type Jpegjs = typeof import('jpeg-js');
-let pngjs: Pngjs | undefined;
-let jpegjs: Jpegjs | undefined;
-const PNG = (): Pngjs['PNG'] => (pngjs ??= require('pngjs') as Pngjs).PNG;
-const jpeg = (): Jpegjs => (jpegjs ??= require('jpeg-js') as Jpegjs);
+const PNG = () => pngjs().PNG;
 
 export interface ReadInfo {
   format: 'png' | 'jpeg';
@@ -76,7 +64,7 @@ export function encodePng(img: RgbImage, metadata?: ImageMetadata): Uint8Array {
   const bytes = PNG().sync.write(png, { colorType: 2, inputColorType: 2, inputHasAlpha: false, bitDepth: 8 });
   const chunks: Uint8Array[] = [];
   // iCCP: a profile name (Latin-1, 1–79 bytes; the source's is not kept), a null, compression method 0, zlib data
-  if (metadata?.icc) chunks.push(pngChunk('iCCP', concat(new TextEncoder().encode('ICC profile\0\0'), deflateSync(metadata.icc))));
+  if (metadata?.icc) chunks.push(pngChunk('iCCP', concat(new TextEncoder().encode('ICC profile\0\0'), zlib().deflateSync(metadata.icc))));
   if (metadata?.exif) chunks.push(pngChunk('eXIf', metadata.exif));
   if (chunks.length === 0) return bytes;
   return concat(bytes.subarray(0, PNG_IHDR_END), ...chunks, bytes.subarray(PNG_IHDR_END));
@@ -108,7 +96,7 @@ function iccOfPngChunk(data: Uint8Array): Uint8Array | undefined {
   const nameEnd = data.indexOf(0);
   if (nameEnd < 1 || nameEnd > 79 || data[nameEnd + 1] !== 0) return undefined;
   try {
-    return new Uint8Array(inflateSync(data.subarray(nameEnd + 2), { maxOutputLength: MAX_ICC_BYTES }));
+    return new Uint8Array(zlib().inflateSync(data.subarray(nameEnd + 2), { maxOutputLength: MAX_ICC_BYTES }));
   } catch {
     return undefined;
   }
@@ -315,7 +303,7 @@ function progressiveDataSize({ width, height, bitDepth, colorType }: PngHeader):
 function checkInflatedSize(imageData: Uint8Array[], expected: number): void {
   let inflated: Buffer;
   try {
-    inflated = inflateSync(Buffer.concat(imageData), { maxOutputLength: expected });
+    inflated = zlib().inflateSync(Buffer.concat(imageData), { maxOutputLength: expected });
   } catch (err) {
     const tooLong = (err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE';
     return fail('BAD_IMAGE', tooLong ? 'PNG image data is larger than its header declares' : `corrupt PNG: ${(err as Error).message}`);
@@ -366,7 +354,7 @@ function decodeJpeg(bytes: Uint8Array, limits: Limits): DecodedImage {
   checkDimensions(frame.width, frame.height, limits, 'JPEG');
   checkScanData(frame, scanBytes);
   const decoded = decodeWithLibrary('JPEG', () =>
-    jpeg().decode(bytes, {
+    jpegjs().decode(bytes, {
       useTArray: true,
       formatAsRGBA: false,
       maxResolutionInMP: Math.ceil(limits.maxPixels / 1e6),

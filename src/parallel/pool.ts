@@ -9,9 +9,10 @@
  * write in place. An AaraError thrown in a worker is thrown again here with the same code and message.
  */
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { checkBudget, type Budget } from '../core/budget.js';
 import { AaraError, fail } from '../core/errors.js';
+import { workerThreads } from '../io/lazy-modules.js';
 import { weightFile } from '../io/weight-files.js';
 import type { Reply, Request, Task, TaskError, TaskResult, WeightsRef } from './worker.js';
 
@@ -31,7 +32,7 @@ function startWorker(): Worker {
   let flags = workerFlags ?? process.execArgv.filter((flag, i, all) => !flag.startsWith('--input-type') && all[i - 1] !== '--input-type');
   for (;;) {
     try {
-      const worker = new Worker(WORKER_SCRIPT, { execArgv: flags });
+      const worker = new (workerThreads().Worker)(WORKER_SCRIPT, { execArgv: flags });
       workerFlags = flags;
       return worker;
     } catch (error) {
