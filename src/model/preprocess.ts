@@ -35,15 +35,16 @@ export function toPaddedPlanes(rgb: Uint8Array, width: number, height: number,
 export function writeRgbTile(out: Uint8Array, width: number, height: number, t: Tensor, at: Region): void {
   const rows = Math.min(t.h, height - at.rows.start);
   const cols = Math.min(t.w, width - at.cols.start);
+  // a row is a function called per row: optimized early in a cold process, where this loop waited for an OSR compile
   for (let c = 0; c < 3; c++) {
-    for (let y = 0; y < rows; y++) {
-      const src = (c * t.h + y) * t.w;
-      const dst = ((at.rows.start + y) * width + at.cols.start) * 3 + c;
-      for (let x = 0; x < cols; x++) {
-        // round half to even like torch.round; a Uint8Array store would truncate, so clamp explicitly
-        const v = roundHalfEven(255 * t.data[src + x]);
-        out[dst + x * 3] = v < 0 ? 0 : v > 255 ? 255 : v;
-      }
-    }
+    for (let y = 0; y < rows; y++) writeRgbRow(out, ((at.rows.start + y) * width + at.cols.start) * 3 + c, t.data, (c * t.h + y) * t.w, cols);
+  }
+}
+
+function writeRgbRow(out: Uint8Array, dst: number, x: Float32Array, src: number, cols: number): void {
+  for (let i = 0; i < cols; i++) {
+    // round half to even like torch.round; a Uint8Array store would truncate, so clamp explicitly
+    const v = roundHalfEven(255 * x[src + i]);
+    out[dst + i * 3] = v < 0 ? 0 : v > 255 ? 255 : v;
   }
 }
