@@ -27,7 +27,7 @@ import { checkAtLeast, checkLength } from './check.js';
 import type { Conv2dDims } from './conv2d.js';
 import {
   alignedStart, CHUNK, LANES, loadPatch, PATCH, phaseKept, products, productsPaired, scratchLength, splitScratch, storeOutputRow,
-  tapTable, TILE, TILE_GROUP, transformOutput, transformPatch, transformTaps, XI, zeroTile,
+  tapTable, TILE, TILE_GROUP, transformInputTiles, transformOutput, transformPatch, transformTaps, XI, zeroTile,
 } from './winograd.js';
 
 /** A shape this kernel runs: its stride S, its S² components, and where their 3×3 kernels sit in the k×k one. */
@@ -171,6 +171,11 @@ function transformInputs(v: Float64Array, patch: Float64Array, x: Float32Array, 
   stride: number, top: number, left: number, count: number, groups: number): void {
   const components = stride * stride, channels = components * inC;
   for (let t = count; t < groups; t++) zeroTile(v, channels, t);
+  if (stride === 1) {
+    // x itself: a row of tiles shares columns (the transposed convolution's transformInputTiles, the same bits)
+    for (let c = 0; c < channels; c++) transformInputTiles(v, patch, x, c * inH * inW, inH, inW, top, left, count, channels, c);
+    return;
+  }
   for (let c = 0; c < channels; c++) {
     const component = c % components, py = (component / stride) | 0, px = component % stride;
     for (let t = 0; t < count; t++) {
