@@ -103,14 +103,19 @@ export function packTransposedConv2dWinograd(w: Float32Array, d: TransposedConv2
     const channels = Math.min(QUAD, outC - oc0);
     quad.fill(0);
     for (let j = 0; j < channels; j++) transformChannel(quad, j, w, inC, outC, oc0 + j);
-    const plan = planOf(channels);
-    for (let e = 0; e < plan.length; e += 5) {
-      const xi = plan[e];
-      at = gatherLanes(packed, at, quad, quadIndex(plan[e + 1], xi, inC), quadIndex(plan[e + 2], xi, inC),
-        quadIndex(plan[e + 3], xi, inC), quadIndex(plan[e + 4], xi, inC), inC);
-    }
+    at = gatherQuad(packed, at, quad, planOf(channels), inC);
   }
   return packed;
+}
+
+/** A quad's U gathered into its plan's blocks at packed[at …]; returns the next `at`. */
+function gatherQuad(packed: Float32Array, at: number, quad: Float32Array, plan: Int32Array, inC: number): number {
+  for (let e = 0; e < plan.length; e += 5) {
+    const xi = plan[e];
+    at = gatherLanes(packed, at, quad, quadIndex(plan[e + 1], xi, inC), quadIndex(plan[e + 2], xi, inC),
+      quadIndex(plan[e + 3], xi, inC), quadIndex(plan[e + 4], xi, inC), inC);
+  }
+  return at;
 }
 
 /** U of output channel oc (the quad's j-th) for every input channel, into the quad's [j][ξ][ic][phase]. */
@@ -165,15 +170,20 @@ export function transposedConv2dWinograd(out: Float32Array, x: Float32Array, pu:
       transformInputs(v, patch, x, inC, inH, inW, m0 - 1 - inTop, n0 - 1 - inLeft, count, groups);
       let uAt = 0;
       for (let oc0 = 0; oc0 < outC; oc0 += QUAD) {
-        const channels = Math.min(QUAD, outC - oc0), plan = planOf(channels);
-        for (let e = 0; e < plan.length; e += 5) {
-          uAt = products(m, plan[e], plan[e + 1], plan[e + 2], plan[e + 3], plan[e + 4], v, plan[e] * inC * CHUNK, CHUNK, pu,
-            uAt, inC, groups);
-        }
+        const channels = Math.min(QUAD, outC - oc0);
+        uAt = quadProducts(m, v, pu, uAt, planOf(channels), inC, groups);
         storeQuad(out, rows, m, b, oc0, channels, count, m0, n0, outTop, outLeft, outH, outW);
       }
     }
   }
+}
+
+/** M of a quad's blocks over the chunk, from U at pu[uAt …]; returns the next quad's uAt. */
+function quadProducts(m: Float64Array, v: Float64Array, pu: Float32Array, uAt: number, plan: Int32Array, inC: number, groups: number): number {
+  for (let e = 0; e < plan.length; e += 5) {
+    uAt = products(m, plan[e], plan[e + 1], plan[e + 2], plan[e + 3], plan[e + 4], v, plan[e] * inC * CHUNK, CHUNK, pu, uAt, inC, groups);
+  }
+  return uAt;
 }
 
 /** V of a chunk's `count` tiles (whose patches start at input row `top`, column `left`), and zeros up to `groups`. */

@@ -31,9 +31,14 @@ export function validateTables(t: CdfTables, name: string): void {
   checkTableSizes(t, name);
   for (let r = 0; r < t.channels; r++) {
     checkRow(t, r, name);
-    const row = r * t.stride;
-    for (let i = 0; i <= t.length[r]; i++) {
-      if (t.cdf[row + i + 1] <= t.cdf[row + i]) fail('BAD_WEIGHTS', `${name} channel ${r}: CDF not increasing`);
-    }
+    // a row is a function: compiled once, where this loop was compiled on-stack and again, at load time, on the
+    // compiler thread a cold process's first decode then waited for
+    if (!increasing(t.cdf, r * t.stride, t.length[r])) fail('BAD_WEIGHTS', `${name} channel ${r}: CDF not increasing`);
   }
+}
+
+/** cdf[row] < cdf[row + 1] < … < cdf[row + length + 1]. */
+function increasing(cdf: Int32Array, row: number, length: number): boolean {
+  for (let i = 0; i <= length; i++) if (cdf[row + i + 1] <= cdf[row + i]) return false;
+  return true;
 }

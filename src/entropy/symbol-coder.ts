@@ -126,30 +126,35 @@ export function takeChannels(
   positions?: Uint32Array,
 ): boolean {
   checkArguments(out, planeSize, c0, c1, tables, indexes, positions);
+  // a channel is a function: V8 compiles it once, where this loop was compiled on-stack and again (a cold decode)
+  for (let c = c0; c < c1; c++) if (!takeChannel(decoder, c, c * planeSize, planeSize, tables, out, indexes, positions)) return false;
+  return true;
+}
+
+/** takeChannels' channel c, whose plane starts at out[plane]. */
+function takeChannel(decoder: RansDecoder, c: number, plane: number, planeSize: number, tables: CdfTables, out: Symbols,
+  indexes?: Uint8Array, positions?: Uint32Array): boolean {
   const { cdf, stride, length, offset } = tables;
   const count = positions ? positions.length : planeSize;
-  for (let c = c0; c < c1; c++) {
-    const plane = c * planeSize;
-    for (let n = 0; n < count; n++) {
-      const i = positions ? positions[n] : n;
-      const r = indexes ? indexes[plane + i] : c;
-      const row = r * stride;
-      const escape = length[r];
-      const zeroIndex = offset[r];
-      // the symbol s owning the slot: the last s with cdf[s] ≤ slot (cdf[0] = 0 ≤ slot < cdf[escape + 1])
-      const slot = decoder.peek();
-      let index = 0;
-      let above = escape + 1;
-      while (above - index > 1) {
-        const middle = (index + above) >>> 1;
-        if (cdf[row + middle] <= slot) index = middle;
-        else above = middle;
-      }
-      decoder.advance(cdf[row + index], cdf[row + index + 1] - cdf[row + index]);
-      const value = index < escape ? index - zeroIndex : getEscapedValue(decoder, escape, zeroIndex);
-      out[plane + i] = value;
-      if (out[plane + i] !== value) return false; // an Int16Array too narrow for this file: the caller widens
+  for (let n = 0; n < count; n++) {
+    const i = positions ? positions[n] : n;
+    const r = indexes ? indexes[plane + i] : c;
+    const row = r * stride;
+    const escape = length[r];
+    const zeroIndex = offset[r];
+    // the symbol s owning the slot: the last s with cdf[s] ≤ slot (cdf[0] = 0 ≤ slot < cdf[escape + 1])
+    const slot = decoder.peek();
+    let index = 0;
+    let above = escape + 1;
+    while (above - index > 1) {
+      const middle = (index + above) >>> 1;
+      if (cdf[row + middle] <= slot) index = middle;
+      else above = middle;
     }
+    decoder.advance(cdf[row + index], cdf[row + index + 1] - cdf[row + index]);
+    const value = index < escape ? index - zeroIndex : getEscapedValue(decoder, escape, zeroIndex);
+    out[plane + i] = value;
+    if (out[plane + i] !== value) return false; // an Int16Array too narrow for this file: the caller widens
   }
   return true;
 }

@@ -46,14 +46,17 @@ export function fuse(xMain: Tensor, rHat: Tensor, w: Weights, region = wholeRegi
   const phi = fusionCorrection(xMain, rHat, w, region, place);
   const out = tensor(3, phi.h, phi.w);
   const top = region.rows.start - place.at.y, left = region.cols.start - place.at.x;
+  // a row is a function: compiled once, where this loop was compiled on-stack, then again, 3–4 times per cold decode
   for (let c = 0; c < 3; c++) {
-    for (let y = 0; y < phi.h; y++) {
-      const o = (c * phi.h + y) * phi.w, from = (c * xMain.h + top + y) * xMain.w + left;
-      for (let x = 0; x < phi.w; x++) out.data[o + x] = Math.fround(xMain.data[from + x] + rHat.data[from + x]) + phi.data[o + x];
-    }
+    for (let y = 0; y < phi.h; y++) addRow(out.data, phi.data, (c * phi.h + y) * phi.w, xMain.data, rHat.data, (c * xMain.h + top + y) * xMain.w + left, phi.w);
   }
   recycle(phi);
   return out;
+}
+
+/** out[o + x] = fround(x̂_m + r̂) + φ along a row. */
+function addRow(out: Float32Array, phi: Float32Array, o: number, xMain: Float32Array, rHat: Float32Array, from: number, width: number): void {
+  for (let x = 0; x < width; x++) out[o + x] = Math.fround(xMain[from + x] + rHat[from + x]) + phi[o + x];
 }
 
 /**
