@@ -11,11 +11,11 @@
  *   node dist/bench/cold-start.js [runs] [previous-commit]
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BASELINE_RELEASE, previousRelease } from './previous-release.js';
+import { BASELINE_RELEASE, packageEntry, previousRelease } from './previous-release.js';
 
 const runs = Number(process.argv[2] ?? 7);
 const commit = process.argv[3] ?? BASELINE_RELEASE;
@@ -24,11 +24,6 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 const sameModel = join(previous.root, 'weights/aara.bin');
 const shipped = join(root, 'weights/aara.bin');
 
-/** The file `import 'aara'` (or `import 'aara/browser'`) loads from the package at `dir`, as its package.json says. */
-function packageEntry(dir: string, subpath: '.' | './browser'): string {
-  const { exports } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { exports: Record<string, { import?: string; default: string }> };
-  return join(dir, exports[subpath].import ?? exports[subpath].default);
-}
 const previousEntry = packageEntry(previous.root, '.'), entry = packageEntry(root, '.');
 
 interface Config { label: string; entry: string; weights: string; mode: 'sync' | 'async' | 'browser' }

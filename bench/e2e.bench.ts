@@ -1,6 +1,6 @@
 /**
  * End-to-end speed, side by side with a previous release: encode and decode of a 768×512 image (Kodak kodim23
- * when ../shared/datasets is there, else a synthetic one) through each build's public API, synchronously and
+ * when ../shared/datasets is there, else a synthetic one) through each build's public API (its package entry: this build's bundle), synchronously and
  * through its worker pool (one worker per core). Both run the model the previous release can read (its own weights
  * file, the factorized kind: "the same model"); this build also runs the shipped default weights, and any further
  * weight files given (e.g. weights/aara-ycontext.bin), each a column.
@@ -32,7 +32,7 @@ import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process
 import { fileURLToPath } from 'node:url';
 import { repoPath } from '../test/helpers/fixtures.js';
 import { syntheticImage } from '../test/helpers/images.js';
-import { BASELINE_RELEASE, previousRelease } from './previous-release.js';
+import { BASELINE_RELEASE, packageEntry, previousRelease } from './previous-release.js';
 
 interface Api {
   encodeSync(input: unknown, opts: object): Uint8Array;
@@ -114,12 +114,12 @@ async function main(): Promise<void> {
   const rounds = Number(roundsArg);
   const previous = previousRelease(commit);
   const sameModel = `${previous.root}/weights/aara.bin`;
-  const thisEntry = fileURLToPath(new URL('../src/index.js', import.meta.url));
+  const thisEntry = packageEntry(repoPath('.'));
   const here = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: repoPath('.'), encoding: 'utf8' }).trim();
   const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: repoPath('.'), encoding: 'utf8' }).trim() !== '';
 
   const specs = [
-    ...(busy ? [] : [{ name: 'previous', entry: `${previous.root}/dist/src/index.js`, weights: sameModel }]),
+    ...(busy ? [] : [{ name: 'previous', entry: packageEntry(previous.root), weights: sameModel }]),
     { name: 'this', entry: thisEntry, weights: sameModel },
     { name: 'this, shipped weights', entry: thisEntry, weights: repoPath('weights/aara.bin') },
     ...otherWeights.map((path) => ({ name: `this, ${basename(path)}`, entry: thisEntry, weights: path })),
