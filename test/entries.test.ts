@@ -10,7 +10,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as browser from '../src/browser/index.js';
 import * as aara from '../src/index.js';
@@ -151,6 +153,26 @@ test('`import \'aara\'` is the bundle, with the bytes and pixels of tsc\'s files
     assert.is((err as InstanceType<typeof bundle.AaraError>).code, 'BAD_MAGIC');
   }
   await bundle.close();
+});
+
+test('the bundle finds the packaged weights above its own file, and says so when it cannot (FILE_NOT_FOUND)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'aara-bundle-'));
+  try {
+    // the bundle alone, outside any package: nothing above it names aara
+    copyFileSync(repoPath('dist/bundle/index.js'), join(dir, 'index.js'));
+    const alone = await import(pathToFileURL(join(dir, 'index.js')).href) as typeof aara;
+    try {
+      alone.loadWeights();
+      assert.unreachable('no package above the bundle');
+    } catch (err) {
+      assert.instance(err, alone.AaraError); // the copy's own class
+      assert.is((err as InstanceType<typeof alone.AaraError>).code, 'FILE_NOT_FOUND');
+      assert.match((err as Error).message, /aara's package.json, in no folder above/);
+    }
+    assert.is(alone.loadWeights(repoPath('weights/test-tiny.bin')).idHex, aara.loadWeights(repoPath('weights/test-tiny.bin')).idHex);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('a decode-only cold start loads neither pngjs, jpeg-js, node:zlib nor node:worker_threads (both Node entries, sync and async)', () => {
