@@ -129,8 +129,8 @@ export function convBand(x: Tensor, layer: Conv, xTop: number, rows: Region['row
 }
 
 /**
- * A 3×3 stride-1 "same" conv by Winograd over `region` of the whole output (of `size`, the whole input's too), from x
- * covering the whole input from `from` on: φ's convolutions. The kernel places its tiles on the whole image, so each
+ * A 3×3 stride-1 "same" conv by Winograd over `region` of the whole output (the whole input's coordinates too), from x
+ * whose (0, 0) is the whole input's `from`: φ's convolutions. The kernel places its tiles on the whole image, so each
  * element has the same bits whatever region is asked, as long as x holds what winogradConvInput(region, 1) says,
  * clipped to the image (outside x reads as zero: right only outside the image).
  */
