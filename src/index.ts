@@ -10,7 +10,7 @@
  *   decodeSync(encodeSync(jpegBytes)).metadata                         // { icc?, exif? }: the source's ICC profile and EXIF
  *   await close();                                                     // stops the workers, frees reused buffers (optional)
  */
-import { DECODE_TILE, DEFAULT_LEVEL, decodeSync as decodeWith, encodeLevel, encodeSync as encodeWith } from './codec/codec.js';
+import { DECODE_TILE, DEFAULT_LEVEL, decodeSync as decodeWith, encodeLevel, encodeLevelsSync, encodeSync as encodeWith, type LevelFile } from './codec/codec.js';
 import { ENCODE_TILE } from './model/encoder.js';
 export { DEFAULT_LEVEL };
 import { budgetOf, type Budget } from './core/budget.js';
@@ -21,10 +21,10 @@ import { asBytes, describe, knownOptions } from './core/options.js';
 import { decodeImage } from './io/image-io.js';
 import { toRgb, type RgbImage } from './io/pixels.js';
 import { fileOfModel, loadWeightFile, weightFile, type WeightFile } from './io/weight-files.js';
-import { decodeParallel, encodeLevelsParallel, encodeParallel, type LevelFile } from './parallel/parallel.js';
+import { decodeParallel, encodeLevelsParallel, encodeParallel } from './parallel/parallel.js';
 import { decodeBandBytes, encodeBandBytes } from './parallel/bands.js';
 import { paddedSize } from './model/preprocess.js';
-export type { LevelFile } from './parallel/parallel.js';
+export type { LevelFile } from './codec/codec.js';
 import { closeSharedPool, runsOnCallingThread, sharedPool } from './parallel/shared-pool.js';
 import { isWeights, type Weights } from './format/weights.js';
 import { releaseSpares } from './model/tensor.js';
@@ -203,8 +203,8 @@ export async function encode(input: ImageInput, options?: AsyncOptions): Promise
 }
 
 /**
- * One image at several levels on worker threads, the main analysis f_m(x) computed once (it comes before
- * the level's gains): each file is encode()'s at its level, in less time than separate calls.
+ * One image at several levels on worker threads (or on this thread: runsOnCallingThread), the main analysis f_m(x)
+ * computed once (it comes before the level's gains): each file is encode()'s at its level, in less time than separate calls.
  */
 export async function encodeLevels(input: ImageInput, levels: number[], options?: Omit<AsyncOptions, 'level' | 'quality'>): Promise<LevelFile[]> {
   const opts = checkedOptions<AsyncOptions>(options, ['metadata', ...DECODE_OPTIONS, ...POOL_OPTIONS], 'encodeLevels');
@@ -214,8 +214,9 @@ export async function encodeLevels(input: ImageInput, levels: number[], options?
   const budget = budgetOf(opts);
   const { pool, gate } = sharedPool(opts);
   const bytesHeld = img.width * img.height * ENCODE_BYTES_PER_PIXEL + encodeBandBytes(paddedSize(img.height), paddedSize(img.width), weights);
-  const files = await gated(gate, bytesHeld, budget, () =>
-    encodeLevelsParallel(img, weights, bytes, levels, { grayscale: img.grayscale, limits: opts.limits, ...budget, pool }));
+  const codec = { grayscale: img.grayscale, limits: opts.limits, ...budget };
+  const files = await gated(gate, bytesHeld, budget, async () => runsOnCallingThread(img.width * img.height, ENCODE_TILE, pool.size)
+    ? encodeLevelsSync(img, weights, levels, codec) : encodeLevelsParallel(img, weights, bytes, levels, { ...codec, pool }));
   const metadata = keptMetadata(img, opts.metadata);
   return files.map((f) => ({ ...f, bytes: withMetadata(f.bytes, metadata) }));
 }

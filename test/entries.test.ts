@@ -175,7 +175,18 @@ test('the bundle finds the packaged weights above its own file, and says so when
   }
 });
 
-test('a decode-only cold start loads neither pngjs, jpeg-js, node:zlib nor node:worker_threads (both Node entries, sync and async)', () => {
+test('encodeLevels of an image of one encode tile runs on the calling thread: encodeSync\'s bytes at each level', async () => {
+  const img = syntheticImage(70, 45, 9);
+  const files = await aara.encodeLevels(img, [1, 0], { weights: tinyBytes, threads: 2 });
+  assert.equal(files.map((f) => f.level), [1, 0]);
+  for (const { level, bytes, seconds } of files) {
+    assert.equal(bytes, aara.encodeSync(img, { weights: tinyBytes, level }), `level ${level}`);
+    assert.ok(seconds > 0, `level ${level}: ${seconds} s`);
+  }
+  await aara.close();
+});
+
+test('a decode-only cold start loads neither pngjs, jpeg-js, node:zlib nor node:worker_threads (both Node entries, sync and async; encodeLevels of a small image neither)', () => {
   const file = aara.encodeSync(syntheticImage(16, 16, 3), { weights: tinyBytes, level: 0 });
   for (const entry of ['aara', pathToFileURL(repoPath('dist/src/index.js')).href]) {
     // a fresh process: this one has loaded them all
@@ -185,6 +196,7 @@ test('a decode-only cold start loads neither pngjs, jpeg-js, node:zlib nor node:
       const file = new Uint8Array(${JSON.stringify([...file])});
       aara.decodeSync(file, { weights: ${JSON.stringify(repoPath('weights/test-tiny.bin'))} });
       await aara.decode(file, { weights: ${JSON.stringify(repoPath('weights/test-tiny.bin'))} });
+      await aara.encodeLevels({ width: 16, height: 16, data: new Uint8Array(768) }, [0, 1], { weights: ${JSON.stringify(repoPath('weights/test-tiny.bin'))} });
       const loaded = process.moduleLoadList.filter((m) => /^NativeModule (zlib|worker_threads)$/.test(m));
       const packages = Object.keys(createRequire(import.meta.url).cache).filter((path) => /[\\/](pngjs|jpeg-js)[\\/]/.test(path));
       console.log(JSON.stringify([...loaded, ...packages]));`;

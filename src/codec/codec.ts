@@ -344,6 +344,18 @@ function fileOfLatents(img: RgbImage, latents: Latents, at: { w: Weights; level:
   return writeFile(img, at.w, opts, encodeStreams(latents, at.w, at.level, opts));
 }
 
+/** f_m(x), which every level shares: it has no gains. */
+const mainFeatures = (img: RgbImage, w: Weights, opts: Omit<EncodeOptions, 'level'>): Tensor =>
+  mainAnalysis(img, w, encodeTileOf(opts), () => checkBudget(opts));
+
+/** encodeSync's bytes at `level` (checked by the caller) from f_m(x), which stays as it is. */
+function fileOfFeatures(img: RgbImage, w: Weights, features: Tensor, level: number, opts: Omit<EncodeOptions, 'level'>): Uint8Array {
+  const copy = tensor(features.c, features.h, features.w); // quantisation consumes its features
+  copy.data.set(features.data);
+  const at = atLevel(w, level);
+  return fileOfLatents(img, latentsFromFeatures(img, copy, at.w, at.level, encodeTileOf(opts), () => checkBudget(opts)), at, { ...opts, level });
+}
+
 /**
  * One image at any levels, f_m(x) computed once, at the first call (it comes before the level's gains): each call
  * gives encodeSync's bytes at its level. For searches over the levels (the CLI's --target-bpp, -size, -psnr).
@@ -351,14 +363,31 @@ function fileOfLatents(img: RgbImage, latents: Latents, at: { w: Weights; level:
 export function levelEncoder(img: RgbImage, w: Weights, opts: Omit<EncodeOptions, 'level'>): (level: number) => Uint8Array {
   let features: Tensor | undefined;
   return (level) => {
-    const levelOpts = { ...opts, level };
-    checkEncode(img, w, levelOpts);
-    features ??= mainAnalysis(img, w, encodeTileOf(opts), () => checkBudget(opts)); // f_m has no gains: any level's
-    const copy = tensor(features.c, features.h, features.w); // quantisation consumes its features
-    copy.data.set(features.data);
-    const at = atLevel(w, level);
-    return fileOfLatents(img, latentsFromFeatures(img, copy, at.w, at.level, encodeTileOf(opts), () => checkBudget(opts)), at, levelOpts);
+    checkEncode(img, w, { ...opts, level });
+    features ??= mainFeatures(img, w, opts);
+    return fileOfFeatures(img, w, features, level, opts);
   };
+}
+
+/** A file of encodeLevels: its level, its bytes, and what encoding this level alone takes (f_m(x) included). */
+export interface LevelFile {
+  level: number;
+  bytes: Uint8Array;
+  /** what encoding this level alone takes: the shared f_m(x) pass plus the level's own work */
+  seconds: number;
+}
+
+/** Several levels of one image on this thread, f_m(x) computed once: encodeLevelsParallel's files (every level checked first). */
+export function encodeLevelsSync(img: RgbImage, w: Weights, levels: number[], opts: Omit<EncodeOptions, 'level'>): LevelFile[] {
+  levels.forEach((level) => checkEncode(img, w, { ...opts, level }));
+  const started = performance.now();
+  const features = mainFeatures(img, w, opts);
+  const shared = (performance.now() - started) / 1000;
+  return levels.map((level) => {
+    const own = performance.now();
+    const bytes = fileOfFeatures(img, w, features, level, opts);
+    return { level, bytes, seconds: shared + (performance.now() - own) / 1000 };
+  });
 }
 
 /** Kinds of symbol arrays, narrow first: a decoder tries them in turn until every stream fits. */

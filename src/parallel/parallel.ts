@@ -33,6 +33,7 @@ import {
   writeFile,
   type DecodeOptions,
   type EncodeOptions,
+  type LevelFile,
   type SymbolKind,
 } from '../codec/codec.js';
 import type { Container } from '../format/container.js';
@@ -208,13 +209,6 @@ export async function encodeParallel(img: RgbImage, w: Weights, weightBytes: Uin
   const afterTile = tileCounter(encodeTaskCount(image, w, work, opts.pool.size), opts.onTile);
   const features = await mainFeatures(image, w, weightBytes, opts.pool, work, opts, afterTile);
   return encodeFromFeatures(img, image, features, w, weightBytes, opts, work, afterTile);
-}
-
-export interface LevelFile {
-  level: number;
-  bytes: Uint8Array;
-  /** what encoding this level alone takes: the shared f_m(x) pass plus the level's own work */
-  seconds: number;
 }
 
 /**
