@@ -23,7 +23,7 @@ import { poolDecodeTile, poolEncodeTile } from '../src/parallel/parallel.js';
 import { bandRows, decodesInBands, encodesInBands } from '../src/parallel/bands.js';
 import { repoPath } from '../test/helpers/fixtures.js';
 import { winogradTconvInput } from '../kernels/index.js';
-import { alignedStart, TILE } from '../kernels/winograd.js';
+import { alignedStart, Dim } from '../kernels/winograd.js';
 
 const [width, height] = [Number(process.argv[2] ?? 768), Number(process.argv[3] ?? 512)];
 const w = readWeights(new Uint8Array(readFileSync(process.argv[4] ?? repoPath('weights/aara.bin'))));
@@ -33,7 +33,7 @@ const size = (r: Range) => r.end - r.start;
 /** Phase-grid positions of the whole Winograd tiles a tconv computes for its output range r: what it reads, less its 1-sample halo a side. */
 const tconvPositions = (r: Range): number => size(winogradTconvInput(r)) - 2;
 /** Outputs of the whole Winograd tiles a stride-2 conv computes from input range r (tiles on the whole image's grid). */
-const convPositions = (r: Range): number => alignedStart((r.end >> 1) - 1) + TILE - alignedStart(r.start >> 1);
+const convPositions = (r: Range): number => alignedStart((r.end >> 1) - 1) + Dim.TILE - alignedStart(r.start >> 1);
 
 /** g_m or g_r over a pixel region of the padded image, `stride` its latent's. */
 function synthesisWork(t: Transform, stride: number, region: Region): number {

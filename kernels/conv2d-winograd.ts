@@ -26,8 +26,8 @@ import { fail } from '../src/core/errors.js';
 import { checkAtLeast, checkLength } from './check.js';
 import type { Conv2dDims } from './conv2d.js';
 import {
-  alignedStart, CHUNK, LANES, loadPatch, PATCH, phaseKept, products, productsPaired, scratchLength, splitScratch, storeOutputRow,
-  tapTable, TILE, TILE_GROUP, transformInputTiles, transformOutput, transformPatch, transformTaps, XI, zeroTile,
+  alignedStart, Dim, loadPatch, phaseKept, products, productsPaired, scratchLength, splitScratch, storeOutputRow, tapTable,
+  transformInputTiles, transformOutput, transformPatch, transformTaps, vPlane, zeroTile,
 } from './winograd.js';
 
 /** A shape this kernel runs: its stride S, its S² components, and where their 3×3 kernels sit in the k×k one. */
@@ -46,8 +46,8 @@ interface Shape {
 function shape(stride: 1 | 2, taps: Int8Array): Shape {
   const components = stride * stride;
   // the polyphase components' U is zero in the domain's last row or column; the one component of 3×3/1 is whole
-  const keptAt = Array.from({ length: XI }, (_, xi) =>
-    Array.from({ length: components }, (_, p) => p).filter((p) => stride === 1 || phaseKept(xi, p, PATCH - 1)));
+  const keptAt = Array.from({ length: Dim.XI }, (_, xi) =>
+    Array.from({ length: components }, (_, p) => p).filter((p) => stride === 1 || phaseKept(xi, p, Dim.PATCH - 1)));
   return { stride, components, taps, keptAt, kept: keptAt.reduce((sum, kept) => sum + kept.length, 0) };
 }
 
@@ -72,15 +72,15 @@ function shapeOrFail(d: ConvShape, kernel: string): Shape {
  * when the output's (0, 0) is the whole image's (or a multiple of 4 outputs from it); clip it to the input.
  */
 export function winogradConvInput(r: { start: number; end: number }, stride: 1 | 2 = 2): { start: number; end: number } {
-  const first = alignedStart(r.start), end = alignedStart(r.end - 1) + TILE;
+  const first = alignedStart(r.start), end = alignedStart(r.end - 1) + Dim.TILE;
   return { start: stride * (first - 1), end: stride * (end + 1) };
 }
 
-const blocksOf = (outC: number): number => Math.ceil(outC / LANES);
+const blocksOf = (outC: number): number => Math.ceil(outC / Dim.LANES);
 
 /** Length of `packConv2dWinograd`'s output: U for every (block, ξ, input channel, kept component, lane). */
 export const conv2dWinogradWeightsLength = (d: Pick<Conv2dDims, 'inC' | 'outC' | 'k' | 'stride' | 'pad'>): number =>
-  blocksOf(d.outC) * shapeOrFail(d, 'conv2dWinogradWeightsLength').kept * d.inC * LANES;
+  blocksOf(d.outC) * shapeOrFail(d, 'conv2dWinogradWeightsLength').kept * d.inC * Dim.LANES;
 
 /** Scratch doubles `conv2dWinograd` needs (either shape). */
 export const conv2dWinogradScratchLength = (inC: number): number => scratchLength(4 * inC);
@@ -96,25 +96,25 @@ export function packConv2dWinograd(w: Float32Array, d: Conv2dDims): Float32Array
   const blocks = blocksOf(outC), channels = components * inC;
   const packed = new Float32Array(conv2dWinogradWeightsLength(d));
   // one block's U, [ξ][channel][lane], then gathered in order (see packTransposedConv2dWinograd)
-  const one = new Float32Array(XI * channels * LANES);
+  const one = new Float32Array(Dim.XI * channels * Dim.LANES);
   let at = 0;
   for (let block = 0; block < blocks; block++) {
     one.fill(0); // the lanes past outC
-    for (let oc = block * LANES; oc < Math.min(outC, (block + 1) * LANES); oc++) {
+    for (let oc = block * Dim.LANES; oc < Math.min(outC, (block + 1) * Dim.LANES); oc++) {
       for (let ic = 0; ic < inC; ic++) {
-        transformTaps(one, ic * components * LANES + oc % LANES, LANES, channels * LANES, w, (oc * inC + ic) * k * k, taps);
+        transformTaps(one, ic * components * Dim.LANES + oc % Dim.LANES, Dim.LANES, channels * Dim.LANES, w, (oc * inC + ic) * k * k, taps);
       }
     }
-    for (let xi = 0; xi < XI; xi++) {
-      const kept = keptAt[xi], from = xi * channels * LANES;
+    for (let xi = 0; xi < Dim.XI; xi++) {
+      const kept = keptAt[xi], from = xi * channels * Dim.LANES;
       if (kept.length === components) {
-        packed.set(one.subarray(from, from + channels * LANES), at);
-        at += channels * LANES;
+        packed.set(one.subarray(from, from + channels * Dim.LANES), at);
+        at += channels * Dim.LANES;
         continue;
       }
       for (let ic = 0; ic < inC; ic++) {
         for (const phase of kept) {
-          for (let lane = 0; lane < LANES; lane++) packed[at++] = one[from + (ic * components + phase) * LANES + lane];
+          for (let lane = 0; lane < Dim.LANES; lane++) packed[at++] = one[from + (ic * components + phase) * Dim.LANES + lane];
         }
       }
     }
@@ -145,14 +145,14 @@ export function conv2dWinograd(out: Float32Array, x: Float32Array, pu: Float32Ar
   const top = alignedStart(originY) - originY, left = alignedStart(originX) - originX;
   // x's rows and columns ahead of where stride × out's (0, 0) falls
   const shiftY = (stride * originY - inOrigin.y) | 0, shiftX = (stride * originX - inOrigin.x) | 0;
-  const tilesAcross = Math.ceil((outW - left) / TILE) | 0;
+  const tilesAcross = Math.ceil((outW - left) / Dim.TILE) | 0;
   // the loops' bodies are functions (transformInputs, blockProducts, storeBlock), optimized early in a cold process:
   // see transposedConv2dWinograd
-  for (let oy0 = top; oy0 < outH; oy0 += TILE) {
-    for (let t0 = 0; t0 < tilesAcross; t0 += CHUNK) {
-      const count = Math.min(CHUNK, tilesAcross - t0) | 0;
-      const groups = (Math.ceil(count / TILE_GROUP) * TILE_GROUP) | 0;
-      const ox0 = left + t0 * TILE;
+  for (let oy0 = top; oy0 < outH; oy0 += Dim.TILE) {
+    for (let t0 = 0; t0 < tilesAcross; t0 += Dim.CHUNK) {
+      const count = Math.min(Dim.CHUNK, tilesAcross - t0) | 0;
+      const groups = (Math.ceil(count / Dim.TILE_GROUP) * Dim.TILE_GROUP) | 0;
+      const ox0 = left + t0 * Dim.TILE;
       transformInputs(v, patch, x, inC, inH, inW, stride, stride * (oy0 - 1) + shiftY, stride * (ox0 - 1) + shiftX, count, groups);
       let uAt = 0;
       for (let block = 0; block < blocks; block++) {
@@ -179,7 +179,7 @@ function transformInputs(v: Float64Array, patch: Float64Array, x: Float32Array, 
   for (let c = 0; c < channels; c++) {
     const component = c % components, py = (component / stride) | 0, px = component % stride;
     for (let t = 0; t < count; t++) {
-      loadPatch(patch, x, ((c / components) | 0) * inH * inW, inH, inW, top + py, left + stride * t * TILE + px, stride);
+      loadPatch(patch, x, ((c / components) | 0) * inH * inW, inH, inW, top + py, left + stride * t * Dim.TILE + px, stride);
       transformPatch(v, patch, channels, c, t);
     }
   }
@@ -189,12 +189,12 @@ function transformInputs(v: Float64Array, patch: Float64Array, x: Float32Array, 
 function blockProducts(m: Float64Array, v: Float64Array, pu: Float32Array, uAt: number, keptAt: number[][], components: number,
   inC: number, groups: number): number {
   const channels = components * inC;
-  for (let xi = 0; xi < XI; xi++) {
+  for (let xi = 0; xi < Dim.XI; xi++) {
     // every component: every channel in turn; 1 (component 0): every 4th; 2: component 0 and kept[1] of each
-    const kept = keptAt[xi], vAt = xi * channels * CHUNK;
-    if (kept.length === components) uAt = products(m, xi, 0, 1, 2, 3, v, vAt, CHUNK, pu, uAt, channels, groups);
-    else if (kept.length === 1) uAt = products(m, xi, 0, 1, 2, 3, v, vAt, components * CHUNK, pu, uAt, inC, groups);
-    else uAt = productsPaired(m, xi, 0, 1, 2, 3, v, vAt, kept[1] * CHUNK, components * CHUNK, pu, uAt, inC, groups);
+    const kept = keptAt[xi], vAt = xi * vPlane(channels);
+    if (kept.length === components) uAt = products(m, xi, 0, 1, 2, 3, v, vAt, Dim.CHUNK, pu, uAt, channels, groups);
+    else if (kept.length === 1) uAt = products(m, xi, 0, 1, 2, 3, v, vAt, components * Dim.CHUNK, pu, uAt, inC, groups);
+    else uAt = productsPaired(m, xi, 0, 1, 2, 3, v, vAt, kept[1] * Dim.CHUNK, components * Dim.CHUNK, pu, uAt, inC, groups);
   }
   return uAt;
 }
@@ -203,12 +203,12 @@ function blockProducts(m: Float64Array, v: Float64Array, pu: Float32Array, uAt: 
 function storeBlock(out: Float32Array, rows: Float64Array, m: Float64Array, b: Float32Array, block: number, outC: number,
   count: number, oy0: number, ox0: number, outH: number, outW: number): void {
   const plane = outH * outW;
-  for (let lane = 0; lane < LANES && block * LANES + lane < outC; lane++) {
-    const oc = block * LANES + lane;
+  for (let lane = 0; lane < Dim.LANES && block * Dim.LANES + lane < outC; lane++) {
+    const oc = block * Dim.LANES + lane;
     for (let t = 0; t < count; t++) {
       transformOutput(rows, m, t, lane);
-      const ox = ox0 + t * TILE;
-      for (let i = 0; i < TILE && oy0 + i < outH; i++) {
+      const ox = ox0 + t * Dim.TILE;
+      for (let i = 0; i < Dim.TILE && oy0 + i < outH; i++) {
         if (oy0 + i >= 0) storeOutputRow(out, rows, i, b[oc], oc * plane + (oy0 + i) * outW + ox, 1, ox, outW);
       }
     }

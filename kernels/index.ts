@@ -32,4 +32,5 @@ export {
   packConv2dWinograd,
   winogradConvInput,
 } from './conv2d-winograd.js';
-export { TILE as WINOGRAD_TILE } from './winograd.js';
+import { Dim } from './winograd.js';
+export const WINOGRAD_TILE = Dim.TILE;

@@ -36,8 +36,8 @@ import { checkAtLeast, checkLength } from './check.js';
 import type { TransposedConv2dDims, TransposedConv2dWindow } from './transposed-conv2d.js';
 import { wholeOutput } from './transposed-conv2d.js';
 import {
-  alignedStart, CHUNK, LANES, phaseKept, products, scratchLength, splitScratch, storeOutputRow, TILE,
-  tapTable, TILE_GROUP, transformInputTiles, transformOutput, transformTaps, XI, zeroTile,
+  alignedStart, Dim, phaseKept, products, scratchLength, splitScratch, storeOutputRow, tapTable, transformInputTiles,
+  transformOutput, transformTaps, vPlane, zeroTile,
 } from './winograd.js';
 
 /**
@@ -47,7 +47,7 @@ import {
 export function winogradTconvInput(r: { start: number; end: number }): { start: number; end: number } {
   const first = alignedStart(Math.floor(r.start / 2));
   const last = alignedStart(Math.floor((r.end - 1) / 2));
-  return { start: first - 1, end: last + TILE + 1 };
+  return { start: first - 1, end: last + Dim.TILE + 1 };
 }
 
 /** Phase (a, b)'s 3×3 kernel: row r is dy = r − 1, kernel row a + 4 − 2r (a 5 is a zero); columns alike. */
@@ -63,12 +63,12 @@ const QUAD = 4;
  */
 function quadPlan(channels: number): Int32Array {
   const plan: number[] = [];
-  for (let xi = 0; xi < XI; xi++) {
+  for (let xi = 0; xi < Dim.XI; xi++) {
     const kept = [0, 1, 2, 3].filter((phase) => phaseKept(xi, phase, 0));
-    const perBlock = LANES / kept.length;
+    const perBlock = Dim.LANES / kept.length;
     for (let j0 = 0; j0 < channels; j0 += perBlock) {
       plan.push(xi);
-      for (let lane = 0; lane < LANES; lane++) plan.push(4 * (j0 + Math.floor(lane / kept.length)) + kept[lane % kept.length]);
+      for (let lane = 0; lane < Dim.LANES; lane++) plan.push(4 * (j0 + Math.floor(lane / kept.length)) + kept[lane % kept.length]);
     }
   }
   return Int32Array.from(plan);
@@ -81,7 +81,7 @@ const planOf = (channels: number): Int32Array => QUAD_PLANS[Math.min(QUAD, chann
 export function winogradWeightsLength(inC: number, outC: number): number {
   let blocks = 0;
   for (let oc = 0; oc < outC; oc += QUAD) blocks += planOf(outC - oc).length / 5;
-  return blocks * inC * LANES;
+  return blocks * inC * Dim.LANES;
 }
 
 /** Scratch doubles `transposedConv2dWinograd` needs. */
@@ -97,7 +97,7 @@ export function packTransposedConv2dWinograd(w: Float32Array, d: TransposedConv2
   const packed = new Float32Array(winogradWeightsLength(inC, outC));
   // a quad's U, [channel][ξ][ic][phase], then gathered into its blocks: writing far-apart places per kernel
   // (36 stores 16–64 KB apart) took 60–100 ms for the model, most of a cold start's setup
-  const quad = new Float32Array(QUAD * XI * inC * LANES);
+  const quad = new Float32Array(QUAD * Dim.XI * inC * Dim.LANES);
   let at = 0;
   for (let oc0 = 0; oc0 < outC; oc0 += QUAD) {
     const channels = Math.min(QUAD, outC - oc0);
@@ -120,16 +120,16 @@ function gatherQuad(packed: Float32Array, at: number, quad: Float32Array, plan: 
 
 /** U of output channel oc (the quad's j-th) for every input channel, into the quad's [j][ξ][ic][phase]. */
 function transformChannel(quad: Float32Array, j: number, w: Float32Array, inC: number, outC: number, oc: number): void {
-  for (let ic = 0; ic < inC; ic++) transformTaps(quad, (j * XI * inC + ic) * LANES, 1, inC * LANES, w, (ic * outC + oc) * 25, PHASE_TAPS);
+  for (let ic = 0; ic < inC; ic++) transformTaps(quad, (j * Dim.XI * inC + ic) * Dim.LANES, 1, inC * Dim.LANES, w, (ic * outC + oc) * 25, PHASE_TAPS);
 }
 
 /** Where the quad holds ic = 0 of (channel, phase) d = 4·j + phase at ξ. */
-const quadIndex = (d: number, xi: number, inC: number): number => (((d >> 2) * XI + xi) * inC) * LANES + (d & 3);
+const quadIndex = (d: number, xi: number, inC: number): number => (((d >> 2) * Dim.XI + xi) * inC) * Dim.LANES + (d & 3);
 
 /** packed[at + 4·ic + l] = quad[from_l + 4·ic], ic < inC, l < 4; returns the next `at`. */
 function gatherLanes(packed: Float32Array, at: number, quad: Float32Array, from0: number, from1: number, from2: number,
   from3: number, inC: number): number {
-  for (let ic = 0, q = 0; ic < inC; ic++, q += LANES, at += LANES) {
+  for (let ic = 0, q = 0; ic < inC; ic++, q += Dim.LANES, at += Dim.LANES) {
     packed[at] = quad[from0 + q];
     packed[at + 1] = quad[from1 + q];
     packed[at + 2] = quad[from2 + q];
@@ -159,14 +159,14 @@ export function transposedConv2dWinograd(out: Float32Array, x: Float32Array, pu:
   const mFirst = Math.floor(outTop / 2) | 0, mLast = Math.floor((outTop + outH - 1) / 2) | 0;
   const nFirst = Math.floor(outLeft / 2) | 0, nLast = Math.floor((outLeft + outW - 1) / 2) | 0;
   const tileLeft = alignedStart(nFirst);
-  const tilesAcross = (Math.floor((nLast - tileLeft) / TILE) + 1) | 0;
+  const tilesAcross = (Math.floor((nLast - tileLeft) / Dim.TILE) + 1) | 0;
   // the loops' bodies are functions a layer calls many times: V8 optimizes those on its first layer, while a driver
   // this size, OSR-compiled and compiled again with them inlined, took ≈ 120 ms of the compiler in a cold process
-  for (let m0 = alignedStart(mFirst); m0 <= mLast; m0 += TILE) {
-    for (let t0 = 0; t0 < tilesAcross; t0 += CHUNK) {
-      const count = Math.min(CHUNK, tilesAcross - t0) | 0;
-      const n0 = tileLeft + t0 * TILE;
-      const groups = (Math.ceil(count / TILE_GROUP) * TILE_GROUP) | 0;
+  for (let m0 = alignedStart(mFirst); m0 <= mLast; m0 += Dim.TILE) {
+    for (let t0 = 0; t0 < tilesAcross; t0 += Dim.CHUNK) {
+      const count = Math.min(Dim.CHUNK, tilesAcross - t0) | 0;
+      const n0 = tileLeft + t0 * Dim.TILE;
+      const groups = (Math.ceil(count / Dim.TILE_GROUP) * Dim.TILE_GROUP) | 0;
       transformInputs(v, patch, x, inC, inH, inW, m0 - 1 - inTop, n0 - 1 - inLeft, count, groups);
       let uAt = 0;
       for (let oc0 = 0; oc0 < outC; oc0 += QUAD) {
@@ -181,7 +181,7 @@ export function transposedConv2dWinograd(out: Float32Array, x: Float32Array, pu:
 /** M of a quad's blocks over the chunk, from U at pu[uAt …]; returns the next quad's uAt. */
 function quadProducts(m: Float64Array, v: Float64Array, pu: Float32Array, uAt: number, plan: Int32Array, inC: number, groups: number): number {
   for (let e = 0; e < plan.length; e += 5) {
-    uAt = products(m, plan[e], plan[e + 1], plan[e + 2], plan[e + 3], plan[e + 4], v, plan[e] * inC * CHUNK, CHUNK, pu, uAt, inC, groups);
+    uAt = products(m, plan[e], plan[e + 1], plan[e + 2], plan[e + 3], plan[e + 4], v, plan[e] * vPlane(inC), Dim.CHUNK, pu, uAt, inC, groups);
   }
   return uAt;
 }
@@ -203,11 +203,11 @@ function storeQuad(out: Float32Array, rows: Float64Array, m: Float64Array, b: Fl
   for (let j = 0; j < channels; j++) {
     const oc = oc0 + j;
     for (let t = 0; t < count; t++) {
-      for (let phase = 0; phase < LANES; phase++) {
+      for (let phase = 0; phase < Dim.LANES; phase++) {
         const a = phase >> 1, bb = phase & 1;
         transformOutput(rows, m, t, 4 * j + phase);
-        const ox = 2 * (n0 + t * TILE) + bb - outLeft;
-        for (let i = 0; i < TILE; i++) {
+        const ox = 2 * (n0 + t * Dim.TILE) + bb - outLeft;
+        for (let i = 0; i < Dim.TILE; i++) {
           const oy = 2 * (m0 + i) + a - outTop;
           if (oy >= 0 && oy < outH) storeOutputRow(out, rows, i, b[oc], oc * plane + oy * outW + ox, 2, ox, outW);
         }

@@ -9,37 +9,51 @@
  * Integers (sizes, positions, a window's fields) are taken with | 0 where they enter: V8 passes −0 (Math.floor's) or
  * an object field that once held a double as a heap number, and an optimized kernel that meets one re-optimizes its
  * index arithmetic in doubles for good (measured: a worker's decodes 1.5–1.7× slower after it had run encode tasks).
- * Layouts: V[ξ][c][t] (ξ the 6×6 domain index, c the input channel, t a tile of the chunk); U in the order the op's
+ * Layouts: V[ξ][c][t] (ξ the 6×6 domain index, c the input channel, t a tile of the chunk; ξ planes `vPlane` apart); U in the order the op's
  * product step reads it, 4 lanes (whatever the op makes them) per channel; M[t][ξ][lane of RECORD].
  */
 
-/** Output positions a tile covers per side. */
-export const TILE = 4;
-/** Its input patch per side: tile + 3 − 1. */
-export const PATCH = 6;
-/** Size of the transformed domain, ξ = 0 … 35. */
-export const XI = PATCH * PATCH;
-/** Output lanes of a packed block: the product step's micro-kernel is written for exactly 4. */
-export const LANES = 4;
-/** Tiles the product step takes together: 4 lanes × 3 tiles = 12 accumulators, which fit the registers. */
-export const TILE_GROUP = 3;
-/** Tiles of a row transformed per pass, a multiple of TILE_GROUP: V (36 · channels · 12 doubles) stays in L2. */
-export const CHUNK = 12;
 /**
- * Doubles of M per (tile, ξ): room for 4 output channels × 4 lanes, what a transposed convolution's block of 4
- * channels' phases needs (a convolution uses the first 4).
+ * The sizes, as a const enum so that tsc writes the numbers themselves into the loops: V8 reads a module's `const`
+ * from its context, with a check that it is initialized, every time a loop uses it (3–7 % of these kernels' time,
+ * measured).
  */
-export const RECORD = 16;
+export const enum Dim {
+  /** Output positions a tile covers per side. */
+  TILE = 4,
+  /** Its input patch per side: tile + 3 − 1. */
+  PATCH = 6,
+  /** Size of the transformed domain, ξ = 0 … 35. */
+  XI = PATCH * PATCH,
+  /** Output lanes of a packed block: the product step's micro-kernel is written for exactly 4. */
+  LANES = 4,
+  /** Tiles the product step takes together: 4 lanes × 3 tiles = 12 accumulators, which fit the registers. */
+  TILE_GROUP = 3,
+  /** Tiles of a row transformed per pass, a multiple of TILE_GROUP: V (36 · channels · 12 doubles) stays in L2. */
+  CHUNK = 12,
+  /**
+   * Doubles of M per (tile, ξ): room for 4 output channels × 4 lanes, what a transposed convolution's block of 4
+   * channels' phases needs (a convolution uses the first 4).
+   */
+  RECORD = 16,
+}
+
+/**
+ * Doubles between V's ξ planes: a chunk's `channels` × CHUNK, and one cache line more. Without it a plane was 6, 12
+ * or 24 KB (64, 128 or 4 · 64 channels), a multiple of 2 or 4 KB, so a tile's 36 values of V fell in 1–2 of the
+ * 64 sets of a 32 KB L1 and evicted each other before the next tiles filled the rest of their lines.
+ */
+export const vPlane = (channels: number): number => (channels * Dim.CHUNK + 8) | 0;
 
 /** Scratch doubles for one op: V for a chunk of `channels`, M of a chunk, a patch, Aᵀ·M. */
-export const scratchLength = (channels: number): number => XI * channels * CHUNK + CHUNK * XI * RECORD + XI + 4 * PATCH;
+export const scratchLength = (channels: number): number => Dim.XI * vPlane(channels) + Dim.CHUNK * Dim.XI * Dim.RECORD + Dim.XI + 4 * Dim.PATCH;
 
 export interface Scratch { v: Float64Array; m: Float64Array; patch: Float64Array; rows: Float64Array }
 
 export function splitScratch(scratch: Float64Array, channels: number): Scratch {
   let at = 0;
   const take = (n: number): Float64Array => scratch.subarray(at, (at += n));
-  return { v: take(XI * channels * CHUNK), m: take(CHUNK * XI * RECORD), patch: take(XI), rows: take(4 * PATCH) };
+  return { v: take(Dim.XI * vPlane(channels)), m: take(Dim.CHUNK * Dim.XI * Dim.RECORD), patch: take(Dim.XI), rows: take(4 * Dim.PATCH) };
 }
 
 /**
@@ -51,12 +65,12 @@ export function splitScratch(scratch: Float64Array, channels: number): Scratch {
  * `zeroAt`: the domain row (and column) where a phase with that bit has zeros, 0 or PATCH − 1.
  */
 export function phaseKept(xi: number, phase: number, zeroAt: number): boolean {
-  const row = (xi / PATCH) | 0, col = xi % PATCH;
+  const row = (xi / Dim.PATCH) | 0, col = xi % Dim.PATCH;
   return !((phase & 2) && row === zeroAt) && !((phase & 1) && col === zeroAt);
 }
 
 /** Tiles with outputs in [first, last] (whole-image positions), aligned to the whole image: the first tile's start. */
-export const alignedStart = (first: number): number => (Math.floor(first / TILE) * TILE) | 0;
+export const alignedStart = (first: number): number => (Math.floor(first / Dim.TILE) * Dim.TILE) | 0;
 
 /**
  * U = G·g·Gᵀ of a 3×3 kernel g (row-major in g[0 … 8]) into packed[at + ξ·stride], ξ = 0 … 35, rounded to
@@ -67,7 +81,7 @@ export function transformKernel(packed: Float32Array, at: number, stride: number
   // G·g (6×3), column by column
   for (let c = 0; c < 3; c++) timesG(gg, c, 3, g[c], g[3 + c], g[6 + c]);
   // (G·g)·Gᵀ, row by row
-  for (let r = 0; r < PATCH; r++) timesG(packed, at + r * PATCH * stride, stride, gg[r * 3], gg[r * 3 + 1], gg[r * 3 + 2]);
+  for (let r = 0; r < Dim.PATCH; r++) timesG(packed, at + r * Dim.PATCH * stride, stride, gg[r * 3], gg[r * 3 + 1], gg[r * 3 + 2]);
 }
 
 /**
@@ -90,7 +104,7 @@ export function transformTaps(packed: Float32Array, at: number, kernelStep: numb
     const c0 = g2 / 4, c1 = -(g2 + g5 + g8) / 6, c2 = -(g2 - g5 + g8) / 6;
     const c3 = g2 / 24 + g5 / 12 + g8 / 6, c4 = g2 / 24 - g5 / 12 + g8 / 6, c5 = g8;
     // (G·g)·Gᵀ, row by row
-    const to = at + p * kernelStep, row = PATCH * stride;
+    const to = at + p * kernelStep, row = Dim.PATCH * stride;
     timesG(packed, to, stride, a0, b0, c0);
     timesG(packed, to + row, stride, a1, b1, c1);
     timesG(packed, to + 2 * row, stride, a2, b2, c2);
@@ -131,7 +145,7 @@ function timesG(out: Float32Array | Float64Array, at: number, step: number, g0: 
 
 /** V[ξ][c][t] = Bᵀ·d·B for the 6×6 patch d (row-major; overwritten): Bᵀ down the columns, then B along the rows. */
 export function transformPatch(v: Float64Array, d: Float64Array, channels: number, c: number, t: number): void {
-  for (let col = 0; col < PATCH; col++) {
+  for (let col = 0; col < Dim.PATCH; col++) {
     const d0 = d[col], d1 = d[6 + col], d2 = d[12 + col], d3 = d[18 + col], d4 = d[24 + col], d5 = d[30 + col];
     d[col] = 4 * d0 - 5 * d2 + d4;
     d[6 + col] = -4 * d1 - 4 * d2 + d3 + d4;
@@ -152,10 +166,10 @@ export function transformPatch(v: Float64Array, d: Float64Array, channels: numbe
  */
 export function transformInputTiles(v: Float64Array, d: Float64Array, x: Float32Array, plane: number, inH: number, inW: number,
   top: number, left: number, count: number, channels: number, c: number): void {
-  const rowsInside = top >= 0 && top + PATCH - 1 < inH;
+  const rowsInside = top >= 0 && top + Dim.PATCH - 1 < inH;
   for (let t = 0; t < count; t++) {
-    const l = left + t * TILE;
-    if (!(rowsInside && l >= 0 && l + PATCH - 1 < inW)) {
+    const l = left + t * Dim.TILE;
+    if (!(rowsInside && l >= 0 && l + Dim.PATCH - 1 < inW)) {
       loadPatch(d, x, plane, inH, inW, top, l, 1);
       transformPatch(v, d, channels, c, t);
       continue;
@@ -163,13 +177,13 @@ export function transformInputTiles(v: Float64Array, d: Float64Array, x: Float32
     let first = 0;
     if (t > 0) {
       // d holds tile t − 1's transformed columns (either path): its columns 4, 5 are this tile's 0, 1
-      for (let o = 0; o < XI; o += PATCH) {
+      for (let o = 0; o < Dim.XI; o += Dim.PATCH) {
         d[o] = d[o + 4];
         d[o + 1] = d[o + 5];
       }
       first = 2;
     }
-    for (let col = first, at = plane + top * inW + l + first; col < PATCH; col++, at++) {
+    for (let col = first, at = plane + top * inW + l + first; col < Dim.PATCH; col++, at++) {
       const d0 = x[at], d1 = x[at + inW], d2 = x[at + 2 * inW], d3 = x[at + 3 * inW], d4 = x[at + 4 * inW], d5 = x[at + 5 * inW];
       d[col] = 4 * d0 - 5 * d2 + d4;
       d[6 + col] = -4 * d1 - 4 * d2 + d3 + d4;
@@ -184,9 +198,9 @@ export function transformInputTiles(v: Float64Array, d: Float64Array, x: Float32
 
 /** V[ξ][c][t] = (Bᵀ·d)·B: B along the rows of the column-transformed patch d. */
 function rowsTimesB(v: Float64Array, d: Float64Array, channels: number, c: number, t: number): void {
-  const s = channels * CHUNK, base = c * CHUNK + t;
-  for (let r = 0; r < PATCH; r++) {
-    const o = r * PATCH;
+  const s = vPlane(channels), base = c * Dim.CHUNK + t;
+  for (let r = 0; r < Dim.PATCH; r++) {
+    const o = r * Dim.PATCH;
     const d0 = d[o], d1 = d[o + 1], d2 = d[o + 2], d3 = d[o + 3], d4 = d[o + 4], d5 = d[o + 5];
     const at = o * s + base;
     v[at] = 4 * d0 - 5 * d2 + d4;
@@ -200,7 +214,8 @@ function rowsTimesB(v: Float64Array, d: Float64Array, channels: number, c: numbe
 
 /** Zeros V of tile t for every channel: the chunk's unused tiles, up to a multiple of TILE_GROUP. */
 export function zeroTile(v: Float64Array, channels: number, t: number): void {
-  for (let c = 0; c < channels; c++) for (let xi = 0; xi < XI; xi++) v[(xi * channels + c) * CHUNK + t] = 0;
+  const s = vPlane(channels);
+  for (let c = 0; c < channels; c++) for (let xi = 0; xi < Dim.XI; xi++) v[xi * s + c * Dim.CHUNK + t] = 0;
 }
 
 /**
@@ -212,10 +227,10 @@ export function zeroTile(v: Float64Array, channels: number, t: number): void {
 export function products(m: Float64Array, xi: number, d0: number, d1: number, d2: number, d3: number, v: Float64Array,
   vAt: number, vStep: number, pu: Float32Array, uAt: number, n: number, tiles: number): number {
   xi |= 0; d0 |= 0; d1 |= 0; d2 |= 0; d3 |= 0; vAt |= 0; vStep |= 0; uAt |= 0; n |= 0; tiles |= 0; // see the header
-  for (let t = 0; t < tiles; t += TILE_GROUP) {
+  for (let t = 0; t < tiles; t += Dim.TILE_GROUP) {
     let a00 = 0, a01 = 0, a02 = 0, a10 = 0, a11 = 0, a12 = 0, a20 = 0, a21 = 0, a22 = 0, a30 = 0, a31 = 0, a32 = 0;
     let vi = vAt + t, ui = uAt;
-    for (let c = 0; c < n; c++, vi += vStep, ui += LANES) {
+    for (let c = 0; c < n; c++, vi += vStep, ui += Dim.LANES) {
       const v0 = v[vi], v1 = v[vi + 1], v2 = v[vi + 2];
       let u = pu[ui];
       a00 += v0 * u; a01 += v1 * u; a02 += v2 * u;
@@ -226,14 +241,14 @@ export function products(m: Float64Array, xi: number, d0: number, d1: number, d2
       u = pu[ui + 3];
       a30 += v0 * u; a31 += v1 * u; a32 += v2 * u;
     }
-    let o = (t * XI + xi) * RECORD;
+    let o = (t * Dim.XI + xi) * Dim.RECORD;
     m[o + d0] = a00; m[o + d1] = a10; m[o + d2] = a20; m[o + d3] = a30;
-    o += XI * RECORD;
+    o += Dim.XI * Dim.RECORD;
     m[o + d0] = a01; m[o + d1] = a11; m[o + d2] = a21; m[o + d3] = a31;
-    o += XI * RECORD;
+    o += Dim.XI * Dim.RECORD;
     m[o + d0] = a02; m[o + d1] = a12; m[o + d2] = a22; m[o + d3] = a32;
   }
-  return uAt + n * LANES;
+  return uAt + n * Dim.LANES;
 }
 
 /**
@@ -243,10 +258,10 @@ export function products(m: Float64Array, xi: number, d0: number, d1: number, d2
 export function productsPaired(m: Float64Array, xi: number, d0: number, d1: number, d2: number, d3: number, v: Float64Array,
   vAt: number, vPair: number, vStep: number, pu: Float32Array, uAt: number, n: number, tiles: number): number {
   xi |= 0; d0 |= 0; d1 |= 0; d2 |= 0; d3 |= 0; vAt |= 0; vPair |= 0; vStep |= 0; uAt |= 0; n |= 0; tiles |= 0;
-  for (let t = 0; t < tiles; t += TILE_GROUP) {
+  for (let t = 0; t < tiles; t += Dim.TILE_GROUP) {
     let a00 = 0, a01 = 0, a02 = 0, a10 = 0, a11 = 0, a12 = 0, a20 = 0, a21 = 0, a22 = 0, a30 = 0, a31 = 0, a32 = 0;
     let vi = vAt + t, ui = uAt;
-    for (let c = 0; c < n; c++, vi += vStep, ui += 2 * LANES) {
+    for (let c = 0; c < n; c++, vi += vStep, ui += 2 * Dim.LANES) {
       let v0 = v[vi], v1 = v[vi + 1], v2 = v[vi + 2];
       let u = pu[ui];
       a00 += v0 * u; a01 += v1 * u; a02 += v2 * u;
@@ -267,21 +282,21 @@ export function productsPaired(m: Float64Array, xi: number, d0: number, d1: numb
       u = pu[ui + 7];
       a30 += v0 * u; a31 += v1 * u; a32 += v2 * u;
     }
-    let o = (t * XI + xi) * RECORD;
+    let o = (t * Dim.XI + xi) * Dim.RECORD;
     m[o + d0] = a00; m[o + d1] = a10; m[o + d2] = a20; m[o + d3] = a30;
-    o += XI * RECORD;
+    o += Dim.XI * Dim.RECORD;
     m[o + d0] = a01; m[o + d1] = a11; m[o + d2] = a21; m[o + d3] = a31;
-    o += XI * RECORD;
+    o += Dim.XI * Dim.RECORD;
     m[o + d0] = a02; m[o + d1] = a12; m[o + d2] = a22; m[o + d3] = a32;
   }
-  return uAt + 2 * n * LANES;
+  return uAt + 2 * n * Dim.LANES;
 }
 
 /** rows[i][c] = (Aᵀ·M)[i][c] for tile t, M's lane `lane` (4×6): Aᵀ down the columns. Row i of Y is then `outputRow`. */
 export function transformOutput(rows: Float64Array, m: Float64Array, t: number, lane: number): void {
-  const base = t * XI * RECORD + lane, s = PATCH * RECORD;
-  for (let c = 0; c < PATCH; c++) {
-    const at = base + c * RECORD;
+  const base = t * Dim.XI * Dim.RECORD + lane, s = Dim.PATCH * Dim.RECORD;
+  for (let c = 0; c < Dim.PATCH; c++) {
+    const at = base + c * Dim.RECORD;
     const m0 = m[at], m1 = m[at + s], m2 = m[at + 2 * s], m3 = m[at + 3 * s], m4 = m[at + 4 * s], m5 = m[at + 5 * s];
     rows[c] = m0 + m1 + m2 + m3 + m4;
     rows[6 + c] = m1 - m2 + 2 * (m3 - m4);
@@ -296,7 +311,7 @@ export function transformOutput(rows: Float64Array, m: Float64Array, t: number, 
  */
 export function storeOutputRow(out: Float32Array, rows: Float64Array, i: number, bias: number, at: number, step: number,
   from: number, size: number): void {
-  const o = i * PATCH;
+  const o = i * Dim.PATCH;
   const r0 = rows[o], r1 = rows[o + 1], r2 = rows[o + 2], r3 = rows[o + 3], r4 = rows[o + 4], r5 = rows[o + 5];
   const y0 = r0 + r1 + r2 + r3 + r4 + bias;
   const y1 = r1 - r2 + 2 * (r3 - r4) + bias;
@@ -318,19 +333,19 @@ export function storeOutputRow(out: Float32Array, rows: Float64Array, i: number,
  */
 export function loadPatch(d: Float64Array, x: Float32Array, plane: number, inH: number, inW: number, top: number, left: number,
   step: number): void {
-  const span = step * (PATCH - 1);
+  const span = step * (Dim.PATCH - 1);
   if (top >= 0 && top + span < inH && left >= 0 && left + span < inW) {
-    for (let r = 0; r < PATCH; r++) {
+    for (let r = 0; r < Dim.PATCH; r++) {
       const row = plane + (top + step * r) * inW + left;
-      for (let c = 0; c < PATCH; c++) d[r * PATCH + c] = x[row + step * c];
+      for (let c = 0; c < Dim.PATCH; c++) d[r * Dim.PATCH + c] = x[row + step * c];
     }
     return;
   }
-  for (let r = 0; r < PATCH; r++) {
+  for (let r = 0; r < Dim.PATCH; r++) {
     const iy = top + step * r;
-    for (let c = 0; c < PATCH; c++) {
+    for (let c = 0; c < Dim.PATCH; c++) {
       const ix = left + step * c;
-      d[r * PATCH + c] = iy >= 0 && iy < inH && ix >= 0 && ix < inW ? x[plane + iy * inW + ix] : 0;
+      d[r * Dim.PATCH + c] = iy >= 0 && iy < inH && ix >= 0 && ix < inW ? x[plane + iy * inW + ix] : 0;
     }
   }
 }

@@ -32,7 +32,7 @@ import {
   type GdnDims,
   type TransposedConv2dDims,
 } from '../kernels/index.js';
-import { CHUNK, loadPatch, PATCH, RECORD, storeOutputRow, TILE, transformKernel, transformOutput, transformPatch, XI } from '../kernels/winograd.js';
+import { Dim, loadPatch, storeOutputRow, transformKernel, transformOutput, transformPatch, vPlane } from '../kernels/winograd.js';
 import { failsWith } from './helpers/assert-code.js';
 import { mulberry32, type Rng } from './helpers/prng.js';
 
@@ -372,39 +372,39 @@ function kernelTaps(w: Float32Array, at: (ky: number, kx: number) => number, ky0
 
 /** M[ξ][lane] = Σ_c V[ξ][c] · U_c[ξ], c ascending from 0 (tile 0 of V). */
 function plainProducts(m: Float64Array, lane: number, v: Float64Array, channels: number, u: (c: number, xi: number) => number): void {
-  for (let xi = 0; xi < XI; xi++) {
+  for (let xi = 0; xi < Dim.XI; xi++) {
     let sum = 0;
-    for (let c = 0; c < channels; c++) sum += v[(xi * channels + c) * CHUNK] * u(c, xi);
-    m[xi * RECORD + lane] = sum;
+    for (let c = 0; c < channels; c++) sum += v[xi * vPlane(channels) + c * Dim.CHUNK] * u(c, xi);
+    m[xi * Dim.RECORD + lane] = sum;
   }
 }
 
 function tconvWinogradPlain(x: Float32Array, w: Float32Array, b: Float32Array, d: TransposedConv2dDims): Float32Array {
   const { inC, inH, inW, outC } = d, outH = 2 * inH, outW = 2 * inW;
   const out = new Float32Array(outC * outH * outW).fill(NaN);
-  const u = new Float32Array(outC * inC * 4 * XI), gg = new Float64Array(18);
+  const u = new Float32Array(outC * inC * 4 * Dim.XI), gg = new Float64Array(18);
   for (let oc = 0; oc < outC; oc++) {
     for (let ic = 0; ic < inC; ic++) {
       for (let phase = 0; phase < 4; phase++) {
         // output (2m + a, 2n + b) reads x[m + dy, n + dx] with tap (a + 2 − 2dy, b + 2 − 2dx), dy = r − 1
         const g = kernelTaps(w, (ky, kx) => ((ic * outC + oc) * 5 + ky) * 5 + kx, (phase >> 1) + 4, (phase & 1) + 4, -2);
-        transformKernel(u, ((oc * inC + ic) * 4 + phase) * XI, 1, g, gg);
+        transformKernel(u, ((oc * inC + ic) * 4 + phase) * Dim.XI, 1, g, gg);
       }
     }
   }
-  const v = new Float64Array(XI * inC * CHUNK), patch = new Float64Array(XI), m = new Float64Array(XI * RECORD), rows = new Float64Array(4 * PATCH);
-  for (let m0 = 0; m0 < inH; m0 += TILE) {
-    for (let n0 = 0; n0 < inW; n0 += TILE) {
+  const v = new Float64Array(Dim.XI * vPlane(inC)), patch = new Float64Array(Dim.XI), m = new Float64Array(Dim.XI * Dim.RECORD), rows = new Float64Array(4 * Dim.PATCH);
+  for (let m0 = 0; m0 < inH; m0 += Dim.TILE) {
+    for (let n0 = 0; n0 < inW; n0 += Dim.TILE) {
       for (let ic = 0; ic < inC; ic++) {
         loadPatch(patch, x, ic * inH * inW, inH, inW, m0 - 1, n0 - 1, 1);
         transformPatch(v, patch, inC, ic, 0);
       }
       for (let oc = 0; oc < outC; oc++) {
         for (let phase = 0; phase < 4; phase++) {
-          plainProducts(m, phase, v, inC, (ic, xi) => u[((oc * inC + ic) * 4 + phase) * XI + xi]);
+          plainProducts(m, phase, v, inC, (ic, xi) => u[((oc * inC + ic) * 4 + phase) * Dim.XI + xi]);
           transformOutput(rows, m, 0, phase);
           const ox = 2 * n0 + (phase & 1);
-          for (let i = 0; i < TILE; i++) {
+          for (let i = 0; i < Dim.TILE; i++) {
             const oy = 2 * (m0 + i) + (phase >> 1);
             if (oy < outH) storeOutputRow(out, rows, i, b[oc], (oc * outH + oy) * outW + ox, 2, ox, outW);
           }
@@ -419,26 +419,26 @@ function tconvWinogradPlain(x: Float32Array, w: Float32Array, b: Float32Array, d
 function convWinogradPlain(x: Float32Array, w: Float32Array, b: Float32Array, d: Conv2dDims): Float32Array {
   const { inC, inH, inW, outC, outH, outW, k, stride: s } = d, components = s * s, channels = components * inC;
   const out = new Float32Array(outC * outH * outW).fill(NaN);
-  const u = new Float32Array(outC * channels * XI), gg = new Float64Array(18);
+  const u = new Float32Array(outC * channels * Dim.XI), gg = new Float64Array(18);
   // polyphase channel c = S²·ic + S·py + px: taps (S·dy + py, S·dx + px)
   const py = (c: number) => Math.floor((c % components) / s), px = (c: number) => c % s, icOf = (c: number) => Math.floor(c / components);
   for (let oc = 0; oc < outC; oc++) {
     for (let c = 0; c < channels; c++) {
       const g = kernelTaps(w, (ky, kx) => ((oc * inC + icOf(c)) * k + ky) * k + kx, py(c), px(c), s, k);
-      transformKernel(u, (oc * channels + c) * XI, 1, g, gg);
+      transformKernel(u, (oc * channels + c) * Dim.XI, 1, g, gg);
     }
   }
-  const v = new Float64Array(XI * channels * CHUNK), patch = new Float64Array(XI), m = new Float64Array(XI * RECORD), rows = new Float64Array(4 * PATCH);
-  for (let oy0 = 0; oy0 < outH; oy0 += TILE) {
-    for (let ox0 = 0; ox0 < outW; ox0 += TILE) {
+  const v = new Float64Array(Dim.XI * vPlane(channels)), patch = new Float64Array(Dim.XI), m = new Float64Array(Dim.XI * Dim.RECORD), rows = new Float64Array(4 * Dim.PATCH);
+  for (let oy0 = 0; oy0 < outH; oy0 += Dim.TILE) {
+    for (let ox0 = 0; ox0 < outW; ox0 += Dim.TILE) {
       for (let c = 0; c < channels; c++) {
         loadPatch(patch, x, icOf(c) * inH * inW, inH, inW, s * (oy0 - 1) + py(c), s * (ox0 - 1) + px(c), s);
         transformPatch(v, patch, channels, c, 0);
       }
       for (let oc = 0; oc < outC; oc++) {
-        plainProducts(m, 0, v, channels, (c, xi) => u[(oc * channels + c) * XI + xi]);
+        plainProducts(m, 0, v, channels, (c, xi) => u[(oc * channels + c) * Dim.XI + xi]);
         transformOutput(rows, m, 0, 0);
-        for (let i = 0; i < TILE && oy0 + i < outH; i++) storeOutputRow(out, rows, i, b[oc], (oc * outH + oy0 + i) * outW + ox0, 1, ox0, outW);
+        for (let i = 0; i < Dim.TILE && oy0 + i < outH; i++) storeOutputRow(out, rows, i, b[oc], (oc * outH + oy0 + i) * outW + ox0, 1, ox0, outW);
       }
     }
   }
