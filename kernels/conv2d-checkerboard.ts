@@ -20,7 +20,7 @@
  */
 import { fail } from '../src/core/errors.js';
 import { checkLength } from './check.js';
-import { correlatePacked, OC_LANES, packedWeightsLength, type Conv2dDims } from './conv2d.js';
+import { correlatePacked, Pack, packedWeightsLength, type Conv2dDims } from './conv2d.js';
 
 /** Output channels × output pixels of the blocked micro-kernel: 16 accumulators stay in registers. */
 const LANES = 4;
@@ -55,9 +55,9 @@ export function conv2dCheckerboard(out: Float32Array, x: Float32Array, pw: Float
   const kk = k * k;
   // a row's taps: kx = (ky + tapParity) & 1, then every other one
   const tapParity = anchors ^ outputs;
-  for (let oc0 = 0; oc0 < outC; oc0 += OC_LANES) {
+  for (let oc0 = 0; oc0 < outC; oc0 += Pack.OC_LANES) {
     const wBlock = oc0 * inC * kk;
-    for (let lane0 = 0; lane0 < Math.min(OC_LANES, outC - oc0); lane0 += LANES) {
+    for (let lane0 = 0; lane0 < Math.min(Pack.OC_LANES, outC - oc0); lane0 += LANES) {
       const lanes = Math.min(LANES, outC - oc0 - lane0);
       // a row is a function a layer calls many times: V8 optimizes it early, where this driver would wait for an OSR compile
       for (let oy = 0; oy < h; oy++) {
@@ -99,7 +99,7 @@ function pixel(out: Float32Array, oc: number, lanes: number, oy: number, ox: num
         for (let kx = (ky + tapParity) & 1; kx < k; kx += 2) {
           const ix = ox + kx - pad;
           if (ix < 0 || ix >= w) continue;
-          acc += x[row + ix] * pw[wIndex + ((ic * k + ky) * k + kx) * OC_LANES + lane];
+          acc += x[row + ix] * pw[wIndex + ((ic * k + ky) * k + kx) * Pack.OC_LANES + lane];
         }
       }
     }
@@ -116,13 +116,13 @@ function block(out: Float32Array, oc: number, lanes: number, oy: number, ox: num
   let a10 = b[Math.min(oc + 1, last)], a11 = a10, a12 = a10, a13 = a10;
   let a20 = b[Math.min(oc + 2, last)], a21 = a20, a22 = a20, a23 = a20;
   let a30 = b[Math.min(oc + 3, last)], a31 = a30, a32 = a30, a33 = a30;
-  const wTap = k * OC_LANES;
+  const wTap = k * Pack.OC_LANES;
   for (let ic = 0; ic < inC; ic++) {
     for (let ky = kyStart; ky < kyEnd; ky++) {
       const row = ic * plane + (oy + ky - pad) * w + ox - pad;
       const wRow = wIndex + (ic * k + ky) * wTap;
       for (let kx = (ky + tapParity) & 1; kx < k; kx += 2) {
-        const xi = row + kx, wi = wRow + kx * OC_LANES;
+        const xi = row + kx, wi = wRow + kx * Pack.OC_LANES;
         const x0 = x[xi], x1 = x[xi + 2], x2 = x[xi + 4], x3 = x[xi + 6];
         let g = pw[wi];
         a00 += x0 * g; a01 += x1 * g; a02 += x2 * g; a03 += x3 * g;

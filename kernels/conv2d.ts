@@ -23,10 +23,16 @@ export interface Conv2dDims {
 }
 
 /**
- * Output channels per packed weight block. The micro-kernels below are written out for exactly
- * these 8 lanes (their `wi += 8` steps and a0…a7 accumulators), so this is not a tuning knob.
+ * The packed weights' block, as a const enum so that tsc writes the number into the loops (V8 loads a module
+ * constant with a check that it is initialized every time a loop uses it; see kernels/winograd.ts's Dim).
  */
-export const OC_LANES = 8;
+export const enum Pack {
+  /**
+   * Output channels per packed weight block. The micro-kernels below are written out for exactly
+   * these 8 lanes (their `wi += 8` steps and a0…a7 accumulators), so this is not a tuning knob.
+   */
+  OC_LANES = 8,
+}
 /** Blocks with at most this many real channels (the RGB output layers) run the 3-lane kernel instead of wasting 8. */
 const NARROW_LANES = 3;
 /** Output pixels of one row computed together by the 8 × 8 and 3 × 8 kernels. */
@@ -72,9 +78,9 @@ function checkConv2d(kernel: string, out: Float32Array, x: Float32Array, b: Floa
   checkLength(kernel, 'b', b, d.outC);
 }
 
-/** Length of a packed kh×kw kernel: whole OC_LANES blocks of [inC][kh][kw][OC_LANES]. */
+/** Length of a packed kh×kw kernel: whole Pack.OC_LANES blocks of [inC][kh][kw][Pack.OC_LANES]. */
 export function packedWeightsLength(outC: number, inC: number, kh: number, kw: number): number {
-  return Math.ceil(outC / OC_LANES) * inC * kh * kw * OC_LANES;
+  return Math.ceil(outC / Pack.OC_LANES) * inC * kh * kw * Pack.OC_LANES;
 }
 
 /**
@@ -91,7 +97,7 @@ export function packConv2dWeights(w: Float32Array, d: Conv2dDims): Float64Array 
   // output channel oc's weights, [inC][k][k] in w, go to every 8th slot of its block from its lane
   const perChannel = inC * k * k;
   for (let oc = 0; oc < outC; oc++) {
-    const lane = oc % OC_LANES;
+    const lane = oc % Pack.OC_LANES;
     spreadLane(packed, (oc - lane) * perChannel + lane, w, oc * perChannel, perChannel);
   }
   return packed;
@@ -102,7 +108,7 @@ export function packConv2dWeights(w: Float32Array, d: Conv2dDims): Float64Array 
  * after a few calls (a cold process otherwise ran the packs' loops unoptimized, every widened weight a heap number).
  */
 function spreadLane(packed: Float64Array, at: number, w: Float32Array, from: number, count: number): void {
-  for (let i = 0; i < count; i++) packed[at + i * OC_LANES] = w[from + i];
+  for (let i = 0; i < count; i++) packed[at + i * Pack.OC_LANES] = w[from + i];
 }
 
 /** The fast convolution; pw comes from `packConv2dWeights`. Equals `conv2dSimple` bit for bit. */
@@ -147,14 +153,14 @@ export function correlatePacked(
   padX: number,
 ): void {
   const inPlane = inH * inW;
-  const wRowStride = kw * OC_LANES;
+  const wRowStride = kw * Pack.OC_LANES;
   const wIcStride = kh * wRowStride;
   // Output columns whose kw taps all lie inside the input row: ox·stride − padX ≥ 0 and ox·stride − padX + kw ≤ inW.
   // (a negative padding, as in a window of a transposed conv, puts the interior's start before column 0)
   const interiorStart = Math.max(0, Math.min(outW, Math.ceil(padX / stride))) | 0;
   const interiorEnd = Math.max(interiorStart, Math.min(outW, Math.floor((inW + padX - kw) / stride) + 1)) | 0;
-  for (let oc0 = 0; oc0 < outC; oc0 += OC_LANES) {
-    const ocCount = Math.min(OC_LANES, outC - oc0);
+  for (let oc0 = 0; oc0 < outC; oc0 += Pack.OC_LANES) {
+    const ocCount = Math.min(Pack.OC_LANES, outC - oc0);
     const wBlock = wOffset + oc0 * inC * kh * kw;
     const outBlock = outOffset + oc0 * outChannelStride;
     // a row is a function a layer calls many times: V8 optimizes it early, where this driver would wait for an OSR
@@ -197,7 +203,7 @@ function correlateRow(out: Float32Array, outRow: number, outChannelStride: numbe
     const ixLeft = ox * stride - padX;
     const colStart = Math.max(0, -ixLeft);
     const cols = Math.min(kw, inW - ixLeft) - colStart; // ≤ 0 leaves just the bias
-    correlatePixel8(out, outRow + ox * outPixelStride, outChannelStride, ocCount, b, oc0, x, xRow + ixLeft + colStart, inPlane, inW, inC, pw, wRow + colStart * OC_LANES, wIcStride, wRowStride, rows, cols);
+    correlatePixel8(out, outRow + ox * outPixelStride, outChannelStride, ocCount, b, oc0, x, xRow + ixLeft + colStart, inPlane, inW, inC, pw, wRow + colStart * Pack.OC_LANES, wIcStride, wRowStride, rows, cols);
     ox++;
   }
 }

@@ -12,7 +12,7 @@
  * release, so files keep decoding; the other layers run transposed-conv2d-winograd.ts.
  */
 import { checkLength } from './check.js';
-import { correlatePacked, OC_LANES, packedWeightsLength } from './conv2d.js';
+import { correlatePacked, Pack, packedWeightsLength } from './conv2d.js';
 
 export interface TransposedConv2dDims {
   inC: number;
@@ -137,9 +137,9 @@ export function packTransposedConv2dWeights(w: Float32Array, d: TransposedConv2d
     for (let bb = 0; bb < 2; bb++) {
       const kh = phaseTaps(a), kw = phaseTaps(bb);
       for (let oc = 0; oc < outC; oc++) {
-        const lane = oc % OC_LANES;
+        const lane = oc % Pack.OC_LANES;
         const blockBase = wOffset + (oc - lane) * inC * kh * kw + lane;
-        for (let ic = 0; ic < inC; ic++) phaseKernel(packed, blockBase + ic * kh * kw * OC_LANES, w, (ic * outC + oc) * K * K, a, bb);
+        for (let ic = 0; ic < inC; ic++) phaseKernel(packed, blockBase + ic * kh * kw * Pack.OC_LANES, w, (ic * outC + oc) * K * K, a, bb);
       }
       wOffset += packedWeightsLength(outC, inC, kh, kw);
     }
@@ -156,7 +156,7 @@ function phaseKernel(packed: Float64Array, at: number, w: Float32Array, from: nu
   const kh = phaseTaps(a), kw = phaseTaps(bb);
   for (let r = 0; r < kh; r++) {
     const row = from + phaseKernelIndex(a, r) * K;
-    for (let c = 0; c < kw; c++) packed[at + (r * kw + c) * OC_LANES] = w[row + phaseKernelIndex(bb, c)];
+    for (let c = 0; c < kw; c++) packed[at + (r * kw + c) * Pack.OC_LANES] = w[row + phaseKernelIndex(bb, c)];
   }
 }
 
