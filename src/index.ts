@@ -28,6 +28,7 @@ export type { LevelFile } from './codec/codec.js';
 import { closeSharedPool, runsOnCallingThread, sharedPool } from './parallel/shared-pool.js';
 import { isWeights, type Weights } from './format/weights.js';
 import { releaseSpares } from './model/tensor.js';
+import { releaseSharedSpares } from './core/shared-memory.js';
 
 export { AaraError, ERRORS, type ErrorCode } from './core/errors.js';
 export { DEFAULT_LIMITS, type ImageMetadata, type Limits } from './format/container.js';
@@ -239,9 +240,10 @@ export async function decode(bytes: Uint8Array | ArrayBuffer, options?: Omit<Asy
 
 /**
  * Stops the shared worker pool (the next async call starts a new one) and drops the activation buffers
- * this thread keeps for reuse after the sync calls (tens of MB after a large image).
+ * this thread keeps for reuse after the sync calls (tens of MB after a large image) and the pool's (at most 64 MB).
  */
 export async function close(): Promise<void> {
   releaseSpares();
+  releaseSharedSpares();
   await closeSharedPool();
 }

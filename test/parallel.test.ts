@@ -22,6 +22,7 @@ import { WorkerPool } from '../src/parallel/pool.js';
 import { repoPath } from './helpers/fixtures.js';
 import { runsOnCallingThread } from '../src/parallel/shared-pool.js';
 import { syntheticImage } from './helpers/images.js';
+import { releaseSharedSpares, releaseSharedTensor, reusedSharedTensor } from '../src/core/shared-memory.js';
 
 const tiny = weightFile(readFileSync(repoPath('weights/test-tiny.bin')));
 const TINY_LEVEL = 1;
@@ -371,6 +372,37 @@ test('close() also frees the activation buffers the sync calls keep for reuse', 
   const [kept, after] = run.output.trim().split(' ').map(Number);
   assert.ok(kept > 0, run.output);
   assert.is(after, 0);
+});
+
+test('the bands reuse the shared buffers of earlier rounds and calls, never their contents', async () => {
+  // two images of one size, the second brighter: every band tensor of its calls is a spare the first's left behind
+  const [width, height] = [96, 80];
+  const pool = poolOf(2);
+  for (const seed of [1, 2, 3]) {
+    const img = syntheticImage(width, height, seed);
+    const file = encodeSync(img, tiny.weights, { level: TINY_LEVEL });
+    assertSameBytes(await encodeParallel(img, tiny.weights, tiny.bytes, { level: TINY_LEVEL, pool }), file, `encode, image ${seed}`);
+    assertSameBytes((await decodeParallel(file, tiny.weights, tiny.bytes, { pool })).data, decodeSync(file, tiny.weights).data, `decode, image ${seed}`);
+  }
+});
+
+test('shared spares: the smallest that fits and is at most twice the size; released ones kept largest first within 64 MB', () => {
+  releaseSharedSpares();
+  const a = reusedSharedTensor(4, 100, 100); // 160 000 bytes
+  a.data.fill(7);
+  releaseSharedTensor(a);
+  const small = reusedSharedTensor(1, 100, 100); // 40 000: a is 4× that, so a new buffer
+  assert.is.not(small.data.buffer, a.data.buffer);
+  const b = reusedSharedTensor(3, 100, 100); // 120 000: a fits
+  assert.is(b.data.buffer, a.data.buffer);
+  assert.is(b.data.length, 30000);
+  assert.is(b.data[0], 7, 'a spare is not zeroed: its writer sets every element');
+  const big = [40, 30, 20].map((mb) => reusedSharedTensor(mb, 1024, 256)); // 40, 30, 20 MB, released in turn:
+  big.forEach(releaseSharedTensor); // 40 + 30 > 64 MB drops the 30, then 40 + 20 fit
+  assert.is(reusedSharedTensor(30, 1024, 256).data.buffer, big[0].data.buffer, '30 MB: the 40 MB spare');
+  assert.is(reusedSharedTensor(20, 1024, 256).data.buffer, big[2].data.buffer, '20 MB: the 20 MB spare');
+  assert.ok(![big[1].data.buffer].includes(reusedSharedTensor(30, 1024, 256).data.buffer), 'the 30 MB one was not kept');
+  releaseSharedSpares();
 });
 
 test.after(async () => {

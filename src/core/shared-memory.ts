@@ -11,6 +11,47 @@ export function sharedTensor(c: number, h: number, w: number): Tensor {
   return { c, h, w, data: new Float32Array(new SharedArrayBuffer(c * h * w * Float32Array.BYTES_PER_ELEMENT)) };
 }
 
+/**
+ * Shared buffers the pool's layer rounds are done with, kept for later rounds and calls: a fresh SharedArrayBuffer's pages
+ * fault in when first written, ≈ 10 µs a page on a VM (a pooled 768×512 encode faulted 17–28 k pages a call, a decode
+ * 4–7 k, where the sync calls reuse their buffers and faulted none).
+ */
+const spareShared: SharedArrayBuffer[] = [];
+/** Bytes kept at most: the largest layer output of a 768×512 image is 25 MB (64 × 384 × 256 floats); more would only hold memory. */
+const MAX_SPARE_SHARED_BYTES = 64 << 20;
+
+/**
+ * A c × h × w tensor in shared memory for a writer that sets every element (its contents are a spare's, not zeros): the
+ * smallest spare that fits and is at most twice its size (a layer's 25 MB buffer would otherwise go to the next, 4×
+ * smaller layer, and the layer after that one's size to a new buffer), else a new buffer.
+ */
+export function reusedSharedTensor(c: number, h: number, w: number): Tensor {
+  const bytes = c * h * w * Float32Array.BYTES_PER_ELEMENT;
+  let best = -1;
+  for (let i = 0; i < spareShared.length; i++) {
+    const size = spareShared[i].byteLength;
+    if (size >= bytes && size <= 2 * bytes && (best < 0 || size < spareShared[best].byteLength)) best = i;
+  }
+  const buffer = best < 0 ? new SharedArrayBuffer(bytes) : spareShared.splice(best, 1)[0];
+  return { c, h, w, data: new Float32Array(buffer, 0, c * h * w) };
+}
+
+/** Gives t's shared buffer to later `reusedSharedTensor`s: no thread may use t afterwards. Keeps the largest spares. */
+export function releaseSharedTensor(t: Tensor): void {
+  const buffer = t.data.buffer;
+  if (!(buffer instanceof SharedArrayBuffer) || spareShared.includes(buffer)) return;
+  spareShared.push(buffer);
+  spareShared.sort((a, b) => b.byteLength - a.byteLength);
+  let kept = 0;
+  const fits = spareShared.findIndex((b) => (kept += b.byteLength) > MAX_SPARE_SHARED_BYTES);
+  if (fits >= 0) spareShared.length = fits;
+}
+
+/** Drops the spare shared buffers (to the GC). */
+export function releaseSharedSpares(): void {
+  spareShared.length = 0;
+}
+
 /** `bytes` in shared memory: the array itself when it already is, else a copy. */
 export function sharedBytes(bytes: Uint8Array): Uint8Array {
   if (bytes.buffer instanceof SharedArrayBuffer) return bytes;

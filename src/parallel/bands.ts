@@ -11,7 +11,7 @@
  */
 import { RESIDUAL_STRIDE, TOTAL_STRIDE, type Latent, type Range, type Tensor } from '../core/types.js';
 import type { Budget } from '../core/budget.js';
-import { sharedTensor } from '../core/shared-memory.js';
+import { releaseSharedTensor, reusedSharedTensor } from '../core/shared-memory.js';
 import type { BranchName } from '../model/decoder.js';
 import type { Transform, Weights } from '../format/weights.js';
 import type { RgbImage } from '../io/pixels.js';
@@ -92,18 +92,22 @@ export async function layerRounds(plans: LayerPlan[], inputs: (Tensor | undefine
   const x = [...inputs];
   for (let r = 0; r < Math.max(...plans.map(layersOf)); r++) {
     const tasks: { task: SynthesisBandTask | AnalysisBandTask; macs: number }[] = [];
+    const read: Tensor[] = [];
     plans.forEach((p, i) => {
       const layer = p.first + r;
       if (layer >= p.t.convs.length) return;
       const o = p.output(layer);
-      const out = sharedTensor(o.c, o.h, o.w);
+      // the bands write every row, every column of it
+      const out = reusedSharedTensor(o.c, o.h, o.w);
       for (const rows of bandRows(o.h, pool.size)) {
         tasks.push({ task: p.task(layer, x[i], out, rows), macs: p.t.convs[layer].inC * o.c * (rows.end - rows.start) * o.w });
       }
+      if (r > 0) read.push(x[i]!); // a round's output, which only this round reads (not the caller's input)
       x[i] = out;
     });
     tasks.sort((a, b) => b.macs - a.macs);
     await pool.runAll(tasks.map((t) => t.task), weightBytes, budget, afterBand);
+    for (const t of read) releaseSharedTensor(t);
   }
   return x as Tensor[];
 }
