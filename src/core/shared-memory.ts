@@ -13,8 +13,8 @@ export function sharedTensor(c: number, h: number, w: number): Tensor {
 
 /**
  * Shared buffers the pool's layer rounds are done with, kept for later rounds and calls: a fresh SharedArrayBuffer's pages
- * fault in when first written, ≈ 10 µs a page on a VM (a pooled 768×512 encode faulted 17–28 k pages a call, a decode
- * 4–7 k, where the sync calls reuse their buffers and faulted none).
+ * fault in when first written, ≈ 10 µs a page on a VM (a pooled 768×512 encode faulted 17–28 k pages a call; with these
+ * spares, 2–5 k).
  */
 const spareShared: SharedArrayBuffer[] = [];
 /** Bytes kept at most: the largest layer output of a 768×512 image is 25 MB (64 × 384 × 256 floats); more would only hold memory. */
