@@ -32,5 +32,3 @@ export {
   packConv2dWinograd,
   winogradConvInput,
 } from './conv2d-winograd.js';
-import { Dim } from './winograd.js';
-export const WINOGRAD_TILE = Dim.TILE;

@@ -1,5 +1,6 @@
 /** Memory that worker threads can share: the pool's tasks read and write these arrays in place, never copies. */
 import type { Tensor } from './types.js';
+import { takeSpare } from './spares.js';
 
 /** A typed array in memory that worker threads can share when the host allows it (Node; isolated pages). */
 export function shareable<T>(make: (buffer: ArrayBufferLike) => T, bytes: number): T {
@@ -27,12 +28,7 @@ const MAX_SPARE_SHARED_BYTES = 64 << 20;
  */
 export function reusedSharedTensor(c: number, h: number, w: number): Tensor {
   const bytes = c * h * w * Float32Array.BYTES_PER_ELEMENT;
-  let best = -1;
-  for (let i = 0; i < spareShared.length; i++) {
-    const size = spareShared[i].byteLength;
-    if (size >= bytes && size <= 2 * bytes && (best < 0 || size < spareShared[best].byteLength)) best = i;
-  }
-  const buffer = best < 0 ? new SharedArrayBuffer(bytes) : spareShared.splice(best, 1)[0];
+  const buffer = takeSpare(spareShared, bytes, 2 * bytes) ?? new SharedArrayBuffer(bytes);
   return { c, h, w, data: new Float32Array(buffer, 0, c * h * w) };
 }
 

@@ -7,6 +7,7 @@ import {
   winogradScratchLength, type Conv2dDims, type TransposedConv2dWindow,
 } from '../../kernels/index.js';
 import { fail } from '../core/errors.js';
+import { takeSpare } from '../core/spares.js';
 import type { Region, Tensor } from '../core/types.js';
 import type { Conv, Gdn, Transform } from '../format/weights.js';
 
@@ -22,12 +23,8 @@ const MAX_SPARES = 4;
 /** A zeroed tensor, in a recycled buffer when one fits. */
 export function tensor(c: number, h: number, w: number): Tensor {
   const length = c * h * w;
-  let best = -1;
-  for (let i = 0; i < spares.length; i++) {
-    const size = spares[i].byteLength;
-    if (size >= length * Float32Array.BYTES_PER_ELEMENT && (best < 0 || size < spares[best].byteLength)) best = i;
-  }
-  const data = best < 0 ? new Float32Array(length) : new Float32Array(spares.splice(best, 1)[0], 0, length).fill(0);
+  const spare = takeSpare(spares, length * Float32Array.BYTES_PER_ELEMENT);
+  const data = spare ? new Float32Array(spare, 0, length).fill(0) : new Float32Array(length);
   return { c, h, w, data };
 }
 
